@@ -1,0 +1,40 @@
+"""LeNet Explorer: `streamlit run app.py`. Page config, navigation and the shared sidebar; nothing else."""
+
+import streamlit as st
+
+import ui
+from lenet.figures import COLORMAPS
+
+st.set_page_config(page_title="LeNet Explorer", page_icon="🔢", layout="wide")
+
+if "language" not in st.session_state:
+    st.session_state["language"] = "en"
+
+with st.sidebar:
+    st.selectbox(ui.tr("sidebar.language"), list(ui.LANGUAGES), format_func=ui.LANGUAGES.get, key="language")
+    choices = ui.model_choices()
+    paths = [str(info.path) for info in choices]
+    labels = {}
+    for info in choices:
+        name = ui.tr("sidebar.shipped") if info.path == ui.checkpoints.DEFAULT_CHECKPOINT else info.name
+        acc = f" · {info.test_acc:.2%}" if info.test_acc is not None else ""
+        labels[str(info.path)] = name + acc
+    picked = st.session_state.get("model")
+    if picked and picked not in paths:
+        st.warning(ui.tr("error.checkpoint_missing", name=ui.Path(picked).name))
+        del st.session_state["model"]
+    if paths:
+        st.selectbox(ui.tr("sidebar.model"), paths, format_func=labels.get, key="model")
+    else:
+        st.warning(ui.tr("sidebar.no_models"))
+    st.selectbox(ui.tr("sidebar.colormap"), COLORMAPS, key="colormap")
+    st.caption(ui.tr("sidebar.device", device=ui.device_name()))
+    st.caption(ui.tr("sidebar.credit"))
+
+pages = [
+    st.Page("pages/draw.py", title=ui.tr("nav.draw"), icon="✏️", default=True),
+    st.Page("pages/conv_lab.py", title=ui.tr("nav.conv_lab"), icon="🧮", url_path="conv_lab"),
+    st.Page("pages/train.py", title=ui.tr("nav.train"), icon="🏋️", url_path="train"),
+    st.Page("pages/evaluate.py", title=ui.tr("nav.evaluate"), icon="📊", url_path="evaluate"),
+]
+st.navigation(pages).run()

@@ -1,0 +1,199 @@
+"""Checkpoints as safetensors: weights plus config and metrics in the metadata. No pickle anywhere.
+
+Writes are atomic (a temporary file in the same folder, fsync, then os.replace), so a reader
+never sees half a file, and a run stopped mid-save leaves the old file or nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import struct
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lenet.model import LeNet, LeNetConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CHECKPOINT = ROOT / "checkpoints" / "lenet5.safetensors"
+MAX_BYTES = 64 * 1024 * 1024  # a LeNet is well under 1 MB; anything this big is not ours
+_HEADER_MAX = 1024 * 1024
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used; the message says why in one line."""
+
+    def __init__(self, message: str, code: str = "checkpoint_invalid", **params) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
+
+
+@dataclass
+class CheckpointInfo:
+    """What a checkpoint file says about itself, read from its header only."""
+
+    path: Path
+    config: LeNetConfig
+    metrics: dict = field(default_factory=dict)
+    created: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @property
+    def test_acc(self) -> float | None:
+        acc = self.metrics.get("test_acc")
+        return float(acc) if isinstance(acc, (int, float)) else None
+
+    @property
+    def mtime(self) -> float:
+        return self.path.stat().st_mtime
+
+
+def runs_dir() -> Path:
+    """Where user runs are saved: $LENET_RUNS_DIR, default checkpoints/runs."""
+    return Path(os.environ.get("LENET_RUNS_DIR") or ROOT / "checkpoints" / "runs").expanduser()
+
+
+def sanitize_name(name: str, fallback: str = "run") -> str:
+    """A file stem made only of letters, digits, '-' and '_', at most 48 characters; never a path."""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", str(name)).strip("-_")[:48]
+    return stem or fallback
+
+
+def save_checkpoint(model: LeNet, path: str | os.PathLike, metrics: dict | None = None) -> Path:
+    """Save weights, config and metrics to `path` atomically.
+
+    Returns:
+        the path written.
+    """
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    metadata = {
+        "format": "lenet-explorer/1",
+        "config": model.config.to_json(),
+        "metrics": json.dumps(metrics or {}, sort_keys=True),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata=metadata)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def _read_header(path: Path) -> dict:
+    try:
+        size = path.stat().st_size
+    except OSError:
+        raise CheckpointError(f"{path.name}: the file does not exist (it may have been deleted)",
+                              "checkpoint_missing", name=path.name) from None
+    if size > MAX_BYTES:
+        raise CheckpointError(f"{path.name}: {size / 1e6:.0f} MB is far too large for a LeNet checkpoint",
+                              "checkpoint_too_large", name=path.name)
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        if len(head) < 8:
+            raise CheckpointError(f"{path.name}: not a safetensors file (too short)", "checkpoint_corrupt",
+                                  name=path.name)
+        (n,) = struct.unpack("<Q", head)
+        if n > _HEADER_MAX or n + 8 > size:
+            raise CheckpointError(f"{path.name}: not a safetensors file (bad header length)", "checkpoint_corrupt",
+                                  name=path.name)
+        try:
+            header = json.loads(fh.read(n))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise CheckpointError(f"{path.name}: not a safetensors file (unreadable header)", "checkpoint_corrupt",
+                                  name=path.name) from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{path.name}: not a safetensors file", "checkpoint_corrupt", name=path.name)
+    return header
+
+
+def read_info(path: str | os.PathLike) -> CheckpointInfo:
+    """Read a checkpoint's config and metrics from its header, without loading weights."""
+    path = Path(path)
+    header = _read_header(path)
+    meta = header.get("__metadata__") or {}
+    if not isinstance(meta, dict) or "config" not in meta:
+        raise CheckpointError(f"{path.name}: no LeNet config in the metadata; not a LeNet Explorer checkpoint",
+                              "checkpoint_no_config", name=path.name)
+    try:
+        config = LeNetConfig.from_json(meta["config"])
+    except ValueError as exc:
+        raise CheckpointError(f"{path.name}: its config is invalid ({exc})", "checkpoint_bad_config",
+                              name=path.name, reason=str(exc)) from None
+    try:
+        metrics = json.loads(meta.get("metrics") or "{}")
+    except json.JSONDecodeError:
+        metrics = {}
+    return CheckpointInfo(path, config, metrics if isinstance(metrics, dict) else {}, str(meta.get("created", "")))
+
+
+def load_checkpoint(path: str | os.PathLike, device="cpu") -> tuple[LeNet, CheckpointInfo]:
+    """Load a checkpoint strictly: the tensors must match the config's model key for key and shape for shape.
+
+    Returns:
+        the model in eval mode on `device`, and its info.
+    Raises:
+        CheckpointError: missing, corrupt, foreign, or mismatched, with the reason.
+    """
+    import torch
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    info = read_info(path)
+    model = LeNet(info.config)
+    expected = model.state_dict()
+    try:
+        tensors = load_file(str(info.path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"{info.path.name}: corrupt weights ({exc})", "checkpoint_corrupt",
+                              name=info.path.name) from None
+    missing = sorted(set(expected) - set(tensors))
+    extra = sorted(set(tensors) - set(expected))
+    if missing or extra:
+        raise CheckpointError(f"{info.path.name}: weights do not match its config (missing: {missing[:3]}, "
+                              f"unexpected: {extra[:3]})", "checkpoint_mismatch", name=info.path.name)
+    for key, ref in expected.items():
+        got = tensors[key]
+        if tuple(got.shape) != tuple(ref.shape) or got.dtype != ref.dtype:
+            raise CheckpointError(f"{info.path.name}: {key} has shape {tuple(got.shape)} {got.dtype}, expected "
+                                  f"{tuple(ref.shape)} {ref.dtype}", "checkpoint_mismatch", name=info.path.name)
+        if got.is_floating_point() and not torch.isfinite(got).all():
+            raise CheckpointError(f"{info.path.name}: {key} holds NaN or infinite values", "checkpoint_nan",
+                                  name=info.path.name)
+    model.load_state_dict(tensors, strict=True)
+    return model.to(device).eval(), info
+
+
+def list_checkpoints(include_default: bool = True) -> list[CheckpointInfo]:
+    """The shipped model first, then saved runs newest first. Unreadable files are skipped."""
+    paths: list[Path] = []
+    if include_default and DEFAULT_CHECKPOINT.exists():
+        paths.append(DEFAULT_CHECKPOINT)
+    folder = runs_dir()
+    if folder.is_dir():
+        runs = [p for p in folder.glob("*.safetensors") if p.is_file()]
+        paths.extend(sorted(runs, key=lambda p: p.stat().st_mtime, reverse=True))
+    infos = []
+    for p in paths:
+        try:
+            infos.append(read_info(p))
+        except (CheckpointError, OSError):
+            continue
+    return infos

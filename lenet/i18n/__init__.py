@@ -1,0 +1,51 @@
+"""Every UI string, in English and 简体中文.
+
+Strings live in one module per page (common, draw, conv_lab, train, evaluate, errors), each a dict
+key -> {"en": ..., "zh": ...}; they are merged here. `t(key, lang, **params)` formats one.
+"""
+
+from __future__ import annotations
+
+from lenet.i18n import common, conv_lab, draw, errors, evaluate, train
+
+LANGUAGES = {"en": "English", "zh": "简体中文"}
+DEFAULT_LANGUAGE = "en"
+
+
+def _merge(*modules) -> dict[str, dict[str, str]]:
+    merged: dict[str, dict[str, str]] = {}
+    for module in modules:
+        for key, value in module.STRINGS.items():
+            if key in merged:
+                raise KeyError(f"i18n key {key!r} is defined twice")
+            merged[key] = value
+    return merged
+
+
+STRINGS = _merge(common, draw, conv_lab, train, evaluate, errors)
+
+
+def t(key: str, lang: str = DEFAULT_LANGUAGE, **params) -> str:
+    """The string `key` in `lang`, formatted with `params`. A missing key shows as the key itself."""
+    entry = STRINGS.get(key)
+    if entry is None:
+        return key
+    text = entry.get(lang) or entry[DEFAULT_LANGUAGE]
+    if params:
+        try:
+            return text.format(**params)
+        except (KeyError, IndexError, ValueError):
+            return text
+    return text
+
+
+def t_error(exc: BaseException, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A user-facing message for an engine error that carries `code` and `params`, in `lang`.
+
+    Falls back to the exception's own (English) message when no translation exists.
+    """
+    code = getattr(exc, "code", None)
+    key = f"error.{code}" if code else None
+    if key and key in STRINGS:
+        return t(key, lang, **(getattr(exc, "params", None) or {}))
+    return str(exc)

@@ -1,0 +1,4 @@
+"""UI strings of the draw page."""
+
+STRINGS: dict[str, dict[str, str]] = {
+}

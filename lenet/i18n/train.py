@@ -1,0 +1,4 @@
+"""UI strings of the train page."""
+
+STRINGS: dict[str, dict[str, str]] = {
+}

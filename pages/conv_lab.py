@@ -1,0 +1,7 @@
+"""conv_lab page (placeholder until its issue lands)."""
+
+import streamlit as st
+
+import ui
+
+st.title(ui.tr("nav.conv_lab"))

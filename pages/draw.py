@@ -1,0 +1,7 @@
+"""draw page (placeholder until its issue lands)."""
+
+import streamlit as st
+
+import ui
+
+st.title(ui.tr("nav.draw"))

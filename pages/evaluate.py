@@ -1,0 +1,7 @@
+"""evaluate page (placeholder until its issue lands)."""
+
+import streamlit as st
+
+import ui
+
+st.title(ui.tr("nav.evaluate"))

@@ -1,0 +1,82 @@
+"""Streamlit glue shared by app.py and the pages: language, the picked model, cached engine calls.
+
+The engine (lenet/) never imports streamlit; this module is the one place that caches it for the UI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path  # noqa: F401  (pages use ui.Path)
+
+import streamlit as st
+
+from lenet import checkpoints
+from lenet.i18n import DEFAULT_LANGUAGE, LANGUAGES, t, t_error
+
+__all__ = ["lang", "tr", "tr_error", "current_model", "model_choices", "load_model", "device_name", "LANGUAGES"]
+
+
+def lang() -> str:
+    """The current UI language code ("en" or "zh")."""
+    value = st.session_state.get("language", DEFAULT_LANGUAGE)
+    return value if value in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def tr(key: str, **params) -> str:
+    """Translate `key` into the current language."""
+    return t(key, lang(), **params)
+
+
+def tr_error(exc: BaseException) -> str:
+    return t_error(exc, lang())
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _load_model(path: str, mtime: float):
+    """One model per (path, mtime) for the whole server: every session shares it."""
+    model, info = checkpoints.load_checkpoint(path, device="cpu")
+    model.requires_grad_(False)  # shared by all sessions: nobody trains it, saliency needs only input grads
+    return model, info
+
+
+def load_model(path: str | Path):
+    """The model at `path`, cached by path and modification time. Raises CheckpointError."""
+    p = Path(path)
+    try:
+        mtime = p.stat().st_mtime
+    except OSError:
+        raise checkpoints.CheckpointError(f"{p.name}: the file does not exist", "checkpoint_missing",
+                                          name=p.name) from None
+    return _load_model(str(p), mtime)
+
+
+def model_choices() -> list[checkpoints.CheckpointInfo]:
+    """Every checkpoint the picker offers: the shipped one, then this server's runs, newest first."""
+    return checkpoints.list_checkpoints()
+
+
+def current_model_path() -> str | None:
+    """The path picked in the sidebar, or the shipped default."""
+    picked = st.session_state.get("model")
+    if picked:
+        return picked
+    return str(checkpoints.DEFAULT_CHECKPOINT) if checkpoints.DEFAULT_CHECKPOINT.exists() else None
+
+
+def current_model():
+    """(model, info) for the sidebar's pick, or None after showing a friendly error."""
+    path = current_model_path()
+    if path is None:
+        st.warning(tr("sidebar.no_models"))
+        return None
+    try:
+        return load_model(path)
+    except checkpoints.CheckpointError as exc:
+        st.error(tr_error(exc))
+        return None
+
+
+@st.cache_resource(show_spinner=False)
+def device_name() -> str:
+    from lenet.train import describe_device, pick_device
+
+    return describe_device(pick_device("auto"))
