@@ -1,0 +1,97 @@
+"""The command line, run as a user would: subprocesses, exit codes, one-line errors."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lenet import data
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args, check=None):
+    proc = subprocess.run([sys.executable, "-m", "lenet", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "LENET_DEBUG": ""})
+    return proc
+
+
+@pytest.mark.parametrize("sub", ["train", "evaluate", "predict", "shape", "fetch-data"])
+def test_every_subcommand_has_help(sub):
+    proc = run(sub, "--help")
+    assert proc.returncode == 0 and "usage" in proc.stdout
+
+
+def _one_clear_line(proc):
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_errors_are_one_line_with_nonzero_exit(tmp_path):
+    _one_clear_line(run("evaluate", "--checkpoint", str(tmp_path / "missing.safetensors")))
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"garbage")
+    _one_clear_line(run("evaluate", "--checkpoint", str(bad)))
+    _one_clear_line(run("train", "--data-dir", str(tmp_path / "empty"), "--json"))
+    proc = run("train", "--epochs", "0")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    proc = run("train", "--lr", "nan")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_shape_matches_design():
+    proc = run("shape", "--input", "28", "--kernel", "5", "--json")
+    assert proc.returncode == 0 and json.loads(proc.stdout) == {"output": [24, 24]}
+    proc = run("shape", "--input", "7", "--kernel", "3", "--stride", "2", "--padding", "same", "--json")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stderr.strip()
+
+
+def _digit_png(tmp_path, name, digit, invert=False, size=200):
+    m = data.load_mnist()
+    idx = int(np.flatnonzero(m.test_labels == digit)[0])
+    img = Image.fromarray(m.test_images[idx]).resize((size, size), Image.BILINEAR)
+    if invert:
+        img = Image.fromarray(255 - np.asarray(img))
+    path = tmp_path / name
+    img.save(path)
+    return path
+
+
+@pytest.mark.skipif(not data.is_available(), reason="real MNIST not in LENET_DATA_DIR")
+def test_predict_reads_files_and_survives_a_bad_one(tmp_path):
+    good = _digit_png(tmp_path, "seven.png", 7)
+    inverted = _digit_png(tmp_path, "two.jpg", 2, invert=True, size=333)
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    proc = run("predict", str(good), str(bad), str(inverted), "--json")
+    assert proc.returncode == 1, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [line["file"] for line in lines] == [str(good), str(bad), str(inverted)]
+    assert lines[0]["digit"] == 7 and len(lines[0]["probs"]) == 10
+    assert "error" in lines[1]
+    assert lines[2]["digit"] == 2
+
+
+@pytest.mark.skipif(not data.is_available(), reason="real MNIST not in LENET_DATA_DIR")
+def test_train_dry_run_and_evaluate_json(tmp_path):
+    out = tmp_path / "smoke.safetensors"
+    proc = run("train", "--dry-run", "--json", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert set(lines[0]) == {"epoch", "train_loss", "test_acc", "elapsed_s"}
+    assert set(lines[-1]) == {"checkpoint", "test_acc", "elapsed_s"} and out.exists()
+    proc = run("evaluate", "--checkpoint", str(out), "--json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["n"] == 10000
+
+
+@pytest.mark.skipif(not data.is_available(), reason="real MNIST not in LENET_DATA_DIR")
+def test_shipped_checkpoint_reaches_99_3_percent():
+    proc = run("evaluate", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["test_acc"] >= 0.993
