@@ -168,3 +168,21 @@ def fetch(path: str | os.PathLike | None = None, progress=None) -> Path:
     if progress:
         progress(1.0, "done")
     return folder
+
+
+SAMPLE_PATH = Path(__file__).resolve().parent.parent / "assets" / "mnist_test_sample.npz"
+
+
+@functools.lru_cache(maxsize=1)
+def test_digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """MNIST test digits for pickers: the full test set when available, else the shipped 500-digit sample.
+
+    Returns:
+        (images N x 28 x 28 uint8, labels N, indices into the MNIST test set N, is_full_set).
+    """
+    try:
+        m = load_mnist()
+        return m.test_images, m.test_labels, np.arange(len(m.test_labels)), True
+    except DataError:
+        with np.load(SAMPLE_PATH) as z:
+            return z["images"], z["labels"], z["indices"], False

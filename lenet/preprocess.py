@@ -1,0 +1,399 @@
+"""Any image (canvas RGBA, upload, either polarity) to the 28x28 MNIST-format model input.
+
+The recipe is the one MNIST itself was made with (LeCun et al.): crop the digit, scale its
+longer side to 20 px keeping the aspect ratio with anti-aliasing, put it in a 28x28 field and
+move its intensity-weighted centre of mass to the centre. Every intermediate image is kept so
+the Draw page can show the steps one by one.
+
+Only numpy and PIL are used, so uploads can be checked and preprocessed without torch.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from lenet.data import MEAN, STD
+
+MAX_PIXELS = 40_000_000  # 40 megapixels: a modern phone photo fits, a decompression bomb does not
+MAX_BYTES = 10 * 1024 * 1024  # 10 MB, the upload limit
+FIELD = 28  # MNIST's image size
+BOX = 20  # MNIST scales the digit's longer side to 20 px
+TARGET = (14.0, 14.0)  # where MNIST's centre of mass sits (row, col), measured on the training set
+STEP_KEYS = ("raw", "cropped", "scaled", "centred")
+
+# Formats a user might reasonably upload. Naming them keeps PIL from trying its rarer decoders on
+# arbitrary bytes.
+_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF", "PPM")
+# Work size cap: the output is 20 px, so more than this only costs time. A small digit in a large
+# photo still keeps enough pixels.
+_MAX_SIDE = 2048
+_BLANK_CONTRAST = 32  # ink brighter than the background by less than this (of 255): nothing drawn
+_INK_THRESHOLD = 0.25  # fraction of the peak: fainter pixels are noise or anti-aliasing
+_SPECK_FRACTION = 0.02  # an isolated blob with less of the ink than this is a speck, not part of the digit
+_DOT_RATIO = 1.8  # a mark whose extent is under this many stroke widths is a dot, not a digit
+_MIN_EXTENT = 3  # px in the working image; smaller ink is nothing to read
+
+
+class ImageError(ValueError):
+    """An upload that cannot be used as an image; `code` and `params` let the UI translate it.
+
+    Codes: "empty_file", "too_large" (params size_mb, limit_mb), "not_an_image",
+    "decompression_bomb" (params width, height, limit_mp).
+    """
+
+    def __init__(self, message: str, code: str, **params) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
+
+
+@dataclass
+class Preprocessed:
+    """The result of preprocessing: every step for display, and the model input.
+
+    Attributes:
+        steps: ordered (key, uint8 image, ink bright) pairs with keys "raw" (grayscale, polarity
+            fixed), "cropped" (the ink's bounding box), "scaled" (longer side 20 px, placed in the
+            middle of the 28x28 field) and "centred" (centre of mass moved to the centre).
+        image: uint8 28x28, ink 255 on 0, exactly MNIST's format; the same array as the "centred" step.
+        input: float32 1x1x28x28, normalised with MEAN/STD: exactly what the model sees.
+        empty: True when there is nothing to read (blank, or just a dot); then do not predict.
+        reason: "blank", "too_small" or None.
+    """
+
+    steps: list[tuple[str, np.ndarray]]
+    image: np.ndarray
+    input: np.ndarray
+    empty: bool
+    reason: str | None = None
+    info: dict = field(default_factory=dict)
+
+    def step(self, key: str) -> np.ndarray:
+        """The image of one step by key ("raw", "cropped", "scaled" or "centred")."""
+        return dict(self.steps)[key]
+
+
+def load_image(data: bytes) -> Image.Image:
+    """Decode an uploaded file safely into an image in mode L, LA, RGB or RGBA.
+
+    Args:
+        data: the file's bytes.
+    Returns:
+        the decoded image, EXIF orientation applied, exotic modes (16-bit, CMYK, palette, ...) converted.
+    Raises:
+        ImageError: code "empty_file", "too_large", "not_an_image" (not an image, corrupt or
+            truncated) or "decompression_bomb" (declares more than MAX_PIXELS).
+    """
+    if not data:
+        raise ImageError("The file is empty.", "empty_file")
+    if len(data) > MAX_BYTES:
+        raise ImageError(f"The file is {len(data) / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB.",
+                         "too_large", size_mb=round(len(data) / 1e6, 1), limit_mb=round(MAX_BYTES / 1e6))
+    try:
+        with warnings.catch_warnings():
+            # Our own MAX_PIXELS is below PIL's warning threshold, so the size check below decides.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data), formats=_FORMATS)
+            width, height = img.size
+            if width * height > MAX_PIXELS:
+                raise ImageError(f"The image declares {width}x{height} pixels; the limit is "
+                                 f"{MAX_PIXELS / 1e6:.0f} megapixels.", "decompression_bomb",
+                                 width=width, height=height, limit_mp=round(MAX_PIXELS / 1e6))
+            img.seek(0)  # animated files: the first frame
+            img.load()  # decode now, so a truncated file fails here and not later on the page
+            img = ImageOps.exif_transpose(img)
+            return _normalise_mode(img)
+    except ImageError:
+        raise
+    except Image.DecompressionBombError:
+        raise ImageError("The image declares far too many pixels.", "decompression_bomb",
+                         width=0, height=0, limit_mp=round(MAX_PIXELS / 1e6)) from None
+    # PIL reports bad data with many exception types; all of them mean "not a usable image".
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, TypeError, EOFError,
+            IndexError, KeyError, struct.error) as exc:
+        raise ImageError(f"The file is not a readable image ({type(exc).__name__}).", "not_an_image") from None
+
+
+def _normalise_mode(img: Image.Image) -> Image.Image:
+    """Convert any PIL mode to L, LA, RGB or RGBA without clipping 16-bit or float data."""
+    mode = img.mode
+    if mode in ("L", "LA", "RGB", "RGBA"):
+        return img
+    if mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        # PIL's convert("L") clips these to 0..255 instead of scaling; scale the real range.
+        arr = np.asarray(img, dtype=np.float64)
+        if mode.startswith("I;16"):
+            top = 65535.0
+        elif mode == "I" and arr.size and arr.max() > 255:
+            top = 65535.0 if arr.max() <= 65535 else float(arr.max())
+        elif mode == "F" and arr.size and arr.max() <= 1.0:
+            top = 1.0
+        else:
+            top = 255.0
+        arr = np.clip(np.nan_to_num(arr) / top * 255.0, 0, 255)
+        return Image.fromarray(np.round(arr).astype(np.uint8), "L")
+    if mode == "1":
+        return img.convert("L")
+    if mode in ("P", "PA"):
+        has_alpha = mode == "PA" or "transparency" in img.info
+        return img.convert("RGBA" if has_alpha else "RGB")
+    if mode in ("La", "RGBa"):
+        return img.convert("RGBA" if mode == "RGBa" else "LA")
+    # CMYK, YCbCr, LAB, HSV, RGBX, ...
+    return img.convert("RGB")
+
+
+def _to_array(image) -> np.ndarray:
+    """A PIL image or array as uint8 HxW, HxWx2, HxWx3 or HxWx4."""
+    if isinstance(image, Image.Image):
+        image = _normalise_mode(image)
+        if max(image.size) > _MAX_SIDE:
+            image = image.copy()
+            image.thumbnail((_MAX_SIDE, _MAX_SIDE), Image.Resampling.BOX)
+        return np.asarray(image)
+    arr = np.asarray(image)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[:, :, 0]
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (2, 3, 4)) or 0 in arr.shape:
+        raise ValueError(f"expected an HxW, HxWx3 or HxWx4 image, got shape {arr.shape}")
+    if arr.dtype == np.bool_:
+        arr = arr.astype(np.uint8) * 255
+    elif arr.dtype != np.uint8:
+        arr = np.nan_to_num(arr.astype(np.float64))
+        top = arr.max() if arr.size else 1.0
+        # Floats in 0..1, 16-bit data and 0..16 counts (scikit-learn's digits) all end up 0..255.
+        scale = 1.0 if top <= 1.0 else 255.0 if top <= 255 else 65535.0 if top <= 65535 else top
+        arr = np.clip(arr / scale * 255.0, 0, 255).astype(np.uint8)
+    if max(arr.shape[:2]) > _MAX_SIDE:
+        return _to_array(Image.fromarray(arr))
+    return arr
+
+
+def _border(gray: np.ndarray) -> np.ndarray:
+    """The pixels of the outer frame, a few percent of the size wide."""
+    h, w = gray.shape
+    k = max(1, min(h, w) // 40)
+    return np.concatenate([gray[:k].ravel(), gray[-k:].ravel(), gray[:, :k].ravel(), gray[:, -k:].ravel()])
+
+
+def _luminance(rgb: np.ndarray) -> np.ndarray:
+    """ITU-R 601 luma, as float32."""
+    rgb = rgb.astype(np.float32)
+    return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+
+
+def _ink_gray(arr: np.ndarray, known_polarity: bool) -> np.ndarray:
+    """Grayscale with bright ink on a dark background (float32, 0..255), before contrast stretching.
+
+    Args:
+        arr: uint8 HxW, HxWx2 (LA), HxWx3 or HxWx4.
+        known_polarity: the canvas case: ink is opaque and white, the background transparent or black.
+    """
+    if arr.ndim == 2:
+        lum, alpha = arr.astype(np.float32), None
+    elif arr.shape[2] == 2:
+        lum, alpha = arr[..., 0].astype(np.float32), arr[..., 1].astype(np.float32)
+    else:
+        lum = _luminance(arr[..., :3])
+        alpha = arr[..., 3].astype(np.float32) if arr.shape[2] == 4 else None
+    if known_polarity:
+        # Compositing over black makes transparent-background and black-background canvases agree,
+        # and stays right when strokes cover most of the canvas (no guessing from the border).
+        return lum if alpha is None else lum * (alpha / 255.0)
+    if alpha is not None:
+        if np.median(_border(alpha)) < 128:
+            # Transparent background: whatever is opaque is the ink, whatever its colour.
+            return alpha
+        # Opaque background with some transparent pixels: fill them with the background's colour.
+        opaque = _border(alpha) >= 128
+        bg = float(np.median(_border(lum)[opaque])) if opaque.any() else 0.0
+        lum = lum * (alpha / 255.0) + bg * (1.0 - alpha / 255.0)
+    # Decide polarity from the frame, where the background is: light paper means dark ink.
+    # The frame's median ignores a stroke that touches the edge.
+    if np.median(_border(lum)) > 127:
+        lum = 255.0 - lum
+    return lum
+
+
+def _stretch(gray: np.ndarray, known_polarity: bool) -> tuple[np.ndarray, bool]:
+    """Map the background to 0 and the ink's peak to 255; report whether there is any ink at all."""
+    bg = 0.0 if known_polarity else float(np.median(_border(gray)))
+    peak = float(gray.max())
+    if peak - bg < _BLANK_CONTRAST:
+        return np.zeros(gray.shape, np.uint8), False
+    if bg == 0.0 and peak == 255.0:
+        return np.clip(gray, 0, 255).astype(np.uint8), True
+    out = (gray - bg) * (255.0 / (peak - bg))
+    return np.clip(out, 0, 255).astype(np.uint8), True
+
+
+def _runs(profile: np.ndarray) -> list[tuple[int, int]]:
+    """Half-open index ranges where `profile` is non-zero."""
+    nz = np.concatenate([[0], (profile > 0).astype(np.int8), [0]])
+    edges = np.flatnonzero(np.diff(nz))
+    return list(zip(edges[::2], edges[1::2]))
+
+
+def _trim(profile: np.ndarray) -> tuple[int, int]:
+    """The extent of the ink along one axis, dropping small isolated specks at either end."""
+    runs = _runs(profile)
+    total = float(profile.sum())
+    mass = [float(profile[a:b].sum()) for a, b in runs]
+    lo, hi = 0, len(runs)
+    # Peel off end groups separated by an empty gap that hold almost no ink (dust, a stray tap).
+    while hi - lo > 1 and mass[lo] < _SPECK_FRACTION * total:
+        lo += 1
+    while hi - lo > 1 and mass[hi - 1] < _SPECK_FRACTION * total:
+        hi -= 1
+    return runs[lo][0], runs[hi - 1][1]
+
+
+def _bbox(gray: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) of the ink above the noise threshold, specks dropped; None if none."""
+    mask = gray >= max(1, int(_INK_THRESHOLD * 255))
+    rows = mask.sum(1)
+    if not rows.any():
+        return None
+    top, bottom = _trim(rows)
+    cols = mask[top:bottom].sum(0)
+    left, right = _trim(cols)
+    rows = mask[top:bottom, left:right].sum(1)
+    t2, b2 = _trim(rows)
+    return top + t2, top + b2, left, right
+
+
+def _is_dot(crop: np.ndarray) -> bool:
+    """True when the ink is about as wide as it is long: a dot or blob, not a stroke drawing.
+
+    The test erodes the ink mask: a stroke of width w vanishes after about w/2 erosions, so if
+    ink survives extent/(2*_DOT_RATIO) erosions, the strokes are nearly as thick as the drawing is big.
+    """
+    h, w = crop.shape
+    scale = min(1.0, 48.0 / max(h, w))  # erosion on a small copy: the ratio is all that matters
+    if scale < 1.0:
+        small = Image.fromarray(crop).resize((max(1, round(w * scale)), max(1, round(h * scale))),
+                                             Image.Resampling.BOX)
+        crop = np.asarray(small)
+    mask = np.pad(crop >= int(0.5 * 255), 1)
+    steps = int(np.ceil(max(mask.shape) - 2) / (2 * _DOT_RATIO))
+    for _ in range(max(1, steps)):
+        mask[1:-1, 1:-1] = (mask[1:-1, 1:-1] & mask[:-2, 1:-1] & mask[2:, 1:-1]
+                            & mask[1:-1, :-2] & mask[1:-1, 2:])
+        if not mask.any():
+            return False
+    return True
+
+
+def _scale(crop: np.ndarray) -> np.ndarray:
+    """Resize so the longer side is 20 px, keeping the aspect ratio, with anti-aliasing."""
+    h, w = crop.shape
+    f = BOX / max(h, w)
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    small = Image.fromarray(crop).resize(size, Image.Resampling.LANCZOS, reducing_gap=None)
+    out = np.asarray(small, dtype=np.float32)
+    peak = out.max()
+    # Thin strokes come out faint after downscaling; MNIST strokes peak near full white.
+    if 0 < peak < 255:
+        out = out * (255.0 / peak)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def _place(patch: np.ndarray, top: int, left: int) -> np.ndarray:
+    """Paste `patch` into a blank 28x28 field at (top, left), clipping what falls outside."""
+    field_ = np.zeros((FIELD, FIELD), np.uint8)
+    h, w = patch.shape
+    t0, l0 = max(0, top), max(0, left)
+    t1, l1 = min(FIELD, top + h), min(FIELD, left + w)
+    if t1 > t0 and l1 > l0:
+        field_[t0:t1, l0:l1] = patch[t0 - top:t1 - top, l0 - left:l1 - left]
+    return field_
+
+
+def _centre_of_mass(img: np.ndarray) -> tuple[float, float]:
+    """Intensity-weighted (row, col) centre of an image."""
+    m = img.astype(np.float64)
+    total = m.sum()
+    if total == 0:
+        return (img.shape[0] - 1) / 2, (img.shape[1] - 1) / 2
+    return (float(m.sum(1) @ np.arange(img.shape[0])) / total,
+            float(m.sum(0) @ np.arange(img.shape[1])) / total)
+
+
+def normalise(image: np.ndarray) -> np.ndarray:
+    """uint8 28x28 (ink 255) to the float32 1x1x28x28 input, with the training set's MEAN/STD.
+
+    Args:
+        image: uint8 28x28 in MNIST's format.
+    Returns:
+        float32 array of shape (1, 1, 28, 28).
+    """
+    x = image.astype(np.float32) / np.float32(255.0)
+    return ((x - np.float32(MEAN)) / np.float32(STD)).reshape(1, 1, FIELD, FIELD)
+
+
+def _run(arr: np.ndarray, known_polarity: bool) -> Preprocessed:
+    raw, has_ink = _stretch(_ink_gray(arr, known_polarity), known_polarity)
+    blank28 = np.zeros((FIELD, FIELD), np.uint8)
+    box = _bbox(raw) if has_ink else None
+    if box is None:
+        return Preprocessed([("raw", raw), ("cropped", raw), ("scaled", blank28), ("centred", blank28)],
+                            blank28, normalise(blank28), True, "blank")
+    top, bottom, left, right = box
+    crop = raw[top:bottom, left:right]
+    too_small = max(crop.shape) < _MIN_EXTENT or _is_dot(crop)
+    patch = _scale(crop)
+    h, w = patch.shape
+    # Step 4: the 20 px box in the middle of the field; step 5 moves it by its centre of mass.
+    scaled = _place(patch, (FIELD - h) // 2, (FIELD - w) // 2)
+    cy, cx = _centre_of_mass(patch)
+    centred = _place(patch, int(round(TARGET[0] - cy)), int(round(TARGET[1] - cx)))
+    steps = [("raw", raw), ("cropped", crop), ("scaled", scaled), ("centred", centred)]
+    info = {"bbox": box, "patch_shape": (h, w)}
+    return Preprocessed(steps, centred, normalise(centred), too_small, "too_small" if too_small else None, info)
+
+
+def preprocess(image: Image.Image | np.ndarray) -> Preprocessed:
+    """Turn any image of a digit into MNIST's 28x28 format, keeping every step.
+
+    The polarity is detected: dark ink on light paper and light ink on a dark or transparent
+    background both work. Large images are shrunk first (the output is 20 px anyway).
+
+    Args:
+        image: a PIL image (any mode) or an array: HxW, HxWx3 or HxWx4; uint8, bool, 16-bit or
+            float (0..1, or any range, scaled by its maximum).
+    Returns:
+        a Preprocessed; for a blank image or a mere dot, `empty` is True (never raises for those).
+    """
+    return _run(_to_array(image), known_polarity=False)
+
+
+def canvas_to_input(rgba: np.ndarray) -> Preprocessed:
+    """Preprocess the drawing canvas's image: white ink on a transparent or black background.
+
+    The polarity is known here, so a scribble that covers most of the canvas is still read as ink.
+
+    Args:
+        rgba: uint8 HxWx4 as the canvas component returns it (HxW or HxWx3 also accepted).
+    Returns:
+        a Preprocessed, as from `preprocess`.
+    """
+    return _run(_to_array(rgba), known_polarity=True)
+
+
+def naive_resize(image) -> np.ndarray:
+    """Baseline for benchmarks: the whole image resized to 28x28, no cropping or centring.
+
+    Args:
+        image: as for `preprocess`.
+    Returns:
+        uint8 28x28 with the ink bright (polarity fixed the same way as `preprocess`).
+    """
+    arr = _to_array(image)
+    gray, _ = _stretch(_ink_gray(arr, False), False)
+    return np.asarray(Image.fromarray(gray).resize((FIELD, FIELD), Image.Resampling.BILINEAR))
