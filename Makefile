@@ -1,0 +1,43 @@
+# `make run` installs what the app needs and starts it; `make test` installs what the tests need and runs them all.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+
+.PHONY: run test test-fast bench chromium checkpoint clean
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.runtime
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: $(VENV)/.dev chromium
+	$(PY) -m pytest -q -rs
+
+test-fast: $(VENV)/.dev
+	$(PY) -m pytest -q -m "not browser"
+
+bench: $(VENV)/.dev chromium
+	$(PY) bench/train_speed.py
+	$(PY) bench/draw_latency.py
+	$(PY) bench/classroom.py
+
+# Reproduces checkpoints/lenet5.safetensors from its seed (about 90 s on a 2-core CPU).
+checkpoint: $(VENV)/.runtime
+	$(PY) -m lenet train --epochs 15 --augment --seed 0 --out checkpoints/lenet5.safetensors
+
+clean:
+	rm -rf $(VENV) .pytest_cache
