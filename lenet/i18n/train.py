@@ -1,4 +1,33 @@
-"""UI strings of the train page."""
+"""UI strings of the train page, and the messages for training and job errors (error.<code>)."""
 
 STRINGS: dict[str, dict[str, str]] = {
+    "error.diverged": {"en": "The run failed at step {step}: the learning rate is too high ({lr:g}), so the loss "
+                             "blew up. Try a learning rate ten times smaller.",
+                       "zh": "训练在第 {step} 步失败：学习率太高（{lr:g}），损失爆炸了。试试小十倍的学习率。"},
+    "error.oom": {"en": "The GPU ran out of memory. Try a smaller batch than {batch_size}.",
+                  "zh": "GPU 内存不够了。试试比 {batch_size} 更小的批大小。"},
+    "error.bad_setting": {"en": "{name} = {value} cannot train: use {expected}.",
+                          "zh": "{name} = {value} 无法训练，请换一个值。"},
+    "error.device_unavailable": {"en": "This machine has no {device} device. Pick another device.",
+                                 "zh": "这台机器没有 {device} 设备。请选择其他设备。"},
+    "error.device_unknown": {"en": "{device} is not a device: use auto, cpu, cuda or mps.",
+                             "zh": "{device} 不是设备名：请使用 auto、cpu、cuda 或 mps。"},
+    "error.train_failed": {"en": "The run failed unexpectedly: {reason}",
+                           "zh": "训练意外失败：{reason}"},
+    "error.too_many_epochs": {"en": "{epochs} epochs is more than this server allows: at most {max}.",
+                              "zh": "{epochs} 轮超过了服务器的上限：最多 {max} 轮。"},
+    "error.already_running": {"en": "You already have a run ({name}) {status}. Stop it or wait for it first.",
+                              "zh": "你已经有一个训练（{name}）在排队或进行中。请先停止它或等它结束。"},
+    "error.not_owner": {"en": "Only the person who started {name} can stop it.",
+                        "zh": "只有启动 {name} 的人才能停止它。"},
+    "error.unknown_run": {"en": "That run is no longer known to the server.",
+                          "zh": "服务器上已经没有这个训练了。"},
+    "error.queue_full": {"en": "The queue is full ({max} runs). Try again in a few minutes.",
+                         "zh": "队列已满（{max} 个训练）。请过几分钟再试。"},
+    "error.save_failed": {"en": "The model could not be saved ({reason}). Nothing half-written was left behind.",
+                          "zh": "模型无法保存（{reason}）。没有留下写了一半的文件。"},
+    "error.owner_gone": {"en": "This queued run was dropped because nobody watched it for a long while.",
+                         "zh": "这个排队中的训练因为很久没人查看而被取消了。"},
+    "error.bad_name": {"en": "{name} cannot be used as a file name.",
+                       "zh": "{name} 不能用作文件名。"},
 }
