@@ -9,6 +9,7 @@ what PyTorch refuses. tests/test_arithmetic.py compares every rule here with the
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -195,41 +196,53 @@ class Fit:
     after: int = 0  # padding at the bottom/right
     span: int = 1  # the window's reach, dilation included
     trimmed: bool = False  # ceil mode dropped a last window that would start in the padding
-    uncovered: tuple[int, ...] = ()  # input rows/columns (0-based, padding excluded) no window ever reads
+    kernel: int = 1
+    stride: int = 1
+    dilation: int = 1
 
     @property
     def padded(self) -> int:
         return self.size + self.before + self.after
 
+    def _tap_windows(self, tap: int) -> tuple[int, int, int]:
+        """(offset, first, last): tap `tap` of window j reads input index offset + j*stride;
+        windows first..last are the ones where that index lies inside the image (first > last: none)."""
+        offset = tap * self.dilation - self.before
+        first = max(0, -(offset // self.stride))  # -(a // b) is ceil(-a / b)
+        last = min(self.output - 1, (self.size - 1 - offset) // self.stride)
+        return offset, first, last
+
+    @property
+    def last_read(self) -> int:
+        """The last input index (0-based) any window reads; -1 if none. O(kernel), fine for any size.
+
+        Not simply the last window's last tap: with dilation above the stride an earlier window's
+        later tap can reach further.
+        """
+        ends = [offset + last * self.stride for offset, first, last in map(self._tap_windows, range(self.kernel))
+                if first <= last]
+        return max(ends, default=-1)
+
     @property
     def uncovered_tail(self) -> tuple[int, ...]:
-        """Uncovered input lines after the last one any window reads: the rounding-down loss."""
-        skipped = set(self.uncovered)
-        last_read = max((i for i in range(self.size) if i not in skipped), default=-1)
-        return tuple(i for i in self.uncovered if i > last_read)
+        """Input lines after the last one any window reads: what rounding down loses."""
+        return tuple(range(self.last_read + 1, self.size))
+
+    @functools.cached_property
+    def uncovered(self) -> tuple[int, ...]:
+        """Every input line (0-based, padding excluded) no window reads. Takes O(size) memory,
+        so callers keep the size bounded (the lab's widgets do)."""
+        read = bytearray(self.size)
+        for offset, first, last in map(self._tap_windows, range(self.kernel)):
+            if first <= last:  # each tap reads an arithmetic progression: mark it as one slice
+                start, stop = offset + first * self.stride, offset + last * self.stride + 1
+                read[start:stop:self.stride] = b"\x01" * len(range(start, stop, self.stride))
+        return tuple(i for i, flag in enumerate(read) if not flag)
 
     @property
     def uncovered_gaps(self) -> tuple[int, ...]:
         """Uncovered input lines between read ones: a stride longer than the window, or dilation."""
-        tail = set(self.uncovered_tail)
-        return tuple(i for i in self.uncovered if i not in tail)
-
-
-def _uncovered(size: int, out: int, kernel: int, stride: int, dilation: int, before: int) -> tuple[int, ...]:
-    """Input indices that no window reads.
-
-    Tap t of window j reads input index j*stride + t*dilation - before. For a fixed tap that is an
-    arithmetic progression, so each tap marks a whole slice at once (fast even for large inputs).
-    """
-    read = bytearray(size)
-    for t in range(kernel):
-        offset = t * dilation - before  # the index this tap reads in window 0
-        first_j = max(0, -(offset // stride))  # -(a // b) is ceil(-a / b): the first window inside the input
-        last_j = min(out - 1, (size - 1 - offset) // stride)
-        if first_j <= last_j:
-            start, stop = offset + first_j * stride, offset + last_j * stride + 1
-            read[start:stop:stride] = b"\x01" * len(range(start, stop, stride))
-    return tuple(i for i, flag in enumerate(read) if not flag)
+        return tuple(i for i in self.uncovered if i <= self.last_read)
 
 
 def stride_fit(size: int, kernel: int, stride: int = 1, padding: int | str = 0, dilation: int = 1,
@@ -245,7 +258,7 @@ def stride_fit(size: int, kernel: int, stride: int = 1, padding: int | str = 0, 
     covered = (out - 1) * stride + span
     return Fit(output=out, exact=(padded - span) % stride == 0, dropped=max(0, padded - covered),
                quotient=(padded - span) / stride + 1, size=size, before=before, after=after, span=span,
-               trimmed=trimmed, uncovered=_uncovered(size, out, kernel, stride, dilation, before))
+               trimmed=trimmed, kernel=kernel, stride=stride, dilation=dilation)
 
 
 def index_ranges(indices) -> list[tuple[int, int]]:
@@ -273,41 +286,43 @@ def layer_macs(op: str, in_channels: int, out_channels: int, kernel: int, out_h:
     return out_channels * in_channels * kernel * kernel * out_h * out_w
 
 
-def _number_latex(value: Fraction) -> str:
-    return str(value.numerator) if value.denominator == 1 else rf"\tfrac{{{value.numerator}}}{{{value.denominator}}}"
+def _latex_terms(fit: Fit) -> tuple[str, str, str, str]:
+    """(K symbol, K with numbers, 2P symbol, 2P with numbers) for one axis.
 
-
-def formula_latex(size: int, kernel: int, stride: int, before: int, after: int, dilation: int = 1,
-                  ceil: bool = False, trimmed: bool = False, symbol: str = "W") -> str:
-    """The textbook output-size formula with this axis's numbers filled in, as LaTeX.
-
-    The symbolic form is the tutorial's O = (W - K + 2P)/S + 1, widened only where the setting needs
-    it: a dilated window D(K-1)+1, unequal padding before + after ('same' with an even kernel), and
-    a ceiling instead of a floor in ceil mode. `trimmed` adds ceil mode's "- 1" for a last window
-    that would start in the padding.
+    The tutorial writes (W - K + 2P)/S + 1; it is widened only where a setting needs it: a dilated
+    window D(K-1)+1, and unequal padding before + after ('same' with an even kernel).
     """
-    k_sym = "K" if dilation == 1 else "D(K-1)+1"
-    k_num = str(kernel) if dilation == 1 else rf"({dilation}\cdot({kernel}-1)+1)"
-    p_sym = "2P" if before == after else r"P_\mathrm{before}+P_\mathrm{after}"
-    p_num = rf"2\cdot {before}" if before == after else f"({before}+{after})"
-    left, right = (r"\left\lceil", r"\right\rceil") if ceil else (r"\left\lfloor", r"\right\rfloor")
-    numerator = size + before + after - _window(kernel, dilation)
-    raw = (-(-numerator // stride) if ceil else numerator // stride) + 1
-    tail = rf" - 1 = {raw - 1}" if trimmed else ""
-    return (rf"O_{symbol} = {left} \frac{{{symbol} - {k_sym} + {p_sym}}}{{S}} {right} + 1"
-            rf" = {left} \frac{{{size} - {k_num} + {p_num}}}{{{stride}}} {right} + 1 = {raw}{tail}")
-
-
-def check_latex(fit: Fit, kernel: int, stride: int, dilation: int = 1, symbol: str = "W") -> str:
-    """The tutorial's integer check (W - K + 2P)/S + 1, unrounded, as LaTeX."""
-    ratio = Fraction(fit.padded - fit.span, stride)
-    k_num = str(kernel) if dilation == 1 else str(fit.span)
+    k_sym = "K" if fit.dilation == 1 else "(D(K-1)+1)"
+    k_num = str(fit.kernel) if fit.dilation == 1 else rf"({fit.dilation}\cdot({fit.kernel}-1)+1)"
+    p_sym = "2P" if fit.before == fit.after else r"P_\mathrm{before}+P_\mathrm{after}"
     p_num = rf"2\cdot {fit.before}" if fit.before == fit.after else f"({fit.before}+{fit.after})"
-    middle = "" if ratio.denominator == 1 else rf" = {_number_latex(ratio)} + 1"
+    return k_sym, k_num, p_sym, p_num
+
+
+def formula_latex(fit: Fit, ceil: bool = False, symbol: str = "W") -> str:
+    """The output-size formula with this axis's numbers filled in, as LaTeX.
+
+    Ceil mode (pooling) rounds up instead of down; a last window that would start in the padding
+    then shows as PyTorch's extra "- 1".
+    """
+    k_sym, k_num, p_sym, p_num = _latex_terms(fit)
+    left, right = (r"\left\lceil", r"\right\rceil") if ceil else (r"\left\lfloor", r"\right\rfloor")
+    numerator = fit.padded - fit.span
+    raw = (-(-numerator // fit.stride) if ceil else numerator // fit.stride) + 1
+    tail = rf" - 1 = {raw - 1}" if fit.trimmed else ""
+    return (rf"O_{symbol} = {left} \frac{{{symbol} - {k_sym} + {p_sym}}}{{S}} {right} + 1"
+            rf" = {left} \frac{{{fit.size} - {k_num} + {p_num}}}{{{fit.stride}}} {right} + 1 = {raw}{tail}")
+
+
+def check_latex(fit: Fit) -> str:
+    """The tutorial's integer check (W - K + 2P)/S + 1 before any rounding, as LaTeX."""
+    _, k_num, _, p_num = _latex_terms(fit)
+    ratio = Fraction(fit.padded - fit.span, fit.stride)
+    middle = "" if ratio.denominator == 1 else rf" = \tfrac{{{ratio.numerator}}}{{{ratio.denominator}}} + 1"
     value = ratio + 1
     shown = str(value.numerator) if value.denominator == 1 else f"{float(value):.4g}"
     approx = "=" if Fraction(shown) == value else r"\approx"
-    return rf"\frac{{{fit.size} - {k_num} + {p_num}}}{{{stride}}} + 1{middle} {approx} {shown}"
+    return rf"\frac{{{fit.size} - {k_num} + {p_num}}}{{{fit.stride}}} + 1{middle} {approx} {shown}"
 
 
 @dataclass
@@ -362,8 +377,7 @@ class LayerReport:
             return []
         out = []
         for fit, symbol in ((self.rows, "H"), (self.cols, "W")):
-            out.append(formula_latex(fit.size, self.kernel, self.stride, fit.before, fit.after, self.dilation,
-                                     self.op != "conv" and self.ceil_mode, fit.trimmed, symbol))
+            out.append(formula_latex(fit, self.op != "conv" and self.ceil_mode, symbol))
         if self.height == self.width:
             return [out[1]]
         return out
@@ -392,12 +406,19 @@ def suggest_settings(report: LayerReport, limit_per_kind: int = 1) -> list[Sugge
     base = _settings(report)
     numeric_padding = base["padding"] if isinstance(base["padding"], int) else (
         0 if base["padding"] == "valid" else (report.dilation * (report.kernel - 1)) // 2)
-    reach = report.stride + 2
+    def around(current: int, low: int, reach: int) -> list[int]:
+        # a bounded neighbourhood, so absurd settings (stride 10**9) stay instant; the lowest value
+        # is always tried because stride 1 and padding 0 so often fit
+        values = {low, *range(max(low, current - reach), current + reach + 1)}
+        return sorted(values - {current})
+
     kinds = {
-        "padding": [p for p in range(0, numeric_padding + reach + 1) if p != base["padding"]],
-        "stride": [s for s in range(1, report.stride + reach + 1) if s != report.stride],
-        "kernel": [k for k in range(1, report.kernel + reach + 1) if k != report.kernel],
-        "dilation": [d for d in range(1, report.dilation + 3) if d != report.dilation],
+        # 'same' or 'valid' written as its number is a real change, so keep that number then
+        "padding": around(numeric_padding, 0, 8) if isinstance(base["padding"], int)
+        else sorted({numeric_padding, *around(numeric_padding, 0, 8)}),
+        "stride": around(report.stride, 1, 8),
+        "kernel": around(report.kernel, 1, 8),
+        "dilation": around(report.dilation, 1, 2),
     }
     found: list[tuple[tuple, Suggestion]] = []
     for priority, (name, values) in enumerate(kinds.items()):

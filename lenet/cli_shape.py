@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 
-from lenet.arithmetic import OPS, LayerError, parse_int, parse_size, stride_fit
+from lenet.arithmetic import OPS, LayerError, conv_output_size, parse_int, parse_size
 
 EXIT_INVALID = 2
 
@@ -42,9 +42,7 @@ def compute(args) -> tuple[tuple[int, int], tuple[int, int]]:
     settings = dict(kernel=parse_int(args.kernel, "kernel"), stride=parse_int(args.stride, "stride"),
                     padding=args.padding, dilation=parse_int(args.dilation, "dilation"),
                     op=str(args.op).strip().lower(), ceil_mode=args.ceil_mode)
-    rows = stride_fit(height, **settings)
-    cols = stride_fit(width, **settings)
-    return (height, width), (rows.output, cols.output)
+    return (height, width), (conv_output_size(height, **settings), conv_output_size(width, **settings))
 
 
 def run(args) -> int:

@@ -1,0 +1,296 @@
+"""lenet.arithmetic and `python -m lenet shape` against the real PyTorch layers.
+
+PyTorch is the oracle: for hundreds of random settings the pure-Python arithmetic must give the
+same output size, and refuse exactly the settings that torch refuses.
+"""
+
+import contextlib
+import io
+import json
+import random
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lenet import cli_shape
+from lenet.arithmetic import (LayerError, conv_output_size, explain_layer, index_ranges, network_table,
+                              parse_size, resolve_padding, stride_fit, total_params)
+from lenet.model import LeNet, LeNetConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+N_RANDOM = 400
+
+
+def torch_shape(h, w, kernel, stride, padding, dilation, op, ceil_mode):
+    """(H, W) of the real layer's output, or None when PyTorch refuses the setting."""
+    x = torch.zeros(1, 1, h, w)
+    if op != "conv" and padding == "valid":
+        padding = 0  # pooling has no 'valid' keyword; arithmetic reads it as 0, its meaning
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # 'same' with an even kernel warns about a padded copy
+            if op == "conv":
+                layer = nn.Conv2d(1, 1, kernel, stride=stride, padding=padding, dilation=dilation)
+            elif op == "maxpool":
+                layer = nn.MaxPool2d(kernel, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil_mode)
+            elif dilation != 1:
+                return None  # AvgPool2d has no dilation parameter at all
+            else:
+                layer = nn.AvgPool2d(kernel, stride=stride, padding=padding, ceil_mode=ceil_mode)
+            return tuple(layer(x).shape[-2:])
+    except (RuntimeError, ValueError, TypeError):
+        return None
+
+
+def ours(h, w, kernel, stride, padding, dilation, op, ceil_mode):
+    try:
+        return (conv_output_size(h, kernel, stride, padding, dilation, op, ceil_mode),
+                conv_output_size(w, kernel, stride, padding, dilation, op, ceil_mode))
+    except LayerError:
+        return None
+
+
+def random_settings(seed: int, n: int = N_RANDOM):
+    """Small random settings, weighted so that refusals, ceil mode and 'same' all come up often."""
+    rng = random.Random(seed)
+    for _ in range(n):
+        op = rng.choice(["conv", "maxpool", "avgpool"])
+        pool = op != "conv"
+        padding = rng.choice([0, 0, 1, 1, 2, 3, "valid", "same"] if pool else [0, 0, 1, 2, 3, 4, "same", "valid"])
+        dilation = rng.choice([1, 1, 1, 1, 2] if op == "avgpool" else [1, 1, 2, 3])
+        yield dict(h=rng.randint(1, 16), w=rng.randint(1, 16), kernel=rng.randint(1, 7),
+                   stride=rng.choice([1, 1, 2, 3, 4]), padding=padding, dilation=dilation,
+                   op=op, ceil_mode=pool and rng.random() < 0.5)
+
+
+def test_random_settings_match_pytorch_including_refusals():
+    outcomes = {"ok": 0, "refused": 0, "ceil": 0}
+    for s in random_settings(seed=1):
+        expected, got = torch_shape(**s), ours(**s)
+        assert got == expected, s
+        outcomes["ok" if expected else "refused"] += 1
+        outcomes["ceil"] += s["ceil_mode"] and expected is not None
+    # the draw must exercise both sides of every rule, or agreement proves little
+    assert outcomes["ok"] > N_RANDOM // 3 and outcomes["refused"] > N_RANDOM // 10 and outcomes["ceil"] > 30
+
+
+@pytest.mark.parametrize("s", [
+    dict(h=8, w=8, kernel=3, stride=1, padding=2, dilation=2, op="maxpool", ceil_mode=False),  # kernel//2 rule
+    dict(h=8, w=8, kernel=2, stride=1, padding=1, dilation=3, op="maxpool", ceil_mode=False),
+    dict(h=8, w=8, kernel=1, stride=1, padding=1, dilation=1, op="maxpool", ceil_mode=False),
+    dict(h=3, w=3, kernel=4, stride=2, padding=0, dilation=1, op="maxpool", ceil_mode=True),  # ceil rescues
+    dict(h=3, w=3, kernel=4, stride=2, padding=0, dilation=1, op="maxpool", ceil_mode=False),
+    dict(h=3, w=3, kernel=5, stride=3, padding=0, dilation=1, op="avgpool", ceil_mode=True),
+    dict(h=1, w=1, kernel=3, stride=2, padding=1, dilation=1, op="avgpool", ceil_mode=True),
+    dict(h=5, w=5, kernel=2, stride=2, padding=1, dilation=1, op="maxpool", ceil_mode=True),  # last window trimmed
+    dict(h=3, w=3, kernel=7, stride=1, padding="same", dilation=1, op="conv", ceil_mode=False),
+    dict(h=2, w=2, kernel=4, stride=1, padding="same", dilation=3, op="conv", ceil_mode=False),
+    dict(h=8, w=8, kernel=3, stride=2, padding="same", dilation=1, op="conv", ceil_mode=False),
+    dict(h=8, w=8, kernel=3, stride=1, padding=-1, dilation=1, op="conv", ceil_mode=False),
+    dict(h=8, w=8, kernel=3, stride=1, padding="same", dilation=1, op="maxpool", ceil_mode=False),
+])
+def test_edge_cases_match_pytorch(s):
+    assert ours(**s) == torch_shape(**s)
+
+
+def test_zero_or_negative_values_are_refused_with_a_code():
+    for bad in (dict(size=0, kernel=3), dict(size=8, kernel=0), dict(size=8, kernel=3, stride=0),
+                dict(size=8, kernel=3, dilation=-1), dict(size=-4, kernel=1)):
+        with pytest.raises(LayerError) as info:
+            conv_output_size(**bad)
+        assert info.value.code == "not_positive"
+    for bad_op in ("pool", "", None):
+        with pytest.raises(LayerError):
+            conv_output_size(8, 3, op=bad_op)
+
+
+def test_same_padding_needs_stride_one_and_puts_the_odd_pixel_after():
+    with pytest.raises(LayerError) as info:
+        resolve_padding("same", 3, stride=2)
+    assert info.value.code == "same_stride"
+    assert resolve_padding("same", 4) == (1, 2)
+    # the side matters for the lab's picture: check it against torch's own 'same'
+    x = torch.randn(1, 1, 6, 7)
+    weight = torch.randn(1, 1, 4, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = F.conv2d(x, weight, padding="same")
+    before, after = resolve_padding("same", 4)
+    assert torch.allclose(F.conv2d(F.pad(x, (before, after, before, after)), weight), expected, atol=1e-6)
+
+
+def test_stride_fit_reports_the_tutorials_integer_check():
+    fit = stride_fit(28, 5, 2, 0)
+    assert (fit.output, fit.exact, fit.quotient, fit.dropped, fit.uncovered) == (12, False, 12.5, 1, (27,))
+    assert fit.uncovered_tail == (27,) and fit.uncovered_gaps == ()
+    exact = stride_fit(28, 5, 1, 2)
+    assert exact.exact and exact.output == 28 and exact.uncovered == ()
+    # padding 2 with stride 2: one padding column is skipped, but every image column is read
+    only_padding = stride_fit(28, 5, 2, 2)
+    assert not only_padding.exact and only_padding.dropped == 1 and only_padding.uncovered == ()
+    gaps = stride_fit(5, 2, 3, 0)  # windows [0,1] and [3,4]: column 2 lies between them
+    assert gaps.uncovered == (2,) and gaps.uncovered_gaps == (2,) and gaps.uncovered_tail == ()
+
+
+def read_by_torch(size, kernel, stride, padding, dilation, op, ceil_mode):
+    """Input indices some window reads, found by autograd: pad like the layer, then a ones-kernel conv."""
+    fit = stride_fit(size, kernel, stride, padding, dilation, op, ceil_mode)
+    # ceil mode's last window hangs past the padding: widen the padding so a plain conv sees it
+    extra = max(0, (fit.output - 1) * stride + fit.span - fit.padded)
+    x = torch.zeros(1, 1, 1, size, requires_grad=True)
+    y = F.conv2d(F.pad(x, (fit.before, fit.after + extra)), torch.ones(1, 1, 1, kernel),
+                 stride=(1, stride), dilation=(1, dilation))
+    assert y.shape[-1] == fit.output
+    y.sum().backward()
+    return {i for i in range(size) if x.grad[0, 0, 0, i] != 0}, fit
+
+
+def test_uncovered_lines_match_autograd_over_random_settings():
+    checked = 0
+    for s in random_settings(seed=2, n=300):
+        settings = {k: s[k] for k in ("kernel", "stride", "padding", "dilation", "op", "ceil_mode")}
+        if ours(**s) is None:
+            continue
+        read, fit = read_by_torch(s["w"], **settings)
+        assert set(fit.uncovered) == set(range(s["w"])) - read, s
+        checked += 1
+    assert checked > 100
+
+
+def test_explain_layer_output_params_and_formula():
+    report = explain_layer(28, 28, 5, in_channels=1, out_channels=6)
+    assert report.ok and report.exact and report.output == (6, 24, 24)
+    assert report.params == sum(p.numel() for p in nn.Conv2d(1, 6, 5).parameters()) == 156
+    assert report.macs == 6 * 25 * 24 * 24
+    (formula,) = report.formulas()
+    assert "28 - 5" in formula and formula.endswith("= 24")
+    pool = explain_layer(28, 28, 2, 2, op="maxpool", in_channels=6, out_channels=99)
+    assert pool.output == (6, 14, 14) and pool.params == 0
+    assert len(explain_layer(28, 32, 5).formulas()) == 2
+
+
+def test_explain_layer_suggests_settings_that_fit():
+    report = explain_layer(28, 28, 5, 2, 0)
+    assert report.ok and not report.exact and report.suggestions
+    for suggestion in report.suggestions:
+        settings = {**dict(kernel=5, stride=2, padding=0, dilation=1), **suggestion.changes}
+        assert suggestion.exact and stride_fit(28, **settings).exact
+        assert suggestion.output == (conv_output_size(28, **settings),) * 2
+    too_big = explain_layer(3, 3, 5)
+    assert too_big.error.code == "kernel_too_big" and too_big.suggestions
+    assert explain_layer(8, 8, 3, 2, "same").suggestions[0].changes == {"stride": 1}
+
+
+@pytest.mark.parametrize("bad", [
+    dict(height=0, width=5, kernel=3), dict(height=-3, width=-3, kernel=-1), dict(height=5, width=5, kernel="x"),
+    dict(height=5, width=5, kernel=3, padding="wide"), dict(height=5, width=5, kernel=3, op="nope"),
+    dict(height=10**9, width=3, kernel=3, stride=10**9), dict(height=5, width=5, kernel=3, out_channels=0),
+    dict(height=5, width=5, kernel=3, padding=True), dict(height=None, width=5, kernel=3),
+])
+def test_explain_layer_never_raises(bad):
+    report = explain_layer(**bad)
+    assert report.ok or report.error.code
+
+
+def test_parse_size_and_index_ranges():
+    assert parse_size("28") == (28, 28) and parse_size("28x32") == (28, 32) and parse_size(" 7 × 9 ") == (7, 9)
+    for bad in ("", "x", "28x", "1x2x3", "2e3", "9" * 40):
+        with pytest.raises(LayerError):
+            parse_size(bad)
+    assert index_ranges([5, 0, 1, 2]) == [(0, 2), (5, 5)]
+
+
+def random_config(rng: random.Random) -> dict:
+    return dict(c1_channels=rng.randint(1, 8), c1_kernel=rng.randint(1, 7), c1_stride=rng.randint(1, 3),
+                c1_padding=rng.randint(0, 3), c3_channels=rng.randint(1, 8), c3_kernel=rng.randint(1, 5),
+                c3_stride=rng.randint(1, 2), c3_padding=rng.randint(0, 2), c5_channels=rng.randint(1, 16),
+                c5_kernel=rng.randint(1, 5), c5_stride=rng.randint(1, 2), c5_padding=rng.randint(0, 2),
+                pool=rng.choice(["max", "avg", "none"]), pool_size=rng.randint(1, 3), f6_units=rng.randint(1, 20),
+                batch_norm=rng.random() < 0.3)
+
+
+def test_network_table_matches_a_real_lenet_forward_pass():
+    rng = random.Random(3)
+    valid = 0
+    for _ in range(120):
+        fields = random_config(rng)
+        rows = network_table(SimpleNamespace(**{**LeNetConfig().to_dict(), **fields}))
+        if any(r.error for r in rows):
+            # the first failing row carries a reason, every later one is unreachable
+            first = next(i for i, r in enumerate(rows) if r.error)
+            assert rows[first].error != "unreachable" and all(r.error == "unreachable" for r in rows[first + 1:])
+            with pytest.raises(ValueError):
+                LeNetConfig(**fields)
+            continue
+        valid += 1
+        model = LeNet(LeNetConfig(**fields)).eval()
+        shapes = {}
+        for name, module in model.named_layers().items():
+            module.register_forward_hook(lambda m, i, o, name=name: shapes.__setitem__(name, tuple(o.shape[1:])))
+        with torch.no_grad():
+            model(torch.zeros(1, 1, 28, 28))
+        for row in rows[1:]:
+            assert shapes[row.name] == row.output, (fields, row)
+            layer_params = sum(p.numel() for p in model.named_layers()[row.name].parameters())
+            assert layer_params == row.params, (fields, row)
+        assert total_params(rows) == sum(p.numel() for p in model.parameters())
+    assert valid > 20
+
+
+def run_cli(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli_shape.main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+def cli_argv(s: dict) -> list[str]:
+    argv = ["--input", f"{s['h']}x{s['w']}", "--kernel", str(s["kernel"]), "--stride", str(s["stride"]),
+            "--padding", str(s["padding"]), "--dilation", str(s["dilation"]), "--op", s["op"], "--json"]
+    return argv + (["--ceil-mode"] if s["ceil_mode"] else [])
+
+
+def test_page_numbers_cli_and_pytorch_agree_over_random_settings():
+    for s in random_settings(seed=4):
+        expected = torch_shape(**s)
+        report = explain_layer(s["h"], s["w"], s["kernel"], s["stride"], s["padding"], s["dilation"], s["op"],
+                               s["ceil_mode"])
+        code, out, err = run_cli(cli_argv(s))
+        if expected is None:
+            assert not report.ok and code == 2 and out == "" and len(err.strip().splitlines()) == 1, s
+        else:
+            assert report.output[1:] == expected and code == 0, s
+            assert json.loads(out) == {"output": list(expected)}
+
+
+@pytest.mark.parametrize("argv", [[], ["--input", "28"], ["--input", "0", "--kernel", "3"],
+                                  ["--input", "28", "--kernel", "five"], ["--input", "28", "--kernel", "3",
+                                                                          "--padding", "lots"]])
+def test_cli_invalid_is_one_line_and_exit_2(argv):
+    code, out, err = run_cli(argv)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_cli_shape_does_not_import_torch():
+    code = "import sys, lenet.cli_shape; print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "False", result.stderr
+
+
+def test_python_m_lenet_shape():
+    main = ROOT / "lenet" / "__main__.py"
+    if not main.exists() or "cli_shape" not in main.read_text():
+        pytest.skip("lenet/__main__.py does not wire the shape subcommand yet")
+    ok = subprocess.run([sys.executable, "-m", "lenet", "shape", "--input", "28", "--kernel", "5", "--json"],
+                        cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0 and json.loads(ok.stdout) == {"output": [24, 24]}
+    bad = subprocess.run([sys.executable, "-m", "lenet", "shape", "--input", "3", "--kernel", "5"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
