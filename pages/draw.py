@@ -1,7 +1,505 @@
-"""draw page (placeholder until its issue lands)."""
+"""Draw & explore: draw (or upload, or pick) a digit and watch LeNet-5 read it, layer by layer.
 
+The drawing and everything computed from it live in one `st.fragment`, so a stroke reruns only
+that part; the kernels, which depend only on the model, are drawn once outside it from a cache.
+
+Tests cannot drive the canvas, so two session-state keys stand in for it:
+`draw_injected_rgba` (an RGBA array, read instead of the canvas) and `draw_injected_upload`
+(a file's bytes, read instead of the uploader). The Evaluate page opens an MNIST test digit here
+by setting `draw_sample` to its index in the test set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
 import streamlit as st
+import torch
+from streamlit_drawable_canvas import st_canvas
 
 import ui
+from lenet import figures
+from lenet.data import test_digits, to_tensors
+from lenet.i18n import STRINGS
+from lenet.inspect import Inspection, inspect, kernels, predict_batch
+from lenet.preprocess import ImageError, Preprocessed, canvas_to_input, load_image, normalise, preprocess
 
-st.title(ui.tr("nav.draw"))
+CANVAS = 280  # px; MNIST's 28 px times ten, so a finger or a mouse has room
+BRUSH = (6, 40, 18)  # min, max, default px: the default gives MNIST-like strokes after scaling
+SOURCES = {"draw": ":material/draw:", "upload": ":material/upload_file:", "mnist": ":material/dataset:"}
+SCALE = 4  # screen px per activation px: one scale for every map, so pooling visibly halves them
+UNSURE = 0.5  # below this top probability the answer is called a guess
+FAIRLY = 0.8  # below this it is "probably"
+CLOSE = 0.25  # a runner-up this close to the top is named too
+# Share of the canvas under ink above which a drawing is a scribble, not a digit: a digit filling
+# the canvas with the widest brush covers at most ~36 %, scribbles over it 55 % and more.
+SCRIBBLE = 0.5
+
+# The canvas component draws its toolbar (undo, redo, reset, ...) invisibly over the canvas's
+# top-right corner until hovered, so a stroke starting there, and every touch stroke on a tablet,
+# hits the toolbar instead of the canvas. The toolbar lives in the component's shadow DOM, which
+# page CSS cannot reach, so a script adds the rule inside it; the page has its own buttons.
+_PAGE_HEAD = """
+<style>
+  [class*="st-key-draw_px"] img { image-rendering: pixelated; }
+  .draw-digit { font-size: 8rem; font-weight: 700; line-height: 1; color: #3b5bdb; text-align: center; }
+  .draw-digit.draw-none { color: #adb5bd; }
+  .draw-verdict { font-size: 1.4rem; text-align: center; }
+</style>
+<script>
+(() => {
+  const ID = "lenet-hide-canvas-toolbar";
+  function patch(tries) {
+    for (const host of document.querySelectorAll('.st-key-canvas [data-testid="stBidiComponentIsolated"]')) {
+      const root = host.shadowRoot;
+      if (!root) {
+        if ((tries || 0) < 40) setTimeout(() => patch((tries || 0) + 1), 50);  // mounted, not attached yet
+        continue;
+      }
+      if (!root.getElementById(ID)) {
+        const style = document.createElement("style");
+        style.id = ID;
+        style.textContent = ".dc-toolbar { display: none !important; }";
+        root.appendChild(style);
+      }
+    }
+  }
+  patch(0);
+  if (!window.__lenetCanvasToolbarObserver) {
+    // The canvas remounts when the input source changes: patch every new one.
+    window.__lenetCanvasToolbarObserver = new MutationObserver(() => patch(0));
+    window.__lenetCanvasToolbarObserver.observe(document.body, {childList: true, subtree: true});
+  }
+})();
+</script>
+"""
+
+
+@dataclass
+class View:
+    """Everything the page shows for one input, computed before anything is laid out."""
+
+    prep: Preprocessed | None = None
+    insp: Inspection | None = None
+    reason: str | None = None  # why there is no prediction: blank, no_picture, too_small, scribble, no_model
+    label: int | None = None  # the true digit, for MNIST test images
+    images: dict[str, bytes] = field(default_factory=dict)  # PNGs: steps, layers, saliency
+    compute_ms: float = 0.0
+
+
+def _init_state() -> None:
+    """Defaults, and the Evaluate page's hand-over of an MNIST test digit."""
+    defaults = {"draw_source": "draw", "draw_brush": BRUSH[2], "draw_canvas_nonce": 0,
+                "draw_canvas_objects": [], "draw_canvas_stale": None, "draw_mnist_index": 0}
+    for key, value in defaults.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+    sample = st.session_state.pop("draw_sample", None)
+    if sample is not None:
+        st.session_state["draw_source"] = "mnist"
+        st.session_state["draw_mnist_index"] = int(sample)
+
+
+def _reset_canvas(objects: list) -> None:
+    """Load `objects` into the canvas (clear: none; undo: all but the last stroke).
+
+    The canvas keeps sending its previous picture until it has loaded the new drawing; remember
+    that picture's checksum so the page can ignore it meanwhile.
+    """
+    st.session_state["draw_canvas_objects"] = objects
+    st.session_state["draw_canvas_nonce"] += 1
+    st.session_state["draw_canvas_stale"] = st.session_state.get("draw_canvas_md5")
+
+
+def _source_changed() -> None:
+    _reset_canvas([])
+
+
+def source_ui() -> str:
+    """The input picker; returns "draw", "upload" or "mnist"."""
+    return st.radio(ui.tr("draw.source"), list(SOURCES), key="draw_source", horizontal=True,
+                    format_func=lambda s: f"{SOURCES[s]} {ui.tr(f'draw.source.{s}')}", label_visibility="collapsed",
+                    on_change=_source_changed)
+
+
+def canvas_ui() -> np.ndarray | None:
+    """The drawing canvas with its brush and buttons; returns the drawing as RGBA, or None if blank."""
+    objects = st.session_state["draw_canvas_objects"]
+    result = st_canvas(stroke_color="#ffffff", background_color="#000000",
+                       stroke_width=st.session_state["draw_brush"], height=CANVAS, width=CANVAS,
+                       drawing_mode="freedraw", update_streamlit=True, return_image_data=True,
+                       # The nonce makes a clear or an undo a new drawing to load, even when the
+                       # objects are the same as last time (two clears in a row).
+                       initial_drawing={"objects": objects, "nonce": st.session_state["draw_canvas_nonce"]},
+                       key="canvas")
+    drawn = list((result.json_data or {}).get("objects") or [])
+    left, right = st.columns(2)
+    left.button(ui.tr("draw.clear"), key="draw_clear", icon=":material/delete:", on_click=_reset_canvas, args=([],),
+                width="stretch")
+    right.button(ui.tr("draw.undo"), key="draw_undo", icon=":material/undo:", on_click=_reset_canvas, args=(drawn[:-1],),
+                 disabled=not drawn, width="stretch")
+    st.slider(ui.tr("draw.brush"), BRUSH[0], BRUSH[1], key="draw_brush")
+    st.caption(ui.tr("draw.canvas_help"))
+
+    injected = st.session_state.get("draw_injected_rgba")
+    if injected is not None:
+        return np.asarray(injected)
+    png = result.image_bytes
+    if not png:
+        return None
+    digest = hashlib.md5(png).hexdigest()
+    st.session_state["draw_canvas_md5"] = digest
+    if digest == st.session_state["draw_canvas_stale"]:
+        if not objects:
+            return None  # cleared: the old picture is still on its way out
+    else:
+        st.session_state["draw_canvas_stale"] = None
+    return result.image_data
+
+
+def upload_message(exc: Exception) -> str:
+    """A friendly, translated message for an upload that cannot be read."""
+    code = getattr(exc, "code", None)
+    key = f"draw.upload.{code}"
+    if isinstance(exc, ImageError) and key in STRINGS:
+        return ui.tr(key, **exc.params)
+    return ui.tr("draw.upload.failed")
+
+
+def read_upload(data: bytes) -> tuple[Preprocessed | None, str | None]:
+    """Decode and preprocess an uploaded file.
+
+    Args:
+        data: the file's bytes.
+    Returns:
+        (the preprocessed image, None), or (None, a message for the user) when it cannot be read.
+    """
+    try:
+        return preprocess(load_image(data)), None
+    # Image decoders fail on hostile bytes in more ways than ImageError covers (PIL plugins raise
+    # what they like); whatever happens, the student gets a sentence, not a traceback.
+    except Exception as exc:  # noqa: BLE001
+        return None, upload_message(exc)
+
+
+def upload_ui() -> tuple[Preprocessed | None, float]:
+    """The uploader; returns the preprocessed upload (or None after saying why there is none), and
+    perf_counter() from before it was decoded."""
+    uploaded = st.file_uploader(ui.tr("draw.upload"), type=["png", "jpg", "jpeg"], key="draw_upload")
+    st.caption(ui.tr("draw.upload.hint"))
+    data = st.session_state.get("draw_injected_upload")
+    if data is None and uploaded is not None:
+        data = uploaded.getvalue()
+    started = time.perf_counter()
+    if data is None:
+        st.info(ui.tr("draw.upload.none"))
+        return None, started
+    prep, error = read_upload(data)
+    if error:
+        st.error(error, icon="🚫")
+    return prep, started
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _misclassified(path: str, mtime: float, full_set: bool) -> np.ndarray:
+    """MNIST test indices that the model at `path` gets wrong (cached per checkpoint version)."""
+    model, _ = ui.load_model(path)
+    images, labels, indices, _ = test_digits()
+    x, y = to_tensors(images, labels)
+    # Batches keep the C1 activations of 10,000 digits (190 MB at once) out of memory.
+    preds = np.concatenate([predict_batch(model, x[i:i + 1000]).argmax(1) for i in range(0, len(x), 1000)])
+    return indices[preds != y.numpy()]
+
+
+def _pick_random(indices: np.ndarray) -> None:
+    st.session_state["draw_mnist_index"] = int(np.random.default_rng().choice(indices))
+
+
+def _pick_wrong(path: str, mtime: float, full_set: bool) -> None:
+    wrong = _misclassified(path, mtime, full_set)
+    st.session_state["draw_mnist_note"] = (len(wrong), len(test_digits()[2]))
+    if len(wrong):
+        st.session_state["draw_mnist_index"] = int(np.random.default_rng().choice(wrong))
+
+
+def mnist_ui(model_path: str | None) -> tuple[Preprocessed, int]:
+    """The MNIST test-digit picker; returns the digit as the model's input, and its true label."""
+    images, labels, indices, full_set = test_digits()
+    left, right = st.columns(2)
+    left.button(ui.tr("draw.mnist.random"), key="draw_mnist_random", icon=":material/casino:", on_click=_pick_random, args=(indices,),
+                width="stretch")
+    if model_path:
+        mtime = Path(model_path).stat().st_mtime if Path(model_path).exists() else 0.0
+        right.button(ui.tr("draw.mnist.wrong"), key="draw_mnist_wrong", icon=":material/error:", on_click=_pick_wrong,
+                     args=(model_path, mtime, full_set), width="stretch")
+    wanted = st.number_input(ui.tr("draw.mnist.index"), min_value=0, max_value=int(indices.max()), step=1,
+                             key="draw_mnist_index")
+    note = st.session_state.pop("draw_mnist_note", None)
+    if note:
+        st.caption(ui.tr("draw.mnist.wrong_count", n=note[0], total=note[1]) if note[0]
+                   else ui.tr("draw.mnist.none_wrong"))
+    pos = int(np.abs(indices - int(wanted)).argmin())
+    if int(indices[pos]) != int(wanted):
+        st.caption(ui.tr("draw.mnist.sample_only", n=len(indices)))
+    image = images[pos]
+    st.markdown(ui.tr("draw.mnist.label", index=int(indices[pos]), label=int(labels[pos])))
+    # A test digit is already in MNIST's format: it goes to the network exactly as it is.
+    prep = Preprocessed(steps=[("mnist", image)], image=image, input=normalise(image), empty=False)
+    return prep, int(labels[pos])
+
+
+def compute(prep: Preprocessed | None, model, cmap: str, label: int | None = None,
+            started: float | None = None, canvas: bool = False) -> View:
+    """Run the network on one input and build every picture the page shows for it.
+
+    Args:
+        prep: the preprocessed input, or None when there is none (blank canvas, failed upload).
+        model: the LeNet, or None when no model could be loaded.
+        cmap: the sequential colour map for activations.
+        label: the true digit, when known.
+        started: perf_counter() when preprocessing began, so the reported time includes it.
+        canvas: the input was drawn on the canvas (whose size makes a scribble recognisable).
+    Returns:
+        a View; `insp` is None when there is nothing to read.
+    """
+    start = time.perf_counter() if started is None else started
+    # One image is far too little work to share between cores: with two OpenMP threads on a busy
+    # machine a forward pass took 180 ms instead of 3 ms. The setting is per thread (OpenMP), so
+    # training threads keep all their cores.
+    torch.set_num_threads(1)
+    view = View(prep=prep, label=label)
+    if prep is None:
+        view.reason = "no_model" if model is None else "blank" if canvas else "no_picture"
+        return view
+    for key, image in prep.steps:
+        view.images[f"step_{key}"] = figures.png_bytes(figures.thumbnail(image, CANVAS))
+    if model is None:
+        view.reason = "no_model"
+    elif prep.empty:
+        view.reason = prep.reason or "blank"
+    elif canvas and (prep.step("raw") > 127).mean() > SCRIBBLE:
+        view.reason = "scribble"
+    else:
+        view.insp = inspect(model, prep.input)
+        view.images["input"] = figures.png_bytes(prep.image)
+        for name, image in figures.layer_images(view.insp.activations, cmap).items():
+            view.images[name] = figures.png_bytes(image)
+        view.images["saliency"] = figures.png_bytes(figures.saliency_overlay(prep.image, view.insp.saliency))
+    view.compute_ms = (time.perf_counter() - start) * 1000
+    return view
+
+
+def _pixelated(key: str, png: bytes, scale: int = SCALE) -> None:
+    """A small image scaled up `scale` times with hard pixel edges."""
+    with st.container(key=f"draw_px_{key}"):
+        st.image(png, width=_png_width(png) * scale, output_format="PNG")
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    """(height, width) of a PNG, from its header."""
+    return int.from_bytes(png[20:24], "big"), int.from_bytes(png[16:20], "big")
+
+
+def _png_width(png: bytes) -> int:
+    return _png_size(png)[1]
+
+
+def prediction_ui(view: View) -> None:
+    """The verdict: the digit, large, with honest words about how sure the network is; then all ten bars."""
+    st.subheader(ui.tr("draw.prediction.title"))
+    insp = view.insp
+    with st.container(key="prediction", border=True):
+        if insp is None:
+            # Nothing to read: no digit characters at all in this container (tests rely on it).
+            st.markdown('<div class="draw-digit draw-none">?</div>', unsafe_allow_html=True)
+            st.markdown(f'<div class="draw-verdict">{ui.tr(f"draw.prediction.{view.reason}")}</div>',
+                        unsafe_allow_html=True)
+        else:
+            st.markdown(f'<div class="draw-digit">{insp.prediction}</div>', unsafe_allow_html=True)
+            st.markdown(f'<div class="draw-verdict">{verdict(insp)}</div>', unsafe_allow_html=True)
+    if insp is not None and view.label is not None:
+        key = "draw.prediction.right" if insp.prediction == view.label else "draw.prediction.wrong"
+        (st.success if insp.prediction == view.label else st.warning)(ui.tr(key, label=view.label))
+    probs = insp.probs if insp is not None else np.zeros(10)
+    close = insp is not None and insp.confidence - insp.runner_up()[1] < CLOSE
+    fig = figures.probability_figure(probs, insp.prediction if insp else None, ui.tr("draw.probs.axis"),
+                                     runner_up=insp.runner_up()[0] if close else None)
+    st.plotly_chart(fig, key="draw_probs", config={"displayModeBar": False, "staticPlot": False})
+
+
+def verdict(insp: Inspection) -> str:
+    """How sure the network is, in words: confident, fairly sure, torn between two, or guessing."""
+    pct = f"{insp.confidence:.0%}"
+    other, other_p = insp.runner_up()
+    if insp.confidence - other_p < CLOSE:
+        return ui.tr("draw.prediction.close", pct=pct, other=other, other_pct=f"{other_p:.0%}")
+    if insp.confidence < UNSURE:
+        return ui.tr("draw.prediction.guess", pct=pct)
+    if insp.confidence < FAIRLY:
+        return ui.tr("draw.prediction.fairly", pct=pct)
+    return ui.tr("draw.prediction.sure", pct=pct)
+
+
+def why_ui(view: View) -> None:
+    """The saliency overlay: which pixels pushed the network towards its answer."""
+    st.subheader(ui.tr("draw.why.title"))
+    if view.insp is None:
+        st.caption(ui.tr("draw.why.nothing"))
+        return
+    _pixelated("saliency", view.images["saliency"], scale=8)
+    st.caption(ui.tr("draw.why.text"))
+
+
+def steps_ui(view: View) -> None:
+    """The preprocessing steps, left to right; the last one is exactly the network's input."""
+    st.subheader(ui.tr("draw.steps.title"))
+    st.caption(ui.tr("draw.steps.intro"))
+    if view.prep is None:
+        return
+    steps = [key for key, _ in view.prep.steps]
+    for col, key in zip(st.columns(max(4, len(steps))), steps):
+        with col:
+            png = view.images[f"step_{key}"]
+            caption = ui.tr(f"draw.step.{key}")
+            height, width = _png_size(png)
+            # Every step fits the same 160 px box; the small ones are scaled up with crisp pixels.
+            shown = max(1, round(160 * width / max(height, width)))
+            if width <= 28:
+                with st.container(key=f"draw_px_step_{key}"):
+                    st.image(png, width=shown, caption=caption, output_format="PNG")
+            else:
+                st.image(png, width=shown, caption=caption, output_format="PNG")
+
+
+def _layer_text(name: str, act: np.ndarray, prev: np.ndarray | None, config) -> tuple[str, str]:
+    """The title and the explanation of one layer, from the model's config (variants differ)."""
+    act_name = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid"}[config.activation]
+    act_sentence = ui.tr(f"draw.net.act.{config.activation}")
+    if name in ("S2", "S4"):
+        title = ui.tr(f"draw.net.title.pool.{config.pool}", name=name, act=act_name)
+        text = ui.tr(f"draw.net.pool.{config.pool}.text", p=config.pool_size)
+        if name == "S4":
+            text += " " + ui.tr("draw.net.S4.text")
+        return title, text
+    if name == "F6":
+        return (ui.tr("draw.net.title.fc", name=name, act=act_name),
+                ui.tr("draw.net.F6.text", c=act.size, m=prev.size if prev is not None else "?") + " " + act_sentence)
+    title = ui.tr("draw.net.title.conv", name=name, act=act_name)
+    channels = act.shape[0]
+    if name == "C1":
+        text = ui.tr("draw.net.C1.text", c=channels, k=config.c1_kernel)
+    elif name == "C5" and act.ndim == 3 and act.shape[1] * act.shape[2] == 1:
+        text = ui.tr("draw.net.C5.text", c=channels, n=prev.size if prev is not None else "?")
+    else:
+        text = ui.tr("draw.net.C3.text", c=channels, m=prev.shape[0] if prev is not None else "?")
+    return title, text + " " + act_sentence
+
+
+def _shape(act: np.ndarray) -> str:
+    return ui.tr("draw.net.shape", shape=" × ".join(str(n) for n in act.shape))
+
+
+def network_ui(view: View, model, cmap: str) -> None:
+    """Every layer's output for this input, each with its shape and a sentence or two."""
+    st.header(ui.tr("draw.net.title"))
+    if view.insp is None:
+        st.info(ui.tr("draw.why.nothing"))
+        return
+    st.caption(ui.tr("draw.net.intro") + " " + ui.tr("draw.net.colours", cmap=cmap))
+    acts = view.insp.activations
+    rows = [("input", view.prep.image[None])] + list(acts.items())
+    prev = None
+    for name, act in rows:
+        text_col, image_col = st.columns([2, 3], vertical_alignment="center")
+        with text_col:
+            if name == "input":
+                st.markdown(f"**{ui.tr('draw.net.input')}** · {_shape(act)}")
+                st.caption(ui.tr("draw.net.input.text", h=act.shape[1], w=act.shape[2]))
+            elif name == "output":
+                st.markdown(f"**{ui.tr('draw.net.title.output')}** · {_shape(act)}")
+                st.caption(ui.tr("draw.net.output.text"))
+            else:
+                title, text = _layer_text(name, act, prev, model.config)
+                st.markdown(f"**{title}** · {_shape(act)}")
+                st.caption(text)
+        with image_col:
+            if name == "output":
+                st.plotly_chart(figures.scores_figure(act, ui.tr("draw.net.scores")), key="draw_scores",
+                                config={"displayModeBar": False})
+            else:
+                _pixelated(f"layer_{name}", view.images[name])
+        prev = act
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _kernel_pngs(path: str, mtime: float) -> list[tuple[str, bytes, tuple[int, ...]]]:
+    """(layer, PNG, weight shape) for C1's and C3's kernels, once per checkpoint version."""
+    model, _ = ui.load_model(path)
+    out = []
+    for layer in ("C1", "C3"):
+        weights = kernels(model, layer)
+        out.append((layer, figures.png_bytes(figures.kernel_mosaic(weights)), weights.shape))
+    return out
+
+
+def kernels_ui(path: str) -> None:
+    """The learned filters of C1 and C3, as signed mosaics."""
+    st.header(ui.tr("draw.kernels.title"))
+    st.caption(ui.tr("draw.kernels.intro"))
+    try:
+        mtime = Path(path).stat().st_mtime
+    except OSError:
+        return  # deleted meanwhile: the sidebar already says so
+    for layer, png, shape in _kernel_pngs(path, mtime):
+        out_c, in_c, k, _ = shape
+        st.markdown(ui.tr(f"draw.kernels.{layer}", c=out_c, m=in_c, k=k))
+        # C1's few kernels shown larger than C3's many, so both are readable and fit the width.
+        _pixelated(f"kernels_{layer}", png, scale=16 if layer == "C1" else 8)
+
+
+@st.fragment
+def explore(model, model_path: str | None) -> None:
+    """Input, prediction, preprocessing steps and the inside of the network: what one stroke reruns."""
+    cmap = st.session_state.get("colormap") or figures.COLORMAPS[0]
+    if cmap not in figures.COLORMAPS:
+        cmap = figures.COLORMAPS[0]
+    input_col, predict_col, why_col = st.columns([1.05, 1.25, 0.8], gap="large")
+    label = None
+    with input_col:
+        source = source_ui()
+        if source == "draw":
+            rgba = canvas_ui()
+            started = time.perf_counter()
+            prep = canvas_to_input(rgba) if rgba is not None else None
+        elif source == "upload":
+            prep, started = upload_ui()
+        else:
+            prep, label = mnist_ui(model_path)
+            started = None
+    view = compute(prep, model, cmap, label, started, canvas=source == "draw")
+    with predict_col:
+        prediction_ui(view)
+    with why_col:
+        why_ui(view)
+    steps_ui(view)
+    if view.prep is not None:
+        st.caption(ui.tr("draw.timing", ms=view.compute_ms))
+    st.divider()
+    if model is not None:
+        network_ui(view, model, cmap)
+
+
+_init_state()
+st.html(_PAGE_HEAD, unsafe_allow_javascript=True)
+st.title(ui.tr("draw.title"))
+st.markdown(ui.tr("draw.intro"))
+loaded = ui.current_model()
+model_path = ui.current_model_path() if loaded else None
+explore(loaded[0] if loaded else None, model_path)
+if model_path:
+    st.divider()
+    kernels_ui(model_path)

@@ -1,0 +1,167 @@
+"""Draw & explore page through Streamlit's AppTest: both languages, drawings fed in, bad uploads.
+
+AppTest cannot drive the canvas or the file uploader, so the page reads `draw_injected_rgba`
+and `draw_injected_upload` from the session state instead (see pages/draw.py).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from lenet import checkpoints, strokes
+from lenet.i18n import t
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def _app(language: str = "en", **state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["language"] = language
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def _prediction_text(at: AppTest) -> str:
+    """The text of the `prediction` container: its markdown blocks with the tags stripped."""
+    parts = [m.value for m in at.markdown if 'class="draw-digit' in m.value or 'class="draw-verdict' in m.value]
+    assert parts, "the prediction container is missing"
+    return " ".join(re.sub(r"<[^>]+>", "", p) for p in parts)
+
+
+def _predicted_digit(at: AppTest) -> int | None:
+    found = re.search(r"\d", _prediction_text(at))
+    return int(found.group()) if found else None
+
+
+def _png(image: Image.Image, **save) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format=save.pop("format", "PNG"), **save)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_page_loads_in_both_languages(language):
+    at = _app(language)
+    assert not at.exception
+    assert at.title[0].value == t("draw.title", language)
+    assert _predicted_digit(at) is None  # an empty canvas: nothing to read
+    assert t("draw.prediction.blank", language) in _prediction_text(at)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_drawing_is_read_with_every_layer_shown(language):
+    at = _app(language, draw_injected_rgba=strokes.render(strokes.digit_strokes(3, None)))
+    assert not at.exception
+    assert _predicted_digit(at) == 3
+    shown = " ".join(m.value for m in at.markdown)
+    for layer in ("C1", "S2", "C3", "S4", "C5", "F6"):
+        assert f"{layer} ·" in shown
+    assert "6 × 28 × 28" in shown and "16 × 5 × 5" in shown
+
+
+def test_every_digit_is_read_right():
+    at = _app()
+    rng = np.random.default_rng(7)
+    right = 0
+    for digit in range(10):
+        at.session_state["draw_injected_rgba"] = strokes.render(strokes.random_strokes(digit, rng))
+        at.run()
+        assert not at.exception
+        right += _predicted_digit(at) == digit
+    assert right >= 9
+
+
+@pytest.mark.parametrize("drawing", ["blank", "dot", "scribble"])
+def test_nothing_to_read_shows_no_digit(drawing):
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    if drawing == "dot":
+        rgba = strokes.render([[(140.0, 140.0)]], brush=18)
+    elif drawing == "scribble":
+        pts = np.random.default_rng(0).uniform(5, 275, size=(60, 2))
+        rgba = strokes.render([[(float(x), float(y)) for x, y in pts]], brush=30)
+    at = _app(draw_injected_rgba=rgba)
+    assert not at.exception
+    assert _predicted_digit(at) is None
+    assert not re.search(r"\d", _prediction_text(at))
+
+
+@pytest.mark.parametrize("data, key", [
+    (b"", "draw.upload.empty_file"),
+    (b"this is a text file, renamed to digit.png\n" * 20, "draw.upload.not_an_image"),
+    (_png(Image.new("L", (64, 64), 255))[:60], "draw.upload.not_an_image"),  # truncated PNG
+])
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_bad_upload_gives_a_friendly_message(data, key, language):
+    at = _app(language, draw_source="upload", draw_injected_upload=data)
+    assert not at.exception
+    assert [e.value for e in at.error] == [t(key, language)]
+    assert _predicted_digit(at) is None
+
+
+def test_decompression_bomb_is_refused():
+    at = _app(draw_source="upload", draw_injected_upload=_png(Image.new("1", (8000, 8000), 1)))
+    assert not at.exception
+    assert "8000×8000" in at.error[0].value
+
+
+@pytest.mark.parametrize("mode", ["I;16", "CMYK", "RGBA"])
+def test_unusual_image_modes_are_read(mode):
+    """A 16-bit scan, a CMYK print file and a transparent PNG of a dark 7 on light paper."""
+    ink = 255 - strokes.render(strokes.digit_strokes(7, None))[..., 3]  # dark ink on white
+    if mode == "I;16":
+        image = Image.fromarray(ink.astype(np.uint16) * 257)
+    elif mode == "CMYK":
+        image = Image.fromarray(ink).convert("CMYK")
+    else:
+        image = Image.fromarray(np.dstack([ink, ink, ink, np.full_like(ink, 255)]), "RGBA")
+    data = _png(image, format="JPEG" if mode == "CMYK" else "PNG")
+    at = _app(draw_source="upload", draw_injected_upload=data)
+    assert not at.exception
+    assert not at.error
+    assert _predicted_digit(at) == 7
+
+
+def test_evaluate_page_hand_over_shows_that_mnist_digit():
+    from lenet.data import test_digits
+
+    images, labels, indices, _ = test_digits()
+    index = int(indices[3])
+    at = _app(draw_sample=index)
+    assert not at.exception
+    assert at.radio(key="draw_source").value == "mnist"
+    assert f"#{index}" in " ".join(m.value for m in at.markdown)
+    assert _predicted_digit(at) is not None
+
+
+def test_a_digit_the_model_gets_wrong():
+    at = _app(draw_source="mnist")
+    at.button(key="draw_mnist_wrong").click().run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    if t("draw.mnist.none_wrong") in captions:
+        pytest.skip("the model reads every available test digit correctly")
+    assert at.warning, "a wrongly read digit is called out"
+    assert _predicted_digit(at) is not None
+
+
+def test_missing_checkpoint_degrades_gracefully(monkeypatch):
+    """A checkpoint deleted after it was picked: an error, no traceback, no prediction."""
+    import ui
+
+    def gone(path):
+        raise checkpoints.CheckpointError("gone", "checkpoint_missing", name=Path(path).name)
+
+    monkeypatch.setattr(ui, "load_model", gone)
+    at = _app(draw_injected_rgba=strokes.render(strokes.digit_strokes(4, None)))
+    assert not at.exception
+    assert any("lenet5.safetensors" in e.value for e in at.error)
+    assert _predicted_digit(at) is None
+    assert t("draw.prediction.no_model") in _prediction_text(at)
