@@ -5,6 +5,11 @@ longer side to 20 px keeping the aspect ratio with anti-aliasing, put it in a 28
 move its intensity-weighted centre of mass to the centre. Every intermediate image is kept so
 the Draw page can show the steps one by one.
 
+Two additions make drawings from any pen look like MNIST's pen strokes (measured: they lift
+canvas drawings with brushes from 6 to 40 px and scikit-learn's chunky 8x8 digits by several
+points): the stroke width is brought into MNIST's usual range before the final anti-aliased
+downscale, and a nearest-neighbour enlargement (a blown-up icon) is undone first.
+
 Only numpy and PIL are used, so uploads can be checked and preprocessed without torch.
 """
 
@@ -16,7 +21,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageChops, ImageOps, UnidentifiedImageError
 
 from lenet.data import MEAN, STD
 
@@ -36,8 +41,15 @@ _MAX_SIDE = 2048
 _BLANK_CONTRAST = 32  # ink brighter than the background by less than this (of 255): nothing drawn
 _INK_THRESHOLD = 0.25  # fraction of the peak: fainter pixels are noise or anti-aliasing
 _SPECK_FRACTION = 0.02  # an isolated blob with less of the ink than this is a speck, not part of the digit
-_DOT_RATIO = 1.8  # a mark whose extent is under this many stroke widths is a dot, not a digit
+_DOT_RATIO = 2.6  # a mark whose extent is under this many stroke widths is a dot (a disc: ~2.1)
 _MIN_EXTENT = 3  # px in the working image; smaller ink is nothing to read
+_WORK_MIN, _WORK_MAX = 80, 320  # working resolution of the crop's longer side, px
+_BINARY_THRESHOLD = 128  # NIST's originals were bilevel; half the (stretched) peak splits ink from paper
+# Stroke width in output px: MNIST's 10th to 90th percentile (median 2.3), measured the same way.
+_WIDTH_RANGE: tuple[float, float] | None = (1.7, 3.2)
+_RESAMPLE = Image.Resampling.BOX  # area averaging: the anti-aliasing of MNIST's normalisation
+_UPSCALE = Image.Resampling.LANCZOS  # small inputs: sharp and smooth
+_MIN_CANVAS_FRACTION = 0.08  # on the canvas, a mark under 8 % of its side is a tap or a slip, not a digit
 
 
 class ImageError(ValueError):
@@ -59,12 +71,16 @@ class Preprocessed:
 
     Attributes:
         steps: ordered (key, uint8 image, ink bright) pairs with keys "raw" (grayscale, polarity
-            fixed), "cropped" (the ink's bounding box), "scaled" (longer side 20 px, placed in the
-            middle of the 28x28 field) and "centred" (centre of mass moved to the centre).
+            fixed, contrast stretched), "cropped" (the ink's bounding box), "scaled" (longer side
+            20 px, stroke width evened out, placed in the middle of the 28x28 field) and
+            "centred" (centre of mass moved to the centre). For a blank image, "cropped" is the
+            raw image and the last two are black.
         image: uint8 28x28, ink 255 on 0, exactly MNIST's format; the same array as the "centred" step.
         input: float32 1x1x28x28, normalised with MEAN/STD: exactly what the model sees.
         empty: True when there is nothing to read (blank, or just a dot); then do not predict.
         reason: "blank", "too_small" or None.
+        info: details for display: "bbox" (top, bottom, left, right) of the ink in the raw image,
+            "offset" (top, left) of the 20 px box in the field.
     """
 
     steps: list[tuple[str, np.ndarray]]
@@ -149,14 +165,15 @@ def _normalise_mode(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def _to_array(image) -> np.ndarray:
-    """A PIL image or array as uint8 HxW, HxWx2, HxWx3 or HxWx4."""
+def _to_array(image, unblock: bool = True) -> np.ndarray:
+    """A PIL image or array as uint8 HxW, HxWx2, HxWx3 or HxWx4, at most _MAX_SIDE px."""
     if isinstance(image, Image.Image):
         image = _normalise_mode(image)
         if max(image.size) > _MAX_SIDE:
             image = image.copy()
             image.thumbnail((_MAX_SIDE, _MAX_SIDE), Image.Resampling.BOX)
-        return np.asarray(image)
+        arr = np.asarray(image)
+        return _unblock(arr) if unblock else arr
     arr = np.asarray(image)
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[:, :, 0]
@@ -166,13 +183,37 @@ def _to_array(image) -> np.ndarray:
         arr = arr.astype(np.uint8) * 255
     elif arr.dtype != np.uint8:
         arr = np.nan_to_num(arr.astype(np.float64))
-        top = arr.max() if arr.size else 1.0
-        # Floats in 0..1, 16-bit data and 0..16 counts (scikit-learn's digits) all end up 0..255.
-        scale = 1.0 if top <= 1.0 else 255.0 if top <= 255 else 65535.0 if top <= 65535 else top
+        top = float(arr.max())
+        # Floats in 0..1 keep their meaning; any other range (16-bit data, scikit-learn's 0..16
+        # digits) is scaled by its maximum, as the contrast is stretched later anyway.
+        scale = 1.0 if top <= 1.0 else top
         arr = np.clip(arr / scale * 255.0, 0, 255).astype(np.uint8)
     if max(arr.shape[:2]) > _MAX_SIDE:
-        return _to_array(Image.fromarray(arr))
-    return arr
+        return _to_array(Image.fromarray(arr), unblock)
+    return _unblock(arr) if unblock else arr
+
+
+def _change_gcd(flat: np.ndarray) -> int:
+    """Greatest common divisor of the row count and the indices where a row differs from the last."""
+    changes = np.flatnonzero((flat[1:] != flat[:-1]).any(1)) + 1
+    return int(np.gcd.reduce(np.concatenate([[len(flat)], changes])))
+
+
+def _unblock(arr: np.ndarray) -> np.ndarray:
+    """Undo a nearest-neighbour enlargement (pixel art, a blown-up 8x8 digit): one pixel per block.
+
+    Rows (and columns) can only change at multiples of the block size, so the block size is the
+    greatest common divisor of where they change. Interpolating from the true pixels later gives
+    round strokes instead of staircases.
+    """
+    h, w = arr.shape[:2]
+    k = _change_gcd(arr.reshape(h, -1))
+    if k < 2 or k == h:  # the usual case, or uniform rows: nothing to undo
+        return arr
+    k = int(np.gcd(k, _change_gcd(np.ascontiguousarray(arr.swapaxes(0, 1)).reshape(w, -1))))
+    if k < 2 or k == w or min(h, w) // k < 4:
+        return arr
+    return arr[::k, ::k]
 
 
 def _border(gray: np.ndarray) -> np.ndarray:
@@ -183,41 +224,46 @@ def _border(gray: np.ndarray) -> np.ndarray:
 
 
 def _luminance(rgb: np.ndarray) -> np.ndarray:
-    """ITU-R 601 luma, as float32."""
-    rgb = rgb.astype(np.float32)
-    return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+    """ITU-R 601 luma of an HxWx3 or HxWx4 uint8 array (alpha ignored), as uint8; PIL does it in C."""
+    mode = "RGBA" if rgb.shape[2] == 4 else "RGB"
+    return np.asarray(Image.fromarray(np.ascontiguousarray(rgb), mode).convert("L"))
 
 
 def _ink_gray(arr: np.ndarray, known_polarity: bool) -> np.ndarray:
-    """Grayscale with bright ink on a dark background (float32, 0..255), before contrast stretching.
+    """Grayscale with bright ink on a dark background (uint8 or float, 0..255), before contrast stretching.
 
     Args:
         arr: uint8 HxW, HxWx2 (LA), HxWx3 or HxWx4.
         known_polarity: the canvas case: ink is opaque and white, the background transparent or black.
     """
     if arr.ndim == 2:
-        lum, alpha = arr.astype(np.float32), None
+        lum, alpha = arr, None
     elif arr.shape[2] == 2:
-        lum, alpha = arr[..., 0].astype(np.float32), arr[..., 1].astype(np.float32)
+        lum, alpha = np.ascontiguousarray(arr[..., 0]), np.ascontiguousarray(arr[..., 1])
     else:
-        lum = _luminance(arr[..., :3])
-        alpha = arr[..., 3].astype(np.float32) if arr.shape[2] == 4 else None
+        lum = _luminance(arr)
+        alpha = np.ascontiguousarray(arr[..., 3]) if arr.shape[2] == 4 else None
     if known_polarity:
         # Compositing over black makes transparent-background and black-background canvases agree,
         # and stays right when strokes cover most of the canvas (no guessing from the border).
-        return lum if alpha is None else lum * (alpha / 255.0)
+        if alpha is None:
+            return lum
+        return np.asarray(ImageChops.multiply(Image.fromarray(lum), Image.fromarray(alpha)))
     if alpha is not None:
-        if np.median(_border(alpha)) < 128:
+        frame_alpha = _border(alpha)
+        if np.median(frame_alpha) < 128:
             # Transparent background: whatever is opaque is the ink, whatever its colour.
             return alpha
-        # Opaque background with some transparent pixels: fill them with the background's colour.
-        opaque = _border(alpha) >= 128
-        bg = float(np.median(_border(lum)[opaque])) if opaque.any() else 0.0
-        lum = lum * (alpha / 255.0) + bg * (1.0 - alpha / 255.0)
+        if frame_alpha.min() < 255 or alpha.min() < 255:
+            # Opaque background with some transparent pixels: fill them with the background's colour.
+            opaque = frame_alpha >= 128
+            bg = float(np.median(_border(lum)[opaque]))
+            a = alpha.astype(np.float32) / 255.0
+            lum = lum * a + bg * (1.0 - a)
     # Decide polarity from the frame, where the background is: light paper means dark ink.
     # The frame's median ignores a stroke that touches the edge.
     if np.median(_border(lum)) > 127:
-        lum = 255.0 - lum
+        lum = 255 - lum
     return lum
 
 
@@ -228,8 +274,8 @@ def _stretch(gray: np.ndarray, known_polarity: bool) -> tuple[np.ndarray, bool]:
     if peak - bg < _BLANK_CONTRAST:
         return np.zeros(gray.shape, np.uint8), False
     if bg == 0.0 and peak == 255.0:
-        return np.clip(gray, 0, 255).astype(np.uint8), True
-    out = (gray - bg) * (255.0 / (peak - bg))
+        return np.clip(gray, 0, 255).astype(np.uint8), True  # the canvas: already right (a copy)
+    out = (gray.astype(np.float32) - np.float32(bg)) * np.float32(255.0 / (peak - bg))
     return np.clip(out, 0, 255).astype(np.uint8), True
 
 
@@ -271,37 +317,105 @@ def _bbox(gray: np.ndarray) -> tuple[int, int, int, int] | None:
 def _is_dot(crop: np.ndarray) -> bool:
     """True when the ink is about as wide as it is long: a dot or blob, not a stroke drawing.
 
-    The test erodes the ink mask: a stroke of width w vanishes after about w/2 erosions, so if
-    ink survives extent/(2*_DOT_RATIO) erosions, the strokes are nearly as thick as the drawing is big.
+    A disc's extent is about 2 of its "stroke widths" (see `_stroke_width`), a digit's at least
+    3 (scikit-learn's chunky 8x8 digits) and usually 4 or more (MNIST, canvas drawings).
     """
     h, w = crop.shape
-    scale = min(1.0, 48.0 / max(h, w))  # erosion on a small copy: the ratio is all that matters
-    if scale < 1.0:
-        small = Image.fromarray(crop).resize((max(1, round(w * scale)), max(1, round(h * scale))),
-                                             Image.Resampling.BOX)
-        crop = np.asarray(small)
-    mask = np.pad(crop >= int(0.5 * 255), 1)
-    steps = int(np.ceil(max(mask.shape) - 2) / (2 * _DOT_RATIO))
-    for _ in range(max(1, steps)):
-        mask[1:-1, 1:-1] = (mask[1:-1, 1:-1] & mask[:-2, 1:-1] & mask[2:, 1:-1]
-                            & mask[1:-1, :-2] & mask[1:-1, 2:])
-        if not mask.any():
-            return False
-    return True
+    f = 48.0 / max(h, w)  # a fixed size, so the estimate neither crawls on 280 px nor is coarse on 8 px
+    resample = Image.Resampling.BOX if f < 1 else Image.Resampling.BILINEAR
+    small = Image.fromarray(crop).resize((max(1, round(w * f)), max(1, round(h * f))), resample)
+    mask = np.asarray(small) >= 128
+    if not mask.any():
+        return True
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    extent = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
+    return extent < _DOT_RATIO * _stroke_width(mask)
+
+
+def _erode(mask: np.ndarray, square: bool) -> np.ndarray:
+    """One binary erosion with a 3x3 cross or square (the outer frame counts as background)."""
+    m = np.pad(mask, 1)
+    out = m[1:-1, 1:-1] & m[:-2, 1:-1] & m[2:, 1:-1] & m[1:-1, :-2] & m[1:-1, 2:]
+    if square:
+        out &= m[:-2, :-2] & m[:-2, 2:] & m[2:, :-2] & m[2:, 2:]
+    return out
+
+
+def _dilate(mask: np.ndarray, square: bool) -> np.ndarray:
+    """One binary dilation with a 3x3 cross or square."""
+    m = np.pad(mask, 1)
+    out = m[1:-1, 1:-1] | m[:-2, 1:-1] | m[2:, 1:-1] | m[1:-1, :-2] | m[1:-1, 2:]
+    if square:
+        out |= m[:-2, :-2] | m[:-2, 2:] | m[2:, :-2] | m[2:, 2:]
+    return out
+
+
+def _stroke_width(mask: np.ndarray) -> float:
+    """Typical stroke width of a binary drawing, in px.
+
+    Two erosions (a cross, then a square: together close to a disc) strip about 2 px from each
+    side of every stroke, so the area lost is about 4 px times the strokes' total length.
+    """
+    area = float(mask.sum())
+    eroded = _erode(_erode(mask, False), True)
+    lost = area - float(eroded.sum())
+    return 4.0 * area / lost if lost > 0 else 0.0
+
+
+def _morph(mask: np.ndarray, steps: int, grow: bool) -> np.ndarray:
+    """Grow or shrink the strokes by `steps` px per side, alternating cross and square (an octagon)."""
+    for i in range(steps):
+        shrunk = _dilate(mask, i % 2 == 1) if grow else _erode(mask, i % 2 == 1)
+        if not grow and shrunk.sum() < 0.3 * mask.sum():
+            break  # never erode a drawing away
+        mask = shrunk
+    return mask
 
 
 def _scale(crop: np.ndarray) -> np.ndarray:
-    """Resize so the longer side is 20 px, keeping the aspect ratio, with anti-aliasing."""
+    """Resize so the longer side is 20 px, keeping the aspect ratio, with anti-aliasing.
+
+    Like NIST's bilevel originals, the ink is made black-and-white at a working resolution, its
+    stroke width brought into MNIST's usual range, and the anti-aliased 20 px image is the area
+    average of that. This makes a hairline pen and a fat brush look like MNIST's pen strokes.
+    """
     h, w = crop.shape
-    f = BOX / max(h, w)
-    size = (max(1, round(w * f)), max(1, round(h * f)))
-    small = Image.fromarray(crop).resize(size, Image.Resampling.LANCZOS, reducing_gap=None)
-    out = np.asarray(small, dtype=np.float32)
-    peak = out.max()
-    # Thin strokes come out faint after downscaling; MNIST strokes peak near full white.
-    if 0 < peak < 255:
-        out = out * (255.0 / peak)
-    return np.clip(out, 0, 255).astype(np.uint8)
+    side = max(h, w)
+    work_side = min(max(side, _WORK_MIN), _WORK_MAX)
+    if work_side != side:
+        f = work_side / side
+        # Tiny inputs (an 8x8 icon) are enlarged smoothly so their threshold gives round strokes.
+        resample = Image.Resampling.BOX if f < 1 else _UPSCALE
+        if f > 1:
+            # A blank margin, so the interpolation rounds off strokes that end at the crop's edge
+            # instead of stretching them flat.
+            crop = np.pad(crop, 2)
+            h, w = crop.shape
+        crop = np.asarray(Image.fromarray(crop).resize((max(1, round(w * f)), max(1, round(h * f))), resample))
+    mask = crop >= _BINARY_THRESHOLD
+    if not mask.any():
+        mask = crop >= crop.max()
+    scale = BOX / work_side  # working px -> output px
+    if _WIDTH_RANGE is not None:
+        lo, hi = _WIDTH_RANGE
+        for _ in range(3):  # the estimate is rough for hairlines, so re-measure after each change
+            width = _stroke_width(mask) * scale
+            if width < lo:
+                steps, grow = int(np.ceil((lo - width) / scale / 2)), True
+            elif width > hi:
+                steps, grow = int(np.ceil((width - hi) / scale / 2)), False
+            else:
+                break
+            if grow:
+                mask = np.pad(mask, steps)  # room to grow at the edges
+            mask = _morph(mask, steps, grow)
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    mask = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    mh, mw = mask.shape
+    f = BOX / max(mh, mw)
+    size = (max(1, round(mw * f)), max(1, round(mh * f)))
+    img = Image.fromarray(mask.astype(np.uint8) * 255)
+    return np.asarray(img.resize(size, _RESAMPLE, reducing_gap=None))
 
 
 def _place(patch: np.ndarray, top: int, left: int) -> np.ndarray:
@@ -338,23 +452,31 @@ def normalise(image: np.ndarray) -> np.ndarray:
 
 
 def _run(arr: np.ndarray, known_polarity: bool) -> Preprocessed:
+    """Steps 1 to 6 on a uint8 array; `known_polarity` for the canvas (white ink)."""
     raw, has_ink = _stretch(_ink_gray(arr, known_polarity), known_polarity)
     blank28 = np.zeros((FIELD, FIELD), np.uint8)
     box = _bbox(raw) if has_ink else None
     if box is None:
         return Preprocessed([("raw", raw), ("cropped", raw), ("scaled", blank28), ("centred", blank28)],
                             blank28, normalise(blank28), True, "blank")
-    top, bottom, left, right = box
-    crop = raw[top:bottom, left:right]
-    too_small = max(crop.shape) < _MIN_EXTENT or _is_dot(crop)
+    y0, y1, x0, x1 = (int(v) for v in box)
+    crop = raw[y0:y1, x0:x1]
+    # The canvas has a known size, so a tiny mark on it can be judged by its size alone; an upload
+    # can be anything from an 8x8 icon to a photo, so only the shape (a dot) counts there.
+    min_extent = max(_MIN_EXTENT, _MIN_CANVAS_FRACTION * max(raw.shape) if known_polarity else 0)
+    too_small = bool(max(crop.shape) < min_extent or _is_dot(crop))
     patch = _scale(crop)
     h, w = patch.shape
     # Step 4: the 20 px box in the middle of the field; step 5 moves it by its centre of mass.
     scaled = _place(patch, (FIELD - h) // 2, (FIELD - w) // 2)
     cy, cx = _centre_of_mass(patch)
-    centred = _place(patch, int(round(TARGET[0] - cy)), int(round(TARGET[1] - cx)))
+    # Whole pixels, as MNIST did (sub-pixel shifts only blur). A digit whose weight sits far to
+    # one side stops at the edge of the field rather than losing a row of ink.
+    top = min(max(int(round(TARGET[0] - cy)), 0), FIELD - h)
+    left = min(max(int(round(TARGET[1] - cx)), 0), FIELD - w)
+    centred = _place(patch, top, left)
     steps = [("raw", raw), ("cropped", crop), ("scaled", scaled), ("centred", centred)]
-    info = {"bbox": box, "patch_shape": (h, w)}
+    info = {"bbox": (y0, y1, x0, x1), "offset": (top, left)}
     return Preprocessed(steps, centred, normalise(centred), too_small, "too_small" if too_small else None, info)
 
 
@@ -366,7 +488,7 @@ def preprocess(image: Image.Image | np.ndarray) -> Preprocessed:
 
     Args:
         image: a PIL image (any mode) or an array: HxW, HxWx3 or HxWx4; uint8, bool, 16-bit or
-            float (0..1, or any range, scaled by its maximum).
+            float (0..1; any other range is scaled by its maximum).
     Returns:
         a Preprocessed; for a blank image or a mere dot, `empty` is True (never raises for those).
     """
@@ -383,7 +505,7 @@ def canvas_to_input(rgba: np.ndarray) -> Preprocessed:
     Returns:
         a Preprocessed, as from `preprocess`.
     """
-    return _run(_to_array(rgba), known_polarity=True)
+    return _run(_to_array(rgba, unblock=False), known_polarity=True)
 
 
 def naive_resize(image) -> np.ndarray:
