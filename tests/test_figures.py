@@ -1,0 +1,129 @@
+"""Colour maps, mosaics and figures in lenet/figures.py."""
+
+from __future__ import annotations
+
+import io
+from collections import OrderedDict
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+from PIL import Image
+
+from lenet import figures
+
+
+@pytest.mark.parametrize("name", [*figures.COLORMAPS, figures.DIVERGING])
+def test_luts_are_256_rgb_entries_and_read_only(name):
+    lut = figures.colormap_lut(name)
+    assert lut.shape == (256, 3) and lut.dtype == np.uint8
+    with pytest.raises(ValueError):
+        lut[0, 0] = 1
+
+
+def test_lut_end_points_match_the_published_maps():
+    assert tuple(figures.colormap_lut("viridis")[0]) == (0x44, 0x01, 0x54)
+    assert tuple(figures.colormap_lut("viridis")[255]) == (0xfd, 0xe7, 0x25)
+    assert tuple(figures.colormap_lut("gray")[0]) == (0, 0, 0)
+    assert tuple(figures.colormap_lut("gray")[255]) == (255, 255, 255)
+    # Sequential maps get brighter from start to end (what "bright = strong" on the page relies on).
+    for name in figures.COLORMAPS:
+        lum = figures.colormap_lut(name).astype(float) @ [0.299, 0.587, 0.114]
+        assert lum[255] > lum[128] > lum[0]
+
+
+def test_diverging_map_is_purple_below_white_at_zero_orange_above():
+    rgb = figures.colorize_signed(np.array([-1.0, 0.0, 1.0]))
+    purple, middle, orange = rgb.astype(int)
+    assert purple[2] > purple[1] and orange[0] > orange[2]  # blue-ish vs red-ish
+    assert middle.min() >= 240
+
+
+def test_colorize_scales_and_handles_constant_input():
+    out = figures.colorize(np.array([[0.0, 1.0], [2.0, 4.0]]), "gray")
+    assert out.shape == (2, 2, 3)
+    assert out[0, 0, 0] == 0 and out[1, 1, 0] == 255
+    zeros = figures.colorize(np.zeros((3, 3)), "viridis")
+    assert (zeros == figures.colormap_lut("viridis")[0]).all()
+    assert (figures.colorize_signed(np.zeros(4)) == figures.colormap_lut(figures.DIVERGING)[128]).all()
+    nan = figures.colorize(np.array([np.nan, 1.0]), "gray")  # never crashes on a broken value
+    assert nan.shape == (2, 3)
+
+
+def test_robust_limit_ignores_one_outlier():
+    values = np.concatenate([np.linspace(-1, 1, 1000), [100.0]])
+    assert figures.robust_limit(values) < 2
+    assert figures.robust_limit(np.zeros(5)) == 0.0
+
+
+def test_tile_lays_out_rows_with_white_gutters():
+    tiles = np.zeros((5, 2, 3, 3), np.uint8)
+    out = figures.tile(tiles, cols=3)
+    assert out.shape == (2 * 3 - 1, 3 * 4 - 1, 3)
+    assert (out[2] == figures.GUTTER).all()  # gutter row between the two rows
+    assert (out[:2, 3] == figures.GUTTER).all()  # gutter column
+    assert (out[3:, 8:] == figures.GUTTER).all()  # the unused sixth cell stays white
+
+
+@pytest.mark.parametrize("n, aspect, expected", [(120, 8.0, 30), (84, 8.0, 21), (6, 3.0, 3), (1, 3.0, 1)])
+def test_grid_columns_prefers_full_rows(n, aspect, expected):
+    assert figures.grid_columns(n, aspect) == expected
+
+
+def _activations() -> "OrderedDict[str, np.ndarray]":
+    rng = np.random.default_rng(0)
+    return OrderedDict(C1=rng.random((6, 28, 28)), S2=rng.random((6, 14, 14)), C3=rng.random((16, 10, 10)),
+                       S4=rng.random((16, 5, 5)), C5=rng.random((120, 1, 1)), F6=rng.random(84),
+                       output=rng.normal(size=10))
+
+
+def test_layer_images_one_mosaic_per_hidden_layer():
+    images = figures.layer_images(_activations(), "magma")
+    assert list(images) == ["C1", "S2", "C3", "S4", "C5", "F6"]
+    assert images["C1"].shape == (28, 6 * 29 - 1, 3)  # six maps in a row
+    assert images["C3"].shape == (2 * 11 - 1, 8 * 11 - 1, 3)  # sixteen maps in two rows of eight
+    assert images["C5"].shape == (4 * 4 - 1, 30 * 4 - 1, 3)  # 120 cells of 3 px: 4 rows of 30
+    for image in images.values():
+        assert image.dtype == np.uint8
+
+
+def test_feature_mosaic_shares_one_scale_per_layer():
+    maps = np.stack([np.full((4, 4), 1.0), np.full((4, 4), 0.1)])
+    out = figures.feature_mosaic(maps, "gray", cols=2)
+    assert out[0, 0, 0] == 255 and out[0, 5, 0] < 40  # the weak map stays dark
+
+
+def test_kernel_mosaic_has_one_column_per_filter():
+    weights = np.random.default_rng(1).normal(size=(16, 6, 5, 5))
+    out = figures.kernel_mosaic(weights)
+    assert out.shape == (6 * 6 - 1, 16 * 6 - 1, 3)
+
+
+def test_saliency_overlay_tints_supporting_pixels_orange():
+    image = np.zeros((28, 28), np.uint8)
+    saliency = np.zeros((28, 28))
+    saliency[5, 5], saliency[20, 20] = 1.0, -1.0
+    out = figures.saliency_overlay(image, saliency).astype(int)
+    assert out.shape == (28, 28, 3)
+    assert out[5, 5, 0] > out[5, 5, 2]  # orange
+    assert out[20, 20, 2] > out[20, 20, 1]  # purple
+
+
+def test_png_bytes_round_trip_and_thumbnail():
+    rgb = figures.colorize(np.random.default_rng(2).random((7, 9)), "cividis")
+    back = np.asarray(Image.open(io.BytesIO(figures.png_bytes(rgb))))
+    assert (back == rgb).all()
+    assert figures.thumbnail(np.zeros((2048, 1024), np.uint8), 280).shape == (280, 140)
+    small = np.zeros((28, 28), np.uint8)
+    assert figures.thumbnail(small) is not None and figures.thumbnail(small).shape == (28, 28)
+
+
+def test_figures_are_valid_plotly():
+    """The figures skip plotly's validation for speed; validate them here instead."""
+    probs = np.random.default_rng(3).dirichlet(np.ones(10))
+    for fig in (figures.probability_figure(probs, 3, "p", runner_up=5), figures.probability_figure(np.zeros(10), None),
+                figures.scores_figure(np.linspace(-5, 5, 10), "score")):
+        go.Figure(fig.to_dict())  # raises on any invalid property
+    bar = figures.probability_figure(probs, 3).data[0]
+    assert bar.marker.color[3] == figures.HIGHLIGHT
+    assert list(bar.x) == [str(d) for d in range(10)]
