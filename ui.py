@@ -12,7 +12,8 @@ import streamlit as st
 from lenet import checkpoints
 from lenet.i18n import DEFAULT_LANGUAGE, LANGUAGES, t, t_error
 
-__all__ = ["lang", "tr", "tr_error", "current_model", "model_choices", "load_model", "device_name", "LANGUAGES"]
+__all__ = ["lang", "tr", "tr_error", "current_model", "model_choices", "load_model", "device_name", "mnist_missing_ui",
+           "LANGUAGES"]
 
 
 def lang() -> str:
@@ -80,3 +81,20 @@ def device_name() -> str:
     from lenet.train import describe_device, pick_device
 
     return describe_device(pick_device("auto"))
+
+
+def mnist_missing_ui(key: str) -> None:
+    """Say where MNIST belongs and how to get it, with a download button and a progress bar."""
+    from lenet import data
+
+    st.subheader(tr("train.data_title"))
+    st.warning(tr("error.data_missing", folder=str(data.data_dir())))
+    if st.button(tr("train.data_download"), key=key, type="primary"):
+        bar = st.progress(0.0, text=tr("train.data_downloading"))
+        try:
+            data.fetch(progress=lambda fraction, _message: bar.progress(fraction, text=tr("train.data_downloading")))
+        except data.DataError as exc:
+            st.error(tr_error(exc))
+            return
+        st.toast(tr("train.data_done"))  # a toast survives the rerun that follows
+        st.rerun()

@@ -38,6 +38,14 @@ MAX_QUEUED = 100
 HEARTBEAT_TIMEOUT_S = 600.0
 
 
+class _Abandoned(Exception):
+    """Raised from fit's callback to end a stopped run at once when its model will not be kept.
+
+    fit itself, when stopped, first scores the model on the whole test set (a second or more on a CPU);
+    a run whose model is thrown away does not need that, and the user sees "stopped" within one batch.
+    """
+
+
 class JobError(RuntimeError):
     """A request the registry refuses. `code` is a stable key for translation ("not_owner", ...)."""
 
@@ -363,6 +371,8 @@ class Registry:
     def _on_event(self, run: _Run, kind: str, info: dict) -> None:
         """fit's callback, on the training thread: copy the figures in, quickly, under the lock."""
         with self._lock:
+            if run.stop_event.is_set() and not run.keep_on_stop:
+                raise _Abandoned
             if kind == "start":
                 run.total_steps, run.device = info["total_steps"], info["device"]
             elif kind == "step":
@@ -387,6 +397,9 @@ class Registry:
                 if keep:
                     run.checkpoint = str(path)
                 self._end(run, "stopped" if result.stopped else "finished")
+        except _Abandoned:
+            with self._lock:
+                self._end(run, "stopped")
         except (TrainError, DataError, JobError, checkpoints.CheckpointError) as exc:
             with self._lock:
                 self._end(run, "failed", exc.code, exc.params, str(exc))
@@ -404,9 +417,10 @@ class Registry:
 
     def _save(self, run: _Run, result) -> Path:
         """Write the run's checkpoint atomically into the runs folder; the name can never escape it."""
-        folder = self.runs_dir.resolve()
+        folder = self.runs_dir
+        # Spelled as list_checkpoints() spells it, so the sidebar's picker finds this exact path string.
         path = folder / f"{checkpoints.sanitize_name(run.name)}-{run.id}.safetensors"
-        if path.parent != folder:
+        if path.resolve().parent != folder.resolve():
             raise JobError(f"refusing to save outside {folder}", "bad_name", name=run.name)
         metrics = {**result.metrics(run.train_config), "name": run.name,
                    "history": [{k: round(v, 5) if isinstance(v, float) else v for k, v in row.items()}

@@ -1,7 +1,297 @@
-"""train page (placeholder until its issue lands)."""
+"""Train: pick a network and settings, start a background run, watch it learn live, compare runs.
+
+The run itself lives in lenet.jobs (one registry per server); this page only submits, stops and polls it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from pathlib import Path
 
 import streamlit as st
+import torch
 
 import ui
+from lenet import checkpoints, data, jobs
+from lenet.model import ACTIVATIONS, POOLS, LeNet, LeNetConfig
+from lenet.train import TrainConfig, TrainError
+from lenet.train_figures import Curve, accuracy_figure, loss_figure
 
-st.title(ui.tr("nav.train"))
+POLL_S = 1.0  # how often the live panel refreshes while a run is queued or running
+EVALS_PER_EPOCH = 4  # test-set checks per epoch: a live accuracy curve for about 5 % of the time
+BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
+# The one-cycle peak: the quick recipe's for Adam; SGD takes bigger steps for the same pace (as the CLI does).
+DEFAULT_LR = {"adamw": TrainConfig.lr, "sgd": 0.05}
+
+
+@st.cache_resource(show_spinner=False)
+def registry() -> jobs.Registry:
+    """The server's one job registry, shared by every session."""
+    return jobs.Registry()
+
+
+@st.cache_data(show_spinner=False)
+def shipped_reference(mtime: float) -> tuple[float | None, dict]:
+    """The shipped checkpoint's test accuracy and metrics, for the comparison (cached by its mtime)."""
+    info = checkpoints.read_info(checkpoints.DEFAULT_CHECKPOINT)
+    return info.test_acc, info.metrics
+
+
+def owner() -> str:
+    """This session's owner id: runs it starts can be stopped only from here."""
+    if "train_owner" not in st.session_state:
+        st.session_state["train_owner"] = uuid.uuid4().hex
+    return st.session_state["train_owner"]
+
+
+def device_options() -> list[str]:
+    options = ["auto", "cpu"]
+    if torch.cuda.is_available():
+        options.append("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        options.append("mps")
+    return options
+
+
+def _labels(prefix: str, options, **params) -> dict:
+    """Translated labels for a widget's options, made now: a format_func that called ui.tr later would
+    run outside the script (AppTest, serialisation) and miss the session's language."""
+    return {o: ui.tr(f"{prefix}{o}", **params) for o in options}
+
+
+def network_ui() -> LeNetConfig | None:
+    """The network to train: LeNet-5 or the conv lab's, with the activation and pooling to try; None if invalid."""
+    sent = st.session_state.get("train_config")
+    options = ["lenet5", "lab"] if sent else ["lenet5"]
+    choice = st.radio(ui.tr("train.network"), options, index=len(options) - 1, horizontal=True,
+                      format_func=_labels("train.network_", options).get, key="train_network")
+    try:
+        base = LeNetConfig.from_dict(sent) if choice == "lab" else LeNetConfig()
+    except (ValueError, TypeError) as exc:
+        st.error(ui.tr("train.lab_invalid", reason=str(exc)))
+        return None
+    left, right = st.columns(2)
+    # Keyed by the network choice, so switching networks shows that network's own activation and pooling.
+    activation = left.selectbox(ui.tr("train.activation"), ACTIVATIONS, index=ACTIVATIONS.index(base.activation),
+                                format_func=_labels("train.activation_", ACTIVATIONS).get,
+                                help=ui.tr("train.activation_help"), key=f"train_activation_{choice}")
+    pool = right.selectbox(ui.tr("train.pool"), POOLS, index=POOLS.index(base.pool),
+                           format_func=_labels("train.pool_", POOLS).get, help=ui.tr("train.pool_help"),
+                           key=f"train_pool_{choice}")
+    try:
+        config = dataclasses.replace(base, activation=activation, pool=pool)
+    except ValueError as exc:
+        st.error(ui.tr("train.network_invalid", reason=str(exc)))
+        return None
+    st.caption(ui.tr("train.network_params", n=sum(p.numel() for p in LeNet(config).parameters())))
+    return config
+
+
+def _reset_lr() -> None:
+    """A new optimizer gets its own sensible learning rate."""
+    st.session_state["train_lr"] = DEFAULT_LR[st.session_state["train_optimizer"]]
+
+
+def training_ui(max_epochs: int) -> tuple[TrainConfig, str, bool]:
+    """How to train, the run's name, and whether to keep a stopped run's model."""
+    st.session_state.setdefault("train_lr", DEFAULT_LR["adamw"])
+    st.subheader(ui.tr("train.settings"))
+    c1, c2, c3 = st.columns(3)
+    optimizer = c1.selectbox(ui.tr("train.optimizer"), list(DEFAULT_LR), key="train_optimizer",
+                             format_func=_labels("train.optimizer_", DEFAULT_LR).get, on_change=_reset_lr)
+    # min 0 on purpose: a zero rate is refused with an explanation rather than silently clamped.
+    lr = c2.number_input(ui.tr("train.lr"), min_value=0.0, max_value=10.0, step=0.001, format="%.4f",
+                         help=ui.tr("train.lr_help"), key="train_lr")
+    batch = c3.select_slider(ui.tr("train.batch"), BATCH_SIZES, value=128, help=ui.tr("train.batch_help"),
+                             key="train_batch")
+    c4, c5, c6 = st.columns(3)
+    epochs = c4.number_input(ui.tr("train.epochs", max=max_epochs), min_value=1, max_value=max_epochs, value=1,
+                             help=ui.tr("train.epochs_help"), key="train_epochs")
+    devices = device_options()
+    device = c5.selectbox(ui.tr("train.device"), devices, key="train_device",
+                          format_func=_labels("train.device_", devices, device=ui.device_name()).get)
+    name = c6.text_input(ui.tr("train.name"), value=ui.tr("train.default_name"), max_chars=40, key="train_name")
+    augment = st.checkbox(ui.tr("train.augment"), key="train_augment")
+    keep = st.checkbox(ui.tr("train.keep"), key="train_keep")
+    config = TrainConfig(epochs=int(epochs), batch_size=int(batch), lr=float(lr), optimizer=optimizer,
+                         augment=augment, device=device, evals_per_epoch=EVALS_PER_EPOCH)
+    return config, name, keep
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return ui.tr("train.seconds", s=seconds)
+    return ui.tr("train.minutes", m=seconds // 60, s=seconds % 60)
+
+
+def _file(path: str | None) -> str:
+    return f"`{Path(path).name}`" if path else ""
+
+
+def status_text(run: jobs.RunView | None) -> str:
+    """One line saying where the run is; in English it holds the status word the tests look for."""
+    if run is None:
+        return ui.tr("train.status_none")
+    if run.status == "queued":
+        return ui.tr("train.status_queued", position=run.position)
+    if run.status == "running":
+        if run.stopping:
+            return ui.tr("train.status_stopping")
+        if not run.total_steps:
+            return ui.tr("train.status_preparing")
+        return ui.tr("train.status_running", device=run.device, epoch=run.epoch, epochs=run.train_config.epochs,
+                     step=run.step, total=run.total_steps)
+    if run.status == "finished":
+        return ui.tr("train.status_finished", acc=run.test_acc or 0.0, epochs=run.train_config.epochs,
+                     seconds=(run.ended or 0) - (run.started or 0), file=_file(run.checkpoint))
+    if run.status == "stopped":
+        text = ui.tr("train.status_stopped", epoch=run.epoch)
+        if run.error is not None:
+            return f"{text} {ui.tr_error(run.error)}"
+        if run.checkpoint:
+            return f"{text} {ui.tr('train.stopped_saved', acc=run.test_acc or 0.0, file=_file(run.checkpoint))}"
+        return f"{text} {ui.tr('train.stopped_dropped')}"
+    return ui.tr("train.status_failed", reason=ui.tr_error(run.error) if run.error else "")
+
+
+def _show_status(run: jobs.RunView | None) -> None:
+    text = status_text(run)
+    status = run.status if run else None
+    show = {"queued": st.info, "finished": st.success, "failed": st.error, "stopped": st.warning}
+    show.get(status, st.markdown)(text)
+    if status == "running" and run.total_steps:
+        eta = run.eta_s
+        bar = (ui.tr("train.progress", rate=run.samples_per_s, eta=_duration(eta)) if eta is not None
+               else ui.tr("train.progress_start", rate=run.samples_per_s))
+        st.progress(run.fraction, text=bar)
+
+
+def _curves(run: jobs.RunView, label: str) -> tuple[Curve, Curve]:
+    """(loss curve, accuracy curve) of one run."""
+    loss = Curve(label, [e for e, _ in run.losses], [v for _, v in run.losses])
+    acc = Curve(label, [row["epoch"] for row in run.evals], [row["test_acc"] for row in run.evals])
+    return loss, acc
+
+
+def _reference() -> tuple[str, float] | None:
+    try:
+        acc, _ = shipped_reference(checkpoints.DEFAULT_CHECKPOINT.stat().st_mtime)
+    except (OSError, checkpoints.CheckpointError):
+        return None
+    return (ui.tr("sidebar.shipped"), acc) if acc is not None else None
+
+
+def _charts(loss_curves: list[Curve], acc_curves: list[Curve], key: str, raw: bool) -> None:
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(loss_figure(loss_curves, ui.tr("train.loss_title"), ui.tr("train.epoch_axis"),
+                                    ui.tr("train.loss_axis"), ui.tr("train.loss_raw") if raw else None),
+                        key=f"{key}_loss")
+    with right:
+        st.plotly_chart(accuracy_figure(acc_curves, ui.tr("train.acc_title"), ui.tr("train.epoch_axis"),
+                                        ui.tr("train.acc_axis"), _reference()), key=f"{key}_acc")
+
+
+def live_panel(config: LeNetConfig | None, train_config: TrainConfig, name: str, keep: bool,
+               was_active: bool) -> None:
+    """Start and stop, the status and the live charts. Polled by st.fragment while a run is active."""
+    reg = registry()
+    me = owner()
+    reg.heartbeat(me)
+    run_id = st.session_state.get("train_run")
+    run = reg.get(run_id) if run_id else None
+    if was_active and (run is None or not run.active):
+        st.rerun()  # the run has ended: rerun the whole app so every model picker lists its checkpoint
+    mine = run is not None and run.active and run.owner == me
+    start_col, stop_col, _ = st.columns([2, 1, 3])
+    if start_col.button(ui.tr("train.start"), key="start_training", type="primary", disabled=config is None):
+        try:
+            run = reg.submit(me, name, config, train_config, keep_on_stop=keep)
+        except (jobs.JobError, TrainError) as exc:
+            st.error(ui.tr_error(exc))
+        else:
+            st.session_state["train_run"] = run.id
+            st.rerun()  # a full rerun turns on the polling
+    if stop_col.button(ui.tr("train.stop"), key="stop_training", disabled=not mine):
+        try:
+            run = reg.stop(run.id, me)
+        except jobs.JobError as exc:
+            st.error(ui.tr_error(exc))
+    with st.container(key="train_status"):
+        _show_status(run)
+    if run is not None and (run.losses or run.evals):
+        loss, acc = _curves(run, run.name)
+        _charts([loss], [acc], "live", raw=True)
+        left, right = st.columns(2)
+        left.caption(ui.tr("train.loss_caption"))
+        right.caption(ui.tr("train.acc_caption", n=run.train_config.evals_per_epoch))
+
+
+def _use_model(path: str) -> None:
+    # A callback runs before the script, so it may set the sidebar widget's value.
+    st.session_state["model"] = path
+
+
+def use_model_ui(run: jobs.RunView | None) -> None:
+    """Offer the run's checkpoint to the sidebar's model picker."""
+    if run is None or run.active or not run.checkpoint or not Path(run.checkpoint).exists():
+        return
+    if st.session_state.get("model") == run.checkpoint:
+        st.info(ui.tr("train.using_model"))
+    else:
+        st.button(ui.tr("train.use_model"), key="use_model", on_click=_use_model, args=(run.checkpoint,))
+
+
+def compare_ui(runs: list[jobs.RunView]) -> None:
+    """This session's runs overlaid, next to the shipped model's figures."""
+    st.subheader(ui.tr("train.compare"))
+    st.caption(ui.tr("train.compare_help"))
+    ordered = list(reversed(runs))  # oldest first: the newest run gets the primary colour
+    pairs = [_curves(r, f"{k}. {r.name}") for k, r in enumerate(ordered, 1)]
+    _charts([p[0] for p in pairs if p[0].values], [p[1] for p in pairs if p[1].values], "compare", raw=False)
+    rows = [{ui.tr("train.col_run"): f"{k}. {r.name}", ui.tr("train.col_status"): ui.tr(f"train.state_{r.status}"),
+             ui.tr("train.col_settings"): _settings_text(dataclasses.asdict(r.train_config)),
+             ui.tr("train.col_epochs"): round(r.epoch, 2),
+             ui.tr("train.col_seconds"): round(r.elapsed_s, 1),
+             ui.tr("train.col_acc"): f"{r.test_acc:.2%}" if r.test_acc is not None else ""}
+            for k, r in enumerate(ordered, 1)]
+    try:
+        _, shipped = shipped_reference(checkpoints.DEFAULT_CHECKPOINT.stat().st_mtime)
+    except (OSError, checkpoints.CheckpointError):
+        shipped = {}
+    if shipped:
+        rows.append({ui.tr("train.col_run"): ui.tr("sidebar.shipped"),
+                     ui.tr("train.col_status"): ui.tr("train.state_finished"),
+                     ui.tr("train.col_settings"): _settings_text(shipped.get("train_config") or {}),
+                     ui.tr("train.col_epochs"): shipped.get("epochs"), ui.tr("train.col_seconds"): shipped.get("elapsed_s"),
+                     ui.tr("train.col_acc"): f"{shipped['test_acc']:.2%}" if shipped.get("test_acc") else ""})
+    st.dataframe(rows, hide_index=True, key="compare_table")
+
+
+def _settings_text(tc: dict) -> str:
+    """A run's training settings in a few words, from TrainConfig fields (as stored in checkpoints)."""
+    text = f"{tc.get('optimizer')}, lr {tc.get('lr', 0):g}, batch {tc.get('batch_size')}"
+    return text + (", augment" if tc.get("augment") else "")
+
+st.title(ui.tr("train.title"))
+st.write(ui.tr("train.intro"))
+with st.expander(ui.tr("train.glossary_title")):
+    st.markdown(ui.tr("train.glossary"))
+
+if not data.is_available():
+    ui.mnist_missing_ui("train_download")
+    st.stop()
+
+model_config = network_ui()
+train_config, run_name, keep_stopped = training_ui(registry().max_epochs)
+current_id = st.session_state.get("train_run")
+current = registry().get(current_id) if current_id else None
+active = current is not None and current.active
+st.fragment(live_panel, run_every=POLL_S if active else None)(model_config, train_config, run_name, keep_stopped,
+                                                               active)
+use_model_ui(current)
+my_runs = registry().runs(owner())
+if my_runs:
+    compare_ui(my_runs)

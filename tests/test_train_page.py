@@ -1,0 +1,139 @@
+"""AppTest of the Train page: both languages, start / stop / finish on a tiny MNIST, and friendly errors."""
+
+import time
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+from tiny_mnist import write_tiny_mnist
+
+from lenet.checkpoints import list_checkpoints
+from lenet.model import LeNetConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+
+STATUS_WORDS = ("queued", "running", "finished", "stopped", "failed")
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """A tiny MNIST, an empty runs folder and a fresh job registry (the registry is per process)."""
+    monkeypatch.setenv("LENET_DATA_DIR", str(write_tiny_mnist(tmp_path / "mnist")))
+    monkeypatch.setenv("LENET_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("LENET_MAX_EPOCHS", "3")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield tmp_path
+    st.cache_resource.clear()
+
+
+def open_train(language="en", **state) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    # The language is set after the first (Draw page) run, so that page's widgets need not survive a switch.
+    at.session_state["language"] = language
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    return at
+
+
+def _texts(node) -> list[str]:
+    out = []
+    for child in getattr(node, "children", {}).values():
+        if isinstance(getattr(child, "value", None), str):
+            out.append(child.value)
+        out += _texts(child)
+    return out
+
+
+def status(at: AppTest) -> str:
+    """The text of the train_status container."""
+    def find(node):
+        for child in getattr(node, "children", {}).values():
+            if str(getattr(getattr(child, "proto", None), "id", "")).endswith("-train_status"):
+                return child
+            found = find(child)
+            if found is not None:
+                return found
+
+    block = find(at.main)
+    assert block is not None, "no train_status container"
+    return " ".join(_texts(block))
+
+
+def wait_for(at: AppTest, *words: str, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        text = status(at)
+        if any(w in text for w in words) or time.monotonic() > deadline:
+            return text
+        time.sleep(0.2)
+        at.run()
+        assert not at.exception
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_page_renders_in_both_languages(env, language):
+    at = open_train(language)
+    assert {"start_training", "stop_training"} <= {b.key for b in at.button}
+    assert at.button(key="stop_training").disabled
+    assert not any(w in status(at) for w in STATUS_WORDS)
+
+
+def test_a_run_finishes_and_can_be_used(env):
+    at = open_train()
+    at.button(key="start_training").click().run()
+    assert not at.exception
+    text = wait_for(at, "finished", "failed")
+    assert "finished" in text, text
+    runs = list((env / "runs").glob("*.safetensors"))
+    assert len(runs) == 1 and runs[0].name.startswith("my-lenet-")
+    assert str(runs[0]) in [str(info.path) for info in list_checkpoints()]  # what the sidebar offers
+    at.button(key="use_model").click().run()
+    assert at.session_state["model"] == str(runs[0]) and not at.exception
+
+
+def test_stop_and_a_second_start(env):
+    at = open_train()
+    at.number_input(key="train_epochs").set_value(3)
+    at.select_slider(key="train_batch").set_value(16)
+    at.button(key="start_training").click().run()
+    at.button(key="start_training").click().run()  # a second start while the first one runs
+    assert at.error and "already" in at.error[0].value
+    at.button(key="stop_training").click().run()
+    assert "stopped" in wait_for(at, "stopped", "finished")
+    assert not list((env / "runs").glob("*.safetensors"))  # not asked to keep it
+    assert not at.exception
+
+
+def test_a_diverging_run_says_why(env):
+    at = open_train()
+    at.selectbox(key="train_optimizer").set_value("sgd").run()
+    at.number_input(key="train_lr").set_value(10.0)
+    at.button(key="start_training").click().run()
+    text = wait_for(at, "failed", "finished")
+    assert "failed" in text and "learning rate is too high" in text
+
+
+def test_impossible_settings_are_explained(env):
+    at = open_train("zh")
+    at.number_input(key="train_lr").set_value(0.0)
+    at.button(key="start_training").click().run()
+    assert at.error and "lr" in at.error[0].value and not at.exception
+
+
+def test_the_conv_lab_network_is_offered(env):
+    at = open_train(train_config=LeNetConfig(c1_channels=4, activation="tanh").to_dict())
+    assert at.radio(key="train_network").value == "lab"
+    assert at.selectbox(key="train_activation_lab").value == "tanh"
+    broken = open_train(train_config={"c1_kernel": 99})
+    assert broken.error and broken.button(key="start_training").disabled
+
+
+def test_missing_mnist_offers_the_download(env, monkeypatch, tmp_path):
+    monkeypatch.setenv("LENET_DATA_DIR", str(tmp_path / "nowhere"))
+    at = open_train()
+    assert "train_download" in {b.key for b in at.button}
+    assert "fetch-data" in " ".join(w.value for w in at.warning)
