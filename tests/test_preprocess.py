@@ -50,6 +50,14 @@ def png_header_only(width, height) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
 
+def jpeg_declaring(width, height) -> bytes:
+    """A tiny JPEG whose frame header is edited to declare width x height pixels."""
+    data = bytearray(encode(Image.new("L", (16, 16)), "JPEG"))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5:sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
 REFERENCE = P.canvas_to_input(canvas()).image
 
 
@@ -236,12 +244,16 @@ def test_load_image_palette_with_transparency():
     (b"\x89PNG\r\n\x1a\n" + b"\x00garbage" * 50, "not_an_image"),
     (png_header_only(100_000, 100_000), "decompression_bomb"),
     (png_header_only(7_000, 7_000), "decompression_bomb"),  # under PIL's own limit, over ours
+    (jpeg_declaring(7_000, 60_000), "decompression_bomb"),
 ])
 def test_bad_uploads_raise_image_error(data, code):
     with pytest.raises(P.ImageError) as info:
         P.load_image(data)
     assert info.value.code == code
     assert isinstance(info.value, ValueError)
+    if code == "decompression_bomb":
+        assert info.value.params["width"] in (100_000, 7_000) and info.value.params["limit_mp"] == 40
+        assert isinstance(info.value.params["height"], int)
 
 
 def test_truncated_file_is_not_an_image():
@@ -275,3 +287,10 @@ def test_naive_resize_is_the_whole_canvas():
     out = P.naive_resize(canvas(1, size=0.5, center=(0.25, 0.5)))
     assert out.shape == (28, 28) and out.dtype == np.uint8
     assert out[:, 14:].max() == 0 and out.max() > 100  # not moved to the centre
+
+
+def test_large_photo_is_decoded_at_reduced_size():
+    photo = _reference_image().convert("RGB").resize((1600, 2400))
+    loaded = P.load_image(encode(photo, "JPEG", quality=85))
+    assert 1024 <= max(loaded.size) < 2400  # libjpeg's draft mode: a fraction of the decoding work
+    assert similarity(P.preprocess(loaded).image, P.preprocess(photo).image) > 0.95
