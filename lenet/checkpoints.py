@@ -181,6 +181,25 @@ def load_checkpoint(path: str | os.PathLike, device="cpu") -> tuple[LeNet, Check
     return model.to(device).eval(), info
 
 
+def remove_stale_temporaries(folder: Path, older_than_s: float = 600) -> int:
+    """Delete temporary files left by a save that was killed (a crash or a server restart mid-save).
+
+    A live save finishes in milliseconds, so a temporary file older than `older_than_s` is an orphan.
+    Returns:
+        how many files were removed.
+    """
+    removed = 0
+    now = time.time()
+    for tmp in folder.glob(".*.tmp"):
+        try:
+            if now - tmp.stat().st_mtime > older_than_s:
+                tmp.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
 def list_checkpoints(include_default: bool = True) -> list[CheckpointInfo]:
     """The shipped model first, then saved runs newest first. Unreadable files are skipped."""
     paths: list[Path] = []
@@ -188,6 +207,7 @@ def list_checkpoints(include_default: bool = True) -> list[CheckpointInfo]:
         paths.append(DEFAULT_CHECKPOINT)
     folder = runs_dir()
     if folder.is_dir():
+        remove_stale_temporaries(folder)
         runs = [p for p in folder.glob("*.safetensors") if p.is_file()]
         paths.extend(sorted(runs, key=lambda p: p.stat().st_mtime, reverse=True))
     infos = []

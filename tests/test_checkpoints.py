@@ -118,3 +118,14 @@ def test_sanitize_name_never_yields_a_path(raw, expected):
     name = sanitize_name(raw)
     assert name == expected and "/" not in name and ".." not in name
     assert Path(name).name == name
+
+
+def test_orphaned_temporaries_are_cleaned_but_live_ones_kept(tmp_path, monkeypatch):
+    monkeypatch.setenv("LENET_RUNS_DIR", str(tmp_path))
+    old = tmp_path / ".run-abc.tmp"
+    old.write_bytes(b"half")
+    os.utime(old, (1, 1))
+    live = tmp_path / ".run-def.tmp"
+    live.write_bytes(b"being written")
+    checkpoints.list_checkpoints(include_default=False)
+    assert not old.exists() and live.exists()
