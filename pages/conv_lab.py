@@ -1,7 +1,464 @@
-"""conv_lab page (placeholder until its issue lands)."""
+"""Convolution lab: one layer's output size and why, the window sliding, filters on a digit, a whole network.
 
+UI only: the numbers come from lenet.arithmetic, the pictures and kernels from lenet.lab. The single
+layer's settings live in the URL query (DESIGN §4.2), so a link reproduces what the teacher projects.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
 import streamlit as st
 
 import ui
+from lenet import lab
+from lenet.arithmetic import OPS, LayerRow, check_latex, explain_layer, index_ranges, network_table, total_params
+from lenet.figures import COLORMAPS
+from lenet.model import POOLS, LeNetConfig
+
+PADDING_MODES = ("number", "same", "valid")
+PRESET_DEFAULT = "edge_horizontal"
+KERNEL_COLORSCALE = "PuOr"  # diverging and colour-blind safe: signed weights, zero in the middle
+INVALID_STYLE = "background-color: #fdb863; font-weight: bold"  # PuOr's orange: visible to every eye
+UNREACHABLE_STYLE = "color: #888888; font-style: italic"
+MAX_RUNS_LISTED = 6  # "rows 3, 7, 11, …": enough to see the pattern on a projector
+
+NET_LAYERS = ("c1", "c3", "c5")
+NET_FIELDS = ("channels", "kernel", "stride", "padding")
+
+
+def colormap() -> str:
+    picked = st.session_state.get("colormap", "viridis")
+    return picked if picked in COLORMAPS else "viridis"
+
+
+def labels(prefix: str, options) -> callable:
+    """A format_func showing each option as the string `prefix.option`, translated now.
+
+    Translating once, during the run, keeps the labels fixed: a lambda calling ui.tr later would
+    read the language outside any script run (as AppTest does between runs) and could mismatch.
+    """
+    return {option: ui.tr(f"{prefix}.{option}") for option in options}.__getitem__
+
+
+def error_text(code: str | None, params: dict, fallback: str) -> str:
+    """A LayerError's reason in the UI language, naming the setting in words ("the filter size")."""
+    params = dict(params or {})
+    name = params.get("name")
+    if name is not None and ui.tr(f"lab.name.{name}") != f"lab.name.{name}":
+        params["name"] = ui.tr(f"lab.name.{name}")
+    key = f"error.{code}"
+    text = ui.tr(key, **params)
+    return fallback if text == key else text
+
+
+def lines_text(indices) -> str:
+    """Indices as 1-based runs for people: (26, 27) -> "27–28"."""
+    runs = index_ranges(indices)
+    parts = [str(a + 1) if a == b else f"{a + 1}–{b + 1}" for a, b in runs[:MAX_RUNS_LISTED]]
+    return ", ".join(parts) + (", …" if len(runs) > MAX_RUNS_LISTED else "")
+
+
+# --- settings <-> URL --------------------------------------------------------------------------
+
+WIDGETS = {"height": "lab_height", "width": "lab_width", "channels": "lab_channels", "op": "lab_op",
+           "kernel": "lab_kernel", "filters": "lab_filters", "stride": "lab_stride", "dilation": "lab_dilation",
+           "ceil_mode": "lab_ceil"}
+
+
+def load_settings_into_widgets() -> None:
+    """Fill the widgets from the URL when it holds something they do not show yet.
+
+    That is the first run of a session (a shared link), or a return to this page, whose URL
+    navigation has emptied: then the settings last shown in this session come back.
+    """
+    query = st.query_params.to_dict()
+    if not query:
+        query = st.session_state.get("lab_last_query", {})
+    present = all(key in st.session_state for key in (*WIDGETS.values(), "lab_padding_mode", "lab_padding"))
+    if present and query == st.session_state.get("lab_seen"):
+        return
+    settings, problems = lab.settings_from_query(query)
+    for field, key in WIDGETS.items():
+        st.session_state[key] = getattr(settings, field)
+    mode = settings.padding if isinstance(settings.padding, str) else "number"
+    st.session_state["lab_padding_mode"] = mode
+    st.session_state["lab_padding"] = settings.padding if mode == "number" else 0
+    # the problems are shown for as long as the settings they led to stay unchanged
+    st.session_state["lab_problems"] = (settings.to_query(), problems)
+
+
+def settings_widgets() -> lab.LabSettings:
+    """The single-layer controls; returns what they show."""
+    low, high = lab.LIMITS["height"]
+    c1, c2, c3, c4 = st.columns(4)
+    c1.number_input(ui.tr("lab.height"), low, high, step=1, key="lab_height")
+    c2.number_input(ui.tr("lab.width"), *lab.LIMITS["width"], step=1, key="lab_width")
+    c3.number_input(ui.tr("lab.channels"), *lab.LIMITS["channels"], step=1, key="lab_channels",
+                    help=ui.tr("lab.channels.help"))
+    op = c4.selectbox(ui.tr("lab.op"), OPS, format_func=labels("lab.op", OPS), key="lab_op")
+    c1, c2, c3, c4 = st.columns(4)
+    c1.number_input(ui.tr("lab.kernel"), *lab.LIMITS["kernel"], step=1, key="lab_kernel",
+                    help=ui.tr("lab.kernel.help"))
+    c2.number_input(ui.tr("lab.filters"), *lab.LIMITS["filters"], step=1, key="lab_filters",
+                    help=ui.tr("lab.filters.help"), disabled=op != "conv")
+    c3.number_input(ui.tr("lab.stride"), *lab.LIMITS["stride"], step=1, key="lab_stride",
+                    help=ui.tr("lab.stride.help"))
+    c4.number_input(ui.tr("lab.dilation"), *lab.LIMITS["dilation"], step=1, key="lab_dilation",
+                    help=ui.tr("lab.dilation.help"))
+    c1, c2, c3, _ = st.columns(4)
+    mode = c1.selectbox(ui.tr("lab.padding_mode"), PADDING_MODES, key="lab_padding_mode",
+                        format_func=labels("lab.padding_mode", PADDING_MODES))
+    c2.number_input(ui.tr("lab.padding"), *lab.LIMITS["padding"], step=1, key="lab_padding",
+                    help=ui.tr("lab.padding.help"), disabled=mode != "number")
+    c3.checkbox(ui.tr("lab.ceil"), key="lab_ceil", help=ui.tr("lab.ceil.help") if op != "conv" else ui.tr("lab.ceil.conv"),
+                disabled=op == "conv")
+    state = st.session_state
+    return lab.LabSettings(
+        height=int(state["lab_height"]), width=int(state["lab_width"]), kernel=int(state["lab_kernel"]),
+        stride=int(state["lab_stride"]), padding=int(state["lab_padding"]) if mode == "number" else mode,
+        dilation=int(state["lab_dilation"]), op=op, ceil_mode=bool(state["lab_ceil"]) and op != "conv",
+        channels=int(state["lab_channels"]), filters=int(state["lab_filters"]))
+
+
+def write_query(settings: lab.LabSettings) -> None:
+    query = settings.to_query()
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+    st.session_state["lab_seen"] = query
+    st.session_state["lab_last_query"] = query
+
+
+def show_query_problems(settings: lab.LabSettings) -> None:
+    shown_for, problems = st.session_state.get("lab_problems", ({}, []))
+    if shown_for != settings.to_query():
+        return
+    for p in problems:
+        st.warning(ui.tr(f"lab.query.{p.code}", setting=p.key, value=p.value, used=p.used))
+
+
+# --- the result -----------------------------------------------------------------------------------
+
+def show_suggestions(report) -> None:
+    if not report.suggestions:
+        return
+    exact = any(s.exact for s in report.suggestions)
+    items = []
+    for s in report.suggestions:
+        (name, value), = s.changes.items()
+        change = ui.tr(f"lab.change.{name}", value=value)
+        items.append("- " + ui.tr("lab.suggest.item", change=change, h=s.output[0], w=s.output[1]))
+    st.markdown(ui.tr("lab.suggest" if exact else "lab.suggest.working") + "\n" + "\n".join(items))
+
+
+def show_fit(report) -> None:
+    """The tutorial's integer check for each axis that does not tile, and what is never read."""
+    square = report.height == report.width  # one message for both axes: they tile alike
+    axes = [(report.cols, "both")] if square else [(report.rows, "rows"), (report.cols, "cols")]
+    if all(fit.exact for fit, _ in axes):
+        st.success(ui.tr("lab.fit.exact"))
+    for fit, axis in axes:
+        if fit.exact:
+            continue
+        ceil = report.op != "conv" and report.ceil_mode
+        st.info(ui.tr("lab.fit.ceil" if ceil else "lab.fit.not_exact", axis=ui.tr(f"lab.axis.{axis}"),
+                      out=fit.output))
+        st.latex(check_latex(fit))
+        if fit.trimmed:
+            st.caption(ui.tr("lab.fit.trimmed"))
+    for fit, axis in ((report.rows, "rows"), (report.cols, "cols")):
+        if fit.uncovered_tail:
+            st.warning(ui.tr(f"lab.uncovered.{axis}", lines=lines_text(fit.uncovered_tail)))
+        elif fit.dropped and not fit.exact and not (square and axis == "rows"):
+            st.caption(ui.tr("lab.uncovered.padding_only", axis=ui.tr(f"lab.axis.{'both' if square else axis}")))
+        if fit.uncovered_gaps:
+            if report.stride > fit.span:
+                st.warning(ui.tr(f"lab.gaps.{axis}", lines=lines_text(fit.uncovered_gaps)))
+            else:
+                st.warning(ui.tr("lab.gaps.dilation", d=report.dilation, axis=ui.tr(f"lab.axis.{axis}"),
+                                 lines=lines_text(fit.uncovered_gaps)))
+
+
+def show_result(report, settings: lab.LabSettings) -> None:
+    with st.container(key="lab_output", border=True):
+        if not report.ok:
+            st.error(ui.tr("lab.invalid", reason=error_text(report.error.code, report.error.params,
+                                                            str(report.error))))
+            show_suggestions(report)
+            return
+        channels, out_h, out_w = report.output
+        st.subheader(ui.tr("lab.result", h=out_h, w=out_w, c=channels))
+        st.caption(ui.tr("lab.result.input", h=settings.height, w=settings.width, c=settings.channels))
+        st.markdown(ui.tr("lab.formula"))
+        for formula in report.formulas():
+            st.latex(formula)
+        if settings.padding == "same":
+            fit = report.cols
+            st.caption(ui.tr("lab.formula.same", total=fit.before + fit.after, before=fit.before, after=fit.after))
+        if settings.dilation > 1:
+            st.caption(ui.tr("lab.formula.dilation", span=report.cols.span))
+        left, right = st.columns(2)
+        k, c, f = settings.kernel, settings.channels, settings.filters
+        if settings.op == "conv":
+            left.metric(ui.tr("lab.params"), f"{report.params:,}", help=ui.tr("lab.params.help", f=f, c=c, k=k))
+            right.metric(ui.tr("lab.macs"), f"{report.macs:,}",
+                         help=ui.tr("lab.macs.help", h=out_h, w=out_w, f=f, c=c, k=k))
+        else:
+            left.metric(ui.tr("lab.params"), "0", help=ui.tr("lab.params.pool"))
+            right.metric(ui.tr(f"lab.reads.{settings.op}"), f"{report.macs:,}")
+        show_fit(report)
+        show_suggestions(report)
+
+
+def show_ideas() -> None:
+    with st.expander(ui.tr("lab.learn.title")):
+        for idea in ("filter", "depth", "stride", "padding", "same_valid", "pooling", "strided"):
+            st.markdown(ui.tr(f"lab.learn.{idea}"))
+
+
+# --- the digit and the picture ----------------------------------------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def example_digits():
+    """MNIST's first test image of each digit (or a drawn 7), loaded once per server."""
+    return lab.example_digits()
+
+
+def use_trained_size(size: int) -> None:
+    st.session_state["lab_kernel"] = size
+
+
+def choose_kernels(settings: lab.LabSettings) -> np.ndarray:
+    """The filters for the digit demo, from the preset picked (conv only), with notes on what is shown."""
+    preset = st.selectbox(ui.tr("lab.preset"), lab.PRESETS, format_func=labels("lab.preset", lab.PRESETS),
+                          key="lab_preset")
+    shown = min(settings.filters, lab.MAX_MAPS)
+    if preset == "trained":
+        loaded = ui.current_model()  # says itself why there is none
+        weights = lab.trained_c1(loaded[0]) if loaded else None
+        if weights is None:
+            st.info(ui.tr("lab.preset.no_model"))
+        elif weights.shape[-1] != settings.kernel:
+            st.info(ui.tr("lab.preset.trained_size", k=weights.shape[-1]))
+            st.button(ui.tr("lab.preset.use_size", k=weights.shape[-1]), on_click=use_trained_size,
+                      args=(int(weights.shape[-1]),), key="lab_use_trained_size")
+        else:
+            if weights.shape[0] < shown:
+                st.caption(ui.tr("lab.preset.trained_fewer", n=weights.shape[0]))
+            return lab.preset_kernels("trained", settings.kernel, shown, trained=weights)
+        preset = "random"
+    if preset in lab.SINGLE_PRESETS and settings.filters > 1:
+        st.caption(ui.tr("lab.preset.single", depth=settings.filters))
+    return lab.preset_kernels(preset, settings.kernel, shown)
+
+
+def digit_tab(report, settings: lab.LabSettings) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The layer on a real digit. Returns (input image, first output map) for the picture, or Nones."""
+    if not report.ok:
+        st.info(ui.tr("lab.picture.invalid"))
+        return None, None
+    if max(settings.height, settings.width) > lab.DIGIT_LIMIT:
+        st.info(ui.tr("lab.digit.too_big", n=lab.DIGIT_LIMIT))
+        return None, None
+    digits, real = example_digits()
+    if not real:
+        st.caption(ui.tr("lab.digit.synthetic"))
+    if st.session_state.get("lab_digit") not in digits:
+        st.session_state["lab_digit"] = next(iter(digits))
+    left, right = st.columns(2)
+    with left:
+        label = st.selectbox(ui.tr("lab.digit.pick"), list(digits), key="lab_digit")
+    image = lab.fit_image(digits[label], settings.height, settings.width)
+    if (settings.height, settings.width) != (28, 28):
+        st.caption(ui.tr("lab.digit.resized", h=settings.height, w=settings.width))
+    if settings.op == "conv":
+        with right:
+            kernels = choose_kernels(settings)
+        if settings.channels > 1:
+            st.caption(ui.tr("lab.digit.one_channel"))
+        maps = lab.apply_layer(image, settings, kernels)
+        titles = [ui.tr("lab.digit.map", i=i + 1) for i in range(len(maps))]
+    else:
+        kernels = None
+        maps = lab.apply_layer(image, settings)
+        titles = [ui.tr("lab.digit.pooled")]
+    st.plotly_chart(lab.maps_figure([image, *maps], [ui.tr("lab.digit.input"), *titles], colormap()),
+                    width="stretch")
+    if settings.op == "conv" and settings.filters > len(maps):
+        st.caption(ui.tr("lab.digit.more", shown=len(maps), total=settings.filters))
+    if kernels is not None:
+        st.markdown(ui.tr("lab.kernels"))
+        st.plotly_chart(lab.maps_figure(kernels, [ui.tr("lab.kernel_n", i=i + 1) for i in range(len(kernels))],
+                                        KERNEL_COLORSCALE, zmid=0.0), width="stretch")
+    return image, maps[0]
+
+
+def picture_tab(report, settings: lab.LabSettings, image, output) -> None:
+    if not report.ok:
+        st.info(ui.tr("lab.picture.invalid"))
+        return
+    st.caption(ui.tr("lab.picture.caption"))
+    if image is None:  # too large for the digit demo: the grid and the window's path are the point here
+        image = np.zeros((settings.height, settings.width), dtype=np.float32)
+        output = np.zeros(report.output[1:], dtype=np.float32)
+    labels = {name: ui.tr(f"lab.picture.{name}") for name in ("input", "output", "padding", "play", "pause",
+                                                               "position")}
+    view = lab.window_figure(report, image, output, labels, colormap())
+    if view is None:
+        st.info(ui.tr("lab.picture.too_big", span=max(report.rows.span, report.cols.span)))
+        return
+    if view.clipped:
+        h, w = (len(view.figure.data[0].z), len(view.figure.data[0].z[0]))
+        st.caption(ui.tr("lab.picture.clipped", h=h, w=w, n=view.positions))
+    st.plotly_chart(view.figure, width="stretch")
+
+
+# --- the whole network ------------------------------------------------------------------------------
+
+def net_key(layer: str, field: str) -> str:
+    return f"lab_net_{layer}_{field}"
+
+
+def reset_network() -> None:
+    default = LeNetConfig()
+    for layer in NET_LAYERS:
+        for field in NET_FIELDS:
+            st.session_state[net_key(layer, field)] = getattr(default, f"{layer}_{field}")
+    st.session_state["lab_net_pool"] = default.pool
+    st.session_state["lab_net_pool_size"] = default.pool_size
+    st.session_state["lab_net_f6_units"] = default.f6_units
+
+
+def network_controls() -> dict:
+    """Per-layer controls; returns the LeNetConfig fields they set."""
+    if any(net_key(layer, field) not in st.session_state for layer in NET_LAYERS for field in NET_FIELDS):
+        reset_network()
+    fields = {}
+    limits = {"channels": lab.NETWORK_LIMITS["channels"], "kernel": lab.NETWORK_LIMITS["kernel"],
+              "stride": lab.NETWORK_LIMITS["stride"], "padding": lab.NETWORK_LIMITS["padding"]}
+    for column, layer in zip(st.columns(3), NET_LAYERS):
+        name = layer.upper()
+        for field in NET_FIELDS:
+            fields[f"{layer}_{field}"] = int(column.number_input(
+                ui.tr(f"lab.net.layer_{field}", name=name), *limits[field], step=1, key=net_key(layer, field)))
+    c1, c2, c3, c4 = st.columns(4)
+    fields["pool"] = c1.selectbox(ui.tr("lab.net.pool"), POOLS, format_func=labels("lab.net.pool", POOLS),
+                                  key="lab_net_pool")
+    fields["pool_size"] = int(c2.number_input(ui.tr("lab.net.pool_size"), *lab.NETWORK_LIMITS["pool_size"], step=1,
+                                              key="lab_net_pool_size"))
+    fields["f6_units"] = int(c3.number_input(ui.tr("lab.net.f6"), *lab.NETWORK_LIMITS["f6_units"], step=1,
+                                             key="lab_net_f6_units"))
+    c4.button(ui.tr("lab.net.reset"), on_click=reset_network)
+    return fields
+
+
+def row_what(row: LayerRow, fields: dict) -> str:
+    if row.kind == "input":
+        return ui.tr("lab.net.what.input")
+    if row.kind == "fc":
+        return ui.tr("lab.net.what.fc", n=fields.get("f6_units") if row.name == "F6" else LeNetConfig.num_classes)
+    if row.kind == "pool":
+        return ui.tr(f"lab.net.what.{fields['pool']}", k=fields["pool_size"])
+    layer = row.name.lower()
+    return ui.tr("lab.net.what.conv", c=fields[f"{layer}_channels"], k=fields[f"{layer}_kernel"],
+                 s=fields[f"{layer}_stride"], p=fields[f"{layer}_padding"])
+
+
+def shape_text(shape) -> str:
+    return "×".join(str(n) for n in shape) if shape else "—"
+
+
+def network_table_view(rows: list[LayerRow], fields: dict) -> None:
+    status = []
+    for row in rows:
+        if row.error_code == "unreachable":
+            status.append(ui.tr("lab.net.unreachable"))
+        elif row.error:
+            status.append(ui.tr("lab.net.bad", reason=error_text(row.error_code, row.error_params, row.error)))
+        else:
+            status.append(ui.tr("lab.net.ok"))
+    frame = pd.DataFrame({
+        ui.tr("lab.net.col.layer"): [r.name for r in rows],
+        ui.tr("lab.net.col.what"): [row_what(r, fields) for r in rows],
+        ui.tr("lab.net.col.output"): [shape_text(r.output) for r in rows],
+        ui.tr("lab.net.col.params"): [f"{r.params:,}" for r in rows],
+        ui.tr("lab.net.col.status"): status,
+    })
+    styles = [UNREACHABLE_STYLE if r.error_code == "unreachable" else INVALID_STYLE if r.error else "" for r in rows]
+    styled = frame.style.apply(lambda column: styles, axis=0)
+    st.dataframe(styled, hide_index=True, width="stretch")
+
+
+def pytorch_check(rows: list[LayerRow], config: LeNetConfig | None) -> None:
+    with st.expander(ui.tr("lab.net.check")):
+        st.caption(ui.tr("lab.net.check_intro"))
+        if config is None:
+            st.info(ui.tr("lab.net.check_invalid"))
+            return
+        params = total_params(rows)
+        if params > lab.CHECK_PARAM_LIMIT:
+            st.info(ui.tr("lab.net.check_too_big", n=f"{params:,}"))
+            return
+        if not st.button(ui.tr("lab.net.check_run"), key="lab_net_check"):
+            return
+        shapes = lab.pytorch_shapes(config)
+        table = pd.DataFrame({
+            ui.tr("lab.net.col.layer"): [r.name for r in rows[1:]],
+            ui.tr("lab.net.col.arithmetic"): [shape_text(r.output) for r in rows[1:]],
+            ui.tr("lab.net.col.pytorch"): [shape_text(shapes.get(r.name)) for r in rows[1:]],
+        })
+        st.dataframe(table, hide_index=True, width="stretch")
+        different = [r.name for r in rows[1:] if shapes.get(r.name) != r.output]
+        if different:
+            st.error(ui.tr("lab.net.check_diff", names=", ".join(different)))
+        else:
+            st.success(ui.tr("lab.net.check_ok"))
+
+
+def network_tab() -> None:
+    st.caption(ui.tr("lab.net.intro"))
+    fields = network_controls()
+    rows = network_table(lab.network_config(**fields))
+    network_table_view(rows, fields)
+    st.markdown(ui.tr("lab.net.total", n=f"{total_params(rows):,}"))
+    failed = next((r for r in rows if r.error and r.error_code != "unreachable"), None)
+    config = None
+    if failed is not None:
+        st.error(ui.tr("lab.net.failed", name=failed.name,
+                       reason=error_text(failed.error_code, failed.error_params, failed.error)))
+    else:
+        try:
+            config = LeNetConfig(**fields)
+        except ValueError as exc:  # network_table found nothing, so this is a field the table does not cover
+            st.error(str(exc))
+    if st.button(ui.tr("lab.net.train"), type="primary", disabled=config is None, help=ui.tr("lab.net.train_help"),
+                 key="lab_net_train"):
+        st.session_state["train_config"] = config.to_dict()
+        st.switch_page("pages/train.py")
+    pytorch_check(rows, config)
+
+
+# --- the page -------------------------------------------------------------------------------------
 
 st.title(ui.tr("nav.conv_lab"))
+st.caption(ui.tr("lab.intro"))
+
+load_settings_into_widgets()
+st.subheader(ui.tr("lab.layer.title"))
+settings = settings_widgets()
+write_query(settings)
+show_query_problems(settings)
+report = explain_layer(settings.height, settings.width, settings.kernel, settings.stride, settings.padding,
+                       settings.dilation, settings.op, settings.ceil_mode, settings.channels, settings.filters)
+show_result(report, settings)
+st.caption(ui.tr("lab.link"))
+show_ideas()
+
+tab_picture, tab_digit, tab_network = st.tabs([ui.tr("lab.picture.title"), ui.tr("lab.digit.title"),
+                                               ui.tr("lab.net.title")])
+with tab_digit:  # first, so the picture can show the digit and the filter picked here
+    digit_image, first_map = digit_tab(report, settings)
+with tab_picture:
+    picture_tab(report, settings, digit_image, first_map)
+with tab_network:
+    network_tab()
