@@ -1,0 +1,407 @@
+"""A classroom: N students drawing on the Draw page at once while the teacher's training run goes on.
+
+One `streamlit run app.py` serves everybody; one headless Chromium holds a browser context (its own
+Streamlit session) per student, driven concurrently with Playwright's async API, plus one more context
+for the teacher. The teacher opens /train, sets the epochs so the run outlasts the measurement, presses
+`start_training` and stays on the page, which polls the run every second as it would on the classroom's
+projector; the run is stopped at the end. Each student draws a handwritten digit (lenet.strokes) every
+PACE_S seconds, stroke by stroke, and presses the clear button after each digit.
+
+Per stroke, latency is measured exactly as in bench/draw_latency.py: mouse-up to the last DOM mutation of
+the update in the main area, once the page has changed, Streamlit is idle and nothing moved for QUIET_MS.
+Errors: exception boxes or JavaScript errors on any page, tracebacks in the server's log, strokes left
+unanswered, clears that did not clear. Memory: the server's RSS (the process and any children, from /proc),
+sampled every 0.5 s: before the students connect, at its peak and at the end. Before the students connect,
+one warm-up student draws a digit and leaves, so the first-use costs (imports, the model cache) are in the
+baseline, and `mb_per_session` = (peak - baseline) / N is what each more student costs.
+
+Targets (the classroom issue): no errors, every drawing answered, p95 <= 1.5 s, <= 30 MB per session.
+
+The browser runs on the same machine as the server, so on a small machine the students' Chromium takes
+CPU from the server: the figures are an upper bound for a real classroom, where every student brings a CPU.
+
+    python bench/classroom.py [--sessions 10] [--duration 40] [--sweep] [--quick] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import math
+import os
+import random
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from common import machine, percentiles, report
+from draw_latency import IDLE_JS, INIT_JS, LOADED_JS, QUIET_MS, SETTLED_JS, SIGNATURE_JS, predicted_digit, server_env
+
+from appserver import CHROMIUM, CHROMIUM_ARGS, serve
+from lenet.strokes import random_strokes
+
+PACE_S = 2.0  # a new digit every this many seconds per student
+MAX_POINTS = 60  # mouse events per stroke: a student's mouse at 60 Hz over a second
+TIMEOUT_S = 20.0  # a stroke not answered within this counts as unanswered
+LOAD_TIMEOUT_S = 180.0  # ten sessions opening the app at once on two cores take a while
+POLL_MS = 100
+TARGETS = {"p95_ms": 1500, "mb_per_session": 30}
+
+
+# --- the server's memory ---------------------------------------------------------------------------------
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants, in MB (VmRSS from /proc)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+        todo += _children(p)
+    return total / 1024
+
+
+class MemorySampler:
+    def __init__(self, pid: int, every_s: float = 0.5):
+        self.pid, self.every_s, self.samples = pid, every_s, []
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self.samples.append((time.monotonic(), rss_mb(self.pid)))
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.every_s)
+
+
+# --- one student -----------------------------------------------------------------------------------------
+
+def thinned(points, n: int = MAX_POINTS):
+    """At most `n` points of a stroke, evenly spaced along it, ends kept."""
+    if len(points) <= n:
+        return points
+    idx = np.linspace(0, len(points) - 1, n).round().astype(int)
+    return [points[i] for i in idx]
+
+
+class Student:
+    def __init__(self, browser, url: str, index: int, seed: int):
+        self.browser, self.url, self.index = browser, url, index
+        self.rng = np.random.default_rng(seed)
+        self.latencies: list[float] = []
+        self.strokes = self.unanswered = self.clear_failed = self.digits = self.right = 0
+        self.js_errors: list[str] = []
+        self.exceptions: list[str] = []
+
+    async def open(self) -> None:
+        self.context = await self.browser.new_context(viewport={"width": 1400, "height": 1000})
+        await self.context.add_init_script(INIT_JS)
+        self.page = await self.context.new_page()
+        self.page.on("pageerror", lambda exc: self.js_errors.append(str(exc)))
+        await self.page.goto(self.url, timeout=LOAD_TIMEOUT_S * 1000)
+        await self.page.wait_for_selector(".st-key-canvas canvas", timeout=LOAD_TIMEOUT_S * 1000)
+        await self.page.wait_for_function(LOADED_JS, timeout=LOAD_TIMEOUT_S * 1000, polling=POLL_MS)
+        await self.wait_idle(LOAD_TIMEOUT_S)
+        self.blank = await self.page.locator(".st-key-prediction").inner_text()
+        await self.page.locator(".st-key-canvas").scroll_into_view_if_needed()
+        canvases = self.page.locator(".st-key-canvas canvas")
+        self.box = await canvases.nth(await canvases.count() - 1).bounding_box()
+
+    async def wait_idle(self, timeout_s: float = TIMEOUT_S) -> None:
+        await self.page.wait_for_function(IDLE_JS, arg=QUIET_MS, timeout=timeout_s * 1000, polling=POLL_MS)
+
+    async def stroke(self, points) -> float | None:
+        before = await self.page.evaluate(SIGNATURE_JS)
+        x0, y0 = self.box["x"], self.box["y"]
+        mouse = self.page.mouse
+        await mouse.move(x0 + points[0][0], y0 + points[0][1])
+        await mouse.down()
+        for x, y in points[1:]:
+            await mouse.move(x0 + x, y0 + y)
+        await mouse.up()
+        try:
+            await self.page.wait_for_function(SETTLED_JS, arg=[before, QUIET_MS], timeout=TIMEOUT_S * 1000,
+                                              polling=POLL_MS)
+        except Exception:  # noqa: BLE001  (Playwright's TimeoutError)
+            return None
+        b = await self.page.evaluate("() => window.__bench")
+        return (b["lastMain"] - b["up"]) / 1000
+
+    async def clear(self) -> bool:
+        await self.page.locator(".st-key-draw_clear button").click()
+        try:
+            await self.page.wait_for_function(
+                "(blank) => document.querySelector('.st-key-prediction')?.innerText === blank",
+                arg=self.blank, timeout=TIMEOUT_S * 1000, polling=POLL_MS)
+            await self.wait_idle()
+            return True
+        except Exception:  # noqa: BLE001
+            return False
+
+    async def draw_for(self, until: float, max_digits: int | None = None) -> None:
+        """Draw a digit every PACE_S seconds (starting at a random offset) until `until` (monotonic)."""
+        await asyncio.sleep(random.Random(self.index).uniform(0, PACE_S))
+        slot = time.monotonic()
+        while time.monotonic() < until and (max_digits is None or self.digits < max_digits):
+            digit = int(self.rng.integers(10))
+            for points in random_strokes(digit, self.rng):
+                latency = await self.stroke(thinned(points))
+                self.strokes += 1
+                if latency is None:
+                    self.unanswered += 1
+                else:
+                    self.latencies.append(latency)
+            text = await self.page.locator(".st-key-prediction").inner_text()
+            self.digits += 1
+            self.right += predicted_digit(text) == digit
+            if not await self.clear():
+                self.clear_failed += 1
+            slot += PACE_S
+            await asyncio.sleep(max(0.0, slot - time.monotonic()))
+            slot = max(slot, time.monotonic() - PACE_S)  # behind schedule: do not try to catch up in a burst
+
+    async def collect_errors(self) -> None:
+        boxes = await self.page.query_selector_all('[data-testid="stException"]')
+        self.exceptions = [await b.inner_text() for b in boxes]
+        self.js_errors += await self.page.evaluate("() => window.__bench.errors")
+
+
+# --- the teacher -----------------------------------------------------------------------------------------
+
+class Teacher:
+    """The Train page in its own session: starts one run and watches it."""
+
+    def __init__(self, browser, url: str):
+        self.browser, self.url = browser, url
+        self.statuses: list[str] = []
+        self.js_errors: list[str] = []
+        self.how = "Train page: start_training"
+        self.proc = None
+
+    async def start(self, epochs: int, env: dict) -> None:
+        self.context = await self.browser.new_context(viewport={"width": 1400, "height": 1000})
+        self.page = await self.context.new_page()
+        self.page.on("pageerror", lambda exc: self.js_errors.append(str(exc)))
+        try:
+            await self.page.goto(self.url.rstrip("/") + "/train", timeout=LOAD_TIMEOUT_S * 1000)
+            await self.page.wait_for_selector(".st-key-start_training button", timeout=LOAD_TIMEOUT_S * 1000)
+            epochs_box = self.page.locator(".st-key-train_epochs input")
+            await epochs_box.fill(str(epochs))
+            await epochs_box.press("Enter")
+            await self.page.wait_for_function(LOADED_JS.replace("st-key-prediction", "st-key-train_status"),
+                                              timeout=60000, polling=POLL_MS)
+            await asyncio.sleep(1.0)
+            await self.page.locator(".st-key-start_training button").click()
+            await self.page.wait_for_function(
+                "() => /running/.test(document.querySelector('.st-key-train_status')?.innerText || '')",
+                timeout=120000, polling=250)
+        except Exception as exc:  # noqa: BLE001  the Train page is not usable: train from the CLI instead
+            self.how = f"`python -m lenet train --epochs {epochs}` subprocess (Train page failed: {str(exc)[:120]})"
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "lenet", "train", "--epochs", str(epochs), "--device", "cpu",
+                "--out", os.path.join(env["LENET_RUNS_DIR"], "classroom.safetensors"),
+                env={**os.environ, **env}, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+
+    async def status(self) -> str:
+        if self.proc is not None:
+            return "running" if self.proc.returncode is None else "finished"
+        try:
+            text = await self.page.locator(".st-key-train_status").inner_text(timeout=5000)
+        except Exception:  # noqa: BLE001
+            return "unknown"
+        match = re.search(r"queued|running|finished|stopped|failed", text)
+        return match.group() if match else "unknown"
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self.statuses.append(await self.status())
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), 2.0)
+
+    async def stop(self) -> None:
+        if self.proc is not None:
+            if self.proc.returncode is None:
+                self.proc.terminate()
+            await self.proc.wait()
+            return
+        with contextlib.suppress(Exception):
+            button = self.page.locator(".st-key-stop_training button")
+            if await button.is_enabled(timeout=2000):
+                await button.click()
+
+
+# --- one classroom ---------------------------------------------------------------------------------------
+
+def server_errors(log_path: Path) -> list[str]:
+    try:
+        text = log_path.read_text(errors="replace")
+    except OSError:
+        return []
+    return [m.group(0)[:300] for m in re.finditer(r"Traceback[^\n]*\n(?:[ \t].*\n)*.*", text)]
+
+
+async def classroom(n: int, duration: float, seed: int, max_digits: int | None = None) -> dict:
+    """One server, one teacher training, `n` students drawing for `duration` s (or `max_digits` digits each)."""
+    from playwright.async_api import async_playwright
+
+    # An epoch takes ~20 s on a loaded 2-core CPU: enough of them to outlast the drawing, stopped at the end.
+    epochs = 1 if max_digits else min(20, max(1, math.ceil(duration / 8)))
+    with contextlib.ExitStack() as stack:
+        env = server_env(stack)
+        url, proc = stack.enter_context(serve("app.py", env=env, timeout=LOAD_TIMEOUT_S))
+        log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"streamlit-{url.rsplit(':', 1)[1]}.log"
+        stop = asyncio.Event()
+        memory = MemorySampler(proc.pid)
+        mem_task = asyncio.create_task(memory.run(stop))
+        await asyncio.sleep(1.0)
+        rss_idle = rss_mb(proc.pid)
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            try:
+                teacher = Teacher(browser, url)
+                await teacher.start(epochs, env)
+                # One student draws a digit and leaves, so that first-use costs (imports, the model cache) are
+                # in the baseline and the growth per session is what one more student costs.
+                if not max_digits:  # (not in the quick check, which needs no memory figures)
+                    warmup = Student(browser, url, -1, seed * 1000 + 999)
+                    await warmup.open()
+                    await warmup.draw_for(math.inf, max_digits=1)
+                    await warmup.context.close()
+                await asyncio.sleep(2.0)
+                rss_before = rss_mb(proc.pid)
+                students = [Student(browser, url, i, seed * 1000 + i) for i in range(n)]
+                t_open = time.monotonic()
+                opened = await asyncio.gather(*(s.open() for s in students), return_exceptions=True)
+                open_s = time.monotonic() - t_open
+                failed_open = [f"session {i}: {str(r)[:200]}" for i, r in enumerate(opened) if isinstance(r, Exception)]
+                live = [s for s, r in zip(students, opened) if not isinstance(r, Exception)]
+                rss_loaded = rss_mb(proc.pid)
+                watch_stop = asyncio.Event()
+                watch_task = asyncio.create_task(teacher.watch(watch_stop))
+                t0 = time.monotonic()
+                mem_from = len(memory.samples)
+                await asyncio.gather(*(s.draw_for(t0 + duration, max_digits) for s in live))
+                window_s = time.monotonic() - t0
+                watch_stop.set()
+                await watch_task
+                for s in live:
+                    await s.collect_errors()
+                rss_end = rss_mb(proc.pid)
+                await teacher.stop()
+            finally:
+                await browser.close()
+        stop.set()
+        await mem_task
+    during = [mb for _, mb in memory.samples[mem_from:]] or [rss_end]
+    latencies = [x for s in live for x in s.latencies]
+    exceptions = [e for s in live for e in s.exceptions]
+    js_errors = [e for s in live for e in s.js_errors] + teacher.js_errors
+    tracebacks = server_errors(log_path)
+    strokes = sum(s.strokes for s in live)
+    unanswered = sum(s.unanswered for s in live)
+    clear_failed = sum(s.clear_failed for s in live)
+    errors = len(failed_open) + len(exceptions) + len(js_errors) + len(tracebacks) + unanswered + clear_failed
+    rss_peak = max(during)
+    training = teacher.statuses
+    result = {
+        "sessions": n,
+        "training": teacher.how,
+        "training_running_share": round(training.count("running") / len(training), 2) if training else 0.0,
+        "training_statuses": sorted(set(training)),
+        "open_all_s": round(open_s, 1),
+        "window_s": round(window_s, 1),
+        "digits": sum(s.digits for s in live),
+        "digits_read_right": sum(s.right for s in live),
+        "strokes": strokes,
+        "answered": strokes - unanswered,
+        "errors": errors,
+        "error_detail": {"sessions_failed_to_open": len(failed_open), "exception_boxes": len(exceptions),
+                         "js_errors": len(js_errors), "server_tracebacks": len(tracebacks),
+                         "unanswered": unanswered, "clear_failed": clear_failed},
+        "latency": {**percentiles(latencies), "max_ms": round(max(latencies) * 1000, 1) if latencies else None},
+        "rss_idle_mb": round(rss_idle, 1),
+        "rss_before_students_mb": round(rss_before, 1),
+        "rss_sessions_open_mb": round(rss_loaded, 1),
+        "rss_peak_mb": round(rss_peak, 1),
+        "rss_end_mb": round(rss_end, 1),
+        "mb_per_session": round((rss_peak - rss_before) / n, 1),
+    }
+    samples = (failed_open + exceptions + js_errors + tracebacks)[:5]
+    if samples:
+        result["error_samples"] = [s[:300] for s in samples]
+    return result
+
+
+def verdict(result: dict, quick: bool) -> dict:
+    checks = {"no_errors": result["errors"] == 0, "every_drawing_answered": result["answered"] == result["strokes"]
+              and result["strokes"] > 0}
+    if not quick:
+        checks["p95_ok"] = (result["latency"].get("p95_ms") or math.inf) <= TARGETS["p95_ms"]
+        checks["memory_ok"] = result["mb_per_session"] <= TARGETS["mb_per_session"]
+    return checks
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--duration", type=float, default=40.0, help="seconds of drawing")
+    parser.add_argument("--sweep", action="store_true", help="1, 5 and 10 sessions, each on a fresh server")
+    parser.add_argument("--quick", action="store_true", help="2 sessions, one digit each: checks answers, not speed")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    if args.quick:
+        points, duration, max_digits = [2], 120.0, 1
+    else:
+        points, duration, max_digits = ([1, 5, 10] if args.sweep else [args.sessions]), args.duration, None
+    runs = []
+    for n in points:
+        res = asyncio.run(classroom(n, duration, args.seed, max_digits))
+        res["checks"] = verdict(res, args.quick)
+        runs.append(res)
+        if not args.json:
+            report({f"N={n}": ""} | res, False)
+            print()
+    out = {"machine": machine(), "load_avg": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+           "mode": "quick (CI: answers only)" if args.quick else "full", "pace_s": PACE_S, "quiet_ms": QUIET_MS,
+           "targets": TARGETS}
+    if len(runs) > 1:
+        ns = np.array([r["sessions"] for r in runs], float)
+        peaks = np.array([r["rss_peak_mb"] for r in runs], float)
+        out["sweep"] = [{"sessions": r["sessions"], "p50_ms": r["latency"].get("median_ms"),
+                         "p95_ms": r["latency"].get("p95_ms"), "errors": r["errors"],
+                         "answered": f"{r['answered']}/{r['strokes']}", "rss_peak_mb": r["rss_peak_mb"],
+                         "mb_per_session": r["mb_per_session"]} for r in runs]
+        out["memory_growth_mb_per_session_fit"] = round(float(np.polyfit(ns, peaks, 1)[0]), 1)
+        p95 = [r["latency"].get("p95_ms") for r in runs]
+        out["p95_growth_ms_per_session_fit"] = (round(float(np.polyfit(ns, np.array(p95, float), 1)[0]), 1)
+                                                if None not in p95 else None)
+    out["runs"] = runs
+    out["wall_s"] = round(time.perf_counter() - started, 1)
+    if args.json:
+        report(out, True)
+    else:
+        report({k: v for k, v in out.items() if k != "runs"}, False)
+    ok = all(r["checks"]["no_errors"] and r["checks"]["every_drawing_answered"] for r in runs)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())
