@@ -47,20 +47,23 @@ def _colour(i: int, n: int) -> str:
     return PRIMARY if i == n - 1 else PALETTE[i % len(PALETTE)]
 
 
-def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: int) -> go.Figure:
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: int, x_max: float | None) -> go.Figure:
     fig.update_layout(title=title, height=height, margin=_MARGIN, xaxis_title=x_title, yaxis_title=y_title,
                       legend=dict(orientation="h", yanchor="top", y=-0.25), hovermode="x unified",
                       uirevision="keep")  # live updates keep the user's zoom
+    if x_max:
+        fig.update_xaxes(range=[0, x_max])  # the whole run's length from the start: the curve grows into it
     return fig
 
 
 def loss_figure(curves: Sequence[Curve], title: str, x_title: str, y_title: str, raw_label: str | None = None,
-                height: int = 320) -> go.Figure:
+                x_max: float | None = None, height: int = 320) -> go.Figure:
     """Smoothed training loss per step for each run; the raw loss faintly behind it when there is one run.
 
     Args:
         curves: (label, epochs, loss per stored step), oldest run first.
         raw_label: the legend entry for the raw values; None hides them.
+        x_max: the last epoch on the x axis; None fits the data.
     """
     fig = go.Figure()
     for i, c in enumerate(curves):
@@ -70,13 +73,14 @@ def loss_figure(curves: Sequence[Curve], title: str, x_title: str, y_title: str,
                             line=dict(color=colour, width=1), opacity=0.25, hoverinfo="skip")
         fig.add_scatter(x=list(c.epochs), y=smooth(c.values).tolist(), mode="lines", name=c.label,
                         line=dict(color=colour, width=2.5), hovertemplate="%{y:.3f}")
-    fig = _layout(fig, title, x_title, y_title, height)
+    fig = _layout(fig, title, x_title, y_title, height, x_max)
     fig.update_yaxes(rangemode="tozero")
     return fig
 
 
 def accuracy_figure(curves: Sequence[Curve], title: str, x_title: str, y_title: str,
-                    reference: tuple[str, float] | None = None, height: int = 320) -> go.Figure:
+                    reference: tuple[str, float] | None = None, x_max: float | None = None,
+                    height: int = 320) -> go.Figure:
     """Test accuracy at each evaluation for each run, with an optional reference line (the shipped model).
 
     The y axis starts at the worst point shown rather than 0: the interesting part is the last few percent.
@@ -93,7 +97,7 @@ def accuracy_figure(curves: Sequence[Curve], title: str, x_title: str, y_title: 
                       annotation_text=f"{label}: {acc:.2%}", annotation_position="bottom right")
         lows.append(acc)
     low = min(lows) if lows else 0.9
-    fig = _layout(fig, title, x_title, y_title, height)
+    fig = _layout(fig, title, x_title, y_title, height, x_max)
     fig.update_yaxes(tickformat=".0%", range=[max(0.0, min(low, 0.98) - 0.01), 1.0])
     return fig
 

@@ -183,15 +183,15 @@ def _reference() -> tuple[str, float] | None:
     return (ui.tr("sidebar.shipped"), acc) if acc is not None else None
 
 
-def _charts(loss_curves: list[Curve], acc_curves: list[Curve], key: str, raw: bool) -> None:
+def _charts(loss_curves: list[Curve], acc_curves: list[Curve], key: str, x_max: float, raw: bool) -> None:
     left, right = st.columns(2)
     with left:
         st.plotly_chart(loss_figure(loss_curves, ui.tr("train.loss_title"), ui.tr("train.epoch_axis"),
-                                    ui.tr("train.loss_axis"), ui.tr("train.loss_raw") if raw else None),
+                                    ui.tr("train.loss_axis"), ui.tr("train.loss_raw") if raw else None, x_max),
                         key=f"{key}_loss")
     with right:
         st.plotly_chart(accuracy_figure(acc_curves, ui.tr("train.acc_title"), ui.tr("train.epoch_axis"),
-                                        ui.tr("train.acc_axis"), _reference()), key=f"{key}_acc")
+                                        ui.tr("train.acc_axis"), _reference(), x_max), key=f"{key}_acc")
 
 
 def live_panel(config: LeNetConfig | None, train_config: TrainConfig, name: str, keep: bool,
@@ -205,8 +205,8 @@ def live_panel(config: LeNetConfig | None, train_config: TrainConfig, name: str,
     if was_active and (run is None or not run.active):
         st.rerun()  # the run has ended: rerun the whole app so every model picker lists its checkpoint
     mine = run is not None and run.active and run.owner == me
-    start_col, stop_col, _ = st.columns([2, 1, 3])
-    if start_col.button(ui.tr("train.start"), key="start_training", type="primary", disabled=config is None):
+    buttons = st.container(horizontal=True)
+    if buttons.button(ui.tr("train.start"), key="start_training", type="primary", disabled=config is None):
         try:
             run = reg.submit(me, name, config, train_config, keep_on_stop=keep)
         except (jobs.JobError, TrainError) as exc:
@@ -214,16 +214,20 @@ def live_panel(config: LeNetConfig | None, train_config: TrainConfig, name: str,
         else:
             st.session_state["train_run"] = run.id
             st.rerun()  # a full rerun turns on the polling
-    if stop_col.button(ui.tr("train.stop"), key="stop_training", disabled=not mine):
+    if buttons.button(ui.tr("train.stop"), key="stop_training", disabled=not mine):
         try:
-            run = reg.stop(run.id, me)
+            reg.stop(run.id, me)
         except jobs.JobError as exc:
             st.error(ui.tr_error(exc))
+        # A run not kept ends within a batch: wait for it briefly, so the click itself shows "stopped".
+        run = reg.wait(run.id, timeout=1.0)
+        if run is not None and not run.active:
+            st.rerun()
     with st.container(key="train_status"):
         _show_status(run)
     if run is not None and (run.losses or run.evals):
         loss, acc = _curves(run, run.name)
-        _charts([loss], [acc], "live", raw=True)
+        _charts([loss], [acc], "live", run.train_config.epochs, raw=True)
         left, right = st.columns(2)
         left.caption(ui.tr("train.loss_caption"))
         right.caption(ui.tr("train.acc_caption", n=run.train_config.evals_per_epoch))
@@ -245,12 +249,13 @@ def use_model_ui(run: jobs.RunView | None) -> None:
 
 
 def compare_ui(runs: list[jobs.RunView]) -> None:
-    """This session's runs overlaid, next to the shipped model's figures."""
+    """This session's ended runs overlaid, next to the shipped model's figures."""
     st.subheader(ui.tr("train.compare"))
     st.caption(ui.tr("train.compare_help"))
     ordered = list(reversed(runs))  # oldest first: the newest run gets the primary colour
     pairs = [_curves(r, f"{k}. {r.name}") for k, r in enumerate(ordered, 1)]
-    _charts([p[0] for p in pairs if p[0].values], [p[1] for p in pairs if p[1].values], "compare", raw=False)
+    _charts([p[0] for p in pairs if p[0].values], [p[1] for p in pairs if p[1].values], "compare",
+            max(r.epoch for r in runs), raw=False)
     rows = [{ui.tr("train.col_run"): f"{k}. {r.name}", ui.tr("train.col_status"): ui.tr(f"train.state_{r.status}"),
              ui.tr("train.col_settings"): _settings_text(dataclasses.asdict(r.train_config)),
              ui.tr("train.col_epochs"): round(r.epoch, 2),
@@ -292,6 +297,6 @@ active = current is not None and current.active
 st.fragment(live_panel, run_every=POLL_S if active else None)(model_config, train_config, run_name, keep_stopped,
                                                                active)
 use_model_ui(current)
-my_runs = registry().runs(owner())
-if my_runs:
-    compare_ui(my_runs)
+ended = [r for r in registry().runs(owner()) if not r.active]
+if ended:
+    compare_ui(ended)

@@ -1,0 +1,103 @@
+"""Train in a real browser: a 1-epoch run with live charts, its model used on the Draw page, then a stopped run."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from appserver import launch_browser, page_exceptions, serve, wait_for_app
+from lenet import data, strokes
+from lenet.i18n import t
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not data.is_available(), reason="needs MNIST: set LENET_DATA_DIR")]
+
+STATUS = ".st-key-train_status"
+LOSS_PATHS = "() => Array.from(document.querySelectorAll('.st-key-live_loss path.js-line'))" \
+             ".map(p => p.getAttribute('d')).join('|')"
+
+
+def _status(page) -> str:
+    return page.locator(STATUS).inner_text()
+
+
+def _picked_model(page) -> str:
+    """The sidebar's model picker shows its choice in a combobox input."""
+    return page.locator(".st-key-model input").input_value()
+
+
+def _go(page, nav_key: str) -> None:
+    """Follow a sidebar link, staying in the same session (a new URL would start a new one)."""
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=t(nav_key)).click()
+    wait_for_app(page)
+
+
+def _wait_status(page, *words: str, timeout: float = 30) -> str:
+    deadline = time.time() + timeout
+    while not any(w in (text := _status(page)) for w in words):
+        assert time.time() < deadline, f"status never showed {words}: {text!r}"
+        time.sleep(0.2)
+    return text
+
+
+def _draw(page, drawing) -> None:
+    canvas = page.locator(".st-key-canvas canvas.upper-canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    for stroke in drawing:
+        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y)
+        page.mouse.up()
+
+
+def test_train_use_the_model_and_stop(tmp_path):
+    env = {"LENET_RUNS_DIR": str(tmp_path / "runs"), "LENET_MAX_EPOCHS": "2"}
+    with serve(env=env) as (url, _), launch_browser() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1400})
+        page.goto(url)  # the root first: it runs app.py, whose st.navigation owns the page URLs
+        wait_for_app(page)
+        _go(page, "nav.train")
+        page.wait_for_selector(".st-key-start_training button")
+
+        # A 1-epoch run: running, then finished, with the loss chart redrawn as it learns.
+        page.locator(".st-key-start_training button").click()
+        _wait_status(page, "running")
+        charts, started = set(), time.time()
+        while "finished" not in (text := _status(page)):
+            assert "failed" not in text and time.time() - started < 150, text
+            charts.add(page.evaluate(LOSS_PATHS))
+            time.sleep(0.5)
+        charts.discard("")
+        assert len(charts) >= 3, "the live loss chart should have updated at least twice"
+        assert re.search(r"9\d\.\d\d%", text), text
+        saved = list((tmp_path / "runs").glob("my-lenet-*.safetensors"))
+        assert len(saved) == 1
+
+        # The new model is in the sidebar's picker at once; pick it and read a drawn digit with it.
+        page.locator(".st-key-model").click()
+        page.get_by_role("option").filter(has_text="my-lenet").click()
+        wait_for_app(page)
+        assert "my-lenet" in _picked_model(page)
+        _go(page, "nav.draw")
+        page.wait_for_selector(".st-key-canvas canvas.upper-canvas", timeout=60000)
+        _draw(page, strokes.digit_strokes(7, canvas=280))
+        page.wait_for_function("() => /\\d/.test(document.querySelector('.st-key-prediction')?.innerText || '')",
+                               timeout=30000)
+        assert "my-lenet" in _picked_model(page)
+
+        # Back on Train the finished run is still shown; a second run is stopped by its owner.
+        _go(page, "nav.train")
+        assert "finished" in _wait_status(page, "finished")
+        page.locator(".st-key-start_training button").click()
+        _wait_status(page, "running on")
+        clicked = time.time()
+        page.locator(".st-key-stop_training button").click()
+        _wait_status(page, "stopped", timeout=10)
+        print(f"stop click to 'stopped' shown: {time.time() - clicked:.2f} s")
+        assert not list((tmp_path / "runs").glob("*.tmp"))
+        assert len(list((tmp_path / "runs").glob("*.safetensors"))) == 1  # the stopped run was not kept
+        assert not page_exceptions(page)
