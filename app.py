@@ -9,6 +9,12 @@ st.set_page_config(page_title="LeNet Explorer", page_icon="🔢", layout="wide")
 
 if "language" not in st.session_state:
     st.session_state["language"] = "en"
+# Under st.navigation, Streamlit 1.67 gives these sidebar widgets a new identity on the first rerun
+# after a page load, so the first change of language, model or colour map was silently lost.
+# Re-assigning each value through the session-state API carries it over to the new widget.
+for _key in ("language", "model", "colormap"):
+    if _key in st.session_state:
+        st.session_state[_key] = st.session_state[_key]
 
 with st.sidebar:
     st.selectbox(ui.tr("sidebar.language"), list(ui.LANGUAGES), format_func=ui.LANGUAGES.get, key="language")
