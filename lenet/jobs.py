@@ -386,8 +386,8 @@ class Registry:
     def _work(self, run: _Run) -> None:
         """The training thread: fit, then save, then free the slot for the next queued run."""
         try:
-            result = fit(run.model_config, run.train_config, callback=lambda kind, info: self._on_event(run, kind, info),
-                         stop_event=run.stop_event, data=self._data)
+            result = fit(run.model_config, run.train_config, stop_event=run.stop_event, data=self._data,
+                         callback=lambda kind, info: self._on_event(run, kind, info))
             with self._lock:
                 run.test_acc = result.test_acc
                 keep = not result.stopped or (run.keep_on_stop and result.steps > 0)

@@ -270,7 +270,8 @@ def compare_ui(runs: list[jobs.RunView]) -> None:
         rows.append({ui.tr("train.col_run"): ui.tr("sidebar.shipped"),
                      ui.tr("train.col_status"): ui.tr("train.state_finished"),
                      ui.tr("train.col_settings"): _settings_text(shipped.get("train_config") or {}),
-                     ui.tr("train.col_epochs"): shipped.get("epochs"), ui.tr("train.col_seconds"): shipped.get("elapsed_s"),
+                     ui.tr("train.col_epochs"): shipped.get("epochs"),
+                     ui.tr("train.col_seconds"): shipped.get("elapsed_s"),
                      ui.tr("train.col_acc"): f"{shipped['test_acc']:.2%}" if shipped.get("test_acc") else ""})
     st.dataframe(rows, hide_index=True, key="compare_table")
 
@@ -279,6 +280,7 @@ def _settings_text(tc: dict) -> str:
     """A run's training settings in a few words, from TrainConfig fields (as stored in checkpoints)."""
     text = f"{tc.get('optimizer')}, lr {tc.get('lr', 0):g}, batch {tc.get('batch_size')}"
     return text + (", augment" if tc.get("augment") else "")
+
 
 st.title(ui.tr("train.title"))
 st.write(ui.tr("train.intro"))

@@ -101,3 +101,13 @@ def test_train_use_the_model_and_stop(tmp_path):
         assert not list((tmp_path / "runs").glob("*.tmp"))
         assert len(list((tmp_path / "runs").glob("*.safetensors"))) == 1  # the stopped run was not kept
         assert not page_exceptions(page)
+
+        # Evaluate the new model; a misclassified digit opens in Draw & explore.
+        _go(page, "nav.evaluate")
+        page.wait_for_selector(".st-key-confusion_chart", timeout=60000)
+        assert "my-lenet" in page.locator(".st-key-eval_model input").input_value()
+        page.locator("[class*='st-key-open_'] button").first.click()
+        page.wait_for_function("() => location.pathname === '/' && "
+                               "/\\d/.test(document.querySelector('.st-key-prediction')?.innerText || '')",
+                               timeout=30000)
+        assert not page_exceptions(page)

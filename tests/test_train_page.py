@@ -137,3 +137,31 @@ def test_missing_mnist_offers_the_download(env, monkeypatch, tmp_path):
     at = open_train()
     assert "train_download" in {b.key for b in at.button}
     assert "fetch-data" in " ".join(w.value for w in at.warning)
+
+
+def test_a_second_session_waits_in_the_queue(env, monkeypatch):
+    monkeypatch.setenv("LENET_DATA_DIR", str(write_tiny_mnist(env / "bigger", n_train=8192)))
+    monkeypatch.setenv("LENET_MAX_CONCURRENT_RUNS", "1")
+    first, second = open_train(), open_train()
+    first.select_slider(key="train_batch").set_value(16)
+    first.number_input(key="train_epochs").set_value(3)
+    first.button(key="start_training").click().run()
+    second.button(key="start_training").click().run()
+    assert "queued" in status(second) and "number 1" in status(second)
+    assert second.button(key="stop_training").disabled is False
+    first.button(key="stop_training").click().run()
+    assert "stopped" in wait_for(first, "stopped")
+    assert "finished" in wait_for(second, "finished", "failed")
+    assert not first.exception and not second.exception
+
+
+@pytest.mark.parametrize("module", ["train", "evaluate"])
+def test_every_string_has_both_languages(module):
+    import importlib
+    import string
+
+    strings = importlib.import_module(f"lenet.i18n.{module}").STRINGS
+    for key, entry in strings.items():
+        fields = [{f for _, f, _, _ in string.Formatter().parse(entry[lang]) if f} for lang in ("en", "zh")]
+        # Chinese may leave out an English-only detail (bad_setting's "expected"), never add a field.
+        assert entry["en"] and entry["zh"] and fields[1] <= fields[0], key

@@ -90,23 +90,24 @@ STRINGS: dict[str, dict[str, str]] = {
                           "zh": "还没有训练：选好设置，然后按 **开始训练**。"},
     "train.status_queued": {"en": "⏳ **queued**: number {position} in the line. It starts by itself when the "
                                   "runs ahead of it end.",
-                            "zh": "⏳ **排队中**（queued）：排在第 {position} 位。前面的训练结束后会自动开始。"},
-    "train.status_preparing": {"en": "🏃 **running**: loading the digits…", "zh": "🏃 **训练中**（running）：正在加载数字…"},
-    "train.status_running": {"en": "🏃 **running** on {device}: epoch {epoch:.2f} of {epochs}, step {step:,} of {total:,}",
-                             "zh": "🏃 **训练中**（running），设备 {device}：第 {epoch:.2f} / {epochs} 轮，"
+                            "zh": "⏳ **排队中**：排在第 {position} 位。前面的训练结束后会自动开始。"},
+    "train.status_preparing": {"en": "🏃 **running**: loading the digits…", "zh": "🏃 **训练中**：正在加载数字…"},
+    "train.status_running": {"en": "🏃 **running** on {device}: epoch {epoch:.2f} of {epochs}, "
+                                   "step {step:,} of {total:,}",
+                             "zh": "🏃 **训练中**，设备 {device}：第 {epoch:.2f} / {epochs} 轮，"
                                    "第 {step:,} / {total:,} 步"},
     "train.status_stopping": {"en": "🏃 **running**: stopping after this batch…",
-                              "zh": "🏃 **训练中**（running）：这一批结束后停止…"},
+                              "zh": "🏃 **训练中**：这一批结束后停止…"},
     "train.status_finished": {"en": "✅ **finished**: {acc:.2%} of the test digits right, after {epochs} epoch(s) "
                                     "in {seconds:.0f} s. Saved as {file}.",
-                              "zh": "✅ **已完成**（finished）：测试数字认对 {acc:.2%}，训练 {epochs} 轮，"
+                              "zh": "✅ **已完成**：测试数字认对 {acc:.2%}，训练 {epochs} 轮，"
                                     "用时 {seconds:.0f} 秒。已保存为 {file}。"},
     "train.status_stopped": {"en": "⏹️ **stopped** after {epoch:.2f} epoch(s).",
-                             "zh": "⏹️ **已停止**（stopped），共训练 {epoch:.2f} 轮。"},
+                             "zh": "⏹️ **已停止**，共训练 {epoch:.2f} 轮。"},
     "train.stopped_saved": {"en": "The model so far ({acc:.2%} right) was saved as {file}.",
                             "zh": "目前的模型（认对 {acc:.2%}）已保存为 {file}。"},
     "train.stopped_dropped": {"en": "Nothing was saved.", "zh": "没有保存任何东西。"},
-    "train.status_failed": {"en": "❌ **failed**: {reason}", "zh": "❌ **失败**（failed）：{reason}"},
+    "train.status_failed": {"en": "❌ **failed**: {reason}", "zh": "❌ **失败**：{reason}"},
     "train.progress": {"en": "{rate:,.0f} digits per second · about {eta} left",
                        "zh": "每秒 {rate:,.0f} 个数字 · 大约还剩 {eta}"},
     "train.progress_start": {"en": "{rate:,.0f} digits per second", "zh": "每秒 {rate:,.0f} 个数字"},
