@@ -38,9 +38,9 @@ with st.sidebar:
     st.caption(ui.tr("sidebar.credit"))
 
 pages = [
-    st.Page("pages/draw.py", title=ui.tr("nav.draw"), icon="✏️", default=True),
-    st.Page("pages/conv_lab.py", title=ui.tr("nav.conv_lab"), icon="🧮", url_path="conv_lab"),
-    st.Page("pages/train.py", title=ui.tr("nav.train"), icon="🏋️", url_path="train"),
-    st.Page("pages/evaluate.py", title=ui.tr("nav.evaluate"), icon="📊", url_path="evaluate"),
+    st.Page("pages/draw.py", title=ui.tr("nav.draw"), icon=":material/draw:", default=True),
+    st.Page("pages/conv_lab.py", title=ui.tr("nav.conv_lab"), icon=":material/grid_on:", url_path="conv_lab"),
+    st.Page("pages/train.py", title=ui.tr("nav.train"), icon=":material/model_training:", url_path="train"),
+    st.Page("pages/evaluate.py", title=ui.tr("nav.evaluate"), icon=":material/analytics:", url_path="evaluate"),
 ]
 st.navigation(pages).run()
