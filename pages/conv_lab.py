@@ -18,7 +18,7 @@ from lenet.model import POOLS, LeNetConfig
 
 PADDING_MODES = ("number", "same", "valid")
 PRESET_DEFAULT = "edge_horizontal"
-KERNEL_COLORSCALE = "PuOr"  # diverging and colour-blind safe: signed weights, zero in the middle
+KERNEL_COLORSCALE = "PuOr_r"  # diverging, colour-blind safe: negative purple, zero white, positive orange
 INVALID_STYLE = "background-color: #fdb863; font-weight: bold"  # PuOr's orange: visible to every eye
 UNREACHABLE_STYLE = "color: #888888; font-style: italic"
 MAX_RUNS_LISTED = 6  # "rows 3, 7, 11, …": enough to see the pattern on a projector
@@ -90,9 +90,8 @@ def load_settings_into_widgets() -> None:
 
 def settings_widgets() -> lab.LabSettings:
     """The single-layer controls; returns what they show."""
-    low, high = lab.LIMITS["height"]
     c1, c2, c3, c4 = st.columns(4)
-    c1.number_input(ui.tr("lab.height"), low, high, step=1, key="lab_height")
+    c1.number_input(ui.tr("lab.height"), *lab.LIMITS["height"], step=1, key="lab_height")
     c2.number_input(ui.tr("lab.width"), *lab.LIMITS["width"], step=1, key="lab_width")
     c3.number_input(ui.tr("lab.channels"), *lab.LIMITS["channels"], step=1, key="lab_channels",
                     help=ui.tr("lab.channels.help"))
@@ -111,8 +110,8 @@ def settings_widgets() -> lab.LabSettings:
                         format_func=labels("lab.padding_mode", PADDING_MODES))
     c2.number_input(ui.tr("lab.padding"), *lab.LIMITS["padding"], step=1, key="lab_padding",
                     help=ui.tr("lab.padding.help"), disabled=mode != "number")
-    c3.checkbox(ui.tr("lab.ceil"), key="lab_ceil", help=ui.tr("lab.ceil.help") if op != "conv" else ui.tr("lab.ceil.conv"),
-                disabled=op == "conv")
+    c3.checkbox(ui.tr("lab.ceil"), key="lab_ceil", disabled=op == "conv",
+                help=ui.tr("lab.ceil.help" if op != "conv" else "lab.ceil.conv"))
     state = st.session_state
     return lab.LabSettings(
         height=int(state["lab_height"]), width=int(state["lab_width"]), kernel=int(state["lab_kernel"]),
@@ -284,7 +283,7 @@ def digit_tab(report, settings: lab.LabSettings) -> tuple[np.ndarray | None, np.
         titles = [ui.tr("lab.digit.pooled")]
     st.plotly_chart(lab.maps_figure([image, *maps], [ui.tr("lab.digit.input"), *titles], colormap()),
                     width="stretch")
-    if settings.op == "conv" and settings.filters > len(maps):
+    if len(maps) == lab.MAX_MAPS < settings.filters:
         st.caption(ui.tr("lab.digit.more", shown=len(maps), total=settings.filters))
     if kernels is not None:
         st.markdown(ui.tr("lab.kernels"))
@@ -334,13 +333,11 @@ def network_controls() -> dict:
     if any(net_key(layer, field) not in st.session_state for layer in NET_LAYERS for field in NET_FIELDS):
         reset_network()
     fields = {}
-    limits = {"channels": lab.NETWORK_LIMITS["channels"], "kernel": lab.NETWORK_LIMITS["kernel"],
-              "stride": lab.NETWORK_LIMITS["stride"], "padding": lab.NETWORK_LIMITS["padding"]}
     for column, layer in zip(st.columns(3), NET_LAYERS):
-        name = layer.upper()
         for field in NET_FIELDS:
             fields[f"{layer}_{field}"] = int(column.number_input(
-                ui.tr(f"lab.net.layer_{field}", name=name), *limits[field], step=1, key=net_key(layer, field)))
+                ui.tr(f"lab.net.layer_{field}", name=layer.upper()), *lab.NETWORK_LIMITS[field], step=1,
+                key=net_key(layer, field)))
     c1, c2, c3, c4 = st.columns(4)
     fields["pool"] = c1.selectbox(ui.tr("lab.net.pool"), POOLS, format_func=labels("lab.net.pool", POOLS),
                                   key="lab_net_pool")

@@ -5,16 +5,23 @@ widgets writing the URL back, the digit demo, and the whole-network table.
 from __future__ import annotations
 
 import random
+import re
+import string
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from lenet import checkpoints
-from lenet.arithmetic import LayerError, conv_output_size
-from lenet.i18n import t
+from lenet import lab as lab_engine
+from lenet.arithmetic import LayerError, conv_output_size, explain_layer, network_table
+from lenet.i18n import STRINGS, t
+from lenet.i18n import conv_lab as lab_strings
+from lenet.model import LeNetConfig
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
+LABELS = dict(input="in", output="out", padding="pad", play="play", pause="pause", position="position")
 
 
 def lab(query: dict | None = None, language: str = "en", **state) -> AppTest:
@@ -238,3 +245,86 @@ def test_train_this_network_hands_the_config_to_the_train_page():
     assert not at.exception
     sent = at.session_state["train_config"]
     assert sent["c1_channels"] == 8 and sent["pool"] == "none"
+
+
+def test_every_string_has_both_languages_with_the_same_placeholders():
+    fields = lambda text: {name for _, name, _, _ in string.Formatter().parse(text) if name}  # noqa: E731
+    for key, entry in lab_strings.STRINGS.items():
+        assert entry.get("en") and entry.get("zh"), key
+        assert fields(entry["en"]) == fields(entry["zh"]), key
+
+
+def test_every_literal_key_the_page_uses_exists():
+    source = (Path(APP).parent / "pages" / "conv_lab.py").read_text()
+    keys = set(re.findall(r'ui\.tr\("([a-z0-9_.]+)"', source))
+    assert keys and not sorted(k for k in keys if k not in STRINGS)
+
+
+# --- lenet.lab, the page's engine -----------------------------------------------------------------
+
+def random_lab_settings(rng: random.Random) -> lab_engine.LabSettings:
+    return lab_engine.LabSettings(
+        height=rng.randint(1, 20), width=rng.randint(1, 20), kernel=rng.randint(1, 6), stride=rng.randint(1, 3),
+        padding=rng.choice([0, 1, 2, "same", "valid"]), dilation=rng.choice([1, 1, 2]),
+        op=rng.choice(["conv", "maxpool", "avgpool"]), ceil_mode=rng.random() < 0.3,
+        channels=rng.randint(1, 4), filters=rng.randint(1, 4))
+
+
+def test_settings_survive_the_url_round_trip():
+    rng = random.Random(6)
+    for _ in range(100):
+        settings = random_lab_settings(rng)
+        settings.ceil_mode = settings.ceil_mode and settings.op != "conv"
+        parsed, problems = lab_engine.settings_from_query(settings.to_query())
+        assert parsed == settings and problems == []
+
+
+def test_real_layers_on_a_digit_give_the_arithmetic_shapes():
+    rng = random.Random(7)
+    checked = 0
+    for _ in range(150):
+        s = random_lab_settings(rng)
+        report = explain_layer(s.height, s.width, s.kernel, s.stride, s.padding, s.dilation, s.op, s.ceil_mode)
+        if not report.ok:
+            continue
+        image = lab_engine.fit_image(lab_engine.synthetic_digit(), s.height, s.width)
+        kernels = lab_engine.preset_kernels("random", s.kernel, 3) if s.op == "conv" else None
+        maps = lab_engine.apply_layer(image, s, kernels)
+        assert maps.shape[1:] == report.output[1:], s
+        view = lab_engine.window_figure(report, image, maps[0], LABELS)
+        positions = report.output[1] * report.output[2]
+        assert view.positions == positions if not view.clipped else 0 < view.positions <= positions
+        if not report.ceil_mode:  # ceil mode may draw a last window past the padding: a larger grid
+            assert view.clipped == (max(report.rows.padded, report.cols.padded) > lab_engine.VIEW)
+        checked += 1
+    assert checked > 50
+
+
+def test_window_figure_clips_large_inputs_and_refuses_huge_windows():
+    image = lab_engine.synthetic_digit(64)
+    report = explain_layer(64, 64, 5)
+    view = lab_engine.window_figure(report, image, image[:60, :60], LABELS)
+    assert view.clipped and view.positions == 16 * 16 and len(view.figure.frames) == view.positions
+    huge = explain_layer(100, 100, 31, dilation=3)
+    assert lab_engine.window_figure(huge, np.zeros((100, 100)), np.zeros((10, 10)), LABELS) is None
+
+
+def test_preset_kernels():
+    for k in (1, 2, 3, 5, 7):
+        edge = lab_engine.preset_kernels("edge_horizontal", k)
+        blur = lab_engine.preset_kernels("blur", k)
+        assert edge.shape == blur.shape == (1, k, k)
+        assert abs(blur.sum() - 1) < 1e-5
+        if k > 1:
+            assert abs(edge.sum()) < 1e-5 and np.allclose(lab_engine.preset_kernels("edge_vertical", k)[0], edge[0].T)
+    assert lab_engine.preset_kernels("random", 5, 4).shape == (4, 5, 5)
+    trained = np.random.default_rng(0).standard_normal((6, 1, 5, 5))
+    assert lab_engine.preset_kernels("trained", 5, 8, trained=trained).shape == (6, 5, 5)
+    with pytest.raises(ValueError):
+        lab_engine.preset_kernels("trained", 3, trained=trained)
+
+
+def test_pytorch_shapes_match_the_table():
+    config = LeNetConfig(pool="none", c1_padding=1, c5_kernel=4)
+    rows = network_table(config)
+    assert lab_engine.pytorch_shapes(config) == {r.name: r.output for r in rows[1:]}
