@@ -3,15 +3,19 @@
     streamlit run bench/trivial_canvas.py
 
 The canvas has exactly the Draw page's settings (pages/draw.py: 280x280 px, white 18 px freedraw brush on
-black, image data sent on every mouse-up) and the same clear button (`draw_clear`, which loads an empty
-drawing through a nonce, as the Draw page does). Instead of running a network, the page prints a short hash
+black, image data sent on every mouse-up), the same page head (`_PAGE_HEAD`, read from pages/draw.py: its
+script hides the canvas's invisible toolbar, which would otherwise swallow strokes that start in the
+top-right corner) and the same clear button (`draw_clear`, which loads an empty drawing through a nonce,
+as the Draw page does). Instead of running a network, the page prints a short hash
 of the canvas's RGBA bytes in `st.container(key="prediction")`: the time the real page needs on top of
 this one is the cost of the model, its pictures and its layout.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -20,8 +24,23 @@ from streamlit_drawable_canvas import st_canvas
 CANVAS = 280  # px, as pages/draw.py
 BRUSH = 18  # px, the Draw page's default brush
 
+DRAW_PAGE = Path(__file__).resolve().parent.parent / "pages" / "draw.py"
+
+
+@st.cache_data
+def page_head() -> str:
+    """The Draw page's `_PAGE_HEAD` (its canvas patch), taken from its source without running the page."""
+    for node in ast.parse(DRAW_PAGE.read_text(encoding="utf-8")).body:
+        if (isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "_PAGE_HEAD" for t in node.targets)
+                and isinstance(node.value, ast.Constant)):
+            return node.value.value
+    return ""
+
+
 st.set_page_config(page_title="Trivial canvas", layout="wide")
 st.session_state.setdefault("nonce", 0)
+if page_head():
+    st.html(page_head(), unsafe_allow_javascript=True)
 
 
 def _clear() -> None:
