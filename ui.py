@@ -12,6 +12,24 @@ import streamlit as st
 from lenet import checkpoints
 from lenet.i18n import DEFAULT_LANGUAGE, LANGUAGES, t, t_error
 
+
+def _leave_pages_directory_mode() -> None:
+    """Make deep links such as /train work on a freshly started server.
+
+    Streamlit treats a folder named pages/ as an old-style (v1) multipage app until st.navigation runs
+    once, so the very first request for /train would run pages/train.py alone, without the shell
+    (no sidebar, no language, no model). Every page imports this module, so switching the flag off here
+    and rerunning sends that first request through app.py and st.navigation like every later one.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_pages_directory_mode()
+
 __all__ = ["lang", "tr", "tr_error", "current_model", "model_choices", "load_model", "device_name", "mnist_missing_ui",
            "LANGUAGES"]
 

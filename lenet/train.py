@@ -257,8 +257,9 @@ def _fit(cfg: LeNetConfig, tc: TrainConfig, emit: Callback, stop_event, data: MN
     total = tc.epochs * steps_per_epoch
     if tc.max_steps:
         total = min(total, tc.max_steps)
+    # One-cycle needs a few steps to warm up and anneal (with under 8 it divides by zero): constant below that.
     sched = (torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=tc.lr, total_steps=total, pct_start=0.25)
-             if tc.schedule == "onecycle" else None)
+             if tc.schedule == "onecycle" and total >= 8 else None)
     eval_at = {round(steps_per_epoch * (e + (k + 1) / tc.evals_per_epoch)) for e in range(tc.epochs)
                for k in range(tc.evals_per_epoch)}
     eval_at = {min(s, total) for s in eval_at} | {total}

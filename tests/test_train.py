@@ -74,3 +74,10 @@ def test_augmentation_keeps_shape_and_range():
     x = torch.rand(64, 1, 28, 28)
     out = augment_batch(x, torch.Generator().manual_seed(0))
     assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1.0001
+
+
+@pytest.mark.parametrize("batch_size", [64, 100, 256])
+def test_runs_of_a_few_batches_train(batch_size):
+    """One-cycle cannot schedule a handful of steps; such runs still train (constant rate)."""
+    result = fit(LeNetConfig(), TrainConfig(epochs=1, batch_size=batch_size, device="cpu"), data=_tiny_mnist())
+    assert result.steps >= 1 and result.test_acc is not None
