@@ -93,8 +93,9 @@ class View:
 
 def _init_state() -> None:
     """Defaults, and the Evaluate page's hand-over of an MNIST test digit."""
-    defaults = {"draw_source": "draw", "draw_brush": BRUSH[2], "draw_canvas_nonce": 0,
-                "draw_canvas_objects": [], "draw_canvas_stale": None, "draw_mnist_index": 0}
+    # Only state that is not a widget's: Streamlit forgets a widget's value while it is not shown
+    # (the brush while an upload is shown), and fragment reruns do not come through here.
+    defaults = {"draw_canvas_nonce": 0, "draw_canvas_objects": [], "draw_canvas_stale": None}
     for key, value in defaults.items():
         if key not in st.session_state:
             st.session_state[key] = value
@@ -115,22 +116,17 @@ def _reset_canvas(objects: list) -> None:
     st.session_state["draw_canvas_stale"] = st.session_state.get("draw_canvas_md5")
 
 
-def _source_changed() -> None:
-    _reset_canvas([])
-
-
 def source_ui() -> str:
     """The input picker; returns "draw", "upload" or "mnist"."""
     return st.radio(ui.tr("draw.source"), list(SOURCES), key="draw_source", horizontal=True,
-                    format_func=lambda s: f"{SOURCES[s]} {ui.tr(f'draw.source.{s}')}", label_visibility="collapsed",
-                    on_change=_source_changed)
+                    format_func=lambda s: f"{SOURCES[s]} {ui.tr(f'draw.source.{s}')}", label_visibility="collapsed")
 
 
 def canvas_ui() -> np.ndarray | None:
     """The drawing canvas with its brush and buttons; returns the drawing as RGBA, or None if blank."""
     objects = st.session_state["draw_canvas_objects"]
     result = st_canvas(stroke_color="#ffffff", background_color="#000000",
-                       stroke_width=st.session_state["draw_brush"], height=CANVAS, width=CANVAS,
+                       stroke_width=st.session_state.get("draw_brush", BRUSH[2]), height=CANVAS, width=CANVAS,
                        drawing_mode="freedraw", update_streamlit=True, return_image_data=True,
                        # The nonce makes a clear or an undo a new drawing to load, even when the
                        # objects are the same as last time (two clears in a row).
@@ -142,7 +138,7 @@ def canvas_ui() -> np.ndarray | None:
                 width="stretch")
     right.button(ui.tr("draw.undo"), key="draw_undo", icon=":material/undo:", on_click=_reset_canvas, args=(drawn[:-1],),
                  disabled=not drawn, width="stretch")
-    st.slider(ui.tr("draw.brush"), BRUSH[0], BRUSH[1], key="draw_brush")
+    st.slider(ui.tr("draw.brush"), BRUSH[0], BRUSH[1], BRUSH[2], key="draw_brush")
     st.caption(ui.tr("draw.canvas_help"))
 
     injected = st.session_state.get("draw_injected_rgba")
@@ -471,6 +467,9 @@ def explore(model, model_path: str | None) -> None:
     label = None
     with input_col:
         source = source_ui()
+        if source != "draw":
+            # The canvas is unmounted: it will come back empty, so an undo's leftovers must not reload.
+            st.session_state["draw_canvas_objects"] = []
         if source == "draw":
             rgba = canvas_ui()
             started = time.perf_counter()

@@ -165,3 +165,11 @@ def test_missing_checkpoint_degrades_gracefully(monkeypatch):
     assert any("lenet5.safetensors" in e.value for e in at.error)
     assert _predicted_digit(at) is None
     assert t("draw.prediction.no_model") in _prediction_text(at)
+
+
+def test_switching_sources_back_and_forth():
+    at = _app()
+    for source in ("upload", "mnist", "draw", "mnist", "upload", "draw"):
+        at.radio(key="draw_source").set_value(source).run()
+        assert not at.exception, source
+    assert at.slider(key="draw_brush").value == 18

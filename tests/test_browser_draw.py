@@ -1,0 +1,147 @@
+"""Draw & explore in a real browser: digits drawn with the mouse, clear, a bad upload, Chinese, the toolbar corner.
+
+One server and one page for the whole module (starting them is most of the cost).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import numpy as np
+import pytest
+
+from appserver import launch_browser, page_exceptions, serve, wait_for_app
+from lenet import strokes
+from lenet.i18n import t
+
+pytestmark = pytest.mark.browser
+
+CANVAS = ".st-key-canvas canvas.upper-canvas"
+PREDICTION = ".st-key-prediction"
+
+
+@pytest.fixture(scope="module")
+def page():
+    with serve() as (url, _), launch_browser() as browser:
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        page.goto(url)
+        wait_for_app(page)
+        page.wait_for_selector(CANVAS, timeout=60000)
+        yield page
+        page.close()
+
+
+def _prediction(page) -> str:
+    return page.locator(PREDICTION).inner_text()
+
+
+def _digit(text: str) -> int | None:
+    found = re.search(r"\d", text)
+    return int(found.group()) if found else None
+
+
+def _settled(page, timeout: float = 20.0) -> str:
+    """The prediction's text once the app has finished rerunning and the text has stopped changing."""
+    deadline = time.time() + timeout
+    last, same = None, 0
+    while time.time() < deadline:
+        busy = page.evaluate("() => !!document.querySelector('[data-testid=\"stStatusWidget\"]') || "
+                             "!!document.querySelector('.st-key-prediction[data-stale=\"true\"], "
+                             ".st-key-prediction [data-stale=\"true\"]')")
+        text = _prediction(page)
+        same = same + 1 if text == last and not busy else 0
+        if same >= 4:
+            return text
+        last = text
+        time.sleep(0.1)
+    raise AssertionError(f"the prediction did not settle; last text: {last!r}")
+
+
+def _draw(page, drawing: list[list[tuple[float, float]]], every: int = 3) -> None:
+    """Draw strokes given in canvas pixels with the mouse.
+
+    Only every third point is visited (about 9 px apart, still a smooth curve): each mouse move
+    is a round trip to the browser, and all of them made up most of this module's time.
+    """
+    canvas = page.locator(CANVAS)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    for stroke in drawing:
+        x0, y0 = stroke[0]
+        page.mouse.move(box["x"] + x0, box["y"] + y0)
+        page.mouse.down()
+        for x, y in [*stroke[1:-1:every], stroke[-1]]:
+            page.mouse.move(box["x"] + x, box["y"] + y)
+        page.mouse.up()
+
+
+def _clear(page) -> None:
+    page.locator(".st-key-draw_clear button").click()
+    deadline = time.time() + 15
+    while _digit(_settled(page)) is not None:
+        assert time.time() < deadline, "clearing left a prediction behind"
+        time.sleep(0.1)
+
+
+def test_drawn_digits_are_read(page):
+    rng = np.random.default_rng(2024)
+    wrong = []
+    for digit in [*range(10), 3, 7]:
+        _clear(page)
+        _draw(page, strokes.random_strokes(digit, rng))
+        text = _settled(page)
+        if _digit(text) != digit:
+            wrong.append((digit, text))
+    assert len(wrong) <= 1, wrong
+    assert not page_exceptions(page)
+
+
+def test_clear_leaves_no_digit(page):
+    _draw(page, strokes.random_strokes(2, 5))
+    assert _digit(_settled(page)) == 2
+    _clear(page)
+    text = _settled(page)
+    assert not re.search(r"\d", text)
+    assert t("draw.prediction.blank") in text
+
+
+def test_a_dot_is_nothing_to_read(page):
+    _clear(page)
+    _draw(page, [[(140.0, 140.0), (141.0, 141.0)]])
+    assert _digit(_settled(page)) is None
+
+
+def test_stroke_starting_in_the_toolbar_corner_registers(page):
+    """The canvas component's toolbar sat invisibly over the top-right corner and swallowed strokes there."""
+    _clear(page)
+    _draw(page, [[(266.0, 4.0 + 3 * i) for i in range(85)]])  # a "1" down the right edge, from the very corner
+    assert _digit(_settled(page)) == 1
+    hidden = page.evaluate("() => getComputedStyle(document.querySelector('.st-key-canvas "
+                           "[data-testid=\"stBidiComponentIsolated\"]').shadowRoot.querySelector('.dc-toolbar'))"
+                           ".display")
+    assert hidden == "none"
+
+
+def test_corrupt_upload_gives_a_friendly_message(page):
+    page.locator(".st-key-draw_source label").filter(has_text=t("draw.source.upload")).click()
+    page.wait_for_selector('.st-key-draw_upload input[type="file"]', state="attached", timeout=20000)
+    page.locator('.st-key-draw_upload input[type="file"]').set_input_files(
+        files=[{"name": "digit.png", "mimeType": "image/png", "buffer": b"not a picture at all\n" * 50}])
+    alert = page.locator('[data-testid="stAlert"]').filter(has_text=t("draw.upload.not_an_image"))
+    alert.wait_for(timeout=20000)
+    assert _digit(_settled(page)) is None
+    assert not page_exceptions(page)
+    page.locator(".st-key-draw_source label").filter(has_text=t("draw.source.draw")).click()
+    page.wait_for_selector(CANVAS, timeout=20000)
+
+
+def test_switching_language_turns_the_page_chinese(page):
+    page.locator(".st-key-language [role=combobox]").click()
+    page.get_by_role("option", name="简体中文").click()
+    page.get_by_role("heading", name=t("draw.title", "zh")).wait_for(timeout=20000)
+    assert t("draw.prediction.blank", "zh") in _settled(page)
+    _draw(page, strokes.random_strokes(6, 11))
+    assert _digit(_settled(page)) == 6
+    assert t("draw.net.title", "zh") in page.locator('[data-testid="stMain"]').inner_text()
+    assert not page_exceptions(page)
