@@ -383,7 +383,11 @@ def network_table_view(rows: list[LayerRow], fields: dict) -> None:
     })
     styles = [UNREACHABLE_STYLE if r.error_code == "unreachable" else INVALID_STYLE if r.error else "" for r in rows]
     styled = frame.style.apply(lambda column: styles, axis=0)
-    st.dataframe(styled, hide_index=True, width="stretch")
+    # the reason is the column people need to read in full; the layer name and numbers are short
+    widths = {ui.tr("lab.net.col.layer"): "small", ui.tr("lab.net.col.params"): "small",
+              ui.tr("lab.net.col.status"): "large"}
+    st.dataframe(styled, hide_index=True, width="stretch",
+                 column_config={name: st.column_config.Column(width=w) for name, w in widths.items()})
 
 
 def pytorch_check(rows: list[LayerRow], config: LeNetConfig | None) -> None:

@@ -95,6 +95,9 @@ def test_random_settings_match_pytorch_including_refusals():
     dict(h=8, w=8, kernel=3, stride=2, padding="same", dilation=1, op="conv", ceil_mode=False),
     dict(h=8, w=8, kernel=3, stride=1, padding=-1, dilation=1, op="conv", ceil_mode=False),
     dict(h=8, w=8, kernel=3, stride=1, padding="same", dilation=1, op="maxpool", ceil_mode=False),
+    dict(h=0, w=5, kernel=1, stride=1, padding=1, dilation=1, op="conv", ceil_mode=False),  # an empty image
+    dict(h=0, w=5, kernel=3, stride=1, padding=1, dilation=1, op="maxpool", ceil_mode=False),
+    dict(h=0, w=5, kernel=3, stride=1, padding=1, dilation=1, op="avgpool", ceil_mode=True),
 ])
 def test_edge_cases_match_pytorch(s):
     assert ours(**s) == torch_shape(**s)
