@@ -154,8 +154,15 @@ def cmd_fetch(args) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (and exit code 2), like every other error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m lenet", description="LeNet Explorer's command line.")
+    parser = _Parser(prog="python -m lenet", description="LeNet Explorer's command line.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
 
     p = sub.add_parser("train", help="train a LeNet on MNIST (default: the quick classroom recipe)",
