@@ -15,16 +15,16 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from lenet.errors import CodedError
+
 OPS = ("conv", "maxpool", "avgpool")
 
 
-class LayerError(ValueError):
+class LayerError(CodedError, ValueError):
     """A layer setting that cannot work. `code` is a stable key for translations; `params` fill it in."""
 
     def __init__(self, code: str, message: str, **params) -> None:
-        super().__init__(message)
-        self.code = code
-        self.params = params
+        super().__init__(message, code, **params)
 
 
 def parse_int(value, name: str) -> int:

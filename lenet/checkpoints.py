@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lenet.errors import CodedError
 from lenet.model import LeNet, LeNetConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,13 +24,10 @@ MAX_BYTES = 64 * 1024 * 1024  # a LeNet is well under 1 MB; anything this big is
 _HEADER_MAX = 1024 * 1024
 
 
-class CheckpointError(ValueError):
+class CheckpointError(CodedError, ValueError):
     """A checkpoint that cannot be used; the message says why in one line."""
 
-    def __init__(self, message: str, code: str = "checkpoint_invalid", **params) -> None:
-        super().__init__(message)
-        self.code = code
-        self.params = params
+    default_code = "checkpoint_invalid"
 
 
 @dataclass

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lenet.errors import CodedError
+
 FILES = {
     "train_images": "train-images-idx3-ubyte",
     "train_labels": "train-labels-idx1-ubyte",
@@ -28,13 +30,10 @@ _EXPECTED = {"train": 60000, "test": 10000}
 _MAGIC = {1: 2049, 3: 2051}  # labels, images
 
 
-class DataError(RuntimeError):
+class DataError(CodedError, RuntimeError):
     """MNIST is missing or unreadable. The message says how to fix it."""
 
-    def __init__(self, message: str, code: str = "data_error", **params) -> None:
-        super().__init__(message)
-        self.code = code
-        self.params = params
+    default_code = "data_error"
 
 
 def data_dir(path: str | os.PathLike | None = None) -> Path:

@@ -21,6 +21,7 @@ from typing import Callable
 
 from lenet import checkpoints
 from lenet.data import MNIST, DataError
+from lenet.errors import CodedError
 from lenet.model import LeNetConfig
 from lenet.train import TrainConfig, TrainError, default_threads, fit, pick_device
 
@@ -46,13 +47,8 @@ class _Abandoned(Exception):
     """
 
 
-class JobError(RuntimeError):
+class JobError(CodedError, RuntimeError):
     """A request the registry refuses. `code` is a stable key for translation ("not_owner", ...)."""
-
-    def __init__(self, message: str, code: str, **params) -> None:
-        super().__init__(message)
-        self.code = code
-        self.params = params
 
 
 def _env_int(name: str, default: int) -> int:

@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image, ImageChops, ImageOps, UnidentifiedImageError
 
 from lenet.data import MEAN, STD
+from lenet.errors import CodedError
 
 MAX_PIXELS = 40_000_000  # 40 megapixels: a modern phone photo fits, a decompression bomb does not
 MAX_BYTES = 10 * 1024 * 1024  # 10 MB, the upload limit
@@ -52,17 +53,12 @@ _UPSCALE = Image.Resampling.LANCZOS  # small inputs: sharp and smooth
 _MIN_CANVAS_FRACTION = 0.08  # on the canvas, a mark under 8 % of its side is a tap or a slip, not a digit
 
 
-class ImageError(ValueError):
+class ImageError(CodedError, ValueError):
     """An upload that cannot be used as an image; `code` and `params` let the UI translate it.
 
     Codes: "empty_file", "too_large" (params size_mb, limit_mb), "not_an_image",
     "decompression_bomb" (params width, height, limit_mp).
     """
-
-    def __init__(self, message: str, code: str, **params) -> None:
-        super().__init__(message)
-        self.code = code
-        self.params = params
 
 
 @dataclass

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lenet.data import MEAN, STD, MNIST, load_mnist
+from lenet.errors import CodedError
 from lenet.model import LeNet, LeNetConfig
 
 OPTIMIZERS = ("adamw", "adam", "sgd")
@@ -29,13 +30,10 @@ OPTIMIZERS = ("adamw", "adam", "sgd")
 DIVERGED_LOSS = 100.0
 
 
-class TrainError(RuntimeError):
+class TrainError(CodedError, RuntimeError):
     """A run that could not go on. `code` is a stable key for translation ("diverged", "oom", ...)."""
 
-    def __init__(self, message: str, code: str = "train_failed", **params) -> None:
-        super().__init__(message)
-        self.code = code
-        self.params = params
+    default_code = "train_failed"
 
 
 @dataclass
