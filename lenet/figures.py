@@ -1,8 +1,9 @@
-"""Plotly figures and image mosaics for the pages. Functions return go.Figure, numpy RGB arrays or PNG bytes.
+"""Figures for the pages: colour maps, image mosaics (numpy RGB arrays, PNG bytes) and HTML bar charts.
 
 Mosaics are small uint8 RGB images (one pixel per activation, a 1 px gutter between maps) that the
 page shows with `image-rendering: pixelated`: the browser scales them up crisply, so a whole layer
-costs one tiny PNG instead of dozens of plotly heatmaps.
+costs one tiny PNG instead of dozens of plotly heatmaps. What changes on every stroke is drawn as
+plain HTML (inlined PNGs, bars from divs): a chart library's render would dominate the update.
 
 Colour maps are lookup tables built with numpy from plotly's anchor colours (plotly is already a
 dependency; matplotlib is not).
@@ -10,13 +11,14 @@ dependency; matplotlib is not).
 
 from __future__ import annotations
 
+import base64
 import functools
+import html
 import io
 import math
 
 import numpy as np
 import plotly.colors
-import plotly.graph_objects as go
 from PIL import Image
 
 # Perceptually uniform, colour-blind-safe maps (matplotlib's viridis family; cividis is tuned for
@@ -252,62 +254,87 @@ def png_bytes(image: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _figure(spec: dict) -> go.Figure:
-    """A Figure from a plain spec, skipping plotly's validation.
+def data_uri(png: bytes) -> str:
+    """A PNG as a data: URI, to inline it in HTML (no separate request per picture)."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
-    Validation costs ~13 ms per figure, a quarter of the per-stroke budget; the specs here are
-    fixed and tests/test_figures.py validates them.
+
+def image_html(png: bytes, width: int, *, pixelated: bool = True, alt: str = "") -> str:
+    """An <img> of a PNG shown `width` px wide, scaled with hard pixel edges unless `pixelated` is False."""
+    rendering = "image-rendering:pixelated;" if pixelated else ""
+    return (f'<img src="{data_uri(png)}" alt="{html.escape(alt)}" '
+            f'style="width:{int(width)}px;max-width:100%;height:auto;{rendering}border-radius:4px;display:block">')
+
+
+def _rgb(colour) -> str:
+    return "rgb({},{},{})".format(*(int(c) for c in colour))
+
+
+def bars_html(values: np.ndarray, colours: list[str], texts: list[str] | None = None, *,
+              signed: bool = False, height: int = 180, limit: float | None = None) -> str:
+    """A bar chart in plain HTML, one bar per digit 0..N-1, labelled underneath.
+
+    Plain HTML updates on every stroke at a fraction of a chart library's cost, and stays sharp on a
+    projector.
+
+    Args:
+        values: one value per bar (probabilities, or signed scores with `signed`).
+        colours: CSS colours, one per bar.
+        texts: optional labels above the bars (e.g. percentages).
+        signed: bars grow up and down from a zero line in the middle.
+        height: px of the bar area.
+        limit: the value of a full-height bar; default the largest magnitude (1 for probabilities).
+    Returns:
+        an HTML fragment with inline styles only, so it needs no page CSS.
     """
-    return go.Figure(spec, _validate=False)
+    values = np.nan_to_num(np.asarray(values, dtype=np.float64))
+    top = float(limit if limit is not None else np.abs(values).max() if values.size else 0.0) or 1.0
+    zero = height / 2 if signed else 0.0
+    span = height / 2 if signed else height
+    below = "1.3rem" if signed else "0"  # room for the labels under the lowest negative bar
+    cells = []
+    for i, value in enumerate(values):
+        size = min(abs(value) / top, 1.0) * span
+        if value >= 0:
+            place = f"bottom:{zero:.1f}px"
+        else:
+            place = f"top:{height - zero:.1f}px"
+        label = html.escape(texts[i]) if texts else ""
+        text_pos = f"bottom:{zero + size + 2:.1f}px" if value >= 0 else f"top:{height - zero + size + 2:.1f}px"
+        cells.append(
+            '<div style="flex:1;display:flex;flex-direction:column;align-items:center;min-width:0">'
+            f'<div style="position:relative;width:100%;height:{height}px;margin-bottom:{below}">'
+            f'<div style="position:absolute;left:14%;right:14%;{place};height:{max(size, 1.0):.1f}px;'
+            f'background:{colours[i]};border-radius:3px"></div>'
+            f'<div style="position:absolute;left:0;right:0;{text_pos};text-align:center;font-size:0.85rem;'
+            f'color:#495057;white-space:nowrap">{label}</div></div>'
+            f'<div style="font-size:1.3rem;font-weight:600;color:#495057">{i}</div></div>')
+    axis = (f'<div style="position:absolute;left:0;right:0;bottom:{zero:.1f}px;border-top:1px solid #868e96">'
+            '</div>')
+    return (f'<div style="position:relative;padding-top:1.4rem"><div style="position:relative">'
+            f'<div style="position:absolute;left:0;right:0;top:0;height:{height}px">{axis}</div>'
+            f'<div style="display:flex;gap:2px">{"".join(cells)}</div></div></div>')
 
 
-def _bar_layout(height: int, margin_top: int, tick_size: int, y_axis: dict) -> dict:
-    return {
-        "height": height, "margin": {"l": 10, "r": 10, "t": margin_top, "b": 10}, "showlegend": False,
-        "font": {"size": 16}, "bargap": 0.25, "plot_bgcolor": "rgba(0,0,0,0)", "paper_bgcolor": "rgba(0,0,0,0)",
-        "xaxis": {"type": "category", "tickfont": {"size": tick_size}, "fixedrange": True},
-        "yaxis": {"gridcolor": "#e9ecef", "fixedrange": True, **y_axis},
-    }
-
-
-def probability_figure(probs: np.ndarray, prediction: int | None, title: str = "",
-                       runner_up: int | None = None, height: int = 260) -> go.Figure:
-    """A bar chart of the ten class probabilities, the predicted digit highlighted.
+def probability_bars(probs: np.ndarray, prediction: int | None, runner_up: int | None = None,
+                     height: int = 180) -> str:
+    """The ten class probabilities as HTML bars, the predicted digit highlighted, percentages on top.
 
     Args:
         probs: the 10 softmax probabilities.
         prediction: the digit to highlight, or None when nothing was read (all bars muted).
-        title: the y axis title (already translated).
         runner_up: a second digit to highlight more softly (a close call).
-        height: px.
-    Returns:
-        a plotly Figure, large-font for a projector.
+        height: px of the bar area.
     """
     probs = np.asarray(probs, dtype=np.float64)
     colours = [HIGHLIGHT if d == prediction else RUNNER_UP if d == runner_up else MUTED for d in range(len(probs))]
-    bar = {"type": "bar", "x": [str(d) for d in range(len(probs))], "y": probs.tolist(), "marker": {"color": colours},
-           "text": [f"{p:.0%}" if p >= 0.005 else "" for p in probs], "textposition": "outside",
-           "textfont": {"size": 15}, "constraintext": "none", "cliponaxis": False,
-           "hovertemplate": "%{x}: %{y:.1%}<extra></extra>"}
-    y_axis = {"range": [0, 1.15], "tickformat": ".0%", "tickvals": [0, 0.5, 1],
-              "title": {"text": title, "font": {"size": 14}}}
-    return _figure({"data": [bar], "layout": _bar_layout(height, 24, 20, y_axis)})
+    texts = [f"{p:.0%}" if p >= 0.005 else "" for p in probs]
+    return bars_html(probs, colours, texts, height=height, limit=1.0)
 
 
-def scores_figure(scores: np.ndarray, title: str = "", height: int = 200) -> go.Figure:
-    """A bar chart of the output layer's ten raw scores (logits), before softmax.
-
-    Args:
-        scores: the 10 logits.
-        title: the y axis title (already translated).
-        height: px.
-    Returns:
-        a plotly Figure; positive bars orange, negative purple, as in the diverging colour map.
-    """
+def score_bars(scores: np.ndarray, height: int = 140) -> str:
+    """The output layer's raw scores (logits) as HTML bars from a zero line: orange up, purple down."""
     scores = np.asarray(scores, dtype=np.float64)
     lut = colormap_lut(DIVERGING)
-    colours = ["rgb({},{},{})".format(*lut[40 if v < 0 else 215]) for v in scores]
-    bar = {"type": "bar", "x": [str(d) for d in range(len(scores))], "y": scores.tolist(),
-           "marker": {"color": colours}, "hovertemplate": "%{x}: %{y:.2f}<extra></extra>"}
-    y_axis = {"zeroline": True, "zerolinecolor": "#868e96", "title": {"text": title, "font": {"size": 13}}}
-    return _figure({"data": [bar], "layout": _bar_layout(height, 10, 16, y_axis)})
+    colours = [_rgb(lut[40 if v < 0 else 215]) for v in scores]
+    return bars_html(scores, colours, [f"{v:.0f}" for v in scores], signed=True, height=height)

@@ -12,6 +12,7 @@ by setting `draw_sample` to its index in the test set.
 from __future__ import annotations
 
 import hashlib
+import html
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,14 +24,16 @@ from streamlit_drawable_canvas import st_canvas
 
 import ui
 from lenet import figures
-from lenet.data import test_digits, to_tensors
+from lenet.data import test_digits
+from lenet.evaluation import evaluate_model
 from lenet.i18n import STRINGS
-from lenet.inspect import Inspection, inspect, kernels, predict_batch
+from lenet.inspect import Inspection, inspect, kernels
 from lenet.preprocess import ImageError, Preprocessed, canvas_to_input, load_image, normalise, preprocess
 
 CANVAS = 280  # px; MNIST's 28 px times ten, so a finger or a mouse has room
 BRUSH = (6, 40, 18)  # min, max, default px: the default gives MNIST-like strokes after scaling
 SOURCES = {"draw": ":material/draw:", "upload": ":material/upload_file:", "mnist": ":material/dataset:"}
+STEP_PX = 160  # the box each preprocessing step is shown in
 SCALE = 4  # screen px per activation px: one scale for every map, so pooling visibly halves them
 UNSURE = 0.5  # below this top probability the answer is called a guess
 FAIRLY = 0.8  # below this it is "probably"
@@ -45,7 +48,6 @@ SCRIBBLE = 0.5
 # page CSS cannot reach, so a script adds the rule inside it; the page has its own buttons.
 _PAGE_HEAD = """
 <style>
-  [class*="st-key-draw_px"] img { image-rendering: pixelated; }
   .draw-digit { font-size: 8rem; font-weight: 700; line-height: 1; color: #3b5bdb; text-align: center; }
   .draw-digit.draw-none { color: #adb5bd; }
   .draw-verdict { font-size: 1.4rem; text-align: center; }
@@ -202,13 +204,11 @@ def upload_ui() -> tuple[Preprocessed | None, float]:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _misclassified(path: str, mtime: float, full_set: bool) -> np.ndarray:
-    """MNIST test indices that the model at `path` gets wrong (cached per checkpoint version)."""
+    """MNIST test indices that the model at `path` gets wrong, most confident mistake first (cached per
+    checkpoint version and data set)."""
     model, _ = ui.load_model(path)
     images, labels, indices, _ = test_digits()
-    x, y = to_tensors(images, labels)
-    # Batches keep the C1 activations of 10,000 digits (190 MB at once) out of memory.
-    preds = np.concatenate([predict_batch(model, x[i:i + 1000]).argmax(1) for i in range(0, len(x), 1000)])
-    return indices[preds != y.numpy()]
+    return indices[evaluate_model(model, images, labels).wrong_index]
 
 
 def _pick_random(indices: np.ndarray) -> None:
@@ -272,7 +272,7 @@ def compute(prep: Preprocessed | None, model, cmap: str, label: int | None = Non
         view.reason = "no_model" if model is None else "blank" if canvas else "no_picture"
         return view
     for key, image in prep.steps:
-        view.images[f"step_{key}"] = figures.png_bytes(figures.thumbnail(image, CANVAS))
+        view.images[f"step_{key}"] = figures.png_bytes(figures.thumbnail(image, STEP_PX))
     if model is None:
         view.reason = "no_model"
     elif prep.empty:
@@ -289,19 +289,18 @@ def compute(prep: Preprocessed | None, model, cmap: str, label: int | None = Non
     return view
 
 
-def _pixelated(key: str, png: bytes, scale: int = SCALE) -> None:
-    """A small image scaled up `scale` times with hard pixel edges."""
-    with st.container(key=f"draw_px_{key}"):
-        st.image(png, width=_png_width(png) * scale, output_format="PNG")
-
-
 def _png_size(png: bytes) -> tuple[int, int]:
     """(height, width) of a PNG, from its header."""
     return int.from_bytes(png[20:24], "big"), int.from_bytes(png[16:20], "big")
 
 
-def _png_width(png: bytes) -> int:
-    return _png_size(png)[1]
+def _scaled(png: bytes, scale: int = SCALE, alt: str = "") -> str:
+    """A small PNG as HTML, `scale` screen px per pixel, hard pixel edges."""
+    return figures.image_html(png, _png_size(png)[1] * scale, alt=alt)
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=False)
 
 
 def prediction_ui(view: View) -> None:
@@ -312,19 +311,19 @@ def prediction_ui(view: View) -> None:
         if insp is None:
             # Nothing to read: no digit characters at all in this container (tests rely on it).
             st.markdown('<div class="draw-digit draw-none">?</div>', unsafe_allow_html=True)
-            st.markdown(f'<div class="draw-verdict">{ui.tr(f"draw.prediction.{view.reason}")}</div>',
+            st.markdown(f'<div class="draw-verdict">{_esc(ui.tr(f"draw.prediction.{view.reason}"))}</div>',
                         unsafe_allow_html=True)
         else:
             st.markdown(f'<div class="draw-digit">{insp.prediction}</div>', unsafe_allow_html=True)
-            st.markdown(f'<div class="draw-verdict">{verdict(insp)}</div>', unsafe_allow_html=True)
+            st.markdown(f'<div class="draw-verdict">{_esc(verdict(insp))}</div>', unsafe_allow_html=True)
     if insp is not None and view.label is not None:
         key = "draw.prediction.right" if insp.prediction == view.label else "draw.prediction.wrong"
         (st.success if insp.prediction == view.label else st.warning)(ui.tr(key, label=view.label))
     probs = insp.probs if insp is not None else np.zeros(10)
     close = insp is not None and insp.confidence - insp.runner_up()[1] < CLOSE
-    fig = figures.probability_figure(probs, insp.prediction if insp else None, ui.tr("draw.probs.axis"),
-                                     runner_up=insp.runner_up()[0] if close else None)
-    st.plotly_chart(fig, key="draw_probs", config={"displayModeBar": False, "staticPlot": False})
+    st.caption(ui.tr("draw.probs.title"))
+    st.html(figures.probability_bars(probs, insp.prediction if insp else None,
+                                     runner_up=insp.runner_up()[0] if close else None))
 
 
 def verdict(insp: Inspection) -> str:
@@ -346,7 +345,7 @@ def why_ui(view: View) -> None:
     if view.insp is None:
         st.caption(ui.tr("draw.why.nothing"))
         return
-    _pixelated("saliency", view.images["saliency"], scale=8)
+    st.html(_scaled(view.images["saliency"], 8, alt=ui.tr("draw.why.title")))
     st.caption(ui.tr("draw.why.text"))
 
 
@@ -356,25 +355,28 @@ def steps_ui(view: View) -> None:
     st.caption(ui.tr("draw.steps.intro"))
     if view.prep is None:
         return
-    steps = [key for key, _ in view.prep.steps]
-    for col, key in zip(st.columns(max(4, len(steps))), steps):
-        with col:
-            png = view.images[f"step_{key}"]
-            caption = ui.tr(f"draw.step.{key}")
-            height, width = _png_size(png)
-            # Every step fits the same 160 px box; the small ones are scaled up with crisp pixels.
-            shown = max(1, round(160 * width / max(height, width)))
-            if width <= 28:
-                with st.container(key=f"draw_px_step_{key}"):
-                    st.image(png, width=shown, caption=caption, output_format="PNG")
-            else:
-                st.image(png, width=shown, caption=caption, output_format="PNG")
+    cells = []
+    for key, _ in view.prep.steps:
+        png = view.images[f"step_{key}"]
+        height, width = _png_size(png)
+        # Every step fits the same box; the small ones are scaled up with crisp pixels.
+        shown = max(1, round(STEP_PX * width / max(height, width)))
+        caption = ui.tr(f"draw.step.{key}")
+        image = figures.image_html(png, shown, pixelated=max(height, width) <= 28, alt=caption)
+        cells.append(f'<figure style="margin:0;width:{STEP_PX + 10}px">{image}<figcaption style="font-size:0.9rem;'
+                     f'color:#495057;margin-top:0.3rem">{_esc(caption)}</figcaption></figure>')
+    arrow = '<div style="font-size:2rem;color:#adb5bd;align-self:center">→</div>'
+    st.html(f'<div style="display:flex;gap:1rem;flex-wrap:wrap;align-items:flex-start">{arrow.join(cells)}</div>')
 
 
 def _layer_text(name: str, act: np.ndarray, prev: np.ndarray | None, config) -> tuple[str, str]:
     """The title and the explanation of one layer, from the model's config (variants differ)."""
     act_name = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid"}[config.activation]
     act_sentence = ui.tr(f"draw.net.act.{config.activation}")
+    if name == "input":
+        return ui.tr("draw.net.input"), ui.tr("draw.net.input.text", h=act.shape[1], w=act.shape[2])
+    if name == "output":
+        return ui.tr("draw.net.title.output"), ui.tr("draw.net.output.text")
     if name in ("S2", "S4"):
         title = ui.tr(f"draw.net.title.pool.{config.pool}", name=name, act=act_name)
         text = ui.tr(f"draw.net.pool.{config.pool}.text", p=config.pool_size)
@@ -383,52 +385,39 @@ def _layer_text(name: str, act: np.ndarray, prev: np.ndarray | None, config) -> 
         return title, text
     if name == "F6":
         return (ui.tr("draw.net.title.fc", name=name, act=act_name),
-                ui.tr("draw.net.F6.text", c=act.size, m=prev.size if prev is not None else "?") + " " + act_sentence)
+                ui.tr("draw.net.F6.text", c=act.size, m=prev.size) + " " + act_sentence)
     title = ui.tr("draw.net.title.conv", name=name, act=act_name)
     channels = act.shape[0]
     if name == "C1":
         text = ui.tr("draw.net.C1.text", c=channels, k=config.c1_kernel)
     elif name == "C5" and act.ndim == 3 and act.shape[1] * act.shape[2] == 1:
-        text = ui.tr("draw.net.C5.text", c=channels, n=prev.size if prev is not None else "?")
+        text = ui.tr("draw.net.C5.text", c=channels, n=prev.size)
     else:
-        text = ui.tr("draw.net.C3.text", c=channels, m=prev.shape[0] if prev is not None else "?")
+        text = ui.tr("draw.net.C3.text", c=channels, m=prev.shape[0])
     return title, text + " " + act_sentence
 
 
-def _shape(act: np.ndarray) -> str:
-    return ui.tr("draw.net.shape", shape=" × ".join(str(n) for n in act.shape))
-
-
 def network_ui(view: View, model, cmap: str) -> None:
-    """Every layer's output for this input, each with its shape and a sentence or two."""
+    """Every layer's output for this input, each with its shape and a sentence or two, as one HTML grid."""
     st.header(ui.tr("draw.net.title"))
     if view.insp is None:
         st.info(ui.tr("draw.why.nothing"))
         return
     st.caption(ui.tr("draw.net.intro") + " " + ui.tr("draw.net.colours", cmap=cmap))
-    acts = view.insp.activations
-    rows = [("input", view.prep.image[None])] + list(acts.items())
-    prev = None
+    rows = [("input", view.prep.image[None]), *view.insp.activations.items()]
+    cells, prev = [], None
     for name, act in rows:
-        text_col, image_col = st.columns([2, 3], vertical_alignment="center")
-        with text_col:
-            if name == "input":
-                st.markdown(f"**{ui.tr('draw.net.input')}** · {_shape(act)}")
-                st.caption(ui.tr("draw.net.input.text", h=act.shape[1], w=act.shape[2]))
-            elif name == "output":
-                st.markdown(f"**{ui.tr('draw.net.title.output')}** · {_shape(act)}")
-                st.caption(ui.tr("draw.net.output.text"))
-            else:
-                title, text = _layer_text(name, act, prev, model.config)
-                st.markdown(f"**{title}** · {_shape(act)}")
-                st.caption(text)
-        with image_col:
-            if name == "output":
-                st.plotly_chart(figures.scores_figure(act, ui.tr("draw.net.scores")), key="draw_scores",
-                                config={"displayModeBar": False})
-            else:
-                _pixelated(f"layer_{name}", view.images[name])
+        title, text = _layer_text(name, act, prev, model.config)
+        shape = ui.tr("draw.net.shape", shape=" × ".join(str(n) for n in act.shape))
+        picture = (figures.score_bars(act) if name == "output"
+                   else _scaled(view.images[name], alt=title))
+        cells.append(f'<div><div style="font-weight:600;font-size:1.05rem">{_esc(title)} '
+                     f'<span style="font-weight:400;color:#6c757d">· {_esc(shape)}</span></div>'
+                     f'<div style="color:#6c757d;font-size:0.92rem;margin-top:0.2rem">{_esc(text)}</div></div>'
+                     f'<div style="max-width:720px">{picture}</div>')
         prev = act
+    st.html('<div style="display:grid;grid-template-columns:minmax(240px,2fr) 3fr;gap:1.6rem 2.5rem;'
+            f'align-items:center">{"".join(cells)}</div>')
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -452,9 +441,10 @@ def kernels_ui(path: str) -> None:
         return  # deleted meanwhile: the sidebar already says so
     for layer, png, shape in _kernel_pngs(path, mtime):
         out_c, in_c, k, _ = shape
-        st.markdown(ui.tr(f"draw.kernels.{layer}", c=out_c, m=in_c, k=k))
+        caption = ui.tr(f"draw.kernels.{layer}", c=out_c, m=in_c, k=k)
+        st.markdown(caption)
         # C1's few kernels shown larger than C3's many, so both are readable and fit the width.
-        _pixelated(f"kernels_{layer}", png, scale=16 if layer == "C1" else 8)
+        st.html(_scaled(png, 16 if layer == "C1" else 8, alt=caption))
 
 
 @st.fragment

@@ -61,10 +61,11 @@ def test_drawing_is_read_with_every_layer_shown(language):
     at = _app(language, draw_injected_rgba=strokes.render(strokes.digit_strokes(3, None)))
     assert not at.exception
     assert _predicted_digit(at) == 3
-    shown = " ".join(m.value for m in at.markdown)
+    shown = " ".join(h.value for h in at.html)
     for layer in ("C1", "S2", "C3", "S4", "C5", "F6"):
         assert f"{layer} ·" in shown
     assert "6 × 28 × 28" in shown and "16 × 5 × 5" in shown
+    assert t("draw.net.title.output", language) in shown
 
 
 def test_every_digit_is_read_right():

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import io
+import re
 from collections import OrderedDict
 
 import numpy as np
-import plotly.graph_objects as go
 import pytest
 from PIL import Image
 
@@ -118,12 +118,25 @@ def test_png_bytes_round_trip_and_thumbnail():
     assert figures.thumbnail(small) is not None and figures.thumbnail(small).shape == (28, 28)
 
 
-def test_figures_are_valid_plotly():
-    """The figures skip plotly's validation for speed; validate them here instead."""
-    probs = np.random.default_rng(3).dirichlet(np.ones(10))
-    for fig in (figures.probability_figure(probs, 3, "p", runner_up=5), figures.probability_figure(np.zeros(10), None),
-                figures.scores_figure(np.linspace(-5, 5, 10), "score")):
-        go.Figure(fig.to_dict())  # raises on any invalid property
-    bar = figures.probability_figure(probs, 3).data[0]
-    assert bar.marker.color[3] == figures.HIGHLIGHT
-    assert list(bar.x) == [str(d) for d in range(10)]
+def test_probability_bars_highlight_the_prediction_and_label_every_digit():
+    probs = np.array([0.0, 0.02, 0.0, 0.9, 0.0, 0.08, 0, 0, 0, 0])
+    out = figures.probability_bars(probs, 3, runner_up=5)
+    assert out.count(figures.HIGHLIGHT) == 1 and out.count(figures.RUNNER_UP) == 1
+    assert "90%" in out and "8%" in out
+    text = re.sub(r"<[^>]+>", " ", out)
+    assert re.findall(r"\b\d\b(?!%)", text) == [str(d) for d in range(10)]
+    assert figures.HIGHLIGHT not in figures.probability_bars(np.zeros(10), None)
+
+
+def test_score_bars_grow_both_ways_from_zero():
+    out = figures.score_bars(np.array([-10.0, 5.0] + [0.0] * 8), height=100)
+    assert "top:50.0px;height:50.0px" in out  # -10: the full lower half
+    assert "bottom:50.0px;height:25.0px" in out  # +5: half of the upper half
+
+
+def test_image_html_inlines_the_png():
+    png = figures.png_bytes(np.zeros((2, 3, 3), np.uint8))
+    out = figures.image_html(png, 30, alt='a "quote"')
+    assert out.startswith('<img src="data:image/png;base64,') and "width:30px" in out and "pixelated" in out
+    assert "&quot;quote&quot;" in out
+    assert "pixelated" not in figures.image_html(png, 30, pixelated=False)

@@ -92,7 +92,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "draw.prediction.right": {"en": "The correct answer is {label}: the model got it right.",
                               "zh": "正确答案是 {label}：模型认对了。"},
     "draw.probs.title": {"en": "How sure, for each digit", "zh": "对每个数字的把握"},
-    "draw.probs.axis": {"en": "probability", "zh": "概率"},
     "draw.timing": {"en": "Server time for this stroke: {ms:.0f} ms (reading the picture, the network and "
                           "all the pictures below).",
                     "zh": "这一笔在服务器上用时 {ms:.0f} 毫秒（读取图片、运行网络以及生成下面所有的图）。"},
@@ -161,7 +160,6 @@ STRINGS: dict[str, dict[str, str]] = {
               "scores into probabilities that add up to 100 % (the chart at the top).",
         "zh": "每个数字一个分数：分数越高，网络越相信是它。softmax 把这些分数变成加起来等于 100% 的概率"
               "（就是上面的那张图）。"},
-    "draw.net.scores": {"en": "score", "zh": "分数"},
     "draw.net.colours": {"en": "Colours: {cmap} (change it in the sidebar). Each layer has its own scale.",
                          "zh": "配色：{cmap}（可在侧边栏更改）。每一层使用自己的刻度。"},
     # Why this digit
