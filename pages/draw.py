@@ -51,6 +51,7 @@ _PAGE_HEAD = """
   .draw-digit { font-size: 8rem; font-weight: 700; line-height: 1; color: #3b5bdb; text-align: center; }
   .draw-digit.draw-none { color: #adb5bd; }
   .draw-verdict { font-size: 1.4rem; text-align: center; }
+  .draw-verdict.draw-none { font-size: 1.1rem; color: #495057; }
 </style>
 <script>
 (() => {
@@ -121,7 +122,8 @@ def _reset_canvas(objects: list) -> None:
 def source_ui() -> str:
     """The input picker; returns "draw", "upload" or "mnist"."""
     return st.radio(ui.tr("draw.source"), list(SOURCES), key="draw_source", horizontal=True,
-                    format_func=lambda s: f"{SOURCES[s]} {ui.tr(f'draw.source.{s}')}", label_visibility="collapsed")
+                    format_func=lambda s: f"{SOURCES[s]} {ui.tr(f'draw.source.{s}')}",
+                    label_visibility="collapsed")
 
 
 def canvas_ui() -> np.ndarray | None:
@@ -136,10 +138,10 @@ def canvas_ui() -> np.ndarray | None:
                        key="canvas")
     drawn = list((result.json_data or {}).get("objects") or [])
     left, right = st.columns(2)
-    left.button(ui.tr("draw.clear"), key="draw_clear", icon=":material/delete:", on_click=_reset_canvas, args=([],),
-                width="stretch")
-    right.button(ui.tr("draw.undo"), key="draw_undo", icon=":material/undo:", on_click=_reset_canvas, args=(drawn[:-1],),
-                 disabled=not drawn, width="stretch")
+    left.button(ui.tr("draw.clear"), key="draw_clear", icon=":material/delete:", on_click=_reset_canvas,
+                args=([],), width="stretch")
+    right.button(ui.tr("draw.undo"), key="draw_undo", icon=":material/undo:", on_click=_reset_canvas,
+                 args=(drawn[:-1],), disabled=not drawn, width="stretch")
     st.slider(ui.tr("draw.brush"), BRUSH[0], BRUSH[1], BRUSH[2], key="draw_brush")
     st.caption(ui.tr("draw.canvas_help"))
 
@@ -198,24 +200,29 @@ def upload_ui() -> tuple[Preprocessed | None, float]:
         return None, started
     prep, error = read_upload(data)
     if error:
-        st.error(error, icon="🚫")
+        st.error(error, icon=":material/block:")
     return prep, started
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _misclassified(path: str, mtime: float, full_set: bool) -> np.ndarray:
-    """MNIST test indices that the model at `path` gets wrong, most confident mistake first (cached per
-    checkpoint version and data set)."""
+    """MNIST test indices that the model at `path` gets wrong, most confident mistake first.
+
+    `mtime` and `full_set` only key the cache: a retrained checkpoint, or MNIST appearing in place of
+    the shipped sample, gives a new list.
+    """
     model, _ = ui.load_model(path)
     images, labels, indices, _ = test_digits()
     return indices[evaluate_model(model, images, labels).wrong_index]
 
 
 def _pick_random(indices: np.ndarray) -> None:
+    """Show a random test digit."""
     st.session_state["draw_mnist_index"] = int(np.random.default_rng().choice(indices))
 
 
 def _pick_wrong(path: str, mtime: float, full_set: bool) -> None:
+    """Show a random test digit the model reads wrongly, and say how many there are."""
     wrong = _misclassified(path, mtime, full_set)
     st.session_state["draw_mnist_note"] = (len(wrong), len(test_digits()[2]))
     if len(wrong):
@@ -226,8 +233,8 @@ def mnist_ui(model_path: str | None) -> tuple[Preprocessed, int]:
     """The MNIST test-digit picker; returns the digit as the model's input, and its true label."""
     images, labels, indices, full_set = test_digits()
     left, right = st.columns(2)
-    left.button(ui.tr("draw.mnist.random"), key="draw_mnist_random", icon=":material/casino:", on_click=_pick_random, args=(indices,),
-                width="stretch")
+    left.button(ui.tr("draw.mnist.random"), key="draw_mnist_random", icon=":material/casino:", on_click=_pick_random,
+                args=(indices,), width="stretch")
     if model_path:
         mtime = Path(model_path).stat().st_mtime if Path(model_path).exists() else 0.0
         right.button(ui.tr("draw.mnist.wrong"), key="draw_mnist_wrong", icon=":material/error:", on_click=_pick_wrong,
@@ -311,7 +318,7 @@ def prediction_ui(view: View) -> None:
         if insp is None:
             # Nothing to read: no digit characters at all in this container (tests rely on it).
             st.markdown('<div class="draw-digit draw-none">?</div>', unsafe_allow_html=True)
-            st.markdown(f'<div class="draw-verdict">{_esc(ui.tr(f"draw.prediction.{view.reason}"))}</div>',
+            st.markdown(f'<div class="draw-verdict draw-none">{_esc(ui.tr(f"draw.prediction.{view.reason}"))}</div>',
                         unsafe_allow_html=True)
         else:
             st.markdown(f'<div class="draw-digit">{insp.prediction}</div>', unsafe_allow_html=True)

@@ -174,3 +174,15 @@ def test_switching_sources_back_and_forth():
         at.radio(key="draw_source").set_value(source).run()
         assert not at.exception, source
     assert at.slider(key="draw_brush").value == 18
+
+
+def test_nothing_to_read_messages_hold_no_digits_in_any_language():
+    """The prediction container's first digit is read as the prediction: these must have none."""
+    from lenet.i18n import LANGUAGES, STRINGS
+
+    for reason in ("blank", "no_picture", "too_small", "scribble", "no_model"):
+        for language in LANGUAGES:
+            assert not re.search(r"\d", t(f"draw.prediction.{reason}", language)), (reason, language)
+    for key, entry in STRINGS.items():
+        if key.startswith("draw."):
+            assert entry.get("en") and entry.get("zh"), key

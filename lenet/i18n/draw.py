@@ -14,8 +14,8 @@ STRINGS: dict[str, dict[str, str]] = {
     # Input
     "draw.source": {"en": "Input", "zh": "输入方式"},
     "draw.source.draw": {"en": "Draw", "zh": "手写"},
-    "draw.source.upload": {"en": "Upload", "zh": "上传图片"},
-    "draw.source.mnist": {"en": "MNIST digit", "zh": "MNIST 数字"},
+    "draw.source.upload": {"en": "Upload", "zh": "上传"},
+    "draw.source.mnist": {"en": "MNIST", "zh": "MNIST"},
     "draw.brush": {"en": "Brush width", "zh": "笔刷粗细"},
     "draw.clear": {"en": "Clear", "zh": "清空"},
     "draw.undo": {"en": "Undo", "zh": "撤销"},
@@ -41,9 +41,8 @@ STRINGS: dict[str, dict[str, str]] = {
                            "zh": "读取这张图片时出了问题。请换一张试试。"},
     "draw.upload.none": {"en": "Upload a picture to see what the network makes of it.",
                          "zh": "上传一张图片，看看神经网络怎么理解它。"},
-    "draw.mnist.mode": {"en": "Which digit?", "zh": "选哪一个数字？"},
     "draw.mnist.random": {"en": "Random", "zh": "随机"},
-    "draw.mnist.wrong": {"en": "One it gets wrong", "zh": "模型认错的"},
+    "draw.mnist.wrong": {"en": "A mistake", "zh": "认错的"},
     "draw.mnist.index": {"en": "Test image number", "zh": "测试图片编号"},
     "draw.mnist.label": {"en": "MNIST test image #{index}. A person wrote it as a **{label}**.",
                          "zh": "MNIST 测试图片 #{index}。写它的人写的是 **{label}**。"},
@@ -55,7 +54,6 @@ STRINGS: dict[str, dict[str, str]] = {
                               "zh": "这个模型把这里的每个数字都认对了！"},
     "draw.mnist.wrong_count": {"en": "The model gets {n} of these {total} digits wrong. Here is one of them.",
                                "zh": "在这 {total} 个数字中，模型认错了 {n} 个。这是其中之一。"},
-    "draw.mnist.computing": {"en": "Checking every test digit…", "zh": "正在检查每一个测试数字……"},
     # What the model sees
     "draw.steps.title": {"en": "What the model sees", "zh": "模型看到的是什么"},
     "draw.steps.intro": {
