@@ -106,6 +106,19 @@ def test_clear_leaves_no_digit(page):
     assert t("draw.prediction.blank") in text
 
 
+def test_undo_takes_back_the_last_stroke(page):
+    _clear(page)
+    _draw(page, [[(150.0, 40 + 3.0 * i) for i in range(70)]])  # a 1 ...
+    assert _digit(_settled(page)) == 1
+    _draw(page, [[(90 + 2.0 * i, 40.0) for i in range(31)]])  # ... with a bar on top: a 7
+    assert _digit(_settled(page)) == 7
+    page.locator(".st-key-draw_undo button").click()
+    deadline = time.time() + 15
+    while _digit(_settled(page)) != 1:
+        assert time.time() < deadline, "undo did not bring the 1 back"
+        time.sleep(0.1)
+
+
 def test_a_dot_is_nothing_to_read(page):
     _clear(page)
     _draw(page, [[(140.0, 140.0), (141.0, 141.0)]])
