@@ -38,7 +38,8 @@ from pathlib import Path
 
 import numpy as np
 from common import machine, percentiles, report
-from draw_latency import IDLE_JS, INIT_JS, LOADED_JS, QUIET_MS, SETTLED_JS, SIGNATURE_JS, predicted_digit, server_env
+from draw_latency import (IDLE_JS, INIT_JS, LOADED_JS, QUIET_MS, SETTLED_JS, SIGNATURE_JS, phases, predicted_digit,
+                          server_env)
 
 from appserver import CHROMIUM, CHROMIUM_ARGS, serve
 from lenet.strokes import random_strokes
@@ -78,6 +79,26 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and all its descendants."""
+    total, todo, tick = 0, [pid], os.sysconf("SC_CLK_TCK")
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            continue
+        todo += _children(p)
+    return total / tick
+
+
+def machine_busy_s() -> float:
+    """CPU seconds all cores of this machine have spent busy (from /proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
+
+
 class MemorySampler:
     def __init__(self, pid: int, every_s: float = 0.5):
         self.pid, self.every_s, self.samples = pid, every_s, []
@@ -104,6 +125,9 @@ class Student:
         self.browser, self.url, self.index = browser, url, index
         self.rng = np.random.default_rng(seed)
         self.latencies: list[float] = []
+        self.phases: dict[str, list[float]] = {"send": [], "server": [], "render": []}
+        self.lost: list[dict] = []  # what the page looked like when a stroke went unanswered
+        self.cleared_at = 0.0
         self.strokes = self.unanswered = self.clear_failed = self.digits = self.right = 0
         self.js_errors: list[str] = []
         self.exceptions: list[str] = []
@@ -138,8 +162,20 @@ class Student:
             await self.page.wait_for_function(SETTLED_JS, arg=[before, QUIET_MS], timeout=TIMEOUT_S * 1000,
                                               polling=POLL_MS)
         except Exception:  # noqa: BLE001  (Playwright's TimeoutError)
+            with contextlib.suppress(Exception):
+                b = await self.page.evaluate("() => ({...window.__bench, now: performance.now()})")
+                self.lost.append({"student": self.index,
+                                  "s_since_clear_done": round(time.monotonic() - self.cleared_at, 2),
+                                  "prediction_before": before.split("|")[0][:60],
+                                  "prediction_now": (await self.page.locator(".st-key-prediction").inner_text())[:60],
+                                  "sent_after_mouseup": b["firstSend"] > b["up"],
+                                  "msg_after_mouseup": b["lastMsg"] > b["up"],
+                                  "mutation_after_mouseup": b["lastMain"] > b["up"]})
             return None
         b = await self.page.evaluate("() => window.__bench")
+        for key, value in phases(b).items():
+            if value is not None:
+                self.phases[key[:-2]].append(value)
         return (b["lastMain"] - b["up"]) / 1000
 
     async def clear(self) -> bool:
@@ -149,6 +185,7 @@ class Student:
                 "(blank) => document.querySelector('.st-key-prediction')?.innerText === blank",
                 arg=self.blank, timeout=TIMEOUT_S * 1000, polling=POLL_MS)
             await self.wait_idle()
+            self.cleared_at = time.monotonic()
             return True
         except Exception:  # noqa: BLE001
             return False
@@ -282,8 +319,9 @@ async def classroom(n: int, duration: float, seed: int, max_digits: int | None =
                     await warmup.open()
                     await warmup.draw_for(math.inf, max_digits=1)
                     await warmup.context.close()
-                await asyncio.sleep(2.0)
-                rss_before = rss_mb(proc.pid)
+                mark = len(memory.samples)
+                await asyncio.sleep(3.0)
+                rss_before = float(np.median([mb for _, mb in memory.samples[mark:]] or [rss_mb(proc.pid)]))
                 students = [Student(browser, url, i, seed * 1000 + i) for i in range(n)]
                 t_open = time.monotonic()
                 opened = await asyncio.gather(*(s.open() for s in students), return_exceptions=True)
@@ -294,9 +332,11 @@ async def classroom(n: int, duration: float, seed: int, max_digits: int | None =
                 watch_stop = asyncio.Event()
                 watch_task = asyncio.create_task(teacher.watch(watch_stop))
                 t0 = time.monotonic()
+                cpu0, busy0 = cpu_s(proc.pid), machine_busy_s()
                 mem_from = len(memory.samples)
                 await asyncio.gather(*(s.draw_for(t0 + duration, max_digits) for s in live))
                 window_s = time.monotonic() - t0
+                server_cpu, machine_cpu = cpu_s(proc.pid) - cpu0, machine_busy_s() - busy0
                 watch_stop.set()
                 await watch_task
                 for s in live:
@@ -316,7 +356,9 @@ async def classroom(n: int, duration: float, seed: int, max_digits: int | None =
     unanswered = sum(s.unanswered for s in live)
     clear_failed = sum(s.clear_failed for s in live)
     errors = len(failed_open) + len(exceptions) + len(js_errors) + len(tracebacks) + unanswered + clear_failed
-    rss_peak = max(during)
+    rss_peak, rss_median = max(during), float(np.median(during))
+    n_cores = os.cpu_count() or 1
+    per_student = sum(s.digits for s in live) / max(1, len(live))
     training = teacher.statuses
     result = {
         "sessions": n,
@@ -334,16 +376,27 @@ async def classroom(n: int, duration: float, seed: int, max_digits: int | None =
                          "js_errors": len(js_errors), "server_tracebacks": len(tracebacks),
                          "unanswered": unanswered, "clear_failed": clear_failed},
         "latency": {**percentiles(latencies), "max_ms": round(max(latencies) * 1000, 1) if latencies else None},
+        "phases_median_ms": {key: percentiles([x for s in live for x in s.phases[key]]).get("median_ms")
+                             for key in ("send", "server", "render")},
+        "s_per_digit_per_student": round(window_s / per_student, 1) if per_student else None,
+        "server_cpu_cores": round(server_cpu / window_s, 2),
+        "machine_cpu_busy": f"{machine_cpu / window_s:.2f} of {n_cores} cores",
         "rss_idle_mb": round(rss_idle, 1),
         "rss_before_students_mb": round(rss_before, 1),
         "rss_sessions_open_mb": round(rss_loaded, 1),
+        "rss_window_median_mb": round(rss_median, 1),
         "rss_peak_mb": round(rss_peak, 1),
         "rss_end_mb": round(rss_end, 1),
-        "mb_per_session": round((rss_peak - rss_before) / n, 1),
+        # The median over the drawing, not the peak: the training run's test-set checks briefly take
+        # 100 MB and more, which says nothing about the sessions.
+        "mb_per_session": round((rss_median - rss_before) / n, 1),
     }
     samples = (failed_open + exceptions + js_errors + tracebacks)[:5]
     if samples:
         result["error_samples"] = [s[:300] for s in samples]
+    lost = [x for s in live for x in s.lost]
+    if lost:
+        result["unanswered_detail"] = lost[:5]
     return result
 
 
@@ -383,12 +436,14 @@ def main() -> int:
            "targets": TARGETS}
     if len(runs) > 1:
         ns = np.array([r["sessions"] for r in runs], float)
-        peaks = np.array([r["rss_peak_mb"] for r in runs], float)
+        medians = np.array([r["rss_window_median_mb"] for r in runs], float)
         out["sweep"] = [{"sessions": r["sessions"], "p50_ms": r["latency"].get("median_ms"),
                          "p95_ms": r["latency"].get("p95_ms"), "errors": r["errors"],
-                         "answered": f"{r['answered']}/{r['strokes']}", "rss_peak_mb": r["rss_peak_mb"],
-                         "mb_per_session": r["mb_per_session"]} for r in runs]
-        out["memory_growth_mb_per_session_fit"] = round(float(np.polyfit(ns, peaks, 1)[0]), 1)
+                         "answered": f"{r['answered']}/{r['strokes']}", "rss_median_mb": r["rss_window_median_mb"],
+                         "rss_peak_mb": r["rss_peak_mb"], "mb_per_session": r["mb_per_session"],
+                         "s_per_digit": r["s_per_digit_per_student"], "server_cpu_cores": r["server_cpu_cores"]}
+                        for r in runs]
+        out["memory_growth_mb_per_session_fit"] = round(float(np.polyfit(ns, medians, 1)[0]), 1)
         p95 = [r["latency"].get("p95_ms") for r in runs]
         out["p95_growth_ms_per_session_fit"] = (round(float(np.polyfit(ns, np.array(p95, float), 1)[0]), 1)
                                                 if None not in p95 else None)

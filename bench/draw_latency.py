@@ -14,6 +14,10 @@ widget is gone, and (3) nothing has changed for QUIET_MS. Then
     update  = last mutation - mouse-up      (everything the stroke changed is on screen)
     predict = last mutation inside `prediction` - mouse-up   (only strokes that changed its text)
 
+The phases of `update`, from the same clock (Streamlit's websocket is wrapped to note its traffic):
+send = the canvas's first message after the mouse-up (the component debounces changes by 200 ms, then
+encodes a PNG), server = from there to the server's last message, render = from there to the last mutation.
+
 A stroke with no change within the timeout counts as unanswered; an exception box or a JavaScript
 error on the page counts as an error. `--quick` (CI) draws one digit on each page and checks all that,
 never the timings.
@@ -46,8 +50,20 @@ LOAD_TIMEOUT_S = 90.0
 INIT_JS = """
 (() => {
   if (window.__bench) return;
-  const b = window.__bench = {up: 0, lastMain: 0, lastPred: 0, nMain: 0, errors: []};
-  window.addEventListener("mouseup", () => { b.up = performance.now(); }, true);
+  const b = window.__bench = {up: 0, lastMain: 0, lastPred: 0, nMain: 0, firstSend: 0, lastMsg: 0, errors: []};
+  window.addEventListener("mouseup", () => { b.up = performance.now(); b.firstSend = 0; }, true);
+  // Streamlit's websocket: when the stroke left the page, and when the server's last message came in.
+  const WS = window.WebSocket;
+  window.WebSocket = class extends WS {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", () => { b.lastMsg = performance.now(); });
+    }
+    send(data) {
+      if (!b.firstSend && b.up) b.firstSend = performance.now();
+      return super.send(data);
+    }
+  };
   window.addEventListener("error", (e) => { b.errors.push(String(e.message || e)); });
   const inside = (node, sel) => {
     const el = node.nodeType === 1 ? node : node.parentElement;
@@ -102,6 +118,16 @@ LOADED_JS = """
 () => !!document.querySelector(".st-key-prediction")
       && !document.querySelector('[data-testid="stStatusWidget"]')
 """
+
+
+def phases(b: dict) -> dict:
+    """Where a stroke's time went, from the page's clock: the canvas sending it (the component waits
+    200 ms after the last change, then encodes a PNG), the server answering (its last message), and the
+    browser laying the answer out (the last mutation after that message)."""
+    if not (b["up"] < b["firstSend"] <= b["lastMsg"] <= b["lastMain"]):
+        return {"send_s": None, "server_s": None, "render_s": None}
+    return {"send_s": (b["firstSend"] - b["up"]) / 1000, "server_s": (b["lastMsg"] - b["firstSend"]) / 1000,
+            "render_s": (b["lastMain"] - b["lastMsg"]) / 1000}
 
 
 def server_env(stack: contextlib.ExitStack) -> dict:
@@ -175,7 +201,8 @@ class Session:
             return {"update_s": None, "predict_s": None}
         b = self.page.evaluate("() => window.__bench")
         return {"update_s": (b["lastMain"] - b["up"]) / 1000,
-                "predict_s": (b["lastPred"] - b["up"]) / 1000 if b["lastPred"] > b["up"] else None}
+                "predict_s": (b["lastPred"] - b["up"]) / 1000 if b["lastPred"] > b["up"] else None,
+                **phases(b)}
 
     def clear(self) -> bool:
         """Press the page's clear button; True once the page shows its blank state again."""
@@ -195,6 +222,11 @@ class Session:
         self.context.close()
 
 
+def new_log() -> dict:
+    return {"strokes": 0, "unanswered": 0, "clear_failed": 0, "digits": [],
+            "update": [], "predict": [], "send": [], "server": [], "render": []}
+
+
 def run_page(session: Session, digit: int, strokes, log: dict) -> None:
     """Draw one digit on one page, measuring every stroke; then clear."""
     for points in strokes:
@@ -206,6 +238,9 @@ def run_page(session: Session, digit: int, strokes, log: dict) -> None:
             log["update"].append(result["update_s"])
             if result["predict_s"] is not None:
                 log["predict"].append(result["predict_s"])
+            for key in ("send", "server", "render"):
+                if result[f"{key}_s"] is not None:
+                    log[key].append(result[f"{key}_s"])
     log["digits"].append((digit, predicted_digit(session.prediction_text())))
     if not session.clear():
         log["clear_failed"] += 1
@@ -214,7 +249,8 @@ def run_page(session: Session, digit: int, strokes, log: dict) -> None:
 def summary(log: dict, errors: list[str], page: str) -> dict:
     out = {"strokes": log["strokes"], "answered": log["strokes"] - log["unanswered"],
            "unanswered": log["unanswered"], "clear_failed": log["clear_failed"], "errors": len(errors),
-           "update": percentiles(log["update"]), "predict_text_changed": percentiles(log["predict"])}
+           "update": percentiles(log["update"]), "predict_text_changed": percentiles(log["predict"]),
+           "phases_median_ms": {key: percentiles(log[key]).get("median_ms") for key in ("send", "server", "render")}}
     if page == "app":
         read = [(d, p) for d, p in log["digits"]]
         out["digits_read_right"] = f"{sum(d == p for d, p in read)}/{len(read)}"
@@ -236,8 +272,7 @@ def main() -> int:
 
     from playwright.sync_api import sync_playwright
 
-    logs = {name: {"strokes": 0, "unanswered": 0, "clear_failed": 0, "update": [], "predict": [], "digits": []}
-            for name in ("app", "trivial")}
+    logs = {name: new_log() for name in ("app", "trivial")}
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:
         env = server_env(stack)
@@ -248,8 +283,7 @@ def main() -> int:
         stack.callback(browser.close)
         sessions = {"app": Session(browser, app_url, "app"), "trivial": Session(browser, trivial_url, "trivial")}
         for session in sessions.values() if not args.quick else ():  # one digit each, not counted: first use
-            run_page(session, *warmup, {"strokes": 0, "unanswered": 0, "clear_failed": 0, "update": [],
-                                        "predict": [], "digits": []})
+            run_page(session, *warmup, new_log())
         for digit, strokes in plan:
             for name, session in sessions.items():
                 run_page(session, digit, strokes, logs[name])
