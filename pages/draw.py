@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,8 +127,9 @@ def source_ui() -> str:
                     label_visibility="collapsed")
 
 
-def canvas_ui() -> np.ndarray | None:
-    """The drawing canvas with its brush and buttons; returns the drawing as RGBA, or None if blank."""
+def canvas_ui() -> tuple[np.ndarray | None, float]:
+    """The drawing canvas with its brush and buttons; returns the drawing as RGBA (None if blank), and
+    perf_counter() from before it was decoded."""
     objects = st.session_state["draw_canvas_objects"]
     result = st_canvas(stroke_color="#ffffff", background_color="#000000",
                        stroke_width=st.session_state.get("draw_brush", BRUSH[2]), height=CANVAS, width=CANVAS,
@@ -145,20 +147,21 @@ def canvas_ui() -> np.ndarray | None:
     st.slider(ui.tr("draw.brush"), BRUSH[0], BRUSH[1], BRUSH[2], key="draw_brush")
     st.caption(ui.tr("draw.canvas_help"))
 
+    started = time.perf_counter()
     injected = st.session_state.get("draw_injected_rgba")
     if injected is not None:
-        return np.asarray(injected)
+        return np.asarray(injected), started
     png = result.image_bytes
     if not png:
-        return None
+        return None, started
     digest = hashlib.md5(png).hexdigest()
     st.session_state["draw_canvas_md5"] = digest
     if digest == st.session_state["draw_canvas_stale"]:
         if not objects:
-            return None  # cleared: the old picture is still on its way out
+            return None, started  # cleared: the old picture is still on its way out
     else:
         st.session_state["draw_canvas_stale"] = None
-    return result.image_data
+    return result.image_data, started
 
 
 def upload_message(exc: Exception) -> str:
@@ -255,6 +258,16 @@ def mnist_ui(model_path: str | None) -> tuple[Preprocessed, int]:
     return prep, int(labels[pos])
 
 
+@st.cache_resource(show_spinner=False)
+def _inspect_lock() -> threading.Lock:
+    """One lock per server for `inspect` on the shared, cached model.
+
+    `inspect` hooks the model's layers for the length of a forward pass, so two sessions reading
+    at once recorded each other's activations (a third of the time, in a 4-thread test).
+    """
+    return threading.Lock()
+
+
 def compute(prep: Preprocessed | None, model, cmap: str, label: int | None = None,
             started: float | None = None, canvas: bool = False) -> View:
     """Run the network on one input and build every picture the page shows for it.
@@ -287,7 +300,8 @@ def compute(prep: Preprocessed | None, model, cmap: str, label: int | None = Non
     elif canvas and (prep.step("raw") > 127).mean() > SCRIBBLE:
         view.reason = "scribble"
     else:
-        view.insp = inspect(model, prep.input)
+        with _inspect_lock():
+            view.insp = inspect(model, prep.input)
         view.images["input"] = figures.png_bytes(prep.image)
         for name, image in figures.layer_images(view.insp.activations, cmap).items():
             view.images[name] = figures.png_bytes(image)
@@ -468,8 +482,7 @@ def explore(model, model_path: str | None) -> None:
             # The canvas is unmounted: it will come back empty, so an undo's leftovers must not reload.
             st.session_state["draw_canvas_objects"] = []
         if source == "draw":
-            rgba = canvas_ui()
-            started = time.perf_counter()
+            rgba, started = canvas_ui()
             prep = canvas_to_input(rgba) if rgba is not None else None
         elif source == "upload":
             prep, started = upload_ui()
