@@ -20,7 +20,7 @@ Targets (the classroom issue): no errors, every drawing answered, p95 <= 1.5 s, 
 The browser runs on the same machine as the server, so on a small machine the students' Chromium takes
 CPU from the server: the figures are an upper bound for a real classroom, where every student brings a CPU.
 
-    python bench/classroom.py [--sessions 10] [--duration 40] [--sweep] [--quick] [--json]
+    python bench/classroom.py [--sessions 10] [--duration 40] [--sweep] [--no-training] [--quick] [--json]
 """
 
 from __future__ import annotations
@@ -230,6 +230,23 @@ class Teacher:
         self.how = "Train page: start_training"
         self.proc = None
 
+
+class NoTeacher:
+    """The control: nobody trains (--no-training)."""
+
+    how = "none (--no-training)"
+    statuses: list[str] = []
+    js_errors: list[str] = []
+
+    async def start(self, epochs: int, env: dict) -> None:
+        pass
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
     async def start(self, epochs: int, env: dict) -> None:
         self.context = await self.browser.new_context(viewport={"width": 1400, "height": 1000})
         self.page = await self.context.new_page()
@@ -292,7 +309,7 @@ def server_errors(log_path: Path) -> list[str]:
     return [m.group(0)[:300] for m in re.finditer(r"Traceback[^\n]*\n(?:[ \t].*\n)*.*", text)]
 
 
-async def classroom(n: int, duration: float, seed: int, max_digits: int | None = None) -> dict:
+async def classroom(n: int, duration: float, seed: int, max_digits: int | None = None, training: bool = True) -> dict:
     """One server, one teacher training, `n` students drawing for `duration` s (or `max_digits` digits each)."""
     from playwright.async_api import async_playwright
 
@@ -310,7 +327,7 @@ async def classroom(n: int, duration: float, seed: int, max_digits: int | None =
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             try:
-                teacher = Teacher(browser, url)
+                teacher = Teacher(browser, url) if training else NoTeacher()
                 await teacher.start(epochs, env)
                 # One student draws a digit and leaves, so that first-use costs (imports, the model cache) are
                 # in the baseline and the growth per session is what one more student costs.
@@ -415,6 +432,7 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=40.0, help="seconds of drawing")
     parser.add_argument("--sweep", action="store_true", help="1, 5 and 10 sessions, each on a fresh server")
     parser.add_argument("--quick", action="store_true", help="2 sessions, one digit each: checks answers, not speed")
+    parser.add_argument("--no-training", action="store_true", help="the control: no training run")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -425,7 +443,7 @@ def main() -> int:
         points, duration, max_digits = ([1, 5, 10] if args.sweep else [args.sessions]), args.duration, None
     runs = []
     for n in points:
-        res = asyncio.run(classroom(n, duration, args.seed, max_digits))
+        res = asyncio.run(classroom(n, duration, args.seed, max_digits, training=not args.no_training))
         res["checks"] = verdict(res, args.quick)
         runs.append(res)
         if not args.json:
