@@ -230,23 +230,6 @@ class Teacher:
         self.how = "Train page: start_training"
         self.proc = None
 
-
-class NoTeacher:
-    """The control: nobody trains (--no-training)."""
-
-    how = "none (--no-training)"
-    statuses: list[str] = []
-    js_errors: list[str] = []
-
-    async def start(self, epochs: int, env: dict) -> None:
-        pass
-
-    async def watch(self, stop: asyncio.Event) -> None:
-        pass
-
-    async def stop(self) -> None:
-        pass
-
     async def start(self, epochs: int, env: dict) -> None:
         self.context = await self.browser.new_context(viewport={"width": 1400, "height": 1000})
         self.page = await self.context.new_page()
@@ -297,6 +280,23 @@ class NoTeacher:
             button = self.page.locator(".st-key-stop_training button")
             if await button.is_enabled(timeout=2000):
                 await button.click()
+
+
+class NoTeacher:
+    """The control: nobody trains (--no-training)."""
+
+    how = "none (--no-training)"
+    statuses: list[str] = []
+    js_errors: list[str] = []
+
+    async def start(self, epochs: int, env: dict) -> None:
+        pass
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
 
 
 # --- one classroom ---------------------------------------------------------------------------------------
