@@ -44,3 +44,4 @@ pages = [
     st.Page("pages/evaluate.py", title=ui.tr("nav.evaluate"), icon=":material/analytics:", url_path="evaluate"),
 ]
 st.navigation(pages).run()
+ui.freeze_startup_heap()  # after the first page's imports; see its docstring
