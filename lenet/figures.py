@@ -41,6 +41,8 @@ _ANCHORS = {
 }
 
 
+# Colour maps
+
 @functools.lru_cache(maxsize=None)
 def colormap_lut(name: str) -> np.ndarray:
     """A 256-entry RGB lookup table for a colour map.
@@ -110,6 +112,8 @@ def _to_index(scaled: np.ndarray) -> np.ndarray:
     """Values in 0..1 (clipped) to LUT indices 0..255."""
     return np.clip(np.nan_to_num(scaled) * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
+
+# Mosaics: whole layers and kernel sets as one small image
 
 def tile(tiles: np.ndarray, cols: int, gutter: int = 1) -> np.ndarray:
     """Lay out equally sized RGB tiles in a grid, row by row, with white gutters.
@@ -234,6 +238,8 @@ def saliency_overlay(image: np.ndarray, saliency: np.ndarray, ink_shade: float =
     return np.clip(tint * base[..., None], 0, 255).astype(np.uint8)
 
 
+# Encoding: PNG bytes and inline HTML
+
 def thumbnail(image: np.ndarray, max_side: int = 280) -> np.ndarray:
     """Shrink a uint8 image so its longer side is at most `max_side` px (a big upload costs time to send)."""
     image = np.asarray(image, dtype=np.uint8)
@@ -269,6 +275,8 @@ def image_html(png: bytes, width: int, *, pixelated: bool = True, alt: str = "")
 def _rgb(colour) -> str:
     return "rgb({},{},{})".format(*(int(c) for c in colour))
 
+
+# Bar charts in plain HTML
 
 def bars_html(values: np.ndarray, colours: list[str], texts: list[str] | None = None, *,
               signed: bool = False, height: int = 180, limit: float | None = None) -> str:
