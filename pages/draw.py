@@ -296,7 +296,8 @@ def compute(prep: Preprocessed | None, model, cmap: str, label: int | None = Non
     if model is None:
         view.reason = "no_model"
     elif prep.empty:
-        view.reason = prep.reason or "blank"
+        # A reason this page has no words for yet still reads as "nothing to read".
+        view.reason = prep.reason if f"draw.prediction.{prep.reason}" in STRINGS else "blank"
     elif canvas and (prep.step("raw") > 127).mean() > SCRIBBLE:
         view.reason = "scribble"
     else:

@@ -90,9 +90,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "draw.prediction.right": {"en": "The correct answer is {label}: the model got it right.",
                               "zh": "正确答案是 {label}：模型认对了。"},
     "draw.probs.title": {"en": "How sure, for each digit", "zh": "对每个数字的把握"},
-    "draw.timing": {"en": "Server time for this stroke: {ms:.0f} ms (reading the picture, the network and "
-                          "all the pictures below).",
-                    "zh": "这一笔在服务器上用时 {ms:.0f} 毫秒（读取图片、运行网络以及生成下面所有的图）。"},
+    "draw.timing": {"en": "Server time for this picture: {ms:.0f} ms (reading it, running the network and drawing "
+                          "everything below).",
+                    "zh": "这张图在服务器上用时 {ms:.0f} 毫秒（读取图片、运行网络以及生成下面所有的图）。"},
     # Inside the network
     "draw.net.title": {"en": "Inside the network", "zh": "神经网络的内部"},
     "draw.net.intro": {
