@@ -11,16 +11,22 @@ Per stroke, latency is measured exactly as in bench/draw_latency.py: mouse-up to
 the update in the main area, once the page has changed, Streamlit is idle and nothing moved for QUIET_MS.
 Errors: exception boxes or JavaScript errors on any page, tracebacks in the server's log, strokes left
 unanswered, clears that did not clear. Memory: the server's RSS (the process and any children, from /proc),
-sampled every 0.5 s: before the students connect, at its peak and at the end. Before the students connect,
-one warm-up student draws a digit and leaves, so the first-use costs (imports, the model cache) are in the
-baseline, and `mb_per_session` = (peak - baseline) / N is what each more student costs.
+sampled every 0.5 s: before the students connect (the median over 3 s), the median and the peak while they
+draw, and at the end. Before the students connect, one warm-up student draws a digit and leaves, so the
+first-use costs (imports, the model cache) are in the baseline, and `mb_per_session` = (median while
+drawing - baseline) / N is what each more student costs. (The median, not the peak: the training run's
+test-set checks briefly take 100 MB and more, which says nothing about the sessions.) With --sweep, the
+slope of that median against N is fitted too. `server_cpu_cores` is the server's CPU use while drawing
+(training included), `machine_cpu_busy` the whole machine's, and the latency's phases are split as in
+bench/draw_latency.py (send / server / render).
 
 Targets (the classroom issue): no errors, every drawing answered, p95 <= 1.5 s, <= 30 MB per session.
 
 The browser runs on the same machine as the server, so on a small machine the students' Chromium takes
 CPU from the server: the figures are an upper bound for a real classroom, where every student brings a CPU.
 
-    python bench/classroom.py [--sessions 10] [--duration 40] [--sweep] [--no-training] [--quick] [--json]
+    python bench/classroom.py [--sessions 10] [--duration 40] [--sweep] [--quick] [--json]
+                              [--training page|process|none]   (page: the real case; the others for comparison)
 """
 
 from __future__ import annotations
@@ -220,17 +226,35 @@ class Student:
 
 # --- the teacher -----------------------------------------------------------------------------------------
 
-class Teacher:
-    """The Train page in its own session: starts one run and watches it."""
+# The Train page's run (pages/train.py: TrainConfig defaults, 4 test-set checks an epoch, one CPU thread
+# on a 2-core machine as lenet.jobs gives it), as a separate process: --training process.
+_TRAIN_PROCESS = """
+import sys
+from lenet.model import LeNetConfig
+from lenet.train import TrainConfig, default_threads, fit
+fit(LeNetConfig(), TrainConfig(epochs=int(sys.argv[1]), evals_per_epoch=4, device="cpu",
+                               threads=default_threads(leave_one=True)))
+"""
 
-    def __init__(self, browser, url: str):
-        self.browser, self.url = browser, url
+
+class Teacher:
+    """Starts one training run and watches it: on the Train page (its own session, which stays open and
+    polls), or, for comparison, the same run in a separate process."""
+
+    def __init__(self, browser, url: str, mode: str = "page"):
+        self.browser, self.url, self.mode = browser, url, mode
         self.statuses: list[str] = []
         self.js_errors: list[str] = []
         self.how = "Train page: start_training"
         self.proc = None
 
     async def start(self, epochs: int, env: dict) -> None:
+        if self.mode == "process":
+            self.how = f"the Train page's run ({epochs} epochs) in a separate process, not in the server"
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", _TRAIN_PROCESS, str(epochs), env={**os.environ, **env},
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            return
         self.context = await self.browser.new_context(viewport={"width": 1400, "height": 1000})
         self.page = await self.context.new_page()
         self.page.on("pageerror", lambda exc: self.js_errors.append(str(exc)))
@@ -283,9 +307,9 @@ class Teacher:
 
 
 class NoTeacher:
-    """The control: nobody trains (--no-training)."""
+    """The control: nobody trains (--training none)."""
 
-    how = "none (--no-training)"
+    how = "none (--training none)"
     statuses: list[str] = []
     js_errors: list[str] = []
 
@@ -309,7 +333,8 @@ def server_errors(log_path: Path) -> list[str]:
     return [m.group(0)[:300] for m in re.finditer(r"Traceback[^\n]*\n(?:[ \t].*\n)*.*", text)]
 
 
-async def classroom(n: int, duration: float, seed: int, max_digits: int | None = None, training: bool = True) -> dict:
+async def classroom(n: int, duration: float, seed: int, max_digits: int | None = None,
+                    training: str = "page") -> dict:
     """One server, one teacher training, `n` students drawing for `duration` s (or `max_digits` digits each)."""
     from playwright.async_api import async_playwright
 
@@ -327,7 +352,7 @@ async def classroom(n: int, duration: float, seed: int, max_digits: int | None =
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             try:
-                teacher = Teacher(browser, url) if training else NoTeacher()
+                teacher = NoTeacher() if training == "none" else Teacher(browser, url, training)
                 await teacher.start(epochs, env)
                 # One student draws a digit and leaves, so that first-use costs (imports, the model cache) are
                 # in the baseline and the growth per session is what one more student costs.
@@ -432,7 +457,9 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=40.0, help="seconds of drawing")
     parser.add_argument("--sweep", action="store_true", help="1, 5 and 10 sessions, each on a fresh server")
     parser.add_argument("--quick", action="store_true", help="2 sessions, one digit each: checks answers, not speed")
-    parser.add_argument("--no-training", action="store_true", help="the control: no training run")
+    parser.add_argument("--training", choices=["page", "process", "none"], default="page",
+                        help="page: started on the Train page, in the server (the real case); process: the same "
+                             "run in a separate process (is it the CPU or the server's GIL?); none: the control")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -443,7 +470,7 @@ def main() -> int:
         points, duration, max_digits = ([1, 5, 10] if args.sweep else [args.sessions]), args.duration, None
     runs = []
     for n in points:
-        res = asyncio.run(classroom(n, duration, args.seed, max_digits, training=not args.no_training))
+        res = asyncio.run(classroom(n, duration, args.seed, max_digits, training=args.training))
         res["checks"] = verdict(res, args.quick)
         runs.append(res)
         if not args.json:
