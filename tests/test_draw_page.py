@@ -186,3 +186,25 @@ def test_nothing_to_read_messages_hold_no_digits_in_any_language():
     for key, entry in STRINGS.items():
         if key.startswith("draw."):
             assert entry.get("en") and entry.get("zh"), key
+
+
+@pytest.mark.parametrize("overrides, expected", [
+    ({"activation": "tanh", "pool": "avg", "c1_channels": 4, "c3_channels": 8}, ["4 × 28 × 28", "average pooling"]),
+    ({"pool": "none", "c5_kernel": 3, "batch_norm": True}, ["120 × 3 × 3", "strided convolution"]),
+])
+def test_variant_networks_are_shown(tmp_path, monkeypatch, overrides, expected):
+    """Models trained on the Train page can differ from LeNet-5: other activations, pooling, sizes."""
+    import torch
+
+    from lenet.model import lenet
+
+    torch.manual_seed(0)
+    model = lenet(**overrides).eval()
+    path = checkpoints.save_checkpoint(model, tmp_path / "variant.safetensors")
+    monkeypatch.setenv("LENET_RUNS_DIR", str(tmp_path))
+    at = _app(model=str(path), draw_injected_rgba=strokes.render(strokes.digit_strokes(5, None)))
+    assert not at.exception
+    assert _predicted_digit(at) is not None  # untrained: any digit, but a digit
+    shown = " ".join(h.value for h in at.html)
+    for text in expected:
+        assert text in shown
