@@ -475,7 +475,8 @@ def explore(model, model_path: str | None) -> None:
     cmap = st.session_state.get("colormap") or figures.COLORMAPS[0]
     if cmap not in figures.COLORMAPS:
         cmap = figures.COLORMAPS[0]
-    input_col, predict_col, why_col = st.columns([1.05, 1.25, 0.8], gap="large")
+    # The canvas needs 280 px: enough at 1280 px with the sidebar open, or 1024 px with it closed.
+    input_col, predict_col, why_col = st.columns([1.3, 1.2, 0.8], gap="medium")
     label = None
     with input_col:
         source = source_ui()
