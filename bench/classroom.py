@@ -26,7 +26,7 @@ The browser runs on the same machine as the server, so on a small machine the st
 CPU from the server: the figures are an upper bound for a real classroom, where every student brings a CPU.
 
     python bench/classroom.py [--sessions 10] [--duration 40] [--sweep] [--quick] [--json]
-                              [--training page|process|none]   (page: the real case; the others for comparison)
+                              [--training page|page-closed|process|none]   (page: the real case)
 """
 
 from __future__ import annotations
@@ -247,6 +247,7 @@ class Teacher:
         self.js_errors: list[str] = []
         self.how = "Train page: start_training"
         self.proc = None
+        self.page = None
 
     async def start(self, epochs: int, env: dict) -> None:
         if self.mode == "process":
@@ -271,6 +272,10 @@ class Teacher:
             await self.page.wait_for_function(
                 "() => /running/.test(document.querySelector('.st-key-train_status')?.innerText || '')",
                 timeout=120000, polling=250)
+            if self.mode == "page-closed":  # the run goes on in the server; nobody polls it
+                self.how += ", then the Train page closed"
+                await self.context.close()
+                self.page = None
         except Exception as exc:  # noqa: BLE001  the Train page is not usable: train from the CLI instead
             self.how = f"`python -m lenet train --epochs {epochs}` subprocess (Train page failed: {str(exc)[:120]})"
             self.proc = await asyncio.create_subprocess_exec(
@@ -281,6 +286,8 @@ class Teacher:
     async def status(self) -> str:
         if self.proc is not None:
             return "running" if self.proc.returncode is None else "finished"
+        if self.page is None:
+            return "unknown"
         try:
             text = await self.page.locator(".st-key-train_status").inner_text(timeout=5000)
         except Exception:  # noqa: BLE001
@@ -299,6 +306,8 @@ class Teacher:
             if self.proc.returncode is None:
                 self.proc.terminate()
             await self.proc.wait()
+            return
+        if self.page is None:
             return
         with contextlib.suppress(Exception):
             button = self.page.locator(".st-key-stop_training button")
@@ -401,12 +410,12 @@ async def classroom(n: int, duration: float, seed: int, max_digits: int | None =
     rss_peak, rss_median = max(during), float(np.median(during))
     n_cores = os.cpu_count() or 1
     per_student = sum(s.digits for s in live) / max(1, len(live))
-    training = teacher.statuses
+    statuses = teacher.statuses
     result = {
         "sessions": n,
         "training": teacher.how,
-        "training_running_share": round(training.count("running") / len(training), 2) if training else 0.0,
-        "training_statuses": sorted(set(training)),
+        "training_running_share": round(statuses.count("running") / len(statuses), 2) if statuses else 0.0,
+        "training_statuses": sorted(set(statuses)),
         "open_all_s": round(open_s, 1),
         "window_s": round(window_s, 1),
         "digits": sum(s.digits for s in live),
@@ -457,9 +466,10 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=40.0, help="seconds of drawing")
     parser.add_argument("--sweep", action="store_true", help="1, 5 and 10 sessions, each on a fresh server")
     parser.add_argument("--quick", action="store_true", help="2 sessions, one digit each: checks answers, not speed")
-    parser.add_argument("--training", choices=["page", "process", "none"], default="page",
-                        help="page: started on the Train page, in the server (the real case); process: the same "
-                             "run in a separate process (is it the CPU or the server's GIL?); none: the control")
+    parser.add_argument("--training", choices=["page", "page-closed", "process", "none"], default="page",
+                        help="page: started on the Train page, which stays open (the real case); page-closed: "
+                             "its tab closed once the run is going; process: the same run in a separate "
+                             "process (is it the CPU or the server's GIL?); none: the control")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
