@@ -157,6 +157,19 @@ class LeNet(nn.Module):
         x = self.features(x)
         return self.classifier(x)
 
+    def forward_with_activations(self, x: torch.Tensor) -> tuple[torch.Tensor, "OrderedDict[str, torch.Tensor]"]:
+        """The same forward pass, also returning every textbook layer's output by name.
+
+        It walks the layers itself rather than using forward hooks, so one shared model can serve
+        many sessions at once without their activations mixing.
+        """
+        outputs: OrderedDict[str, torch.Tensor] = OrderedDict()
+        for name, layer in [*self.features.named_children(), *self.classifier.named_children()]:
+            x = layer(x)
+            if name in LAYER_NAMES:
+                outputs[name] = x
+        return x, outputs
+
     def named_layers(self) -> "OrderedDict[str, nn.Module]":
         """The seven textbook layers, by name, in forward order."""
         return OrderedDict([(n, m) for n, m in [*self.features.named_children(), *self.classifier.named_children()]

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import html
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
-import torch
 from streamlit_drawable_canvas import st_canvas
 
 import ui
@@ -258,16 +256,6 @@ def mnist_ui(model_path: str | None) -> tuple[Preprocessed, int]:
     return prep, int(labels[pos])
 
 
-@st.cache_resource(show_spinner=False)
-def _inspect_lock() -> threading.Lock:
-    """One lock per server for `inspect` on the shared, cached model.
-
-    `inspect` hooks the model's layers for the length of a forward pass, so two sessions reading
-    at once recorded each other's activations (a third of the time, in a 4-thread test).
-    """
-    return threading.Lock()
-
-
 def compute(prep: Preprocessed | None, model, cmap: str, label: int | None = None,
             started: float | None = None, canvas: bool = False) -> View:
     """Run the network on one input and build every picture the page shows for it.
@@ -283,10 +271,6 @@ def compute(prep: Preprocessed | None, model, cmap: str, label: int | None = Non
         a View; `insp` is None when there is nothing to read.
     """
     start = time.perf_counter() if started is None else started
-    # One image is far too little work to share between cores: with two OpenMP threads on a busy
-    # machine a forward pass took 180 ms instead of 3 ms. The setting is per thread (OpenMP), so
-    # training threads keep all their cores.
-    torch.set_num_threads(1)
     view = View(prep=prep, label=label)
     if prep is None:
         view.reason = "no_model" if model is None else "blank" if canvas else "no_picture"
@@ -301,8 +285,7 @@ def compute(prep: Preprocessed | None, model, cmap: str, label: int | None = Non
     elif canvas and (prep.step("raw") > 127).mean() > SCRIBBLE:
         view.reason = "scribble"
     else:
-        with _inspect_lock():
-            view.insp = inspect(model, prep.input)
+        view.insp = inspect(model, prep.input)
         view.images["input"] = figures.png_bytes(prep.image)
         for name, image in figures.layer_images(view.insp.activations, cmap).items():
             view.images[name] = figures.png_bytes(image)
