@@ -20,13 +20,17 @@ slope of that median against N is fitted too. `server_cpu_cores` is the server's
 (training included), `machine_cpu_busy` the whole machine's, and the latency's phases are split as in
 bench/draw_latency.py (send / server / render).
 
+With --cold, the students open the app all at once on the freshly started server, before the teacher and
+with no warm-up: the start of a lesson. Opening a page that shows an exception counts as an error (the
+student then reloads once).
+
 Targets (the classroom issue): no errors, every drawing answered, p95 <= 1.5 s, <= 30 MB per session.
 
 The browser runs on the same machine as the server, so on a small machine the students' Chromium takes
 CPU from the server: the figures are an upper bound for a real classroom, where every student brings a CPU.
 
     python bench/classroom.py [--sessions 10] [--duration 40] [--sweep] [--quick] [--json]
-                              [--training page|page-closed|process|none]   (page: the real case)
+                              [--cold] [--training page|page-closed|process|none]   (page: the real case)
 """
 
 from __future__ import annotations
@@ -137,13 +141,27 @@ class Student:
         self.strokes = self.unanswered = self.clear_failed = self.digits = self.right = 0
         self.js_errors: list[str] = []
         self.exceptions: list[str] = []
+        self.load_errors: list[str] = []  # the page showed an exception instead of the canvas (then reloaded)
 
     async def open(self) -> None:
+        """Open the Draw page; if it shows an exception instead, note it and reload once, as a student would."""
         self.context = await self.browser.new_context(viewport={"width": 1400, "height": 1000})
         await self.context.add_init_script(INIT_JS)
         self.page = await self.context.new_page()
         self.page.on("pageerror", lambda exc: self.js_errors.append(str(exc)))
-        await self.page.goto(self.url, timeout=LOAD_TIMEOUT_S * 1000)
+        for attempt in range(2):
+            if attempt == 0:
+                await self.page.goto(self.url, timeout=LOAD_TIMEOUT_S * 1000)
+            else:
+                await self.page.reload(timeout=LOAD_TIMEOUT_S * 1000)
+            await self.page.wait_for_selector('.st-key-canvas canvas, [data-testid="stException"]',
+                                              timeout=LOAD_TIMEOUT_S * 1000)
+            boxes = self.page.locator('[data-testid="stException"]')
+            if not await boxes.count():
+                break
+            self.load_errors.append(f"student {self.index}, on opening: {(await boxes.first.inner_text())[:200]}")
+        else:
+            raise RuntimeError(self.load_errors[-1])
         await self.page.wait_for_selector(".st-key-canvas canvas", timeout=LOAD_TIMEOUT_S * 1000)
         await self.page.wait_for_function(LOADED_JS, timeout=LOAD_TIMEOUT_S * 1000, polling=POLL_MS)
         await self.wait_idle(LOAD_TIMEOUT_S)
@@ -176,13 +194,30 @@ class Student:
                                   "prediction_now": (await self.page.locator(".st-key-prediction").inner_text())[:60],
                                   "sent_after_mouseup": b["firstSend"] > b["up"],
                                   "msg_after_mouseup": b["lastMsg"] > b["up"],
-                                  "mutation_after_mouseup": b["lastMain"] > b["up"]})
+                                  "mutation_after_mouseup": b["lastMain"] > b["up"],
+                                  "start_xy": [round(points[0][0]), round(points[0][1])],
+                                  **await self.canvas_state(points[0])})
             return None
         b = await self.page.evaluate("() => window.__bench")
         for key, value in phases(b).items():
             if value is not None:
                 self.phases[key[:-2]].append(value)
         return (b["lastMain"] - b["up"]) / 1000
+
+    async def canvas_state(self, point) -> dict:
+        """Whether the canvas moved since it was measured, and what lies under a canvas point: the canvas, or
+        the component's toolbar (which the Draw page's head script hides)."""
+        canvases = self.page.locator(".st-key-canvas canvas")
+        box = await canvases.nth(await canvases.count() - 1).bounding_box()
+        under = await self.page.evaluate("""([x, y]) => {
+          const host = document.querySelector('.st-key-canvas [data-testid="stBidiComponentIsolated"]');
+          const root = host && host.shadowRoot;
+          if (!root) return {toolbar_hidden: null, under_start: "no shadow root"};
+          const el = root.elementFromPoint(x, y);
+          return {toolbar_hidden: !!root.getElementById("lenet-hide-canvas-toolbar"),
+                  under_start: el ? (el.tagName + "." + String(el.className)).slice(0, 60) : null};
+        }""", [self.box["x"] + point[0], self.box["y"] + point[1]])
+        return {"canvas_moved": any(abs(box[k] - self.box[k]) > 1 for k in ("x", "y")), **under}
 
     async def clear(self) -> bool:
         await self.page.locator(".st-key-draw_clear button").click()
@@ -335,16 +370,26 @@ class NoTeacher:
 # --- one classroom ---------------------------------------------------------------------------------------
 
 def server_errors(log_path: Path) -> list[str]:
+    """Every traceback in the server's log, as its last line and the innermost place it names."""
     try:
         text = log_path.read_text(errors="replace")
     except OSError:
         return []
-    return [m.group(0)[:300] for m in re.finditer(r"Traceback[^\n]*\n(?:[ \t].*\n)*.*", text)]
+    out = []
+    for m in re.finditer(r"Traceback[^\n]*\n(?:[ \t].*\n)*.*", text):
+        lines = m.group(0).splitlines()
+        where = [line.strip() for line in lines if line.lstrip().startswith("File ")]
+        out.append(f"{lines[-1].strip()[:200]} (at {where[-1][:150] if where else '?'})")  # the error, its place
+    return out
 
 
 async def classroom(n: int, duration: float, seed: int, max_digits: int | None = None,
-                    training: str = "page") -> dict:
-    """One server, one teacher training, `n` students drawing for `duration` s (or `max_digits` digits each)."""
+                    training: str = "page", cold: bool = False) -> dict:
+    """One server, one teacher training, `n` students drawing for `duration` s (or `max_digits` digits each).
+
+    cold: the students open the app all at once on the freshly started server, before the teacher (and
+    with no warm-up student), as when a class follows a link the moment the server is up.
+    """
     from playwright.async_api import async_playwright
 
     # An epoch takes ~20 s on a loaded 2-core CPU: enough of them to outlast the drawing, stopped at the end.
@@ -362,21 +407,27 @@ async def classroom(n: int, duration: float, seed: int, max_digits: int | None =
             browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             try:
                 teacher = NoTeacher() if training == "none" else Teacher(browser, url, training)
+                students = [Student(browser, url, i, seed * 1000 + i) for i in range(n)]
+                if cold:
+                    rss_before = rss_idle
+                    t_open = time.monotonic()
+                    opened = await asyncio.gather(*(s.open() for s in students), return_exceptions=True)
+                    open_s = time.monotonic() - t_open
                 await teacher.start(epochs, env)
                 # One student draws a digit and leaves, so that first-use costs (imports, the model cache) are
                 # in the baseline and the growth per session is what one more student costs.
-                if not max_digits:  # (not in the quick check, which needs no memory figures)
+                if not max_digits and not cold:  # (not in the quick check, which needs no memory figures)
                     warmup = Student(browser, url, -1, seed * 1000 + 999)
                     await warmup.open()
                     await warmup.draw_for(math.inf, max_digits=1)
                     await warmup.context.close()
-                mark = len(memory.samples)
-                await asyncio.sleep(3.0)
-                rss_before = float(np.median([mb for _, mb in memory.samples[mark:]] or [rss_mb(proc.pid)]))
-                students = [Student(browser, url, i, seed * 1000 + i) for i in range(n)]
-                t_open = time.monotonic()
-                opened = await asyncio.gather(*(s.open() for s in students), return_exceptions=True)
-                open_s = time.monotonic() - t_open
+                if not cold:
+                    mark = len(memory.samples)
+                    await asyncio.sleep(3.0)
+                    rss_before = float(np.median([mb for _, mb in memory.samples[mark:]] or [rss_mb(proc.pid)]))
+                    t_open = time.monotonic()
+                    opened = await asyncio.gather(*(s.open() for s in students), return_exceptions=True)
+                    open_s = time.monotonic() - t_open
                 failed_open = [f"session {i}: {str(r)[:200]}" for i, r in enumerate(opened) if isinstance(r, Exception)]
                 live = [s for s, r in zip(students, opened) if not isinstance(r, Exception)]
                 rss_loaded = rss_mb(proc.pid)
@@ -406,7 +457,9 @@ async def classroom(n: int, duration: float, seed: int, max_digits: int | None =
     strokes = sum(s.strokes for s in live)
     unanswered = sum(s.unanswered for s in live)
     clear_failed = sum(s.clear_failed for s in live)
-    errors = len(failed_open) + len(exceptions) + len(js_errors) + len(tracebacks) + unanswered + clear_failed
+    load_errors = [e for s in students for e in s.load_errors]
+    errors = (len(failed_open) + len(load_errors) + len(exceptions) + len(js_errors) + len(tracebacks) + unanswered
+              + clear_failed)
     rss_peak, rss_median = max(during), float(np.median(during))
     n_cores = os.cpu_count() or 1
     per_student = sum(s.digits for s in live) / max(1, len(live))
@@ -423,7 +476,9 @@ async def classroom(n: int, duration: float, seed: int, max_digits: int | None =
         "strokes": strokes,
         "answered": strokes - unanswered,
         "errors": errors,
-        "error_detail": {"sessions_failed_to_open": len(failed_open), "exception_boxes": len(exceptions),
+        "start": "cold: students first, at once, on a fresh server" if cold else "warm: teacher, warm-up, students",
+        "error_detail": {"sessions_failed_to_open": len(failed_open), "exceptions_on_opening": len(load_errors),
+                         "exception_boxes": len(exceptions),
                          "js_errors": len(js_errors), "server_tracebacks": len(tracebacks),
                          "unanswered": unanswered, "clear_failed": clear_failed},
         "latency": {**percentiles(latencies), "max_ms": round(max(latencies) * 1000, 1) if latencies else None},
@@ -440,9 +495,9 @@ async def classroom(n: int, duration: float, seed: int, max_digits: int | None =
         "rss_end_mb": round(rss_end, 1),
         # The median over the drawing, not the peak: the training run's test-set checks briefly take
         # 100 MB and more, which says nothing about the sessions.
-        "mb_per_session": round((rss_median - rss_before) / n, 1),
+        "mb_per_session": None if cold else round((rss_median - rss_before) / n, 1),
     }
-    samples = (failed_open + exceptions + js_errors + tracebacks)[:5]
+    samples = (failed_open + load_errors + exceptions + js_errors + tracebacks)[:5]
     if samples:
         result["error_samples"] = [s[:300] for s in samples]
     lost = [x for s in live for x in s.lost]
@@ -456,7 +511,8 @@ def verdict(result: dict, quick: bool) -> dict:
               and result["strokes"] > 0}
     if not quick:
         checks["p95_ok"] = (result["latency"].get("p95_ms") or math.inf) <= TARGETS["p95_ms"]
-        checks["memory_ok"] = result["mb_per_session"] <= TARGETS["mb_per_session"]
+        if result["mb_per_session"] is not None:
+            checks["memory_ok"] = result["mb_per_session"] <= TARGETS["mb_per_session"]
     return checks
 
 
@@ -466,6 +522,8 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=40.0, help="seconds of drawing")
     parser.add_argument("--sweep", action="store_true", help="1, 5 and 10 sessions, each on a fresh server")
     parser.add_argument("--quick", action="store_true", help="2 sessions, one digit each: checks answers, not speed")
+    parser.add_argument("--cold", action="store_true",
+                        help="the students open the app all at once on the fresh server, before the teacher")
     parser.add_argument("--training", choices=["page", "page-closed", "process", "none"], default="page",
                         help="page: started on the Train page, which stays open (the real case); page-closed: "
                              "its tab closed once the run is going; process: the same run in a separate "
@@ -480,7 +538,7 @@ def main() -> int:
         points, duration, max_digits = ([1, 5, 10] if args.sweep else [args.sessions]), args.duration, None
     runs = []
     for n in points:
-        res = asyncio.run(classroom(n, duration, args.seed, max_digits, training=args.training))
+        res = asyncio.run(classroom(n, duration, args.seed, max_digits, training=args.training, cold=args.cold))
         res["checks"] = verdict(res, args.quick)
         runs.append(res)
         if not args.json:

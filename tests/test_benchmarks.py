@@ -13,9 +13,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_quick(script: str, timeout: float = 240) -> dict:
-    """Run `bench/<script> --quick --json`; it must exit 0 and print one JSON object last."""
-    proc = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--quick", "--json"], cwd=ROOT,
+def run_quick(script: str, *args: str, timeout: float = 240) -> dict:
+    """Run `bench/<script> --quick --json [args]`; it must exit 0 and print one JSON object last."""
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--quick", "--json", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "PYTHONUNBUFFERED": "1"})
     assert proc.returncode == 0, f"{script} exited {proc.returncode}:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
@@ -67,7 +67,20 @@ def test_classroom_quick():
     assert "running" in run["training_statuses"], run["training_statuses"]
     assert run["digits"] == 2, run  # one digit per student
     assert run["strokes"] >= 2 and run["answered"] == run["strokes"], run
-    assert run["errors"] == 0, run["error_detail"]
+    assert run["errors"] == 0, (run["error_detail"], run.get("error_samples"))
     assert run["latency"]["n"] == run["strokes"]
     assert 0 < run["rss_idle_mb"] <= run["rss_peak_mb"]
     assert run["checks"] == {"no_errors": True, "every_drawing_answered": True}
+
+
+@pytest.mark.browser
+def test_classroom_cold_start_quick():
+    """Two students open the app at the same moment on a freshly started server: neither sees an exception."""
+    from lenet import data
+
+    if not data.is_available():
+        pytest.skip("MNIST is not in LENET_DATA_DIR (the teacher's training run needs it)")
+    (run,) = run_quick("classroom.py", "--cold", timeout=300)["runs"]
+    assert run["start"].startswith("cold")
+    assert run["errors"] == 0, (run["error_detail"], run.get("error_samples"))
+    assert run["digits"] == 2 and run["answered"] == run["strokes"] >= 2, run
