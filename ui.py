@@ -14,22 +14,30 @@ from lenet import checkpoints
 from lenet.i18n import DEFAULT_LANGUAGE, LANGUAGES, t, t_error
 
 
-def _leave_pages_directory_mode() -> None:
-    """Make deep links such as /train work on a freshly started server.
+# Imported here, once, before sessions run in parallel: plotly imports pandas lazily, and two sessions
+# doing that at the same moment saw a half-imported pandas ("no attribute 'Series'") under load.
+import pandas  # noqa: E402,F401
+import plotly.graph_objects  # noqa: E402,F401
+
+
+def ensure_shell() -> None:
+    """Make deep links such as /train work on a freshly started server. Every page calls it first.
 
     Streamlit treats a folder named pages/ as an old-style (v1) multipage app until st.navigation runs
     once, so the very first request for /train would run pages/train.py alone, without the shell
-    (no sidebar, no language, no model). Every page imports this module, so switching the flag off here
-    and rerunning sends that first request through app.py and st.navigation like every later one.
+    (no sidebar, no language, no model). Switching the flag off and rerunning sends that request
+    through app.py and st.navigation like every later one. It runs at the top of a page, never during
+    an import: a rerun raised inside an import left other sessions a half-imported module.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
-_leave_pages_directory_mode()
+        # Once per session is enough on a server (the flag stays off). AppTest turns it back on before
+        # every run; rerunning each time there would swallow the button clicks that the run carries.
+        if not st.session_state.get("_shell_rerun"):
+            st.session_state["_shell_rerun"] = True
+            st.rerun()
 
 __all__ = ["lang", "tr", "tr_error", "current_model", "model_choices", "load_model", "device_name", "mnist_missing_ui",
            "freeze_startup_heap",

@@ -16,6 +16,8 @@ from lenet.arithmetic import OPS, LayerRow, check_latex, explain_layer, index_ra
 from lenet.figures import COLORMAPS
 from lenet.model import POOLS, LeNetConfig
 
+ui.ensure_shell()
+
 PADDING_MODES = ("number", "same", "valid")
 PRESET_DEFAULT = "edge_horizontal"
 KERNEL_COLORSCALE = "PuOr_r"  # diverging, colour-blind safe: negative purple, zero white, positive orange

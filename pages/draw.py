@@ -29,6 +29,8 @@ from lenet.i18n import STRINGS
 from lenet.inspect import Inspection, inspect, kernels
 from lenet.preprocess import ImageError, Preprocessed, canvas_to_input, load_image, normalise, preprocess
 
+ui.ensure_shell()
+
 CANVAS = 280  # px; MNIST's 28 px times ten, so a finger or a mouse has room
 BRUSH = (6, 40, 18)  # min, max, default px: the default gives MNIST-like strokes after scaling
 SOURCES = {"draw": ":material/draw:", "upload": ":material/upload_file:", "mnist": ":material/dataset:"}

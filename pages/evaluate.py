@@ -10,6 +10,8 @@ import ui
 from lenet import checkpoints, data, evaluation
 from lenet.train_figures import confusion_figure, digit_tile, per_class_figure
 
+ui.ensure_shell()
+
 GALLERY_COLUMNS = 8
 GALLERY_ROWS = 5
 

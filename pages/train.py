@@ -18,6 +18,8 @@ from lenet.model import ACTIVATIONS, POOLS, LeNet, LeNetConfig
 from lenet.train import TrainConfig, TrainError
 from lenet.train_figures import Curve, accuracy_figure, loss_figure
 
+ui.ensure_shell()
+
 POLL_S = 1.0  # how often the live panel refreshes while a run is queued or running
 EVALS_PER_EPOCH = 4  # test-set checks per epoch: a live accuracy curve for about 5 % of the time
 BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
