@@ -1,5 +1,7 @@
 """LeNet Explorer: `streamlit run app.py`. Page config, navigation and the shared sidebar; nothing else."""
 
+from pathlib import Path
+
 import streamlit as st
 
 import ui
@@ -27,7 +29,7 @@ with st.sidebar:
         labels[str(info.path)] = name + acc
     picked = st.session_state.get("model")
     if picked and picked not in paths:
-        st.warning(ui.tr("error.checkpoint_missing", name=ui.Path(picked).name))
+        st.warning(ui.tr("error.checkpoint_missing", name=Path(picked).name))
         del st.session_state["model"]
     if paths:
         st.selectbox(ui.tr("sidebar.model"), paths, format_func=labels.get, key="model")

@@ -6,18 +6,19 @@ The engine (lenet/) never imports streamlit; this module is the one place that c
 from __future__ import annotations
 
 import gc
-from pathlib import Path  # noqa: F401  (pages use ui.Path)
+from pathlib import Path
 
+# Imported here, once, before sessions run in parallel: plotly imports pandas lazily, and two sessions
+# doing that at the same moment saw a half-imported pandas ("no attribute 'Series'") under load.
+import pandas  # noqa: F401
+import plotly.graph_objects  # noqa: F401
 import streamlit as st
 
 from lenet import checkpoints
 from lenet.i18n import DEFAULT_LANGUAGE, LANGUAGES, t, t_error
 
-
-# Imported here, once, before sessions run in parallel: plotly imports pandas lazily, and two sessions
-# doing that at the same moment saw a half-imported pandas ("no attribute 'Series'") under load.
-import pandas  # noqa: E402,F401
-import plotly.graph_objects  # noqa: E402,F401
+__all__ = ["ensure_shell", "lang", "tr", "tr_error", "current_model", "model_choices", "load_model", "device_name",
+           "mnist_missing_ui", "freeze_startup_heap", "LANGUAGES"]
 
 
 def ensure_shell() -> None:
@@ -38,10 +39,6 @@ def ensure_shell() -> None:
         if not st.session_state.get("_shell_rerun"):
             st.session_state["_shell_rerun"] = True
             st.rerun()
-
-__all__ = ["lang", "tr", "tr_error", "current_model", "model_choices", "load_model", "device_name", "mnist_missing_ui",
-           "freeze_startup_heap",
-           "LANGUAGES"]
 
 
 def lang() -> str:
