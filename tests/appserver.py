@@ -87,3 +87,24 @@ def wait_for_app(page, timeout_ms: int = 60000) -> None:
 def page_exceptions(page) -> list[str]:
     """Texts of every exception box on the page (Streamlit renders them as stException)."""
     return [el.inner_text() for el in page.query_selector_all('[data-testid="stException"]')]
+
+
+CANVAS = ".st-key-canvas canvas.upper-canvas"  # the drawable layer of the Draw page's canvas
+
+
+def draw_strokes(page, drawing: list[list[tuple[float, float]]], every: int = 1) -> None:
+    """Draw strokes given in canvas pixels with the mouse, as a person would.
+
+    `every` > 1 visits only every n-th point of a stroke (still a smooth curve): each mouse move is a
+    round trip to the browser, so fewer of them make long browser tests much shorter.
+    """
+    canvas = page.locator(CANVAS)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    for stroke in drawing:
+        x0, y0 = stroke[0]
+        page.mouse.move(box["x"] + x0, box["y"] + y0)
+        page.mouse.down()
+        for x, y in [*stroke[1:-1:every], stroke[-1]]:
+            page.mouse.move(box["x"] + x, box["y"] + y)
+        page.mouse.up()

@@ -11,13 +11,12 @@ import time
 import numpy as np
 import pytest
 
-from appserver import launch_browser, page_exceptions, serve, wait_for_app
+from appserver import CANVAS, draw_strokes, launch_browser, page_exceptions, serve, wait_for_app
 from lenet import strokes
 from lenet.i18n import t
 
 pytestmark = pytest.mark.browser
 
-CANVAS = ".st-key-canvas canvas.upper-canvas"
 PREDICTION = ".st-key-prediction"
 
 
@@ -58,22 +57,8 @@ def _settled(page, timeout: float = 20.0) -> str:
     raise AssertionError(f"the prediction did not settle; last text: {last!r}")
 
 
-def _draw(page, drawing: list[list[tuple[float, float]]], every: int = 3) -> None:
-    """Draw strokes given in canvas pixels with the mouse.
-
-    Only every third point is visited (about 9 px apart, still a smooth curve): each mouse move
-    is a round trip to the browser, and all of them made up most of this module's time.
-    """
-    canvas = page.locator(CANVAS)
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    for stroke in drawing:
-        x0, y0 = stroke[0]
-        page.mouse.move(box["x"] + x0, box["y"] + y0)
-        page.mouse.down()
-        for x, y in [*stroke[1:-1:every], stroke[-1]]:
-            page.mouse.move(box["x"] + x, box["y"] + y)
-        page.mouse.up()
+def _draw(page, drawing: list[list[tuple[float, float]]]) -> None:
+    draw_strokes(page, drawing, every=3)  # about 9 px apart: most of this module's time was mouse moves
 
 
 def _clear(page) -> None:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from appserver import launch_browser, page_exceptions, serve, wait_for_app
+from appserver import draw_strokes, launch_browser, page_exceptions, serve, wait_for_app
 from lenet import data, strokes
 from lenet.i18n import t
 
@@ -42,18 +42,6 @@ def _wait_status(page, *words: str, timeout: float = 30) -> str:
     return text
 
 
-def _draw(page, drawing) -> None:
-    canvas = page.locator(".st-key-canvas canvas.upper-canvas")
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    for stroke in drawing:
-        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
-        page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x, box["y"] + y)
-        page.mouse.up()
-
-
 def test_train_use_the_model_and_stop(tmp_path):
     env = {"LENET_RUNS_DIR": str(tmp_path / "runs"), "LENET_MAX_EPOCHS": "2"}
     with serve(env=env) as (url, _), launch_browser() as browser:
@@ -84,7 +72,7 @@ def test_train_use_the_model_and_stop(tmp_path):
         assert "my-lenet" in _picked_model(page)
         _go(page, "nav.draw")
         page.wait_for_selector(".st-key-canvas canvas.upper-canvas", timeout=60000)
-        _draw(page, strokes.digit_strokes(7, canvas=280))
+        draw_strokes(page, strokes.digit_strokes(7, canvas=280))
         page.wait_for_function("() => /\\d/.test(document.querySelector('.st-key-prediction')?.innerText || '')",
                                timeout=30000)
         assert "my-lenet" in _picked_model(page)
