@@ -1,8 +1,9 @@
 """Background training runs shared by every session of one server: a FIFO queue, a limit, owners, stop.
 
 One `Registry` per server process (the Train page holds it with `st.cache_resource`). A run is a thread
-running `train.fit` with its own stop Event. The thread only writes into the registry, under its lock;
-pages read immutable `RunView` snapshots when they poll. No streamlit here: a training thread must never
+with its own stop Event that runs `train.fit` in a child process (lenet.worker: the training's Python then
+never competes with the pages for the server's interpreter lock) and saves the result. The thread only
+writes into the registry, under its lock; pages read immutable `RunView` snapshots when they poll. No streamlit here: a training thread must never
 touch the UI, and the engine stays testable without a server.
 """
 
@@ -24,6 +25,7 @@ from lenet.data import MNIST, DataError
 from lenet.errors import CodedError
 from lenet.model import LeNetConfig
 from lenet.train import TrainConfig, TrainError, default_threads, fit, pick_device
+from lenet.worker import fit_in_process
 
 log = logging.getLogger(__name__)
 
@@ -187,12 +189,17 @@ class Registry:
         keep_finished: how many ended runs to keep in memory.
         heartbeat_timeout_s: drop a queued run whose owner has been silent this long.
         clock: the time source (tests pass a fake one).
+        isolation: "process" trains in a child process (the app's choice: see lenet.worker); "thread"
+            trains on the run's own thread, in this process (tests of the queue pass a fake fit).
     """
 
     def __init__(self, max_concurrent: int | None = None, max_epochs: int | None = None,
                  runs_dir: str | os.PathLike | None = None, data: MNIST | None = None,
                  keep_finished: int = KEEP_FINISHED, heartbeat_timeout_s: float = HEARTBEAT_TIMEOUT_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, isolation: str = "process") -> None:
+        if isolation not in ("process", "thread"):
+            raise ValueError(f"isolation must be 'process' or 'thread', not {isolation!r}")
+        self.isolation = isolation
         self.max_concurrent = max_concurrent or default_max_concurrent()
         self.max_epochs = max_epochs or default_max_epochs()
         self._runs_dir = Path(runs_dir) if runs_dir is not None else None
@@ -382,7 +389,8 @@ class Registry:
     def _work(self, run: _Run) -> None:
         """The training thread: fit, then save, then free the slot for the next queued run."""
         try:
-            result = fit(run.model_config, run.train_config, stop_event=run.stop_event, data=self._data,
+            train = fit_in_process if self.isolation == "process" else fit
+            result = train(run.model_config, run.train_config, stop_event=run.stop_event, data=self._data,
                          callback=lambda kind, info: self._on_event(run, kind, info))
             with self._lock:
                 run.test_acc = result.test_acc

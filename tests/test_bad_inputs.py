@@ -257,15 +257,22 @@ def case_engine_server_killed_while_training(tmp):
         from lenet.train import TrainConfig
         from tiny_mnist import write_tiny_mnist
         reg = jobs.Registry(max_epochs=500, runs_dir={str(runs)!r}, data=load_mnist(write_tiny_mnist(Path({str(tmp / 'm')!r}))))
-        reg.submit("a", "long", train_config=TrainConfig(epochs=200, batch_size=4, device="cpu"))
-        print("training", flush=True)
+        run = reg.submit("a", "long", train_config=TrainConfig(epochs=200, batch_size=4, device="cpu"))
+        while reg.get(run.id).step < 5:
+            time.sleep(0.01)
+        import multiprocessing
+        print(*[c.pid for c in multiprocessing.active_children()], flush=True)
         time.sleep(600)
     """)
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "training"
-    time.sleep(1.5)
+    [child] = map(int, proc.stdout.readline().split())  # the training process
+    time.sleep(0.5)
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
+    deadline = time.monotonic() + 10  # the orphaned trainer notices the closed pipe and exits
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)
     os.environ["LENET_RUNS_DIR"] = str(runs)
     try:
         listed = [info.name for info in checkpoints.list_checkpoints(include_default=False)]
@@ -274,6 +281,14 @@ def case_engine_server_killed_while_training(tmp):
     assert listed == ["earlier"]
     for path in runs.glob("*.safetensors"):
         checkpoints.load_checkpoint(path)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process is running (a zombie waiting for its reaper counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
 
 
 def case_page_tampered_lab_query(tmp):

@@ -1,10 +1,13 @@
+import multiprocessing
+import os
+import signal
 import threading
 import time
 
 import pytest
 from tiny_mnist import bars
 
-from lenet import checkpoints, jobs
+from lenet import checkpoints, jobs, worker
 from lenet.data import MNIST
 from lenet.i18n import t_error
 from lenet.jobs import JobError, Registry
@@ -41,11 +44,14 @@ def fake_fit(monkeypatch):
 
 
 @pytest.fixture
-def registry(tmp_path):
+def registry(tmp_path, request):
+    """Makes registries. Real runs train in a child process, as in the app; a fake fit needs a thread."""
     made = []
+    isolation = "thread" if "fake_fit" in request.fixturenames else "process"
 
     def make(**kwargs):
-        reg = Registry(runs_dir=tmp_path, data=_tiny_mnist(), **{"max_concurrent": 1, "max_epochs": 20, **kwargs})
+        reg = Registry(runs_dir=tmp_path, **{"data": _tiny_mnist(), "max_concurrent": 1, "max_epochs": 20,
+                                             "isolation": isolation, **kwargs})
         made.append(reg)
         return reg
 
@@ -185,6 +191,48 @@ def test_a_failed_save_leaves_no_file_and_frees_the_slot(registry, tmp_path, mon
     assert done.status == "failed" and done.error_code == "save_failed"
     assert list(tmp_path.iterdir()) == []
     assert reg.submit("me", "again", train_config=_cfg(max_steps=1)).status in ("queued", "running", "finished")
+
+
+def _wait_until(predicate, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return predicate()
+
+
+def test_runs_train_in_a_child_process_at_a_lower_priority(registry):
+    """The server's interpreter never runs the training loop; the child yields the CPU to the pages."""
+    reg = registry()
+    run = reg.submit("me", "elsewhere", train_config=_cfg(epochs=20, batch_size=4))
+    assert _wait_until(lambda: reg.get(run.id).step > 0)
+    [child] = multiprocessing.active_children()
+    assert child.pid != os.getpid() and os.getpriority(os.PRIO_PROCESS, child.pid) >= worker.NICENESS
+    reg.stop(run.id, "me")
+    assert reg.wait(run.id, 5).status == "stopped"
+    assert _wait_until(lambda: not multiprocessing.active_children(), 5)
+
+
+def test_a_child_that_dies_fails_the_run_and_frees_the_slot(registry, tmp_path):
+    reg = registry()
+    run = reg.submit("me", "doomed", train_config=_cfg(epochs=20, batch_size=4))
+    assert _wait_until(lambda: reg.get(run.id).step > 0)
+    [child] = multiprocessing.active_children()
+    os.kill(child.pid, signal.SIGKILL)  # what the kernel's out-of-memory killer would do
+    done = reg.wait(run.id, 5)
+    assert done.status == "failed" and done.error_code == "train_failed" and "exit code -9" in done.error_message
+    assert "-9" in t_error(done.error, "en") and list(tmp_path.iterdir()) == []
+    nxt = reg.submit("me", "next", train_config=_cfg(max_steps=2, batch_size=4))
+    assert reg.wait(nxt.id, 60).status == "finished"
+
+
+def test_stopping_while_the_child_starts_is_immediate(registry, tmp_path):
+    reg = registry(data=None)  # as in the app: the child loads MNIST itself (tests: $LENET_DATA_DIR)
+    run = reg.submit("me", "impatient", train_config=_cfg(epochs=20, batch_size=4))
+    t0 = time.perf_counter()
+    reg.stop(run.id, "me", keep=True)  # nothing learned yet, so nothing to keep
+    done = reg.wait(run.id, 5)
+    assert time.perf_counter() - t0 < 1.0 and done.status == "stopped" and done.checkpoint is None
+    assert list(tmp_path.iterdir()) == [] and _wait_until(lambda: not multiprocessing.active_children(), 5)
 
 
 def test_queued_runs_of_silent_owners_are_dropped(fake_fit, registry):
