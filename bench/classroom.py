@@ -16,8 +16,9 @@ draw, and at the end. Before the students connect, one warm-up student draws a d
 first-use costs (imports, the model cache) are in the baseline, and `mb_per_session` = (median while
 drawing - baseline) / N is what each more student costs. (The median, not the peak: the training run's
 test-set checks briefly take 100 MB and more, which says nothing about the sessions.) With --sweep, the
-slope of that median against N is fitted too. `server_cpu_cores` is the server's CPU use while drawing
-(training included), `machine_cpu_busy` the whole machine's, and the latency's phases are split as in
+slope of that median against N is fitted too. `server_cpu_cores` is the server process's own CPU use while
+drawing, `training_cpu_cores` that of its children (the training run: lenet.worker), `machine_cpu_busy` the
+whole machine's, and the latency's phases are split as in
 bench/draw_latency.py (send / server / render).
 
 With --cold, the students open the app all at once on the freshly started server, before the teacher and
@@ -89,8 +90,8 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) used so far by a process and all its descendants."""
+def cpu_s(pid: int, descendants: bool = True) -> float:
+    """CPU seconds (user + system) used so far by a process and (by default) all its descendants."""
     total, todo, tick = 0, [pid], os.sysconf("SC_CLK_TCK")
     while todo:
         p = todo.pop()
@@ -99,7 +100,8 @@ def cpu_s(pid: int) -> float:
             total += int(fields[11]) + int(fields[12])  # utime, stime
         except (OSError, IndexError, ValueError):
             continue
-        todo += _children(p)
+        if descendants:
+            todo += _children(p)
     return total / tick
 
 
@@ -434,11 +436,12 @@ async def classroom(n: int, duration: float, seed: int, max_digits: int | None =
                 watch_stop = asyncio.Event()
                 watch_task = asyncio.create_task(teacher.watch(watch_stop))
                 t0 = time.monotonic()
-                cpu0, busy0 = cpu_s(proc.pid), machine_busy_s()
+                cpu0, own0, busy0 = cpu_s(proc.pid), cpu_s(proc.pid, descendants=False), machine_busy_s()
                 mem_from = len(memory.samples)
                 await asyncio.gather(*(s.draw_for(t0 + duration, max_digits) for s in live))
                 window_s = time.monotonic() - t0
                 server_cpu, machine_cpu = cpu_s(proc.pid) - cpu0, machine_busy_s() - busy0
+                own_cpu = cpu_s(proc.pid, descendants=False) - own0
                 watch_stop.set()
                 await watch_task
                 for s in live:
@@ -485,7 +488,8 @@ async def classroom(n: int, duration: float, seed: int, max_digits: int | None =
         "phases_median_ms": {key: percentiles([x for s in live for x in s.phases[key]]).get("median_ms")
                              for key in ("send", "server", "render")},
         "s_per_digit_per_student": round(window_s / per_student, 1) if per_student else None,
-        "server_cpu_cores": round(server_cpu / window_s, 2),
+        "server_cpu_cores": round(own_cpu / window_s, 2),
+        "training_cpu_cores": round((server_cpu - own_cpu) / window_s, 2),
         "machine_cpu_busy": f"{machine_cpu / window_s:.2f} of {n_cores} cores",
         "rss_idle_mb": round(rss_idle, 1),
         "rss_before_students_mb": round(rss_before, 1),
@@ -526,8 +530,8 @@ def main() -> int:
                         help="the students open the app all at once on the fresh server, before the teacher")
     parser.add_argument("--training", choices=["page", "page-closed", "process", "none"], default="page",
                         help="page: started on the Train page, which stays open (the real case); page-closed: "
-                             "its tab closed once the run is going; process: the same run in a separate "
-                             "process (is it the CPU or the server's GIL?); none: the control")
+                             "its tab closed once the run is going; process: the same run as a plain process "
+                             "outside the server, at normal priority; none: the control")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -554,7 +558,8 @@ def main() -> int:
                          "p95_ms": r["latency"].get("p95_ms"), "errors": r["errors"],
                          "answered": f"{r['answered']}/{r['strokes']}", "rss_median_mb": r["rss_window_median_mb"],
                          "rss_peak_mb": r["rss_peak_mb"], "mb_per_session": r["mb_per_session"],
-                         "s_per_digit": r["s_per_digit_per_student"], "server_cpu_cores": r["server_cpu_cores"]}
+                         "s_per_digit": r["s_per_digit_per_student"], "server_cpu_cores": r["server_cpu_cores"],
+                         "training_cpu_cores": r["training_cpu_cores"]}
                         for r in runs]
         out["memory_growth_mb_per_session_fit"] = round(float(np.polyfit(ns, medians, 1)[0]), 1)
         p95 = [r["latency"].get("p95_ms") for r in runs]

@@ -42,17 +42,24 @@ def smooth(values: Sequence[float], weight: float = 0.9) -> np.ndarray:
     return out
 
 
+def _array(values: Sequence[float]) -> np.ndarray:
+    """Plotly validates a numpy array at a fraction of a list's cost: the live charts are rebuilt every second."""
+    return np.asarray(values, dtype=float)
+
+
 def _colour(i: int, n: int) -> str:
     """The newest run (the last curve) gets the primary colour, older ones the palette."""
     return PRIMARY if i == n - 1 else PALETTE[i % len(PALETTE)]
 
 
-def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: int, x_max: float | None) -> go.Figure:
-    fig.update_layout(title=title, height=height, margin=_MARGIN, xaxis_title=x_title, yaxis_title=y_title,
-                      legend=dict(orientation="h", yanchor="top", y=-0.25), hovermode="x unified",
-                      uirevision="keep")  # live updates keep the user's zoom
-    if x_max:
-        fig.update_xaxes(range=[0, x_max])  # the whole run's length from the start: the curve grows into it
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: int, x_max: float | None,
+            yaxis: dict, **extra) -> go.Figure:
+    """The curves' shared layout, set in one update: the live charts are rebuilt every second."""
+    # With x_max, the axis spans the whole run from the start and the curve grows into it.
+    fig.update_layout(title=title, height=height, margin=_MARGIN,
+                      xaxis=dict(title=x_title, range=[0, x_max] if x_max else None),
+                      yaxis=dict(title=y_title, **yaxis), legend=dict(orientation="h", yanchor="top", y=-0.25),
+                      hovermode="x unified", uirevision="keep", **extra)  # uirevision: live updates keep the zoom
     return fig
 
 
@@ -69,13 +76,11 @@ def loss_figure(curves: Sequence[Curve], title: str, x_title: str, y_title: str,
     for i, c in enumerate(curves):
         colour = _colour(i, len(curves))
         if raw_label and len(curves) == 1:
-            fig.add_scatter(x=list(c.epochs), y=list(c.values), mode="lines", name=raw_label,
+            fig.add_scatter(x=_array(c.epochs), y=_array(c.values), mode="lines", name=raw_label,
                             line=dict(color=colour, width=1), opacity=0.25, hoverinfo="skip")
-        fig.add_scatter(x=list(c.epochs), y=smooth(c.values).tolist(), mode="lines", name=c.label,
+        fig.add_scatter(x=_array(c.epochs), y=smooth(c.values), mode="lines", name=c.label,
                         line=dict(color=colour, width=2.5), hovertemplate="%{y:.3f}")
-    fig = _layout(fig, title, x_title, y_title, height, x_max)
-    fig.update_yaxes(rangemode="tozero")
-    return fig
+    return _layout(fig, title, x_title, y_title, height, x_max, dict(rangemode="tozero"))
 
 
 def accuracy_figure(curves: Sequence[Curve], title: str, x_title: str, y_title: str,
@@ -88,18 +93,20 @@ def accuracy_figure(curves: Sequence[Curve], title: str, x_title: str, y_title: 
     fig = go.Figure()
     lows = []
     for i, c in enumerate(curves):
-        fig.add_scatter(x=list(c.epochs), y=list(c.values), mode="lines+markers", name=c.label,
+        fig.add_scatter(x=_array(c.epochs), y=_array(c.values), mode="lines+markers", name=c.label,
                         line=dict(color=_colour(i, len(curves)), width=2.5), hovertemplate="%{y:.2%}")
         lows.extend(c.values)
-    if reference is not None:
+    extra = {}
+    if reference is not None:  # a dashed line across the whole width, labelled at its right end
         label, acc = reference
-        fig.add_hline(y=acc, line=dict(color=REFERENCE, dash="dash", width=1.5),
-                      annotation_text=f"{label}: {acc:.2%}", annotation_position="bottom right")
+        extra = dict(shapes=[dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=acc, y1=acc,
+                                  line=dict(color=REFERENCE, dash="dash", width=1.5))],
+                     annotations=[dict(xref="x domain", x=1, xanchor="right", yref="y", y=acc, yanchor="top",
+                                       text=f"{label}: {acc:.2%}", showarrow=False)])
         lows.append(acc)
     low = min(lows) if lows else 0.9
-    fig = _layout(fig, title, x_title, y_title, height, x_max)
-    fig.update_yaxes(tickformat=".0%", range=[max(0.0, min(low, 0.98) - 0.01), 1.0])
-    return fig
+    return _layout(fig, title, x_title, y_title, height, x_max,
+                   dict(tickformat=".0%", range=[max(0.0, min(low, 0.98) - 0.01), 1.0]), **extra)
 
 
 def per_class_figure(per_class: Sequence[float], title: str, x_title: str, y_title: str,
