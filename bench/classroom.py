@@ -19,7 +19,9 @@ test-set checks briefly take 100 MB and more, which says nothing about the sessi
 slope of that median against N is fitted too. `server_cpu_cores` is the server process's own CPU use while
 drawing, `training_cpu_cores` that of its children (the training run: lenet.worker), `machine_cpu_busy` the
 whole machine's, and the latency's phases are split as in
-bench/draw_latency.py (send / server / render).
+bench/draw_latency.py (send / server / render). `page_compute_ms` is the Draw page's own caption: the
+server's wall time for each picture, which shows whether the server itself is held up (by its interpreter
+lock or the CPU) rather than the browsers beside it.
 
 With --cold, the students open the app all at once on the freshly started server, before the teacher and
 with no warm-up: the start of a lesson. Opening a page that shows an exception counts as an error (the
@@ -61,6 +63,15 @@ TIMEOUT_S = 20.0  # a stroke not answered within this counts as unanswered
 LOAD_TIMEOUT_S = 180.0  # ten sessions opening the app at once on two cores take a while
 POLL_MS = 100
 TARGETS = {"p95_ms": 1500, "mb_per_session": 30}
+# The Draw page's own caption: the server's wall time for the picture (decode, network, figures), which
+# grows when the server waits for its interpreter lock or a CPU, but not when only the browsers are slow.
+COMPUTE_JS = r"""() => {
+  for (const el of document.querySelectorAll('[data-testid="stCaptionContainer"]')) {
+    const m = el.textContent.match(/Server time for this picture: (\d+) ms/);
+    if (m) return Number(m[1]);
+  }
+  return null;
+}"""
 
 
 # --- the server's memory ---------------------------------------------------------------------------------
@@ -138,6 +149,7 @@ class Student:
         self.rng = np.random.default_rng(seed)
         self.latencies: list[float] = []
         self.phases: dict[str, list[float]] = {"send": [], "server": [], "render": []}
+        self.compute: list[float] = []  # seconds, from the page's caption
         self.lost: list[dict] = []  # what the page looked like when a stroke went unanswered
         self.cleared_at = 0.0
         self.strokes = self.unanswered = self.clear_failed = self.digits = self.right = 0
@@ -204,6 +216,8 @@ class Student:
         for key, value in phases(b).items():
             if value is not None:
                 self.phases[key[:-2]].append(value)
+        if (ms := await self.page.evaluate(COMPUTE_JS)) is not None:
+            self.compute.append(ms / 1000)
         return (b["lastMain"] - b["up"]) / 1000
 
     async def canvas_state(self, point) -> dict:
@@ -487,6 +501,7 @@ async def classroom(n: int, duration: float, seed: int, max_digits: int | None =
         "latency": {**percentiles(latencies), "max_ms": round(max(latencies) * 1000, 1) if latencies else None},
         "phases_median_ms": {key: percentiles([x for s in live for x in s.phases[key]]).get("median_ms")
                              for key in ("send", "server", "render")},
+        "page_compute_ms": percentiles([x for s in live for x in s.compute]),
         "s_per_digit_per_student": round(window_s / per_student, 1) if per_student else None,
         "server_cpu_cores": round(own_cpu / window_s, 2),
         "training_cpu_cores": round((server_cpu - own_cpu) / window_s, 2),
@@ -559,7 +574,9 @@ def main() -> int:
                          "answered": f"{r['answered']}/{r['strokes']}", "rss_median_mb": r["rss_window_median_mb"],
                          "rss_peak_mb": r["rss_peak_mb"], "mb_per_session": r["mb_per_session"],
                          "s_per_digit": r["s_per_digit_per_student"], "server_cpu_cores": r["server_cpu_cores"],
-                         "training_cpu_cores": r["training_cpu_cores"]}
+                         "training_cpu_cores": r["training_cpu_cores"],
+                         "page_compute_p50_ms": r["page_compute_ms"].get("median_ms"),
+                         "page_compute_p95_ms": r["page_compute_ms"].get("p95_ms")}
                         for r in runs]
         out["memory_growth_mb_per_session_fit"] = round(float(np.polyfit(ns, medians, 1)[0]), 1)
         p95 = [r["latency"].get("p95_ms") for r in runs]

@@ -69,6 +69,7 @@ def test_classroom_quick():
     assert run["strokes"] >= 2 and run["answered"] == run["strokes"], run
     assert run["errors"] == 0, (run["error_detail"], run.get("error_samples"))
     assert run["latency"]["n"] == run["strokes"]
+    assert run["page_compute_ms"]["n"] == run["strokes"]  # the page's own timing caption, read every stroke
     assert 0 < run["rss_idle_mb"] <= run["rss_peak_mb"]
     assert run["checks"] == {"no_errors": True, "every_drawing_answered": True}
 

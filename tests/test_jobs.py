@@ -3,6 +3,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from tiny_mnist import bars
@@ -207,6 +208,12 @@ def test_runs_train_in_a_child_process_at_a_lower_priority(registry):
     assert _wait_until(lambda: reg.get(run.id).step > 0)
     [child] = multiprocessing.active_children()
     assert child.pid != os.getpid() and os.getpriority(os.PRIO_PROCESS, child.pid) >= worker.NICENESS
+    if hasattr(os, "SCHED_IDLE"):  # Linux: the kernel runs it only on cycles nobody else wants
+        assert os.sched_getscheduler(child.pid) == os.SCHED_IDLE
+    autogroup = Path(f"/proc/{child.pid}/autogroup")
+    if autogroup.exists():  # its own scheduling group, which the kernel ranks below the server's
+        assert autogroup.read_text() != Path("/proc/self/autogroup").read_text()
+        assert autogroup.read_text().split()[-1] == str(worker.NICENESS)
     reg.stop(run.id, "me")
     assert reg.wait(run.id, 5).status == "stopped"
     assert _wait_until(lambda: not multiprocessing.active_children(), 5)
