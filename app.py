@@ -19,7 +19,8 @@ for _key in ("language", "model", "colormap"):
         st.session_state[_key] = st.session_state[_key]
 
 with st.sidebar:
-    st.selectbox(ui.tr("sidebar.language"), list(ui.LANGUAGES), format_func=ui.LANGUAGES.get, key="language")
+    st.selectbox(ui.tr("sidebar.language"), list(ui.LANGUAGES), format_func=ui.LANGUAGES.get, key="language",
+                 on_change=ui.relabel_choices)
     choices = ui.model_choices()
     paths = [str(info.path) for info in choices]
     labels = {}

@@ -17,7 +17,7 @@ import streamlit as st
 from lenet import checkpoints
 from lenet.i18n import DEFAULT_LANGUAGE, LANGUAGES, t, t_error
 
-__all__ = ["ensure_shell", "lang", "tr", "tr_error", "current_model", "model_choices", "load_model", "device_name",
+__all__ = ["ensure_shell", "relabel_choices", "lang", "tr", "tr_error", "current_model", "model_choices", "load_model", "device_name",
            "mnist_missing_ui", "freeze_startup_heap", "LANGUAGES"]
 
 
@@ -39,6 +39,22 @@ def ensure_shell() -> None:
         if not st.session_state.get("_shell_rerun"):
             st.session_state["_shell_rerun"] = True
             st.rerun()
+
+
+def relabel_choices() -> None:
+    """The language selector's on_change: make every open choice widget keep its value in the new language.
+
+    Streamlit 1.67 sends a selectbox's or radio's value between browser and server as its label. After a
+    language change the browser still holds the old label ("Adam (W)"), which none of the new labels
+    ("Adam（W）") match, so the server read the label itself as the value: the optimizer became
+    "Adam (W)", the network radio lost its choice, and the Train page crashed. Re-assigning each value
+    through the session-state API, here before the rerun, makes Streamlit send it to the browser again
+    under its new label. Only text values are touched: every choice in this app is a string, and the
+    widgets whose values may not be set (buttons, uploaders, the canvas) hold something else.
+    """
+    for key in list(st.session_state):
+        if isinstance(key, str) and key != "language" and isinstance(st.session_state[key], str):
+            st.session_state[key] = st.session_state[key]
 
 
 def lang() -> str:
