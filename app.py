@@ -6,11 +6,12 @@ import streamlit as st
 
 import ui
 from lenet.figures import COLORMAPS
+from lenet.i18n import start_language
 
 st.set_page_config(page_title="LeNet Explorer", page_icon="🔢", layout="wide")
 
-if "language" not in st.session_state:
-    st.session_state["language"] = "en"
+if "language" not in st.session_state:  # a new session: ?lang= in the link, else the server's default
+    st.session_state["language"] = start_language(st.query_params.get("lang"))
 # Under st.navigation, Streamlit 1.67 gives these sidebar widgets a new identity on the first rerun
 # after a page load, so the first change of language, model or colour map was silently lost.
 # Re-assigning each value through the session-state API carries it over to the new widget.

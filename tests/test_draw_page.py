@@ -208,3 +208,23 @@ def test_variant_networks_are_shown(tmp_path, monkeypatch, overrides, expected):
     shown = " ".join(h.value for h in at.html)
     for text in expected:
         assert text in shown
+
+
+@pytest.mark.parametrize("query, env, expected", [
+    ({"lang": "zh"}, None, "zh"),  # a shared link
+    ({}, "zh", "zh"),  # the server's default for a Chinese classroom
+    ({"lang": "en"}, "zh", "en"),  # the link wins
+    ({"lang": "<script>"}, "klingon", "en"),  # nonsense in either falls back to English
+])
+def test_a_new_session_opens_in_the_language_of_the_link_or_the_server(monkeypatch, query, env, expected):
+    if env is None:
+        monkeypatch.delenv("LENET_LANGUAGE", raising=False)
+    else:
+        monkeypatch.setenv("LENET_LANGUAGE", env)
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception
+    assert at.session_state["language"] == expected
+    assert at.title[0].value == t("draw.title", expected)
