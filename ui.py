@@ -17,8 +17,8 @@ import streamlit as st
 from lenet import checkpoints
 from lenet.i18n import DEFAULT_LANGUAGE, LANGUAGES, t, t_error
 
-__all__ = ["ensure_shell", "relabel_choices", "lang", "tr", "tr_error", "current_model", "model_choices", "load_model", "device_name",
-           "mnist_missing_ui", "freeze_startup_heap", "LANGUAGES"]
+__all__ = ["ensure_shell", "relabel_choices", "lang", "tr", "tr_error", "current_model", "model_choices",
+           "load_model", "device_name", "mnist_missing_ui", "freeze_startup_heap", "LANGUAGES"]
 
 
 def ensure_shell() -> None:

@@ -18,8 +18,8 @@ drawing - baseline) / N is what each more student costs. (The median, not the pe
 test-set checks briefly take 100 MB and more, which says nothing about the sessions.) With --sweep, the
 slope of that median against N is fitted too. `server_cpu_cores` is the server process's own CPU use while
 drawing, `training_cpu_cores` that of its children (the training run: lenet.worker), `machine_cpu_busy` the
-whole machine's, and the latency's phases are split as in
-bench/draw_latency.py (send / server / render). `page_compute_ms` is the Draw page's own caption: the
+whole machine's, and the latency's phases are split as in bench/draw_latency.py (send / server / render).
+`page_compute_ms` is the Draw page's own caption: the
 server's wall time for each picture, which shows whether the server itself is held up (by its interpreter
 lock or the CPU) rather than the browsers beside it.
 
@@ -55,6 +55,7 @@ from draw_latency import (IDLE_JS, INIT_JS, LOADED_JS, QUIET_MS, SETTLED_JS, SIG
                           server_env)
 
 from appserver import CHROMIUM, CHROMIUM_ARGS, serve
+from lenet.i18n import t
 from lenet.strokes import random_strokes
 
 PACE_S = 2.0  # a new digit every this many seconds per student
@@ -65,10 +66,12 @@ POLL_MS = 100
 TARGETS = {"p95_ms": 1500, "mb_per_session": 30}
 # The Draw page's own caption: the server's wall time for the picture (decode, network, figures), which
 # grows when the server waits for its interpreter lock or a CPU, but not when only the browsers are slow.
-COMPUTE_JS = r"""() => {
+# The students' pages are in English; the caption's text up to the number comes from the page's own string.
+COMPUTE_PREFIX = t("draw.timing", "en").split("{ms", 1)[0]
+COMPUTE_JS = """(prefix) => {
   for (const el of document.querySelectorAll('[data-testid="stCaptionContainer"]')) {
-    const m = el.textContent.match(/Server time for this picture: (\d+) ms/);
-    if (m) return Number(m[1]);
+    const at = el.textContent.indexOf(prefix);
+    if (at >= 0) return parseInt(el.textContent.slice(at + prefix.length), 10);
   }
   return null;
 }"""
@@ -216,7 +219,7 @@ class Student:
         for key, value in phases(b).items():
             if value is not None:
                 self.phases[key[:-2]].append(value)
-        if (ms := await self.page.evaluate(COMPUTE_JS)) is not None:
+        if (ms := await self.page.evaluate(COMPUTE_JS, COMPUTE_PREFIX)) is not None:
             self.compute.append(ms / 1000)
         return (b["lastMain"] - b["up"]) / 1000
 

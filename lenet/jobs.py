@@ -3,8 +3,8 @@
 One `Registry` per server process (the Train page holds it with `st.cache_resource`). A run is a thread
 with its own stop Event that runs `train.fit` in a child process (lenet.worker: the training's Python then
 never competes with the pages for the server's interpreter lock) and saves the result. The thread only
-writes into the registry, under its lock; pages read immutable `RunView` snapshots when they poll. No streamlit here: a training thread must never
-touch the UI, and the engine stays testable without a server.
+writes into the registry, under its lock; pages read immutable `RunView` snapshots when they poll.
+No streamlit here: a training thread must never touch the UI, and the engine stays testable without a server.
 """
 
 from __future__ import annotations
