@@ -47,6 +47,7 @@ import random
 import re
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -402,6 +403,94 @@ def server_errors(log_path: Path) -> list[str]:
     return out
 
 
+@dataclass
+class Window:
+    """What one classroom measured: the sessions, and the server's figures before, during and after drawing."""
+
+    students: list
+    live: list
+    failed_open: list[str]
+    teacher: object
+    open_s: float = 0.0
+    window_s: float = 0.0
+    server_cpu: float = 0.0
+    own_cpu: float = 0.0
+    machine_cpu: float = 0.0
+    rss_idle: float = 0.0
+    rss_before: float = 0.0
+    rss_loaded: float = 0.0
+    rss_end: float = 0.0
+    during: list[float] = field(default_factory=list)
+    tracebacks: list[str] = field(default_factory=list)
+
+
+async def open_all(students: list) -> tuple[list, list[str], float]:
+    """Open every student's page at once; returns the live ones, the failures and the time it took."""
+    t_open = time.monotonic()
+    opened = await asyncio.gather(*(s.open() for s in students), return_exceptions=True)
+    open_s = time.monotonic() - t_open
+    failed = [f"session {i}: {str(r)[:200]}" for i, r in enumerate(opened) if isinstance(r, Exception)]
+    live = [s for s, r in zip(students, opened, strict=True) if not isinstance(r, Exception)]
+    return live, failed, open_s
+
+
+async def warm_up(browser, url: str, seed: int) -> None:
+    """One student draws a digit and leaves, so that first-use costs (imports, the model cache) are in the
+    baseline and the growth per session is what one more student costs."""
+    warmup = Student(browser, url, -1, seed * 1000 + 999)
+    await warmup.open()
+    await warmup.draw_for(math.inf, max_digits=1)
+    await warmup.context.close()
+
+
+async def settled_rss(memory: MemorySampler, pid: int) -> float:
+    """The server's median RSS over the next 3 s."""
+    mark = len(memory.samples)
+    await asyncio.sleep(3.0)
+    return float(np.median([mb for _, mb in memory.samples[mark:]] or [rss_mb(pid)]))
+
+
+async def draw_window(w: Window, pid: int, memory: MemorySampler, duration: float, max_digits: int | None) -> None:
+    """Let the live students draw while the teacher's page polls; record CPU, time and memory into `w`."""
+    w.rss_loaded = rss_mb(pid)
+    watch_stop = asyncio.Event()
+    watch_task = asyncio.create_task(w.teacher.watch(watch_stop))
+    t0 = time.monotonic()
+    cpu0, own0, busy0 = cpu_s(pid), cpu_s(pid, descendants=False), machine_busy_s()
+    mem_from = len(memory.samples)
+    await asyncio.gather(*(s.draw_for(t0 + duration, max_digits) for s in w.live))
+    w.window_s = time.monotonic() - t0
+    w.server_cpu, w.machine_cpu = cpu_s(pid) - cpu0, machine_busy_s() - busy0
+    w.own_cpu = cpu_s(pid, descendants=False) - own0
+    watch_stop.set()
+    await watch_task
+    for s in w.live:
+        await s.collect_errors()
+    w.rss_end = rss_mb(pid)
+    w.during = [mb for _, mb in memory.samples[mem_from:]] or [w.rss_end]
+
+
+async def lesson(browser, url: str, pid: int, env: dict, memory: MemorySampler, n: int, duration: float,
+                 seed: int, max_digits: int | None, training: str, cold: bool) -> Window:
+    """The teacher starts training, the students open the app (before the teacher when cold) and draw."""
+    epochs = 1 if max_digits else min(20, max(1, math.ceil(duration / 8)))  # outlasts the drawing
+    teacher = NoTeacher() if training == "none" else Teacher(browser, url, training)
+    students = [Student(browser, url, i, seed * 1000 + i) for i in range(n)]
+    w = Window(students, [], [], teacher, rss_idle=rss_mb(pid))
+    w.rss_before = w.rss_idle
+    if cold:
+        w.live, w.failed_open, w.open_s = await open_all(students)
+    await teacher.start(epochs, env)
+    if not cold:
+        if not max_digits:  # the quick check needs no memory figures
+            await warm_up(browser, url, seed)
+        w.rss_before = await settled_rss(memory, pid)
+        w.live, w.failed_open, w.open_s = await open_all(students)
+    await draw_window(w, pid, memory, duration, max_digits)
+    await teacher.stop()
+    return w
+
+
 async def classroom(n: int, duration: float, seed: int, max_digits: int | None = None,
                     training: str = "page", cold: bool = False) -> dict:
     """One server, one teacher training, `n` students drawing for `duration` s (or `max_digits` digits each).
@@ -411,8 +500,6 @@ async def classroom(n: int, duration: float, seed: int, max_digits: int | None =
     """
     from playwright.async_api import async_playwright
 
-    # An epoch takes ~20 s on a loaded 2-core CPU: enough of them to outlast the drawing, stopped at the end.
-    epochs = 1 if max_digits else min(20, max(1, math.ceil(duration / 8)))
     with contextlib.ExitStack() as stack:
         env = server_env(stack)
         url, proc = stack.enter_context(serve("app.py", env=env, timeout=LOAD_TIMEOUT_S))
@@ -421,105 +508,73 @@ async def classroom(n: int, duration: float, seed: int, max_digits: int | None =
         memory = MemorySampler(proc.pid)
         mem_task = asyncio.create_task(memory.run(stop))
         await asyncio.sleep(1.0)
-        rss_idle = rss_mb(proc.pid)
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             try:
-                teacher = NoTeacher() if training == "none" else Teacher(browser, url, training)
-                students = [Student(browser, url, i, seed * 1000 + i) for i in range(n)]
-                if cold:
-                    rss_before = rss_idle
-                    t_open = time.monotonic()
-                    opened = await asyncio.gather(*(s.open() for s in students), return_exceptions=True)
-                    open_s = time.monotonic() - t_open
-                await teacher.start(epochs, env)
-                # One student draws a digit and leaves, so that first-use costs (imports, the model cache) are
-                # in the baseline and the growth per session is what one more student costs.
-                if not max_digits and not cold:  # (not in the quick check, which needs no memory figures)
-                    warmup = Student(browser, url, -1, seed * 1000 + 999)
-                    await warmup.open()
-                    await warmup.draw_for(math.inf, max_digits=1)
-                    await warmup.context.close()
-                if not cold:
-                    mark = len(memory.samples)
-                    await asyncio.sleep(3.0)
-                    rss_before = float(np.median([mb for _, mb in memory.samples[mark:]] or [rss_mb(proc.pid)]))
-                    t_open = time.monotonic()
-                    opened = await asyncio.gather(*(s.open() for s in students), return_exceptions=True)
-                    open_s = time.monotonic() - t_open
-                failed_open = [f"session {i}: {str(r)[:200]}" for i, r in enumerate(opened) if isinstance(r, Exception)]
-                live = [s for s, r in zip(students, opened) if not isinstance(r, Exception)]
-                rss_loaded = rss_mb(proc.pid)
-                watch_stop = asyncio.Event()
-                watch_task = asyncio.create_task(teacher.watch(watch_stop))
-                t0 = time.monotonic()
-                cpu0, own0, busy0 = cpu_s(proc.pid), cpu_s(proc.pid, descendants=False), machine_busy_s()
-                mem_from = len(memory.samples)
-                await asyncio.gather(*(s.draw_for(t0 + duration, max_digits) for s in live))
-                window_s = time.monotonic() - t0
-                server_cpu, machine_cpu = cpu_s(proc.pid) - cpu0, machine_busy_s() - busy0
-                own_cpu = cpu_s(proc.pid, descendants=False) - own0
-                watch_stop.set()
-                await watch_task
-                for s in live:
-                    await s.collect_errors()
-                rss_end = rss_mb(proc.pid)
-                await teacher.stop()
+                w = await lesson(browser, url, proc.pid, env, memory, n, duration, seed, max_digits, training, cold)
             finally:
                 await browser.close()
         stop.set()
         await mem_task
-    during = [mb for _, mb in memory.samples[mem_from:]] or [rss_end]
-    latencies = [x for s in live for x in s.latencies]
+    w.tracebacks = server_errors(log_path)
+    return summarise(w, n, cold)
+
+
+def error_figures(w: Window) -> tuple[int, dict, list[str]]:
+    """(the error count, its breakdown, a few samples) over every way a session can fail."""
+    live = w.live
     exceptions = [e for s in live for e in s.exceptions]
-    js_errors = [e for s in live for e in s.js_errors] + teacher.js_errors
-    tracebacks = server_errors(log_path)
+    js_errors = [e for s in live for e in s.js_errors] + w.teacher.js_errors
+    load_errors = [e for s in w.students for e in s.load_errors]
+    detail = {"sessions_failed_to_open": len(w.failed_open), "exceptions_on_opening": len(load_errors),
+              "exception_boxes": len(exceptions), "js_errors": len(js_errors),
+              "server_tracebacks": len(w.tracebacks), "unanswered": sum(s.unanswered for s in live),
+              "clear_failed": sum(s.clear_failed for s in live)}
+    samples = (w.failed_open + load_errors + exceptions + js_errors + w.tracebacks)[:5]
+    return sum(detail.values()), detail, samples
+
+
+def summarise(w: Window, n: int, cold: bool) -> dict:
+    """The classroom's figures as one JSON-ready dict."""
+    live = w.live
+    latencies = [x for s in live for x in s.latencies]
     strokes = sum(s.strokes for s in live)
-    unanswered = sum(s.unanswered for s in live)
-    clear_failed = sum(s.clear_failed for s in live)
-    load_errors = [e for s in students for e in s.load_errors]
-    errors = (len(failed_open) + len(load_errors) + len(exceptions) + len(js_errors) + len(tracebacks) + unanswered
-              + clear_failed)
-    rss_peak, rss_median = max(during), float(np.median(during))
-    n_cores = os.cpu_count() or 1
+    errors, detail, samples = error_figures(w)
+    rss_median = float(np.median(w.during))
     per_student = sum(s.digits for s in live) / max(1, len(live))
-    statuses = teacher.statuses
+    statuses = w.teacher.statuses
     result = {
         "sessions": n,
-        "training": teacher.how,
+        "training": w.teacher.how,
         "training_running_share": round(statuses.count("running") / len(statuses), 2) if statuses else 0.0,
         "training_statuses": sorted(set(statuses)),
-        "open_all_s": round(open_s, 1),
-        "window_s": round(window_s, 1),
+        "open_all_s": round(w.open_s, 1),
+        "window_s": round(w.window_s, 1),
         "digits": sum(s.digits for s in live),
         "digits_read_right": sum(s.right for s in live),
         "strokes": strokes,
-        "answered": strokes - unanswered,
+        "answered": strokes - detail["unanswered"],
         "errors": errors,
         "start": "cold: students first, at once, on a fresh server" if cold else "warm: teacher, warm-up, students",
-        "error_detail": {"sessions_failed_to_open": len(failed_open), "exceptions_on_opening": len(load_errors),
-                         "exception_boxes": len(exceptions),
-                         "js_errors": len(js_errors), "server_tracebacks": len(tracebacks),
-                         "unanswered": unanswered, "clear_failed": clear_failed},
+        "error_detail": detail,
         "latency": {**percentiles(latencies), "max_ms": round(max(latencies) * 1000, 1) if latencies else None},
         "phases_median_ms": {key: percentiles([x for s in live for x in s.phases[key]]).get("median_ms")
                              for key in ("send", "server", "render")},
         "page_compute_ms": percentiles([x for s in live for x in s.compute]),
-        "s_per_digit_per_student": round(window_s / per_student, 1) if per_student else None,
-        "server_cpu_cores": round(own_cpu / window_s, 2),
-        "training_cpu_cores": round((server_cpu - own_cpu) / window_s, 2),
-        "machine_cpu_busy": f"{machine_cpu / window_s:.2f} of {n_cores} cores",
-        "rss_idle_mb": round(rss_idle, 1),
-        "rss_before_students_mb": round(rss_before, 1),
-        "rss_sessions_open_mb": round(rss_loaded, 1),
+        "s_per_digit_per_student": round(w.window_s / per_student, 1) if per_student else None,
+        "server_cpu_cores": round(w.own_cpu / w.window_s, 2),
+        "training_cpu_cores": round((w.server_cpu - w.own_cpu) / w.window_s, 2),
+        "machine_cpu_busy": f"{w.machine_cpu / w.window_s:.2f} of {os.cpu_count() or 1} cores",
+        "rss_idle_mb": round(w.rss_idle, 1),
+        "rss_before_students_mb": round(w.rss_before, 1),
+        "rss_sessions_open_mb": round(w.rss_loaded, 1),
         "rss_window_median_mb": round(rss_median, 1),
-        "rss_peak_mb": round(rss_peak, 1),
-        "rss_end_mb": round(rss_end, 1),
+        "rss_peak_mb": round(max(w.during), 1),
+        "rss_end_mb": round(w.rss_end, 1),
         # The median over the drawing, not the peak: the training run's test-set checks briefly take
         # 100 MB and more, which says nothing about the sessions.
-        "mb_per_session": None if cold else round((rss_median - rss_before) / n, 1),
+        "mb_per_session": None if cold else round((rss_median - w.rss_before) / n, 1),
     }
-    samples = (failed_open + load_errors + exceptions + js_errors + tracebacks)[:5]
     if samples:
         result["error_samples"] = [s[:300] for s in samples]
     lost = [x for s in live for x in s.lost]
@@ -538,7 +593,7 @@ def verdict(result: dict, quick: bool) -> dict:
     return checks
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--duration", type=float, default=40.0, help="seconds of drawing")
@@ -552,7 +607,31 @@ def main() -> int:
                              "outside the server, at normal priority; none: the control")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def sweep_figures(runs: list[dict]) -> dict:
+    """One row per class size, and the fitted growth of memory and p95 per extra student."""
+    ns = np.array([r["sessions"] for r in runs], float)
+    medians = np.array([r["rss_window_median_mb"] for r in runs], float)
+    out = {"sweep": [{"sessions": r["sessions"], "p50_ms": r["latency"].get("median_ms"),
+                      "p95_ms": r["latency"].get("p95_ms"), "errors": r["errors"],
+                      "answered": f"{r['answered']}/{r['strokes']}", "rss_median_mb": r["rss_window_median_mb"],
+                      "rss_peak_mb": r["rss_peak_mb"], "mb_per_session": r["mb_per_session"],
+                      "s_per_digit": r["s_per_digit_per_student"], "server_cpu_cores": r["server_cpu_cores"],
+                      "training_cpu_cores": r["training_cpu_cores"],
+                      "page_compute_p50_ms": r["page_compute_ms"].get("median_ms"),
+                      "page_compute_p95_ms": r["page_compute_ms"].get("p95_ms")}
+                     for r in runs]}
+    out["memory_growth_mb_per_session_fit"] = round(float(np.polyfit(ns, medians, 1)[0]), 1)
+    p95 = [r["latency"].get("p95_ms") for r in runs]
+    out["p95_growth_ms_per_session_fit"] = (round(float(np.polyfit(ns, np.array(p95, float), 1)[0]), 1)
+                                            if None not in p95 else None)
+    return out
+
+
+def main() -> int:
+    args = parse_args()
     started = time.perf_counter()
     if args.quick:
         points, duration, max_digits = [2], 120.0, 1
@@ -570,21 +649,7 @@ def main() -> int:
            "mode": "quick (CI: answers only)" if args.quick else "full", "pace_s": PACE_S, "quiet_ms": QUIET_MS,
            "targets": TARGETS}
     if len(runs) > 1:
-        ns = np.array([r["sessions"] for r in runs], float)
-        medians = np.array([r["rss_window_median_mb"] for r in runs], float)
-        out["sweep"] = [{"sessions": r["sessions"], "p50_ms": r["latency"].get("median_ms"),
-                         "p95_ms": r["latency"].get("p95_ms"), "errors": r["errors"],
-                         "answered": f"{r['answered']}/{r['strokes']}", "rss_median_mb": r["rss_window_median_mb"],
-                         "rss_peak_mb": r["rss_peak_mb"], "mb_per_session": r["mb_per_session"],
-                         "s_per_digit": r["s_per_digit_per_student"], "server_cpu_cores": r["server_cpu_cores"],
-                         "training_cpu_cores": r["training_cpu_cores"],
-                         "page_compute_p50_ms": r["page_compute_ms"].get("median_ms"),
-                         "page_compute_p95_ms": r["page_compute_ms"].get("p95_ms")}
-                        for r in runs]
-        out["memory_growth_mb_per_session_fit"] = round(float(np.polyfit(ns, medians, 1)[0]), 1)
-        p95 = [r["latency"].get("p95_ms") for r in runs]
-        out["p95_growth_ms_per_session_fit"] = (round(float(np.polyfit(ns, np.array(p95, float), 1)[0]), 1)
-                                                if None not in p95 else None)
+        out.update(sweep_figures(runs))
     out["runs"] = runs
     out["wall_s"] = round(time.perf_counter() - started, 1)
     if args.json:
