@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from lenet.arithmetic import network_table
-from lenet.model import LAYER_NAMES, LeNet, LeNetConfig
+from lenet.config import LAYER_NAMES, LeNetConfig
+from lenet.model import LeNet
 
 
 def test_default_is_the_tutorials_lenet5():
@@ -22,7 +22,7 @@ def test_default_is_the_tutorials_lenet5():
 def test_variants_build_with_the_shapes_the_table_predicts(overrides):
     cfg = LeNetConfig(**overrides)
     model = LeNet(cfg).eval()
-    rows = {r.name: r for r in network_table(cfg)}
+    rows = {r.name: r for r in cfg.table()}
     x = torch.zeros(2, 1, 28, 28)
     for name, layer in model.named_layers().items():
         if name == "F6":
