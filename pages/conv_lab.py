@@ -339,7 +339,7 @@ def network_controls() -> dict:
     if any(net_key(layer, field) not in st.session_state for layer in NET_LAYERS for field in NET_FIELDS):
         reset_network()
     fields = {}
-    for column, layer in zip(st.columns(3), NET_LAYERS):
+    for column, layer in zip(st.columns(3), NET_LAYERS, strict=True):
         for field in NET_FIELDS:
             fields[f"{layer}_{field}"] = int(column.number_input(
                 ui.tr(f"lab.net.layer_{field}", name=layer.upper()), *NETWORK_LIMITS[field], step=1,
