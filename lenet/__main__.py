@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from lenet import cli_shape
+from lenet.conv import cli as shape_cli
 
 
 def _emit(args, payload: dict, text: str) -> None:
@@ -196,8 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_predict)
 
-    cli_shape.add_parser(sub)
-    sub.choices["shape"].set_defaults(func=cli_shape.run)
+    shape_cli.add_parser(sub)
+    sub.choices["shape"].set_defaults(func=shape_cli.run)
 
     p = sub.add_parser("fetch-data", help="download MNIST through torchvision")
     p.add_argument("--data-dir", default=None)

@@ -1,4 +1,4 @@
-"""LeNet-5 and the config that describes it and the variants students try.
+"""LeNet-5 as an nn.Module, built from the layer table of its LeNetConfig (lenet.config).
 
 Layer names follow LeCun et al. 1998 (C1, S2, C3, S4, C5, F6, output) so that
 pages can label feature maps with the names the textbooks use.
@@ -6,106 +6,39 @@ pages can label feature maps with the names the textbooks use.
 
 from __future__ import annotations
 
-import dataclasses
-import json
+import math
 from collections import OrderedDict
-from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
-ACTIVATIONS = ("relu", "tanh", "sigmoid")
-POOLS = ("max", "avg", "none")  # "none": a learned, strided conv downsamples instead
-LAYER_NAMES = ("C1", "S2", "C3", "S4", "C5", "F6", "output")
-
-
-@dataclass
-class LeNetConfig:
-    """Hyperparameters of a LeNet-style network. The defaults are the tutorial's LeNet-5."""
-
-    input_size: int = 28  # MNIST images are 28x28
-    in_channels: int = 1
-    c1_channels: int = 6
-    c1_kernel: int = 5
-    c1_stride: int = 1
-    c1_padding: int = 2  # 28x28 in, 28x28 out: keeps the digit's border, as LeCun's 32x32 input did
-    c3_channels: int = 16
-    c3_kernel: int = 5
-    c3_stride: int = 1
-    c3_padding: int = 0
-    c5_channels: int = 120
-    c5_kernel: int = 5  # on a 5x5 input this is the paper's "FC 400->120" written as a conv
-    c5_stride: int = 1
-    c5_padding: int = 0
-    pool: str = "max"
-    pool_size: int = 2  # kernel = stride: halves the map
-    f6_units: int = 84
-    num_classes: int = 10
-    activation: str = "relu"
-    dropout: float = 0.0  # before F6 and output
-    batch_norm: bool = False  # after every conv
-
-    def __post_init__(self) -> None:
-        self.validate()
-
-    def validate(self) -> None:
-        """Raise ValueError naming the first layer that cannot be built, and why."""
-        from lenet.arithmetic import network_table  # local: arithmetic imports this module's names
-
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation: {self.activation!r} is not one of {', '.join(ACTIVATIONS)}")
-        if self.pool not in POOLS:
-            raise ValueError(f"pool: {self.pool!r} is not one of {', '.join(POOLS)}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise ValueError(f"dropout: {self.dropout} must be at least 0 and below 1")
-        for row in network_table(self):
-            if row.error:
-                raise ValueError(f"{row.name}: {row.error}")
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "LeNetConfig":
-        """Build a config from a dict, rejecting unknown keys and wrong types with ValueError."""
-        if not isinstance(data, dict):
-            raise ValueError("config must be a JSON object")
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - set(fields))
-        if unknown:
-            raise ValueError(f"config has unknown keys: {', '.join(unknown)}")
-        clean = {}
-        for name, value in data.items():
-            default = fields[name].default
-            kind = type(default)
-            if kind is bool:
-                ok = isinstance(value, bool)
-            elif kind is int:
-                ok = isinstance(value, int) and not isinstance(value, bool)
-            elif kind is float:
-                ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-                value = float(value) if ok else value
-            else:
-                ok = isinstance(value, kind)
-            if not ok:
-                raise ValueError(f"config key {name!r} must be {kind.__name__}, got {value!r}")
-            clean[name] = value
-        return cls(**clean)
-
-    @classmethod
-    def from_json(cls, text: str) -> "LeNetConfig":
-        try:
-            data = json.loads(text)
-        except (TypeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"config is not valid JSON: {exc}") from None
-        return cls.from_dict(data)
+from lenet.config import LAYER_NAMES, LeNetConfig
+from lenet.conv.network import LayerSpec
 
 
 def _activation(name: str) -> nn.Module:
     return {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[name]()
+
+
+def _make_layer(spec: LayerSpec, in_shape: tuple[int, ...]) -> nn.Module:
+    """The nn layer for one row of LeNetConfig.layers(), given the shape it receives (no batch dimension)."""
+    if spec.kind == "pool" and spec.pool == "max":
+        return nn.MaxPool2d(spec.kernel, spec.stride)
+    if spec.kind == "pool" and spec.pool == "avg":
+        return nn.AvgPool2d(spec.kernel, spec.stride)
+    if spec.kind == "pool":  # pool "none": a learned conv downsamples, keeping the channels
+        layers = [nn.Conv2d(in_shape[0], in_shape[0], spec.kernel, stride=spec.stride)]
+    elif spec.kind == "conv":
+        layers = [nn.Conv2d(in_shape[0], spec.channels, spec.kernel, stride=spec.stride, padding=spec.padding,
+                            bias=not spec.batch_norm)]
+        if spec.batch_norm:
+            layers.append(nn.BatchNorm2d(spec.channels))
+    else:
+        layers = [nn.Linear(math.prod(in_shape), spec.channels)]
+    if spec.activation is None:
+        return layers[0]  # the output layer: a bare Linear, as checkpoints store it
+    return nn.Sequential(*layers, _activation(spec.activation))
 
 
 class LeNet(nn.Module):
@@ -114,50 +47,29 @@ class LeNet(nn.Module):
     def __init__(self, config: LeNetConfig | None = None) -> None:
         super().__init__()
         self.config = cfg = config or LeNetConfig()
-        from lenet.arithmetic import network_table
-
-        shapes = {row.name: row.output for row in network_table(cfg)}
-
-        def conv(name: str, cin: int) -> nn.Sequential:
-            cout = getattr(cfg, f"{name.lower()}_channels")
-            layers = [nn.Conv2d(cin, cout, getattr(cfg, f"{name.lower()}_kernel"),
-                                stride=getattr(cfg, f"{name.lower()}_stride"),
-                                padding=getattr(cfg, f"{name.lower()}_padding"),
-                                bias=not cfg.batch_norm)]
-            if cfg.batch_norm:
-                layers.append(nn.BatchNorm2d(cout))
-            layers.append(_activation(cfg.activation))
-            return nn.Sequential(*layers)
-
-        def pool(channels: int) -> nn.Module:
-            k = cfg.pool_size
-            if cfg.pool == "max":
-                return nn.MaxPool2d(k, k)
-            if cfg.pool == "avg":
-                return nn.AvgPool2d(k, k)
-            return nn.Sequential(nn.Conv2d(channels, channels, k, stride=k), _activation(cfg.activation))
-
-        c5_c, c5_h, c5_w = shapes["C5"]
+        # each layer is built from its row of the table, with the input shape the table computed
+        rows = cfg.table()[1:]  # [0] is the input
+        layers = {spec.name: _make_layer(spec, row.input) for spec, row in zip(cfg.layers(), rows, strict=True)}
         self.features = nn.Sequential(OrderedDict([
-            ("C1", conv("C1", cfg.in_channels)),  # N x 6 x 28 x 28
-            ("S2", pool(cfg.c1_channels)),        # N x 6 x 14 x 14
-            ("C3", conv("C3", cfg.c1_channels)),  # N x 16 x 10 x 10
-            ("S4", pool(cfg.c3_channels)),        # N x 16 x 5 x 5
-            ("C5", conv("C5", cfg.c3_channels)),  # N x 120 x 1 x 1
+            ("C1", layers["C1"]),  # N x 6 x 28 x 28
+            ("S2", layers["S2"]),  # N x 6 x 14 x 14
+            ("C3", layers["C3"]),  # N x 16 x 10 x 10
+            ("S4", layers["S4"]),  # N x 16 x 5 x 5
+            ("C5", layers["C5"]),  # N x 120 x 1 x 1
         ]))
         self.classifier = nn.Sequential(OrderedDict([
-            ("flatten", nn.Flatten()),            # N x 120
+            ("flatten", nn.Flatten()),  # N x 120
             ("drop5", nn.Dropout(cfg.dropout)),
-            ("F6", nn.Sequential(nn.Linear(c5_c * c5_h * c5_w, cfg.f6_units), _activation(cfg.activation))),  # N x 84
+            ("F6", layers["F6"]),  # N x 84
             ("drop6", nn.Dropout(cfg.dropout)),
-            ("output", nn.Linear(cfg.f6_units, cfg.num_classes)),  # N x 10 (logits)
+            ("output", layers["output"]),  # N x 10 (logits)
         ]))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.features(x)
         return self.classifier(x)
 
-    def forward_with_activations(self, x: torch.Tensor) -> tuple[torch.Tensor, "OrderedDict[str, torch.Tensor]"]:
+    def forward_with_activations(self, x: torch.Tensor) -> tuple[torch.Tensor, OrderedDict[str, torch.Tensor]]:
         """The same forward pass, also returning every textbook layer's output by name.
 
         It walks the layers itself rather than using forward hooks, so one shared model can serve
@@ -170,10 +82,25 @@ class LeNet(nn.Module):
                 outputs[name] = x
         return x, outputs
 
-    def named_layers(self) -> "OrderedDict[str, nn.Module]":
+    def named_layers(self) -> OrderedDict[str, nn.Module]:
         """The seven textbook layers, by name, in forward order."""
         return OrderedDict([(n, m) for n, m in [*self.features.named_children(), *self.classifier.named_children()]
                             if n in LAYER_NAMES])
+
+    def kernels(self, layer: str = "C1") -> np.ndarray:
+        """The learned kernels of a conv layer (or of a learned pooling layer).
+
+        Args:
+            layer: a name from LAYER_NAMES whose block holds a Conv2d.
+        Returns:
+            the weights as float32 numpy, out_channels x in_channels x K x K.
+        Raises:
+            ValueError: the layer has no convolution (max or average pooling, or a fully connected layer).
+        """
+        conv = next((m for m in self.named_layers()[layer].modules() if isinstance(m, nn.Conv2d)), None)
+        if conv is None:
+            raise ValueError(f"{layer} is not a convolution layer")
+        return conv.weight.detach().cpu().numpy()
 
 
 def lenet(**overrides) -> LeNet:

@@ -1,6 +1,7 @@
 """Convolution lab: one layer's output size and why, the window sliding, filters on a digit, a whole network.
 
-UI only: the numbers come from lenet.arithmetic, the pictures and kernels from lenet.lab. The single
+UI only: the numbers come from lenet.conv's arithmetic, explain and network, the pictures from lenet.conv.figures
+and the kernels and PyTorch runs from lenet.conv.ops. The single
 layer's settings live in the URL query (DESIGN §4.2), so a link reproduces what the teacher projects.
 """
 
@@ -11,10 +12,14 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from lenet import lab
-from lenet.arithmetic import OPS, LayerRow, check_latex, explain_layer, index_ranges, network_table, total_params
+from lenet.config import POOLS, LeNetConfig
+from lenet.conv import ops
+from lenet.conv.arithmetic import OPS, LayerError, index_ranges
+from lenet.conv.explain import check_latex, explain_layer
+from lenet.conv.figures import maps_figure, window_figure
+from lenet.conv.network import CHECK_PARAM_LIMIT, NETWORK_LIMITS, LayerRow, total_params
+from lenet.conv.query import LIMITS, LabSettings, settings_from_query
 from lenet.figures import COLORMAPS
-from lenet.model import POOLS, LeNetConfig
 
 ui.ensure_shell()
 
@@ -43,15 +48,15 @@ def labels(prefix: str, options) -> callable:
     return {option: ui.tr(f"{prefix}.{option}") for option in options}.__getitem__
 
 
-def error_text(code: str | None, params: dict, fallback: str) -> str:
+def error_text(error: LayerError) -> str:
     """A LayerError's reason in the UI language, naming the setting in words ("the filter size")."""
-    params = dict(params or {})
+    params = dict(error.params)
     name = params.get("name")
     if name is not None and ui.tr(f"lab.name.{name}") != f"lab.name.{name}":
         params["name"] = ui.tr(f"lab.name.{name}")
-    key = f"error.{code}"
+    key = f"error.{error.code}"
     text = ui.tr(key, **params)
-    return fallback if text == key else text
+    return str(error) if text == key else text
 
 
 def lines_text(indices) -> str:
@@ -63,8 +68,8 @@ def lines_text(indices) -> str:
 
 # --- settings <-> URL --------------------------------------------------------------------------
 
-WIDGETS = {"height": "lab_height", "width": "lab_width", "channels": "lab_channels", "op": "lab_op",
-           "kernel": "lab_kernel", "filters": "lab_filters", "stride": "lab_stride", "dilation": "lab_dilation",
+WIDGETS = {"height": "lab_height", "width": "lab_width", "in_channels": "lab_channels", "op": "lab_op",
+           "kernel": "lab_kernel", "out_channels": "lab_filters", "stride": "lab_stride", "dilation": "lab_dilation",
            "ceil_mode": "lab_ceil"}
 
 
@@ -80,7 +85,7 @@ def load_settings_into_widgets() -> None:
     present = all(key in st.session_state for key in (*WIDGETS.values(), "lab_padding_mode", "lab_padding"))
     if present and query == st.session_state.get("lab_seen"):
         return
-    settings, problems = lab.settings_from_query(query)
+    settings, problems = settings_from_query(query)
     for field, key in WIDGETS.items():
         st.session_state[key] = getattr(settings, field)
     mode = settings.padding if isinstance(settings.padding, str) else "number"
@@ -90,39 +95,39 @@ def load_settings_into_widgets() -> None:
     st.session_state["lab_problems"] = (settings.to_query(), problems)
 
 
-def settings_widgets() -> lab.LabSettings:
+def settings_widgets() -> LabSettings:
     """The single-layer controls; returns what they show."""
     c1, c2, c3, c4 = st.columns(4)
-    c1.number_input(ui.tr("lab.height"), *lab.LIMITS["height"], step=1, key="lab_height")
-    c2.number_input(ui.tr("lab.width"), *lab.LIMITS["width"], step=1, key="lab_width")
-    c3.number_input(ui.tr("lab.channels"), *lab.LIMITS["channels"], step=1, key="lab_channels",
+    c1.number_input(ui.tr("lab.height"), *LIMITS["height"], step=1, key="lab_height")
+    c2.number_input(ui.tr("lab.width"), *LIMITS["width"], step=1, key="lab_width")
+    c3.number_input(ui.tr("lab.channels"), *LIMITS["in_channels"], step=1, key="lab_channels",
                     help=ui.tr("lab.channels.help"))
     op = c4.selectbox(ui.tr("lab.op"), OPS, format_func=labels("lab.op", OPS), key="lab_op")
     c1, c2, c3, c4 = st.columns(4)
-    c1.number_input(ui.tr("lab.kernel"), *lab.LIMITS["kernel"], step=1, key="lab_kernel",
+    c1.number_input(ui.tr("lab.kernel"), *LIMITS["kernel"], step=1, key="lab_kernel",
                     help=ui.tr("lab.kernel.help"))
-    c2.number_input(ui.tr("lab.filters"), *lab.LIMITS["filters"], step=1, key="lab_filters",
+    c2.number_input(ui.tr("lab.filters"), *LIMITS["out_channels"], step=1, key="lab_filters",
                     help=ui.tr("lab.filters.help"), disabled=op != "conv")
-    c3.number_input(ui.tr("lab.stride"), *lab.LIMITS["stride"], step=1, key="lab_stride",
+    c3.number_input(ui.tr("lab.stride"), *LIMITS["stride"], step=1, key="lab_stride",
                     help=ui.tr("lab.stride.help"))
-    c4.number_input(ui.tr("lab.dilation"), *lab.LIMITS["dilation"], step=1, key="lab_dilation",
+    c4.number_input(ui.tr("lab.dilation"), *LIMITS["dilation"], step=1, key="lab_dilation",
                     help=ui.tr("lab.dilation.help"))
     c1, c2, c3, _ = st.columns(4)
     mode = c1.selectbox(ui.tr("lab.padding_mode"), PADDING_MODES, key="lab_padding_mode",
                         format_func=labels("lab.padding_mode", PADDING_MODES))
-    c2.number_input(ui.tr("lab.padding"), *lab.LIMITS["padding"], step=1, key="lab_padding",
+    c2.number_input(ui.tr("lab.padding"), *LIMITS["padding"], step=1, key="lab_padding",
                     help=ui.tr("lab.padding.help"), disabled=mode != "number")
     c3.checkbox(ui.tr("lab.ceil"), key="lab_ceil", disabled=op == "conv",
                 help=ui.tr("lab.ceil.help" if op != "conv" else "lab.ceil.conv"))
     state = st.session_state
-    return lab.LabSettings(
+    return LabSettings(
         height=int(state["lab_height"]), width=int(state["lab_width"]), kernel=int(state["lab_kernel"]),
         stride=int(state["lab_stride"]), padding=int(state["lab_padding"]) if mode == "number" else mode,
         dilation=int(state["lab_dilation"]), op=op, ceil_mode=bool(state["lab_ceil"]) and op != "conv",
-        channels=int(state["lab_channels"]), filters=int(state["lab_filters"]))
+        in_channels=int(state["lab_channels"]), out_channels=int(state["lab_filters"]))
 
 
-def write_query(settings: lab.LabSettings) -> None:
+def write_query(settings: LabSettings) -> None:
     query = settings.to_query()
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
@@ -130,7 +135,7 @@ def write_query(settings: lab.LabSettings) -> None:
     st.session_state["lab_last_query"] = query
 
 
-def show_query_problems(settings: lab.LabSettings) -> None:
+def show_query_problems(settings: LabSettings) -> None:
     shown_for, problems = st.session_state.get("lab_problems", ({}, []))
     if shown_for != settings.to_query():
         return
@@ -180,16 +185,15 @@ def show_fit(report) -> None:
                                  lines=lines_text(fit.uncovered_gaps)))
 
 
-def show_result(report, settings: lab.LabSettings) -> None:
+def show_result(report, settings: LabSettings) -> None:
     with st.container(key="lab_output", border=True):
         if not report.ok:
-            st.error(ui.tr("lab.invalid", reason=error_text(report.error.code, report.error.params,
-                                                            str(report.error))))
+            st.error(ui.tr("lab.invalid", reason=error_text(report.error)))
             show_suggestions(report)
             return
         channels, out_h, out_w = report.output
         st.subheader(ui.tr("lab.result", h=out_h, w=out_w, c=channels))
-        st.caption(ui.tr("lab.result.input", h=settings.height, w=settings.width, c=settings.channels))
+        st.caption(ui.tr("lab.result.input", h=settings.height, w=settings.width, c=settings.in_channels))
         st.markdown(ui.tr("lab.formula"))
         for formula in report.formulas():
             st.latex(formula)
@@ -199,7 +203,7 @@ def show_result(report, settings: lab.LabSettings) -> None:
         if settings.dilation > 1:
             st.caption(ui.tr("lab.formula.dilation", span=report.cols.span))
         left, right = st.columns(2)
-        k, c, f = settings.kernel, settings.channels, settings.filters
+        k, c, f = settings.kernel, settings.in_channels, settings.out_channels
         if settings.op == "conv":
             left.metric(ui.tr("lab.params"), f"{report.params:,}", help=ui.tr("lab.params.help", f=f, c=c, k=k))
             right.metric(ui.tr("lab.macs"), f"{report.macs:,}",
@@ -222,21 +226,21 @@ def show_ideas() -> None:
 @st.cache_resource(show_spinner=False)
 def example_digits():
     """MNIST's first test image of each digit (or a drawn 7), loaded once per server."""
-    return lab.example_digits()
+    return ops.example_digits()
 
 
 def use_trained_size(size: int) -> None:
     st.session_state["lab_kernel"] = size
 
 
-def choose_kernels(settings: lab.LabSettings) -> np.ndarray:
+def choose_kernels(settings: LabSettings) -> np.ndarray:
     """The filters for the digit demo, from the preset picked (conv only), with notes on what is shown."""
-    preset = st.selectbox(ui.tr("lab.preset"), lab.PRESETS, format_func=labels("lab.preset", lab.PRESETS),
+    preset = st.selectbox(ui.tr("lab.preset"), ops.PRESETS, format_func=labels("lab.preset", ops.PRESETS),
                           key="lab_preset")
-    shown = min(settings.filters, lab.MAX_MAPS)
+    shown = min(settings.out_channels, ops.MAX_MAPS)
     if preset == "trained":
         loaded = ui.current_model()  # says itself why there is none
-        weights = lab.trained_c1(loaded[0]) if loaded else None
+        weights = loaded[0].kernels("C1") if loaded else None
         if weights is None:
             st.info(ui.tr("lab.preset.no_model"))
         elif weights.shape[-1] != settings.kernel:
@@ -246,20 +250,20 @@ def choose_kernels(settings: lab.LabSettings) -> np.ndarray:
         else:
             if weights.shape[0] < shown:
                 st.caption(ui.tr("lab.preset.trained_fewer", n=weights.shape[0]))
-            return lab.preset_kernels("trained", settings.kernel, shown, trained=weights)
+            return ops.preset_kernels("trained", settings.kernel, shown, trained=weights)
         preset = "random"
-    if preset in lab.SINGLE_PRESETS and settings.filters > 1:
-        st.caption(ui.tr("lab.preset.single", depth=settings.filters))
-    return lab.preset_kernels(preset, settings.kernel, shown)
+    if preset in ops.SINGLE_PRESETS and settings.out_channels > 1:
+        st.caption(ui.tr("lab.preset.single", depth=settings.out_channels))
+    return ops.preset_kernels(preset, settings.kernel, shown)
 
 
-def digit_tab(report, settings: lab.LabSettings) -> tuple[np.ndarray | None, np.ndarray | None]:
+def digit_tab(report, settings: LabSettings) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The layer on a real digit. Returns (input image, first output map) for the picture, or Nones."""
     if not report.ok:
         st.info(ui.tr("lab.picture.invalid"))
         return None, None
-    if max(settings.height, settings.width) > lab.DIGIT_LIMIT:
-        st.info(ui.tr("lab.digit.too_big", n=lab.DIGIT_LIMIT))
+    if max(settings.height, settings.width) > ops.DIGIT_LIMIT:
+        st.info(ui.tr("lab.digit.too_big", n=ops.DIGIT_LIMIT))
         return None, None
     digits, real = example_digits()
     if not real:
@@ -269,32 +273,32 @@ def digit_tab(report, settings: lab.LabSettings) -> tuple[np.ndarray | None, np.
     left, right = st.columns(2)
     with left:
         label = st.selectbox(ui.tr("lab.digit.pick"), list(digits), key="lab_digit")
-    image = lab.fit_image(digits[label], settings.height, settings.width)
+    image = ops.fit_image(digits[label], settings.height, settings.width)
     if (settings.height, settings.width) != (28, 28):
         st.caption(ui.tr("lab.digit.resized", h=settings.height, w=settings.width))
     if settings.op == "conv":
         with right:
             kernels = choose_kernels(settings)
-        if settings.channels > 1:
+        if settings.in_channels > 1:
             st.caption(ui.tr("lab.digit.one_channel"))
-        maps = lab.apply_layer(image, settings, kernels)
+        maps = ops.apply_layer(image, settings, kernels)
         titles = [ui.tr("lab.digit.map", i=i + 1) for i in range(len(maps))]
     else:
         kernels = None
-        maps = lab.apply_layer(image, settings)
+        maps = ops.apply_layer(image, settings)
         titles = [ui.tr("lab.digit.pooled")]
-    st.plotly_chart(lab.maps_figure([image, *maps], [ui.tr("lab.digit.input"), *titles], colormap()),
+    st.plotly_chart(maps_figure([image, *maps], [ui.tr("lab.digit.input"), *titles], colormap()),
                     width="stretch")
-    if len(maps) == lab.MAX_MAPS < settings.filters:
-        st.caption(ui.tr("lab.digit.more", shown=len(maps), total=settings.filters))
+    if len(maps) == ops.MAX_MAPS < settings.out_channels:
+        st.caption(ui.tr("lab.digit.more", shown=len(maps), total=settings.out_channels))
     if kernels is not None:
         st.markdown(ui.tr("lab.kernels"))
-        st.plotly_chart(lab.maps_figure(kernels, [ui.tr("lab.kernel_n", i=i + 1) for i in range(len(kernels))],
-                                        KERNEL_COLORSCALE, zmid=0.0), width="stretch")
+        st.plotly_chart(maps_figure(kernels, [ui.tr("lab.kernel_n", i=i + 1) for i in range(len(kernels))],
+                                    KERNEL_COLORSCALE, zmid=0.0), width="stretch")
     return image, maps[0]
 
 
-def picture_tab(report, settings: lab.LabSettings, image, output) -> None:
+def picture_tab(report, settings: LabSettings, image, output) -> None:
     if not report.ok:
         st.info(ui.tr("lab.picture.invalid"))
         return
@@ -304,7 +308,7 @@ def picture_tab(report, settings: lab.LabSettings, image, output) -> None:
         output = np.zeros(report.output[1:], dtype=np.float32)
     labels = {name: ui.tr(f"lab.picture.{name}") for name in ("input", "output", "padding", "play", "pause",
                                                                "position")}
-    view = lab.window_figure(report, image, output, labels, colormap())
+    view = window_figure(report, image, output, labels, colormap())
     if view is None:
         st.info(ui.tr("lab.picture.too_big", span=max(report.rows.span, report.cols.span)))
         return
@@ -335,17 +339,17 @@ def network_controls() -> dict:
     if any(net_key(layer, field) not in st.session_state for layer in NET_LAYERS for field in NET_FIELDS):
         reset_network()
     fields = {}
-    for column, layer in zip(st.columns(3), NET_LAYERS):
+    for column, layer in zip(st.columns(3), NET_LAYERS, strict=True):
         for field in NET_FIELDS:
             fields[f"{layer}_{field}"] = int(column.number_input(
-                ui.tr(f"lab.net.layer_{field}", name=layer.upper()), *lab.NETWORK_LIMITS[field], step=1,
+                ui.tr(f"lab.net.layer_{field}", name=layer.upper()), *NETWORK_LIMITS[field], step=1,
                 key=net_key(layer, field)))
     c1, c2, c3, c4 = st.columns(4)
     fields["pool"] = c1.selectbox(ui.tr("lab.net.pool"), POOLS, format_func=labels("lab.net.pool", POOLS),
                                   key="lab_net_pool")
-    fields["pool_size"] = int(c2.number_input(ui.tr("lab.net.pool_size"), *lab.NETWORK_LIMITS["pool_size"], step=1,
+    fields["pool_size"] = int(c2.number_input(ui.tr("lab.net.pool_size"), *NETWORK_LIMITS["pool_size"], step=1,
                                               key="lab_net_pool_size"))
-    fields["f6_units"] = int(c3.number_input(ui.tr("lab.net.f6"), *lab.NETWORK_LIMITS["f6_units"], step=1,
+    fields["f6_units"] = int(c3.number_input(ui.tr("lab.net.f6"), *NETWORK_LIMITS["f6_units"], step=1,
                                              key="lab_net_f6_units"))
     c4.button(ui.tr("lab.net.reset"), on_click=reset_network)
     return fields
@@ -363,19 +367,25 @@ def row_what(row: LayerRow, fields: dict) -> str:
                  s=fields[f"{layer}_stride"], p=fields[f"{layer}_padding"])
 
 
+def unreachable(row: LayerRow) -> bool:
+    """Whether the row has no shapes because an earlier layer fails."""
+    return row.error is not None and row.error.code == "unreachable"
+
+
 def shape_text(shape) -> str:
     return "×".join(str(n) for n in shape) if shape else "—"
 
 
+def row_status(row: LayerRow) -> str:
+    if row.error is None:
+        return ui.tr("lab.net.ok")
+    if unreachable(row):
+        return ui.tr("lab.net.unreachable")
+    return ui.tr("lab.net.bad", reason=error_text(row.error))
+
+
 def network_table_view(rows: list[LayerRow], fields: dict) -> None:
-    status = []
-    for row in rows:
-        if row.error_code == "unreachable":
-            status.append(ui.tr("lab.net.unreachable"))
-        elif row.error:
-            status.append(ui.tr("lab.net.bad", reason=error_text(row.error_code, row.error_params, row.error)))
-        else:
-            status.append(ui.tr("lab.net.ok"))
+    status = [row_status(r) for r in rows]
     frame = pd.DataFrame({
         ui.tr("lab.net.col.layer"): [r.name for r in rows],
         ui.tr("lab.net.col.what"): [row_what(r, fields) for r in rows],
@@ -383,7 +393,7 @@ def network_table_view(rows: list[LayerRow], fields: dict) -> None:
         ui.tr("lab.net.col.params"): [f"{r.params:,}" for r in rows],
         ui.tr("lab.net.col.status"): status,
     })
-    styles = [UNREACHABLE_STYLE if r.error_code == "unreachable" else INVALID_STYLE if r.error else "" for r in rows]
+    styles = ["" if r.error is None else UNREACHABLE_STYLE if unreachable(r) else INVALID_STYLE for r in rows]
     styled = frame.style.apply(lambda column: styles, axis=0)
     # the reason is the column people need to read in full; the layer name and numbers are short
     widths = {ui.tr("lab.net.col.layer"): "small", ui.tr("lab.net.col.params"): "small",
@@ -399,12 +409,12 @@ def pytorch_check(rows: list[LayerRow], config: LeNetConfig | None) -> None:
             st.info(ui.tr("lab.net.check_invalid"))
             return
         params = total_params(rows)
-        if params > lab.CHECK_PARAM_LIMIT:
+        if params > CHECK_PARAM_LIMIT:
             st.info(ui.tr("lab.net.check_too_big", n=f"{params:,}"))
             return
         if not st.button(ui.tr("lab.net.check_run"), key="lab_net_check"):
             return
-        shapes = lab.pytorch_shapes(config)
+        shapes = ops.pytorch_shapes(config)
         table = pd.DataFrame({
             ui.tr("lab.net.col.layer"): [r.name for r in rows[1:]],
             ui.tr("lab.net.col.arithmetic"): [shape_text(r.output) for r in rows[1:]],
@@ -421,18 +431,17 @@ def pytorch_check(rows: list[LayerRow], config: LeNetConfig | None) -> None:
 def network_tab() -> None:
     st.caption(ui.tr("lab.net.intro"))
     fields = network_controls()
-    rows = network_table(lab.network_config(**fields))
+    rows = LeNetConfig.unchecked(**fields).table()
     network_table_view(rows, fields)
     st.markdown(ui.tr("lab.net.total", n=f"{total_params(rows):,}"))
-    failed = next((r for r in rows if r.error and r.error_code != "unreachable"), None)
+    failed = next((r for r in rows if r.error is not None and not unreachable(r)), None)
     config = None
     if failed is not None:
-        st.error(ui.tr("lab.net.failed", name=failed.name,
-                       reason=error_text(failed.error_code, failed.error_params, failed.error)))
+        st.error(ui.tr("lab.net.failed", name=failed.name, reason=error_text(failed.error)))
     else:
         try:
             config = LeNetConfig(**fields)
-        except ValueError as exc:  # network_table found nothing, so this is a field the table does not cover
+        except ValueError as exc:  # the table found nothing, so this is a field it does not cover
             st.error(str(exc))
     if st.button(ui.tr("lab.net.train"), type="primary", disabled=config is None, help=ui.tr("lab.net.train_help"),
                  key="lab_net_train"):
@@ -452,7 +461,7 @@ settings = settings_widgets()
 write_query(settings)
 show_query_problems(settings)
 report = explain_layer(settings.height, settings.width, settings.kernel, settings.stride, settings.padding,
-                       settings.dilation, settings.op, settings.ceil_mode, settings.channels, settings.filters)
+                       settings.dilation, settings.op, settings.ceil_mode, settings.in_channels, settings.out_channels)
 show_result(report, settings)
 st.caption(ui.tr("lab.link"))
 show_ideas()

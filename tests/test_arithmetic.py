@@ -1,4 +1,4 @@
-"""lenet.arithmetic and `python -m lenet shape` against the real PyTorch layers.
+"""lenet.conv (arithmetic, explain, network) and `python -m lenet shape` against the real PyTorch layers.
 
 PyTorch is the oracle: for hundreds of random settings the pure-Python arithmetic must give the
 same output size, and refuse exactly the settings that torch refuses.
@@ -12,17 +12,19 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lenet import cli_shape
-from lenet.arithmetic import (LayerError, conv_output_size, explain_layer, index_ranges, network_table,
-                              parse_size, resolve_padding, stride_fit, total_params)
-from lenet.model import LeNet, LeNetConfig
+from lenet.config import LeNetConfig
+from lenet.conv import cli as shape_cli
+from lenet.conv.arithmetic import LayerError, conv_output_size, index_ranges, resolve_padding, stride_fit
+from lenet.conv.explain import explain_layer
+from lenet.conv.network import total_params
+from lenet.conv.query import parse_size
+from lenet.model import LeNet
 
 ROOT = Path(__file__).resolve().parent.parent
 N_RANDOM = 400
@@ -224,21 +226,20 @@ def test_network_table_matches_a_real_lenet_forward_pass():
     valid = 0
     for _ in range(120):
         fields = random_config(rng)
-        rows = network_table(SimpleNamespace(**{**LeNetConfig().to_dict(), **fields}))
+        rows = LeNetConfig.unchecked(**fields).table()
         if any(r.error for r in rows):
             # the first failing row carries a reason, every later one is unreachable
             first = next(i for i, r in enumerate(rows) if r.error)
-            assert rows[first].error != "unreachable" and all(r.error == "unreachable" for r in rows[first + 1:])
+            assert rows[first].error.code != "unreachable"
+            assert all(r.error.code == "unreachable" for r in rows[first + 1:])
             with pytest.raises(ValueError):
                 LeNetConfig(**fields)
             continue
         valid += 1
         model = LeNet(LeNetConfig(**fields)).eval()
-        shapes = {}
-        for name, module in model.named_layers().items():
-            module.register_forward_hook(lambda m, i, o, name=name: shapes.__setitem__(name, tuple(o.shape[1:])))
         with torch.no_grad():
-            model(torch.zeros(1, 1, 28, 28))
+            _, outputs = model.forward_with_activations(torch.zeros(1, 1, 28, 28))
+        shapes = {name: tuple(output.shape[1:]) for name, output in outputs.items()}
         for row in rows[1:]:
             assert shapes[row.name] == row.output, (fields, row)
             layer_params = sum(p.numel() for p in model.named_layers()[row.name].parameters())
@@ -250,7 +251,7 @@ def test_network_table_matches_a_real_lenet_forward_pass():
 def run_cli(argv: list[str]) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli_shape.main(argv)
+        code = shape_cli.main(argv)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -282,15 +283,12 @@ def test_cli_invalid_is_one_line_and_exit_2(argv):
 
 
 def test_cli_shape_does_not_import_torch():
-    code = "import sys, lenet.cli_shape; print('torch' in sys.modules)"
+    code = "import sys, lenet.conv.cli; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "False", result.stderr
 
 
 def test_python_m_lenet_shape():
-    main = ROOT / "lenet" / "__main__.py"
-    if not main.exists() or "cli_shape" not in main.read_text():
-        pytest.skip("lenet/__main__.py does not wire the shape subcommand yet")
     ok = subprocess.run([sys.executable, "-m", "lenet", "shape", "--input", "28", "--kernel", "5", "--json"],
                         cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0 and json.loads(ok.stdout) == {"output": [24, 24]}

@@ -25,8 +25,9 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from lenet import checkpoints, jobs, strokes
+from lenet.config import LeNetConfig
 from lenet.i18n import t
-from lenet.model import LeNet, LeNetConfig
+from lenet.model import LeNet
 from lenet.train import TrainConfig, TrainError
 from tiny_mnist import write_tiny_mnist
 

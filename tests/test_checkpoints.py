@@ -9,7 +9,8 @@ import torch
 
 from lenet import checkpoints
 from lenet.checkpoints import CheckpointError, load_checkpoint, read_info, sanitize_name, save_checkpoint
-from lenet.model import LeNet, LeNetConfig
+from lenet.config import LeNetConfig
+from lenet.model import LeNet
 
 
 def test_round_trip_keeps_weights_config_and_metrics(tmp_path):

@@ -14,11 +14,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lenet import checkpoints
-from lenet import lab as lab_engine
-from lenet.arithmetic import LayerError, conv_output_size, explain_layer, network_table
+from lenet.config import LeNetConfig
+from lenet.conv import figures, ops
+from lenet.conv.arithmetic import LayerError, conv_output_size
+from lenet.conv.explain import explain_layer
+from lenet.conv.query import LabSettings, parse_padding, settings_from_query
 from lenet.i18n import STRINGS, t
 from lenet.i18n import conv_lab as lab_strings
-from lenet.model import LeNetConfig
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 LABELS = dict(input="in", output="out", padding="pad", play="play", pause="pause", position="position")
@@ -181,8 +183,8 @@ def test_page_numbers_agree_with_the_arithmetic_over_random_links():
         assert not at.exception
         h, w = (int(v) for v in query["input"].split("x"))
         try:
-            out = [conv_output_size(n, int(query["kernel"]), int(query["stride"]), query["padding"], op=query["op"])
-                   for n in (h, w)]
+            out = [conv_output_size(n, int(query["kernel"]), int(query["stride"]), parse_padding(query["padding"]),
+                                    op=query["op"]) for n in (h, w)]
         except LayerError:
             assert t("lab.invalid").split(":")[0] in output_text(at)
         else:
@@ -260,14 +262,14 @@ def test_every_literal_key_the_page_uses_exists():
     assert keys and not sorted(k for k in keys if k not in STRINGS)
 
 
-# --- lenet.lab, the page's engine -----------------------------------------------------------------
+# --- lenet.conv, the page's engine ----------------------------------------------------------------
 
-def random_lab_settings(rng: random.Random) -> lab_engine.LabSettings:
-    return lab_engine.LabSettings(
+def random_lab_settings(rng: random.Random) -> LabSettings:
+    return LabSettings(
         height=rng.randint(1, 20), width=rng.randint(1, 20), kernel=rng.randint(1, 6), stride=rng.randint(1, 3),
         padding=rng.choice([0, 1, 2, "same", "valid"]), dilation=rng.choice([1, 1, 2]),
         op=rng.choice(["conv", "maxpool", "avgpool"]), ceil_mode=rng.random() < 0.3,
-        channels=rng.randint(1, 4), filters=rng.randint(1, 4))
+        in_channels=rng.randint(1, 4), out_channels=rng.randint(1, 4))
 
 
 def test_settings_survive_the_url_round_trip():
@@ -275,7 +277,7 @@ def test_settings_survive_the_url_round_trip():
     for _ in range(100):
         settings = random_lab_settings(rng)
         settings.ceil_mode = settings.ceil_mode and settings.op != "conv"
-        parsed, problems = lab_engine.settings_from_query(settings.to_query())
+        parsed, problems = settings_from_query(settings.to_query())
         assert parsed == settings and problems == []
 
 
@@ -287,44 +289,44 @@ def test_real_layers_on_a_digit_give_the_arithmetic_shapes():
         report = explain_layer(s.height, s.width, s.kernel, s.stride, s.padding, s.dilation, s.op, s.ceil_mode)
         if not report.ok:
             continue
-        image = lab_engine.fit_image(lab_engine.synthetic_digit(), s.height, s.width)
-        kernels = lab_engine.preset_kernels("random", s.kernel, 3) if s.op == "conv" else None
-        maps = lab_engine.apply_layer(image, s, kernels)
+        image = ops.fit_image(ops.synthetic_digit(), s.height, s.width)
+        kernels = ops.preset_kernels("random", s.kernel, 3) if s.op == "conv" else None
+        maps = ops.apply_layer(image, s, kernels)
         assert maps.shape[1:] == report.output[1:], s
-        view = lab_engine.window_figure(report, image, maps[0], LABELS)
+        view = figures.window_figure(report, image, maps[0], LABELS)
         positions = report.output[1] * report.output[2]
         assert view.positions == positions if not view.clipped else 0 < view.positions <= positions
         if not report.ceil_mode:  # ceil mode may draw a last window past the padding: a larger grid
-            assert view.clipped == (max(report.rows.padded, report.cols.padded) > lab_engine.VIEW)
+            assert view.clipped == (max(report.rows.padded, report.cols.padded) > figures.VIEW)
         checked += 1
     assert checked > 50
 
 
 def test_window_figure_clips_large_inputs_and_refuses_huge_windows():
-    image = lab_engine.synthetic_digit(64)
+    image = ops.synthetic_digit(64)
     report = explain_layer(64, 64, 5)
-    view = lab_engine.window_figure(report, image, image[:60, :60], LABELS)
+    view = figures.window_figure(report, image, image[:60, :60], LABELS)
     assert view.clipped and view.positions == 16 * 16 and len(view.figure.frames) == view.positions
     huge = explain_layer(100, 100, 31, dilation=3)
-    assert lab_engine.window_figure(huge, np.zeros((100, 100)), np.zeros((10, 10)), LABELS) is None
+    assert figures.window_figure(huge, np.zeros((100, 100)), np.zeros((10, 10)), LABELS) is None
 
 
 def test_preset_kernels():
     for k in (1, 2, 3, 5, 7):
-        edge = lab_engine.preset_kernels("edge_horizontal", k)
-        blur = lab_engine.preset_kernels("blur", k)
+        edge = ops.preset_kernels("edge_horizontal", k)
+        blur = ops.preset_kernels("blur", k)
         assert edge.shape == blur.shape == (1, k, k)
         assert abs(blur.sum() - 1) < 1e-5
         if k > 1:
-            assert abs(edge.sum()) < 1e-5 and np.allclose(lab_engine.preset_kernels("edge_vertical", k)[0], edge[0].T)
-    assert lab_engine.preset_kernels("random", 5, 4).shape == (4, 5, 5)
+            assert abs(edge.sum()) < 1e-5 and np.allclose(ops.preset_kernels("edge_vertical", k)[0], edge[0].T)
+    assert ops.preset_kernels("random", 5, 4).shape == (4, 5, 5)
     trained = np.random.default_rng(0).standard_normal((6, 1, 5, 5))
-    assert lab_engine.preset_kernels("trained", 5, 8, trained=trained).shape == (6, 5, 5)
+    assert ops.preset_kernels("trained", 5, 8, trained=trained).shape == (6, 5, 5)
     with pytest.raises(ValueError):
-        lab_engine.preset_kernels("trained", 3, trained=trained)
+        ops.preset_kernels("trained", 3, trained=trained)
 
 
 def test_pytorch_shapes_match_the_table():
     config = LeNetConfig(pool="none", c1_padding=1, c5_kernel=4)
-    rows = network_table(config)
-    assert lab_engine.pytorch_shapes(config) == {r.name: r.output for r in rows[1:]}
+    rows = config.table()
+    assert ops.pytorch_shapes(config) == {r.name: r.output for r in rows[1:]}

@@ -4,8 +4,8 @@ import numpy as np
 import torch
 
 from lenet import checkpoints
+from lenet.config import LAYER_NAMES
 from lenet.inspect import inspect, kernels, predict_batch
-from lenet.model import LAYER_NAMES
 
 
 def _model():

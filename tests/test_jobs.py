@@ -9,10 +9,11 @@ import pytest
 from tiny_mnist import bars
 
 from lenet import checkpoints, jobs, worker
+from lenet.config import LeNetConfig
 from lenet.data import MNIST
 from lenet.i18n import t_error
 from lenet.jobs import JobError, Registry
-from lenet.model import LeNet, LeNetConfig
+from lenet.model import LeNet
 from lenet.train import FitResult, TrainConfig, TrainError, default_threads
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
+from lenet.config import LeNetConfig
 from lenet.data import MNIST
-from lenet.model import LeNetConfig
 from lenet.train import TrainConfig, TrainError, augment_batch, fit, pick_device
 
 

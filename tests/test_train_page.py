@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from tiny_mnist import write_tiny_mnist
 
 from lenet.checkpoints import list_checkpoints
-from lenet.model import LeNetConfig
+from lenet.config import LeNetConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,7 +1,8 @@
-"""UI strings of the Convolution lab page, and the messages for lenet.arithmetic's LayerError codes.
+"""UI strings of the Convolution lab page, and the messages for lenet.conv's LayerError codes.
 
-The ideas follow the order of the tutorial in /work/shared/reference (filter size, depth, stride,
-padding, the integer check, same/valid, max/average pooling, strides replacing pooling); the
+The ideas follow the order of the tutorial this project teaches from (filter size, depth, stride,
+padding, the integer check, same/valid, max/average pooling, strides replacing pooling), "Convolution
+Neural Network in PyTorch": https://medium.com/nerd-for-tech/convolution-neural-network-in-pytorch-81023e7de5b9. The
 wording is our own, aimed at a 15-year-old.
 """
 
@@ -281,7 +282,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "**用步幅代替池化。** 现代网络常常不再使用池化：步幅为 2 的卷积同样能把图缩小，"
               "而且它还能学会怎样缩小。在下面的网络里试试：把降采样方式改成“带步幅的卷积”。"},
 
-    # --- messages for lenet.arithmetic.LayerError codes ------------------------------------------
+    # --- messages for lenet.conv.arithmetic.LayerError codes ---------------------------------------
     "error.kernel_too_big": {"en": "the window ({span} pixels) is larger than the padded input ({padded} pixels), "
                                    "so it fits nowhere.",
                              "zh": "窗口（{span} 个像素）比填充后的输入（{padded} 个像素）还大，哪里都放不下。"},

@@ -1,6 +1,6 @@
 """`python -m lenet shape`: the output size of one conv or pooling layer (DESIGN §4.1).
 
-Imports only lenet.arithmetic (pure Python), never torch, so it answers instantly.
+Imports only lenet.conv's arithmetic and query (pure Python), never torch, so it answers instantly.
 Every option is read as text and checked here rather than by argparse, so that any bad value
 ends as one clear line on stderr and exit code 2, the same as an impossible combination.
 """
@@ -11,7 +11,8 @@ import argparse
 import json
 import sys
 
-from lenet.arithmetic import OPS, LayerError, conv_output_size, parse_int, parse_size
+from lenet.conv.arithmetic import OPS, LayerError, conv_output_size
+from lenet.conv.query import parse_int, parse_padding, parse_size
 
 EXIT_INVALID = 2
 
@@ -40,7 +41,7 @@ def compute(args) -> tuple[tuple[int, int], tuple[int, int]]:
             raise LayerError("missing_option", f"--{name} is required", name=name)
     height, width = parse_size(args.input)
     settings = dict(kernel=parse_int(args.kernel, "kernel"), stride=parse_int(args.stride, "stride"),
-                    padding=args.padding, dilation=parse_int(args.dilation, "dilation"),
+                    padding=parse_padding(args.padding), dilation=parse_int(args.dilation, "dilation"),
                     op=str(args.op).strip().lower(), ceil_mode=args.ceil_mode)
     return (height, width), (conv_output_size(height, **settings), conv_output_size(width, **settings))
 
@@ -60,7 +61,7 @@ def run(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run `shape` on its own: `python -m lenet.cli_shape --input 28 --kernel 5`."""
+    """Run `shape` on its own: `python -m lenet.conv.cli --input 28 --kernel 5`."""
     parser = argparse.ArgumentParser(prog="python -m lenet")
     add_parser(parser.add_subparsers(dest="command", required=True))
     return run(parser.parse_args(["shape", *(sys.argv[1:] if argv is None else argv)]))

@@ -1,0 +1,126 @@
+"""A whole network's shapes and learned numbers, layer by layer, from a table of its layers.
+
+LeNetConfig.layers() writes a LeNet as a list of LayerSpec (as torchvision's vgg writes its
+networks as `cfgs`); network_table measures that list and model.LeNet builds it. Pure Python.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lenet.conv.arithmetic import LayerError, check_positive, conv_output_size, layer_macs, layer_params
+
+# Bounds of the lab's network designer. CHECK_PARAM_LIMIT: its PyTorch check builds the network,
+# so keep that small on a shared server.
+NETWORK_LIMITS = {"channels": (1, 256), "kernel": (1, 28), "stride": (1, 8), "padding": (0, 8),
+                  "pool_size": (1, 8), "f6_units": (1, 1024)}
+CHECK_PARAM_LIMIT = 5_000_000
+POOL_OPS = {"max": "maxpool", "avg": "avgpool", "none": "conv"}  # "none": a learned strided conv downsamples
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer of a network's table: what it is and its settings."""
+
+    name: str  # the textbook's: C1, S2, ...
+    kind: str  # "conv", "pool" or "fc"
+    channels: int = 0  # conv: output channels; fc: units; a pooling layer keeps its input's channels
+    kernel: int = 1
+    stride: int = 1
+    padding: int | str = 0
+    pool: str = "max"  # pool only: a key of POOL_OPS
+    batch_norm: bool = False  # conv only: a BatchNorm2d follows, so the conv has no bias
+    activation: str | None = None  # applied after the layer; None for max/avg pooling and the logits
+
+
+@dataclass
+class LayerRow:
+    """One row of a network's shape and parameter table."""
+
+    name: str
+    kind: str  # "input", "conv", "pool", "fc"
+    input: tuple[int, ...] | None
+    output: tuple[int, ...] | None
+    params: int = 0
+    macs: int = 0  # multiply-adds for one image
+    error: LayerError | None = None  # code "unreachable" when an earlier layer failed
+
+
+def _conv_row(spec: LayerSpec, shape: tuple[int, int, int]) -> LayerRow:
+    c, h, w = shape
+    try:
+        check_positive(channels=spec.channels)
+        oh = conv_output_size(h, spec.kernel, spec.stride, spec.padding)
+        ow = conv_output_size(w, spec.kernel, spec.stride, spec.padding)
+    except LayerError as exc:
+        return LayerRow(spec.name, "conv", shape, None, error=exc)
+    params = layer_params("conv", c, spec.channels, spec.kernel, bias=not spec.batch_norm)
+    params += 2 * spec.channels if spec.batch_norm else 0  # BatchNorm2d's scale and shift
+    return LayerRow(spec.name, "conv", shape, (spec.channels, oh, ow), params,
+                    layer_macs("conv", c, spec.channels, spec.kernel, oh, ow))
+
+
+def _pool_row(spec: LayerSpec, shape: tuple[int, int, int]) -> LayerRow:
+    c, h, w = shape
+    op = POOL_OPS[spec.pool]
+    try:
+        oh = conv_output_size(h, spec.kernel, spec.stride, spec.padding, op=op)
+        ow = conv_output_size(w, spec.kernel, spec.stride, spec.padding, op=op)
+    except LayerError as exc:
+        return LayerRow(spec.name, "pool", shape, None, error=exc)
+    # the learned replacement for pooling always has a bias (model.LeNet builds it that way)
+    params = layer_params(op, c, c, spec.kernel, bias=True)
+    macs = layer_macs("conv", c, c, spec.kernel, oh, ow) if op == "conv" else 0
+    return LayerRow(spec.name, "pool", shape, (c, oh, ow), params, macs)
+
+
+def _fc_row(spec: LayerSpec, shape: tuple[int, ...]) -> LayerRow:
+    try:
+        check_positive(**{f"{spec.name} units": spec.channels})
+    except LayerError as exc:
+        return LayerRow(spec.name, "fc", shape, None, error=exc)
+    fan_in = math.prod(shape)
+    return LayerRow(spec.name, "fc", shape, (spec.channels,), fan_in * spec.channels + spec.channels,
+                    fan_in * spec.channels)
+
+
+def _input_row(shape: tuple[int, int, int]) -> LayerRow:
+    channels, height, width = shape
+    try:
+        check_positive(input_size=height, in_channels=channels)
+    except LayerError as exc:
+        return LayerRow("input", "input", None, None, error=exc)
+    return LayerRow("input", "input", None, shape)
+
+
+_ROWS = {"conv": _conv_row, "pool": _pool_row, "fc": _fc_row}
+
+
+def network_table(input_shape: tuple[int, int, int], layers: Sequence[LayerSpec]) -> list[LayerRow]:
+    """The shape and parameter table of a network.
+
+    Never raises for a bad setting: each row holds its reason in `.error`, and every layer after
+    the first invalid one is "unreachable".
+
+    Args:
+        input_shape: (channels, height, width) of one input image.
+        layers: the network's layers in forward order, e.g. LeNetConfig.layers().
+    Returns:
+        the input's row, then one row per layer.
+    """
+    rows = [_input_row(input_shape)]
+    for spec in layers:
+        shape = rows[-1].output
+        if shape is None:
+            unreachable = LayerError("unreachable", "unreachable: an earlier layer fails")
+            rows.append(LayerRow(spec.name, spec.kind, None, None, error=unreachable))
+        else:
+            rows.append(_ROWS[spec.kind](spec, shape))
+    return rows
+
+
+def total_params(rows: list[LayerRow]) -> int:
+    """Sum of the learned numbers over a network_table."""
+    return sum(r.params for r in rows)
