@@ -211,13 +211,15 @@ class Store:
         self.guesses = limits.GuessLimiter()
 
     @classmethod
-    def open(cls, url: str | None, state_dir: Path, ttl_hours: float = DEFAULT_TTL_HOURS, clock=time.time) -> Store:
+    def open(
+        cls, url: str | None, state_dir: Path | None, ttl_hours: float = DEFAULT_TTL_HOURS, clock=time.time
+    ) -> Store:
         """Connect, bring the schema up to date and delete expired classes.
 
         Args:
             url: a database URL (`postgresql+psycopg://user:pass@host/db`, or `sqlite:///path`); None for the
                 embedded SQLite file `state_dir/class.sqlite3`.
-            state_dir: the folder for the SQLite file, created if missing (unused with a URL).
+            state_dir: the folder for the SQLite file, created if missing (unused with a URL; may be None then).
             ttl_hours: how long a class lives after it starts.
             clock: the time source, seconds since the epoch.
         Returns:
@@ -286,13 +288,13 @@ class Store:
     def _live(self, row) -> ClassInfo:
         """The class of `row`, if it has neither ended nor expired."""
         if row.ended_at is not None:
-            raise ClassError(f"Class {row.code} has ended.", "class_ended", code=row.code)
+            raise ClassError(f"Class {row.code} has ended.", "class_ended", class_code=row.code)
         if row.expires_at <= self.clock():
-            raise ClassError(f"Class {row.code} has expired.", "class_expired", code=row.code)
+            raise ClassError(f"Class {row.code} has expired.", "class_expired", class_code=row.code)
         return _class_info(row)
 
-    def _by_code(self, conn: sa.Connection, code: str, session_key: str) -> ClassInfo:
-        if self.guesses.blocked(session_key):
+    def _by_code(self, conn: sa.Connection, code: str, session_key: str | None) -> ClassInfo:
+        if session_key is not None and self.guesses.blocked(session_key):
             raise ClassError("Too many wrong codes; wait a minute and try again.", "too_many_guesses",
                              wait_s=int(limits.GUESS_WINDOW_S))
         code = codes.normalise_code(str(code))
@@ -300,17 +302,19 @@ class Store:
         if codes.looks_like_code(code):
             row = conn.execute(sa.select(classes).where(classes.c.code == code)).first()
         if row is None:
-            self.guesses.miss(session_key)
+            if session_key is not None:
+                self.guesses.miss(session_key)
             raise ClassError(f"There is no class with code {code[:codes.CODE_LENGTH * 2]!r}.", "class_unknown",
-                             code=code[: codes.CODE_LENGTH * 2])
+                             class_code=code[: codes.CODE_LENGTH * 2])
         return self._live(row)
 
-    def class_for_code(self, code: str, session_key: str = "") -> ClassInfo:
+    def class_for_code(self, code: str, session_key: str | None = None) -> ClassInfo:
         """The live class with join code `code` (case, spaces and dashes ignored).
 
         Args:
             code: the code as typed or taken from the join link.
             session_key: the asking session's id; wrong codes are rate-limited per key (limits.MAX_CODE_GUESSES).
+                Pages must pass one; None (tests, the command line) is not limited.
         Returns:
             The class. Raises ClassError "class_unknown", "class_ended", "class_expired" or "too_many_guesses".
         """
@@ -342,7 +346,7 @@ class Store:
         with self._transaction() as conn:
             row = conn.execute(sa.select(classes).where(classes.c.id == class_id)).first()
             if row is None:
-                raise ClassError("This class no longer exists.", "class_unknown", code="")
+                raise ClassError("This class no longer exists.", "class_unknown", class_code="")
             return self._live(row)
 
     def set_prompt(self, token: str, text: str | None) -> None:
@@ -400,10 +404,10 @@ class Store:
         """
         row = conn.execute(sa.select(classes).where(classes.c.id == class_id).with_for_update(read=True)).first()
         if row is None:
-            raise ClassError("This class no longer exists.", "class_unknown", code="")
+            raise ClassError("This class no longer exists.", "class_unknown", class_code="")
         return self._live(row)
 
-    def join(self, code: str, nickname: str | None = None, session_key: str = "") -> Member:
+    def join(self, code: str, nickname: str | None = None, session_key: str | None = None) -> Member:
         """Join the live class with `code` under `nickname` (optional; stored as given, capped, shown as text).
 
         Args:
