@@ -95,6 +95,7 @@ class Wall:
 
     @property
     def sent(self) -> int:
+        """How many digits the class has sent (and the teacher has not deleted)."""
         return len(self.digits)
 
     def by_label(self) -> dict[int, list[Digit]]:

@@ -14,7 +14,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
+def _create_classes() -> None:
     op.create_table(
         "classes",
         sa.Column("id", sa.Integer, nullable=False),
@@ -30,6 +30,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("code", name="uq_classes_code"),
         sa.UniqueConstraint("token_hash", name="uq_classes_token_hash"),
     )
+
+
+def _create_members() -> None:
     op.create_table(
         "members",
         sa.Column("id", sa.Integer, nullable=False),
@@ -40,6 +43,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["class_id"], ["classes.id"], name="fk_members_class_id_classes", ondelete="CASCADE"),
     )
     op.create_index("ix_members_class_id", "members", ["class_id"])
+
+
+def _create_digits() -> None:
     op.create_table(
         "digits",
         sa.Column("id", sa.Integer, nullable=False),
@@ -58,6 +64,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_digits_class_id", "digits", ["class_id"])
     op.create_index("ix_digits_member_created", "digits", ["member_id", "created_at"])
+
+
+def _create_questions() -> None:
     op.create_table(
         "questions",
         sa.Column("id", sa.Integer, nullable=False),
@@ -72,6 +81,9 @@ def upgrade() -> None:
                                 ondelete="CASCADE"),
     )
     op.create_index("ix_questions_class_id", "questions", ["class_id"])
+
+
+def _create_answers() -> None:
     op.create_table(
         "answers",
         sa.Column("id", sa.Integer, nullable=False),
@@ -90,6 +102,16 @@ def upgrade() -> None:
     op.create_index("ix_answers_class_id", "answers", ["class_id"])
 
 
+def upgrade() -> None:
+    """Create the five tables, parents first."""
+    _create_classes()
+    _create_members()
+    _create_digits()
+    _create_questions()
+    _create_answers()
+
+
 def downgrade() -> None:
+    """Drop the five tables, children first."""
     for table in ("answers", "questions", "digits", "members", "classes"):
         op.drop_table(table)
