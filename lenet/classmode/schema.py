@@ -1,0 +1,82 @@
+"""The class-mode tables (SQLAlchemy Core). Alembic's migrations build them; keep the two in step.
+
+Times are seconds since the epoch (float), the same on SQLite and PostgreSQL and easy to compare with
+`time.time()`. Every child row names its class, so a class's data is deleted with one statement per table.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+# Named constraints and indexes: the migrations create the same names, and later migrations can alter them by name.
+NAMING = {
+    "pk": "pk_%(table_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+}
+metadata = sa.MetaData(naming_convention=NAMING)
+
+classes = sa.Table(
+    "classes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(6), nullable=False, unique=True),  # two replicas never hand out the same code
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),  # sha256 hex; the token is never stored
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("expires_at", sa.Double, nullable=False),
+    sa.Column("ended_at", sa.Double),
+    sa.Column("prompt", sa.Text),
+    sa.Column("pushed_link", sa.Text),
+    sa.Column("pushed_at", sa.Double),
+)
+
+members = sa.Table(
+    "members",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("class_id", sa.Integer, sa.ForeignKey("classes.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("nickname", sa.Text, nullable=False),
+    sa.Column("joined_at", sa.Double, nullable=False),
+)
+
+digits = sa.Table(
+    "digits",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("class_id", sa.Integer, sa.ForeignKey("classes.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("image", sa.LargeBinary, nullable=False),  # 784 bytes: 28 x 28 uint8, row-major, 255 = ink
+    sa.Column("label", sa.SmallInteger, nullable=False),  # the digit the student meant
+    sa.Column("prediction", sa.SmallInteger, nullable=False),
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+    # The page's id for one "Send": a retry after a lost acknowledgement finds the digit instead of adding it twice.
+    sa.Column("send_key", sa.String(64)),
+    sa.UniqueConstraint("member_id", "send_key", name="uq_digits_member_send_key"),
+    sa.Index("ix_digits_member_created", "member_id", "created_at"),  # the flood check
+)
+
+questions = sa.Table(
+    "questions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("class_id", sa.Integer, sa.ForeignKey("classes.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("options", sa.JSON, nullable=False),  # a list of strings
+    sa.Column("correct", sa.SmallInteger),  # index into options, or NULL when the question has no right answer
+    sa.Column("revealed", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+)
+
+answers = sa.Table(
+    "answers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("class_id", sa.Integer, sa.ForeignKey("classes.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("question_id", sa.Integer, sa.ForeignKey("questions.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("choice", sa.SmallInteger, nullable=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.UniqueConstraint("question_id", "member_id", name="uq_answers_question_member"),  # one answer each
+)
