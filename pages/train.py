@@ -14,7 +14,8 @@ import torch
 
 import ui
 from lenet import checkpoints, data, jobs
-from lenet.model import ACTIVATIONS, POOLS, LeNet, LeNetConfig
+from lenet.config import ACTIVATIONS, POOLS, LeNetConfig
+from lenet.model import LeNet
 from lenet.train import TrainConfig, TrainError
 from lenet.train_figures import Curve, accuracy_figure, loss_figure
 
