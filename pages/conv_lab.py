@@ -13,7 +13,7 @@ import streamlit as st
 import ui
 from lenet import lab
 from lenet.arithmetic import OPS, LayerRow, check_latex, explain_layer, index_ranges, network_table, total_params
-from lenet.figures import COLORMAPS
+from lenet.figures.theme import COLORMAPS
 from lenet.model import POOLS, LeNetConfig
 
 ui.ensure_shell()

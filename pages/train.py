@@ -16,7 +16,7 @@ import ui
 from lenet import checkpoints, data, jobs
 from lenet.model import ACTIVATIONS, POOLS, LeNet, LeNetConfig
 from lenet.train import TrainConfig, TrainError
-from lenet.train_figures import Curve, accuracy_figure, loss_figure
+from lenet.figures.charts import Curve, accuracy_figure, loss_figure
 
 ui.ensure_shell()
 
