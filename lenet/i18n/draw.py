@@ -181,5 +181,4 @@ STRINGS: dict[str, dict[str, str]] = {
     "draw.kernels.C3": {"en": "C3: {c} filters (columns), each with a {k}×{k} slice for each of the {m} maps "
                               "of the layer before (rows)",
                         "zh": "C3：{c} 个滤波器（列），每个对上一层的 {m} 张图（行）各有一个 {k}×{k} 的切片"},
-    "draw.kernels.none": {"en": "This model has no kernels to show.", "zh": "这个模型没有可显示的卷积核。"},
 }
