@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 import ui
-from lenet.figures import COLORMAPS
+from lenet.figures.theme import COLORMAPS
 from lenet.i18n import start_language
 
 st.set_page_config(page_title="LeNet Explorer", page_icon="🔢", layout="wide")
@@ -22,13 +22,8 @@ for _key in ("language", "model", "colormap"):
 with st.sidebar:
     st.selectbox(ui.tr("sidebar.language"), list(ui.LANGUAGES), format_func=ui.LANGUAGES.get, key="language",
                  on_change=ui.relabel_choices)
-    choices = ui.model_choices()
-    paths = [str(info.path) for info in choices]
-    labels = {}
-    for info in choices:
-        name = ui.tr("sidebar.shipped") if info.path == ui.checkpoints.DEFAULT_CHECKPOINT else info.name
-        acc = f" · {info.test_acc:.2%}" if info.test_acc is not None else ""
-        labels[str(info.path)] = name + acc
+    labels = {str(info.path): ui.checkpoint_label(info) for info in ui.model_choices()}
+    paths = list(labels)
     picked = st.session_state.get("model")
     if picked and picked not in paths:
         st.warning(ui.tr("error.checkpoint_missing", name=Path(picked).name))

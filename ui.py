@@ -1,4 +1,5 @@
-"""Streamlit glue shared by app.py and the pages: language, the picked model, cached engine calls.
+"""Streamlit glue shared by app.py and the pages: language, translated labels and errors, the colour map,
+the picked model, cached engine calls.
 
 The engine (lenet/) never imports streamlit; this module is the one place that caches it for the UI.
 """
@@ -15,10 +16,13 @@ import plotly.graph_objects  # noqa: F401
 import streamlit as st
 
 from lenet import checkpoints
+from lenet.errors import CodedError
+from lenet.figures.theme import COLORMAPS
 from lenet.i18n import DEFAULT_LANGUAGE, LANGUAGES, t, t_error
 
-__all__ = ["ensure_shell", "relabel_choices", "lang", "tr", "tr_error", "current_model", "model_choices",
-           "load_model", "device_name", "mnist_missing_ui", "freeze_startup_heap", "LANGUAGES"]
+__all__ = ["ensure_shell", "relabel_choices", "lang", "tr", "tr_error", "option_labels", "checkpoint_label",
+           "colormap", "current_model", "model_choices", "load_model", "device_name", "mnist_missing_ui",
+           "freeze_startup_heap", "LANGUAGES"]
 
 
 def ensure_shell() -> None:
@@ -29,6 +33,10 @@ def ensure_shell() -> None:
     (no sidebar, no language, no model). Switching the flag off and rerunning sends that request
     through app.py and st.navigation like every later one. It runs at the top of a page, never during
     an import: a rerun raised inside an import left other sessions a half-imported module.
+
+    Streamlit has no public switch for this (no config option; renaming pages/ would, but users expect
+    that folder), so the flag is a private one: requirements.txt pins the Streamlit series this was
+    tested on, and tests/test_streamlit_internals.py fails loudly if the flag moves or changes meaning.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
@@ -68,8 +76,38 @@ def tr(key: str, **params) -> str:
     return t(key, lang(), **params)
 
 
-def tr_error(exc: BaseException) -> str:
+def tr_error(exc: BaseException, fallback: str | None = None) -> str:
+    """Any engine error as one sentence in the current language: the one way pages report an exception.
+
+    Args:
+        exc: the error; a CodedError reads as its `error.<code>` string filled with its params.
+        fallback: the key of a sentence for anything else (a library's own exception on hostile input);
+            without it, the exception's own message.
+    """
+    if fallback is not None and not isinstance(exc, CodedError):
+        return tr(fallback)
     return t_error(exc, lang())
+
+
+def option_labels(prefix: str, options, **params) -> dict:
+    """Translated labels for a choice widget's options: {option: tr(prefix + option)}; pass `.get` as format_func.
+
+    They are made now, during the script run: a format_func that called tr later would run outside it
+    (AppTest, serialisation) and miss the session's language.
+    """
+    return {option: tr(f"{prefix}{option}", **params) for option in options}
+
+
+def checkpoint_label(info: checkpoints.CheckpointInfo) -> str:
+    """How a model picker names a checkpoint: the shipped one by that name, a run by its own, with its accuracy."""
+    name = tr("sidebar.shipped") if info.path == checkpoints.DEFAULT_CHECKPOINT else info.name
+    return name + (f" · {info.test_acc:.2%}" if info.test_acc is not None else "")
+
+
+def colormap() -> str:
+    """The colour map picked in the sidebar, or the first one when none (or an unknown one) is picked."""
+    picked = st.session_state.get("colormap")
+    return picked if picked in COLORMAPS else COLORMAPS[0]
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -122,8 +160,8 @@ def freeze_startup_heap() -> None:
     """Exempt everything alive after the first full run (modules, torch, plotly, ...) from garbage collection.
 
     Streamlit runs a full `gc.collect(2)` after every script run. With torch loaded that walks
-    ~250,000 objects: 120-250 ms per stroke on the Draw page, holding the GIL while the answer
-    waits to be sent. Frozen objects are skipped, which brings it down to a few ms. Once per
+    hundreds of thousands of objects on every stroke of the Draw page, holding the GIL while the answer
+    waits to be sent (bench/draw_latency.py measures the update). Frozen objects are skipped. Once per
     process: a later freeze would also keep that run's garbage forever.
     """
     gc.collect()

@@ -4,7 +4,7 @@ One `streamlit run app.py` serves everybody; one headless Chromium holds a brows
 Streamlit session) per student, driven concurrently with Playwright's async API, plus one more context
 for the teacher. The teacher opens /train, sets the epochs so the run outlasts the measurement, presses
 `start_training` and stays on the page, which polls the run every second as it would on the classroom's
-projector; the run is stopped at the end. Each student draws a handwritten digit (lenet.strokes) every
+projector; the run is stopped at the end. Each student draws a handwritten digit (tests/strokes.py) every
 PACE_S seconds, stroke by stroke, and presses the clear button after each digit.
 
 Per stroke, latency is measured exactly as in bench/draw_latency.py: mouse-up to the last DOM mutation of
@@ -56,8 +56,8 @@ from draw_latency import (IDLE_JS, INIT_JS, LOADED_JS, QUIET_MS, SETTLED_JS, SIG
                           server_env)
 
 from appserver import CHROMIUM, CHROMIUM_ARGS, serve
+from strokes import random_strokes
 from lenet.i18n import t
-from lenet.strokes import random_strokes
 
 PACE_S = 2.0  # a new digit every this many seconds per student
 MAX_POINTS = 60  # mouse events per stroke: a student's mouse at 60 Hz over a second

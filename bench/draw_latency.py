@@ -2,7 +2,7 @@
 
 Both are served in the same run (`streamlit run app.py` and `streamlit run bench/trivial_canvas.py`, each on
 its own free port) and driven by one headless Chromium, a digit on one page, then a digit on the other, so
-a busy machine slows both alike. Each stroke is part of a handwritten digit (lenet.strokes); the canvas is
+a busy machine slows both alike. Each stroke is part of a handwritten digit (tests/strokes.py); the canvas is
 cleared between digits.
 
 What is measured, identically on both pages: a MutationObserver, installed before the page loads, notes
@@ -39,7 +39,7 @@ import numpy as np
 from common import ROOT, machine, percentiles, report
 
 from appserver import CHROMIUM, CHROMIUM_ARGS, page_exceptions, serve
-from lenet.strokes import random_strokes
+from strokes import random_strokes
 
 TRIVIAL = ROOT / "bench" / "trivial_canvas.py"
 QUIET_MS = 400  # no mutation for this long after the last one: the update has finished

@@ -7,7 +7,8 @@ class CodedError(Exception):
     """An error with a stable `code` and the `params` that fill in its message.
 
     The English message is for the command line and logs; the pages translate `code` and `params`
-    (lenet.i18n.t_error), so the same failure reads well in every language.
+    (ui.tr_error, through the `error.<code>` strings of lenet.i18n), so the same failure reads well in
+    every language.
     """
 
     default_code = "error"

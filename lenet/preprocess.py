@@ -10,35 +10,24 @@ canvas drawings with brushes from 6 to 40 px and scikit-learn's chunky 8x8 digit
 points): the stroke width is brought into MNIST's usual range before the final anti-aliased
 downscale, and a nearest-neighbour enlargement (a blown-up icon) is undone first.
 
-Only numpy and PIL are used, so uploads can be checked and preprocessed without torch.
+Decoding an uploaded file comes first, in lenet.images. Only numpy and PIL are used here, so
+uploads can be preprocessed without torch.
 """
 
 from __future__ import annotations
 
-import io
-import struct
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageChops, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageChops
 
 from lenet.data import MEAN, STD
-from lenet.errors import CodedError
+from lenet.images import to_array
 
-MAX_PIXELS = 40_000_000  # 40 megapixels: a modern phone photo fits, a decompression bomb does not
-MAX_BYTES = 10 * 1024 * 1024  # 10 MB, the upload limit
 FIELD = 28  # MNIST's image size
 BOX = 20  # MNIST scales the digit's longer side to 20 px
 TARGET = (14.0, 14.0)  # where MNIST's centre of mass sits (row, col), measured on the training set
-STEP_KEYS = ("raw", "cropped", "scaled", "centred")
 
-# Formats a user might reasonably upload. Naming them keeps PIL from trying its rarer decoders on
-# arbitrary bytes.
-_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF", "PPM")
-# Work size cap: the output is 20 px, so more than this only costs time. A digit that fills even
-# a twentieth of a photo still keeps 50 px.
-_MAX_SIDE = 1024
 _BLANK_CONTRAST = 32  # ink brighter than the background by less than this (of 255): nothing drawn
 _INK_THRESHOLD = 0.25  # fraction of the peak: fainter pixels are noise or anti-aliasing
 _SPECK_FRACTION = 0.02  # an isolated blob with less of the ink than this is a speck, not part of the digit
@@ -47,18 +36,10 @@ _MIN_EXTENT = 3  # px in the working image; smaller ink is nothing to read
 _WORK_MIN, _WORK_MAX = 80, 320  # working resolution of the crop's longer side, px
 _BINARY_THRESHOLD = 128  # NIST's originals were bilevel; half the (stretched) peak splits ink from paper
 # Stroke width in output px: MNIST's 10th to 90th percentile (median 2.3), measured the same way.
-_WIDTH_RANGE: tuple[float, float] | None = (1.7, 3.2)
+_WIDTH_RANGE = (1.7, 3.2)
 _RESAMPLE = Image.Resampling.BOX  # area averaging: the anti-aliasing of MNIST's normalisation
 _UPSCALE = Image.Resampling.LANCZOS  # small inputs: sharp and smooth
 _MIN_CANVAS_FRACTION = 0.08  # on the canvas, a mark under 8 % of its side is a tap or a slip, not a digit
-
-
-class ImageError(CodedError, ValueError):
-    """An upload that cannot be used as an image; `code` and `params` let the UI translate it.
-
-    Codes: "empty_file", "too_large" (params size_mb, limit_mb), "not_an_image",
-    "decompression_bomb" (params width, height, limit_mp).
-    """
 
 
 @dataclass
@@ -66,7 +47,7 @@ class Preprocessed:
     """The result of preprocessing: every step for display, and the model input.
 
     Attributes:
-        steps: ordered (key, uint8 image, ink bright) pairs with keys "raw" (grayscale, polarity
+        steps: ordered (key, uint8 image) pairs, ink bright, with keys "raw" (grayscale, polarity
             fixed, contrast stretched), "cropped" (the ink's bounding box), "scaled" (longer side
             20 px, stroke width evened out, placed in the middle of the 28x28 field) and
             "centred" (centre of mass moved to the centre). For a blank image, "cropped" is the
@@ -89,134 +70,6 @@ class Preprocessed:
     def step(self, key: str) -> np.ndarray:
         """The image of one step by key ("raw", "cropped", "scaled" or "centred")."""
         return dict(self.steps)[key]
-
-
-def load_image(data: bytes) -> Image.Image:
-    """Decode an uploaded file safely into an image in mode L, LA, RGB or RGBA.
-
-    Args:
-        data: the file's bytes.
-    Returns:
-        the decoded image, EXIF orientation applied, exotic modes (16-bit, CMYK, palette, ...) converted.
-    Raises:
-        ImageError: code "empty_file", "too_large", "not_an_image" (not an image, corrupt or
-            truncated) or "decompression_bomb" (declares more than MAX_PIXELS).
-    """
-    if not data:
-        raise ImageError("The file is empty.", "empty_file")
-    if len(data) > MAX_BYTES:
-        raise ImageError(f"The file is {len(data) / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB.",
-                         "too_large", size_mb=round(len(data) / 1e6, 1), limit_mb=round(MAX_BYTES / 1e6))
-    try:
-        with warnings.catch_warnings():
-            # Our own MAX_PIXELS is below PIL's warning threshold, so the size check below decides.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data), formats=_FORMATS)
-            width, height = img.size
-            if width * height > MAX_PIXELS:
-                raise ImageError(f"The image declares {width}x{height} pixels; the limit is "
-                                 f"{MAX_PIXELS / 1e6:.0f} megapixels.", "decompression_bomb",
-                                 width=width, height=height, limit_mp=round(MAX_PIXELS / 1e6))
-            img.seek(0)  # animated files: the first frame
-            if img.format == "JPEG":
-                # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: a phone photo loads several times faster.
-                # The requested size keeps the aspect ratio, so the longer side stays >= _MAX_SIDE.
-                f = _MAX_SIDE / max(width, height)
-                if f < 1:
-                    img.draft(None, (max(1, int(width * f)), max(1, int(height * f))))
-            img.load()  # decode now, so a truncated file fails here and not later on the page
-            img = ImageOps.exif_transpose(img)
-            return _normalise_mode(img)
-    except ImageError:
-        raise
-    except Image.DecompressionBombError:
-        # PIL refused it before we could see its size; read the size from the header if we can.
-        width, height = _declared_size(data)
-        raise ImageError(f"The image declares {width}x{height} pixels; the limit is "
-                         f"{MAX_PIXELS / 1e6:.0f} megapixels.", "decompression_bomb",
-                         width=width, height=height, limit_mp=round(MAX_PIXELS / 1e6)) from None
-    # PIL reports bad data with many exception types; all of them mean "not a usable image".
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, TypeError, EOFError,
-            IndexError, KeyError, struct.error) as exc:
-        raise ImageError(f"The file is not a readable image ({type(exc).__name__}).", "not_an_image") from None
-
-
-def _declared_size(data: bytes) -> tuple[int | str, int | str]:
-    """Width and height from a PNG, GIF, BMP or JPEG header; "?" for other formats."""
-    if data[:2] == b"\xff\xd8":
-        i = 2
-        while i + 9 <= len(data) and data[i] == 0xFF:
-            marker = data[i + 1]
-            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a start-of-frame
-                h, w = struct.unpack(">HH", data[i + 5:i + 9])
-                return w, h
-            i += 2 + struct.unpack(">H", data[i + 2:i + 4])[0]
-        return "?", "?"
-    if data.startswith(b"\x89PNG") and len(data) >= 24:
-        return struct.unpack(">II", data[16:24])
-    if data[:4] == b"GIF8" and len(data) >= 10:
-        return struct.unpack("<HH", data[6:10])
-    if data[:2] == b"BM" and len(data) >= 26:
-        w, h = struct.unpack("<ii", data[18:26])
-        return abs(w), abs(h)
-    return "?", "?"
-
-
-def _normalise_mode(img: Image.Image) -> Image.Image:
-    """Convert any PIL mode to L, LA, RGB or RGBA without clipping 16-bit or float data."""
-    mode = img.mode
-    if mode in ("L", "LA", "RGB", "RGBA"):
-        return img
-    if mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
-        # PIL's convert("L") clips these to 0..255 instead of scaling; scale the real range.
-        arr = np.asarray(img, dtype=np.float64)
-        if mode.startswith("I;16"):
-            top = 65535.0
-        elif mode == "I" and arr.size and arr.max() > 255:
-            top = 65535.0 if arr.max() <= 65535 else float(arr.max())
-        elif mode == "F" and arr.size and arr.max() <= 1.0:
-            top = 1.0
-        else:
-            top = 255.0
-        arr = np.clip(np.nan_to_num(arr) / top * 255.0, 0, 255)
-        return Image.fromarray(np.round(arr).astype(np.uint8), "L")
-    if mode == "1":
-        return img.convert("L")
-    if mode in ("P", "PA"):
-        has_alpha = mode == "PA" or "transparency" in img.info
-        return img.convert("RGBA" if has_alpha else "RGB")
-    if mode in ("La", "RGBa"):
-        return img.convert("RGBA" if mode == "RGBa" else "LA")
-    # CMYK, YCbCr, LAB, HSV, RGBX, ...
-    return img.convert("RGB")
-
-
-def _to_array(image, unblock: bool = True) -> np.ndarray:
-    """A PIL image or array as uint8 HxW, HxWx2, HxWx3 or HxWx4, at most _MAX_SIDE px."""
-    if isinstance(image, Image.Image):
-        image = _normalise_mode(image)
-        if max(image.size) > _MAX_SIDE:
-            image = image.copy()
-            image.thumbnail((_MAX_SIDE, _MAX_SIDE), Image.Resampling.BOX)
-        arr = np.asarray(image)
-        return _unblock(arr) if unblock else arr
-    arr = np.asarray(image)
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[:, :, 0]
-    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (2, 3, 4)) or 0 in arr.shape:
-        raise ValueError(f"expected an HxW, HxWx3 or HxWx4 image, got shape {arr.shape}")
-    if arr.dtype == np.bool_:
-        arr = arr.astype(np.uint8) * 255
-    elif arr.dtype != np.uint8:
-        arr = np.nan_to_num(arr.astype(np.float64))
-        top = float(arr.max())
-        # Floats in 0..1 keep their meaning; any other range (16-bit data, scikit-learn's 0..16
-        # digits) is scaled by its maximum, as the contrast is stretched later anyway.
-        scale = 1.0 if top <= 1.0 else top
-        arr = np.clip(arr / scale * 255.0, 0, 255).astype(np.uint8)
-    if max(arr.shape[:2]) > _MAX_SIDE:
-        return _to_array(Image.fromarray(arr), unblock)
-    return _unblock(arr) if unblock else arr
 
 
 def _change_gcd(flat: np.ndarray) -> int:
@@ -422,19 +275,18 @@ def _scale(crop: np.ndarray) -> np.ndarray:
     if not mask.any():
         mask = crop >= crop.max()
     scale = BOX / work_side  # working px -> output px
-    if _WIDTH_RANGE is not None:
-        lo, hi = _WIDTH_RANGE
-        for _ in range(3):  # the estimate is rough for hairlines, so re-measure after each change
-            width = _stroke_width(mask) * scale
-            if width < lo:
-                steps, grow = int(np.ceil((lo - width) / scale / 2)), True
-            elif width > hi:
-                steps, grow = int(np.ceil((width - hi) / scale / 2)), False
-            else:
-                break
-            if grow:
-                mask = np.pad(mask, steps)  # room to grow at the edges
-            mask = _morph(mask, steps, grow)
+    lo, hi = _WIDTH_RANGE
+    for _ in range(3):  # the estimate is rough for hairlines, so re-measure after each change
+        width = _stroke_width(mask) * scale
+        if width < lo:
+            steps, grow = int(np.ceil((lo - width) / scale / 2)), True
+        elif width > hi:
+            steps, grow = int(np.ceil((width - hi) / scale / 2)), False
+        else:
+            break
+        if grow:
+            mask = np.pad(mask, steps)  # room to grow at the edges
+        mask = _morph(mask, steps, grow)
     rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
     mask = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     mh, mw = mask.shape
@@ -518,7 +370,7 @@ def preprocess(image: Image.Image | np.ndarray) -> Preprocessed:
     Returns:
         a Preprocessed; for a blank image or a mere dot, `empty` is True (never raises for those).
     """
-    return _run(_to_array(image), known_polarity=False)
+    return _run(_unblock(to_array(image)), known_polarity=False)
 
 
 def canvas_to_input(rgba: np.ndarray) -> Preprocessed:
@@ -531,17 +383,5 @@ def canvas_to_input(rgba: np.ndarray) -> Preprocessed:
     Returns:
         a Preprocessed, as from `preprocess`.
     """
-    return _run(_to_array(rgba, unblock=False), known_polarity=True)
+    return _run(to_array(rgba), known_polarity=True)
 
-
-def naive_resize(image) -> np.ndarray:
-    """Baseline for benchmarks: the whole image resized to 28x28, no cropping or centring.
-
-    Args:
-        image: as for `preprocess`.
-    Returns:
-        uint8 28x28 with the ink bright (polarity fixed the same way as `preprocess`).
-    """
-    arr = _to_array(image)
-    gray, _ = _stretch(_ink_gray(arr, False), False)
-    return np.asarray(Image.fromarray(gray).resize((FIELD, FIELD), Image.Resampling.BILINEAR))

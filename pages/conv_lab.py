@@ -1,6 +1,6 @@
 """Convolution lab: one layer's output size and why, the window sliding, filters on a digit, a whole network.
 
-UI only: the numbers come from lenet.conv's arithmetic, explain and network, the pictures from lenet.conv.figures
+UI only: the numbers come from lenet.conv's arithmetic, explain and network, the pictures from lenet.figures.lab
 and the kernels and PyTorch runs from lenet.conv.ops. The single
 layer's settings live in the URL query (DESIGN §4.2), so a link reproduces what the teacher projects.
 """
@@ -16,10 +16,10 @@ from lenet.config import POOLS, LeNetConfig
 from lenet.conv import ops
 from lenet.conv.arithmetic import OPS, LayerError, index_ranges
 from lenet.conv.explain import check_latex, explain_layer
-from lenet.conv.figures import maps_figure, window_figure
+from lenet.figures.lab import maps_figure, window_figure
 from lenet.conv.network import CHECK_PARAM_LIMIT, NETWORK_LIMITS, LayerRow, total_params
 from lenet.conv.query import LIMITS, LabSettings, settings_from_query
-from lenet.figures import COLORMAPS
+from lenet.figures.theme import COLORMAPS
 
 ui.ensure_shell()
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import html
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,12 +21,14 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 import ui
-from lenet import figures
 from lenet.data import test_digits
 from lenet.evaluation import evaluate_model
+from lenet.explain import Inspection, kernels
+from lenet.figures import markup, mosaics, theme
+from lenet.figures.draw_view import DrawView, draw_view, png_size
 from lenet.i18n import STRINGS
-from lenet.inspect import Inspection, inspect, kernels
-from lenet.preprocess import ImageError, Preprocessed, canvas_to_input, load_image, normalise, preprocess
+from lenet.images import load_image
+from lenet.preprocess import Preprocessed, canvas_to_input, normalise, preprocess
 
 ui.ensure_shell()
 
@@ -39,21 +40,20 @@ SCALE = 4  # screen px per activation px: one scale for every map, so pooling vi
 UNSURE = 0.5  # below this top probability the answer is called a guess
 FAIRLY = 0.8  # below this it is "probably"
 CLOSE = 0.25  # a runner-up this close to the top is named too
-# Share of the canvas under ink above which a drawing is a scribble, not a digit: a digit filling
-# the canvas with the widest brush covers at most ~36 %, scribbles over it 55 % and more.
-SCRIBBLE = 0.5
 
+_PAGE_CSS = f"""
+<style>
+  .draw-digit {{ font-size: 8rem; font-weight: 700; line-height: 1; color: {theme.PRIMARY}; text-align: center; }}
+  .draw-digit.draw-none {{ color: {theme.MUTED}; }}
+  .draw-verdict {{ font-size: 1.4rem; text-align: center; }}
+  .draw-verdict.draw-none {{ font-size: 1.1rem; color: {theme.REFERENCE}; }}
+</style>
+"""
 # The canvas component draws its toolbar (undo, redo, reset, ...) invisibly over the canvas's
 # top-right corner until hovered, so a stroke starting there, and every touch stroke on a tablet,
 # hits the toolbar instead of the canvas. The toolbar lives in the component's shadow DOM, which
 # page CSS cannot reach, so a script adds the rule inside it; the page has its own buttons.
-_PAGE_HEAD = """
-<style>
-  .draw-digit { font-size: 8rem; font-weight: 700; line-height: 1; color: #3b5bdb; text-align: center; }
-  .draw-digit.draw-none { color: #adb5bd; }
-  .draw-verdict { font-size: 1.4rem; text-align: center; }
-  .draw-verdict.draw-none { font-size: 1.1rem; color: #495057; }
-</style>
+_PAGE_SCRIPT = """
 <script>
 (() => {
   const ID = "lenet-hide-canvas-toolbar";
@@ -83,18 +83,6 @@ _PAGE_HEAD = """
 """
 
 
-@dataclass
-class View:
-    """Everything the page shows for one input, computed before anything is laid out."""
-
-    prep: Preprocessed | None = None
-    insp: Inspection | None = None
-    reason: str | None = None  # why there is no prediction: blank, no_picture, too_small, scribble, no_model
-    label: int | None = None  # the true digit, for MNIST test images
-    images: dict[str, bytes] = field(default_factory=dict)  # PNGs: steps, layers, saliency
-    compute_ms: float = 0.0
-
-
 def _init_state() -> None:
     """Defaults, and the Evaluate page's hand-over of an MNIST test digit."""
     # Only state that is not a widget's: Streamlit forgets a widget's value while it is not shown
@@ -122,9 +110,9 @@ def _reset_canvas(objects: list) -> None:
 
 def source_ui() -> str:
     """The input picker; returns "draw", "upload" or "mnist"."""
+    names = ui.option_labels("draw.source.", SOURCES)
     return st.radio(ui.tr("draw.source"), list(SOURCES), key="draw_source", horizontal=True,
-                    format_func=lambda s: f"{SOURCES[s]} {ui.tr(f'draw.source.{s}')}",
-                    label_visibility="collapsed")
+                    format_func=lambda s: f"{SOURCES[s]} {names[s]}", label_visibility="collapsed")
 
 
 def canvas_ui() -> tuple[np.ndarray | None, float]:
@@ -164,15 +152,6 @@ def canvas_ui() -> tuple[np.ndarray | None, float]:
     return result.image_data, started
 
 
-def upload_message(exc: Exception) -> str:
-    """A friendly, translated message for an upload that cannot be read."""
-    code = getattr(exc, "code", None)
-    key = f"draw.upload.{code}"
-    if isinstance(exc, ImageError) and key in STRINGS:
-        return ui.tr(key, **exc.params)
-    return ui.tr("draw.upload.failed")
-
-
 def read_upload(data: bytes) -> tuple[Preprocessed | None, str | None]:
     """Decode and preprocess an uploaded file.
 
@@ -186,7 +165,7 @@ def read_upload(data: bytes) -> tuple[Preprocessed | None, str | None]:
     # Image decoders fail on hostile bytes in more ways than ImageError covers (PIL plugins raise
     # what they like); whatever happens, the student gets a sentence, not a traceback.
     except Exception as exc:  # noqa: BLE001
-        return None, upload_message(exc)
+        return None, ui.tr_error(exc, fallback="draw.upload.failed")
 
 
 def upload_ui() -> tuple[Preprocessed | None, float]:
@@ -258,59 +237,16 @@ def mnist_ui(model_path: str | None) -> tuple[Preprocessed, int]:
     return prep, int(labels[pos])
 
 
-def compute(prep: Preprocessed | None, model, cmap: str, label: int | None = None,
-            started: float | None = None, canvas: bool = False) -> View:
-    """Run the network on one input and build every picture the page shows for it.
-
-    Args:
-        prep: the preprocessed input, or None when there is none (blank canvas, failed upload).
-        model: the LeNet, or None when no model could be loaded.
-        cmap: the sequential colour map for activations.
-        label: the true digit, when known.
-        started: perf_counter() when preprocessing began, so the reported time includes it.
-        canvas: the input was drawn on the canvas (whose size makes a scribble recognisable).
-    Returns:
-        a View; `insp` is None when there is nothing to read.
-    """
-    start = time.perf_counter() if started is None else started
-    view = View(prep=prep, label=label)
-    if prep is None:
-        view.reason = "no_model" if model is None else "blank" if canvas else "no_picture"
-        return view
-    for key, image in prep.steps:
-        view.images[f"step_{key}"] = figures.png_bytes(figures.thumbnail(image, STEP_PX))
-    if model is None:
-        view.reason = "no_model"
-    elif prep.empty:
-        # A reason this page has no words for yet still reads as "nothing to read".
-        view.reason = prep.reason if f"draw.prediction.{prep.reason}" in STRINGS else "blank"
-    elif canvas and (prep.step("raw") > 127).mean() > SCRIBBLE:
-        view.reason = "scribble"
-    else:
-        view.insp = inspect(model, prep.input)
-        view.images["input"] = figures.png_bytes(prep.image)
-        for name, image in figures.layer_images(view.insp.activations, cmap).items():
-            view.images[name] = figures.png_bytes(image)
-        view.images["saliency"] = figures.png_bytes(figures.saliency_overlay(prep.image, view.insp.saliency))
-    view.compute_ms = (time.perf_counter() - start) * 1000
-    return view
-
-
-def _png_size(png: bytes) -> tuple[int, int]:
-    """(height, width) of a PNG, from its header."""
-    return int.from_bytes(png[20:24], "big"), int.from_bytes(png[16:20], "big")
-
-
 def _scaled(png: bytes, scale: int = SCALE, alt: str = "") -> str:
     """A small PNG as HTML, `scale` screen px per pixel, hard pixel edges."""
-    return figures.image_html(png, _png_size(png)[1] * scale, alt=alt)
+    return markup.image_html(png, png_size(png)[1] * scale, alt=alt)
 
 
 def _esc(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def prediction_ui(view: View) -> None:
+def prediction_ui(view: DrawView) -> None:
     """The verdict: the digit, large, with honest words about how sure the network is; then all ten bars."""
     st.subheader(ui.tr("draw.prediction.title"))
     insp = view.insp
@@ -318,7 +254,9 @@ def prediction_ui(view: View) -> None:
         if insp is None:
             # Nothing to read: no digit characters at all in this container (tests rely on it).
             st.markdown('<div class="draw-digit draw-none">?</div>', unsafe_allow_html=True)
-            st.markdown(f'<div class="draw-verdict draw-none">{_esc(ui.tr(f"draw.prediction.{view.reason}"))}</div>',
+            # A reason this page has no words for yet still reads as "nothing to read".
+            reason = view.reason if f"draw.prediction.{view.reason}" in STRINGS else "blank"
+            st.markdown(f'<div class="draw-verdict draw-none">{_esc(ui.tr(f"draw.prediction.{reason}"))}</div>',
                         unsafe_allow_html=True)
         else:
             st.markdown(f'<div class="draw-digit">{insp.prediction}</div>', unsafe_allow_html=True)
@@ -329,7 +267,7 @@ def prediction_ui(view: View) -> None:
     probs = insp.probs if insp is not None else np.zeros(10)
     close = insp is not None and insp.confidence - insp.runner_up()[1] < CLOSE
     st.caption(ui.tr("draw.probs.title"))
-    st.html(figures.probability_bars(probs, insp.prediction if insp else None,
+    st.html(markup.probability_bars(probs, insp.prediction if insp else None,
                                      runner_up=insp.runner_up()[0] if close else None))
 
 
@@ -346,7 +284,7 @@ def verdict(insp: Inspection) -> str:
     return ui.tr("draw.prediction.sure", pct=pct)
 
 
-def why_ui(view: View) -> None:
+def why_ui(view: DrawView) -> None:
     """The saliency overlay: which pixels pushed the network towards its answer."""
     st.subheader(ui.tr("draw.why.title"))
     if view.insp is None:
@@ -356,7 +294,7 @@ def why_ui(view: View) -> None:
     st.caption(ui.tr("draw.why.text"))
 
 
-def steps_ui(view: View) -> None:
+def steps_ui(view: DrawView) -> None:
     """The preprocessing steps, left to right; the last one is exactly the network's input."""
     st.subheader(ui.tr("draw.steps.title"))
     st.caption(ui.tr("draw.steps.intro"))
@@ -365,11 +303,11 @@ def steps_ui(view: View) -> None:
     cells = []
     for key, _ in view.prep.steps:
         png = view.images[f"step_{key}"]
-        height, width = _png_size(png)
+        height, width = png_size(png)
         # Every step fits the same box; the small ones are scaled up with crisp pixels.
         shown = max(1, round(STEP_PX * width / max(height, width)))
         caption = ui.tr(f"draw.step.{key}")
-        image = figures.image_html(png, shown, pixelated=max(height, width) <= 28, alt=caption)
+        image = markup.image_html(png, shown, pixelated=max(height, width) <= 28, alt=caption)
         cells.append(f'<figure style="margin:0;width:{STEP_PX + 10}px">{image}<figcaption style="font-size:0.9rem;'
                      f'color:#495057;margin-top:0.3rem">{_esc(caption)}</figcaption></figure>')
     arrow = '<div style="font-size:2rem;color:#adb5bd;align-self:center">→</div>'
@@ -404,7 +342,7 @@ def _layer_text(name: str, act: np.ndarray, prev: np.ndarray | None, config) -> 
     return title, text + " " + act_sentence
 
 
-def network_ui(view: View, model, cmap: str) -> None:
+def network_ui(view: DrawView, model, cmap: str) -> None:
     """Every layer's output for this input, each with its shape and a sentence or two, as one HTML grid."""
     st.header(ui.tr("draw.net.title"))
     if view.insp is None:
@@ -416,7 +354,7 @@ def network_ui(view: View, model, cmap: str) -> None:
     for name, act in rows:
         title, text = _layer_text(name, act, prev, model.config)
         shape = ui.tr("draw.net.shape", shape=" × ".join(str(n) for n in act.shape))
-        picture = (figures.score_bars(act) if name == "output"
+        picture = (markup.score_bars(act) if name == "output"
                    else _scaled(view.images[name], alt=title))
         cells.append(f'<div><div style="font-weight:600;font-size:1.05rem">{_esc(title)} '
                      f'<span style="font-weight:400;color:#6c757d">· {_esc(shape)}</span></div>'
@@ -434,7 +372,7 @@ def _kernel_pngs(path: str, mtime: float) -> list[tuple[str, bytes, tuple[int, .
     out = []
     for layer in ("C1", "C3"):
         weights = kernels(model, layer)
-        out.append((layer, figures.png_bytes(figures.kernel_mosaic(weights)), weights.shape))
+        out.append((layer, markup.png_bytes(mosaics.kernel_mosaic(weights)), weights.shape))
     return out
 
 
@@ -457,9 +395,7 @@ def kernels_ui(path: str) -> None:
 @st.fragment
 def explore(model, model_path: str | None) -> None:
     """Input, prediction, preprocessing steps and the inside of the network: what one stroke reruns."""
-    cmap = st.session_state.get("colormap") or figures.COLORMAPS[0]
-    if cmap not in figures.COLORMAPS:
-        cmap = figures.COLORMAPS[0]
+    cmap = ui.colormap()
     # The canvas needs 280 px: enough at 1280 px with the sidebar open, or 1024 px with it closed.
     input_col, predict_col, why_col = st.columns([1.3, 1.2, 0.8], gap="medium")
     label = None
@@ -476,7 +412,7 @@ def explore(model, model_path: str | None) -> None:
         else:
             prep, label = mnist_ui(model_path)
             started = None
-    view = compute(prep, model, cmap, label, started, canvas=source == "draw")
+    view = draw_view(prep, model, cmap, label, started, canvas=source == "draw", step_px=STEP_PX)
     with predict_col:
         prediction_ui(view)
     with why_col:
@@ -490,7 +426,7 @@ def explore(model, model_path: str | None) -> None:
 
 
 _init_state()
-st.html(_PAGE_HEAD, unsafe_allow_javascript=True)
+st.html(_PAGE_CSS + _PAGE_SCRIPT, unsafe_allow_javascript=True)
 st.title(ui.tr("draw.title"))
 st.markdown(ui.tr("draw.intro"))
 loaded = ui.current_model()

@@ -8,7 +8,8 @@ import streamlit as st
 
 import ui
 from lenet import checkpoints, data, evaluation
-from lenet.train_figures import confusion_figure, digit_tile, per_class_figure
+from lenet.figures.charts import confusion_figure, per_class_figure
+from lenet.figures.mosaics import digit_tile
 
 ui.ensure_shell()
 
@@ -63,7 +64,7 @@ def charts_ui(result: evaluation.Evaluation) -> None:
     st.caption(ui.tr("eval.confusion_help"))
     st.plotly_chart(confusion_figure(result.confusion, ui.tr("eval.pred_axis"), ui.tr("eval.true_axis"),
                                      ui.tr("eval.hover"), ui.tr("eval.hover_right"),
-                                     colormap=st.session_state.get("colormap", "viridis")),
+                                     colormap=ui.colormap()),
                     key="confusion_chart")
 
 

@@ -17,7 +17,7 @@ from lenet import checkpoints, data, jobs
 from lenet.config import ACTIVATIONS, POOLS, LeNetConfig
 from lenet.model import LeNet
 from lenet.train import TrainConfig, TrainError
-from lenet.train_figures import Curve, accuracy_figure, loss_figure
+from lenet.figures.charts import Curve, accuracy_figure, loss_figure
 
 ui.ensure_shell()
 

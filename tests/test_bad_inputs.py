@@ -24,11 +24,12 @@ import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from lenet import checkpoints, jobs, strokes
+from lenet import checkpoints, jobs
 from lenet.config import LeNetConfig
 from lenet.i18n import t
 from lenet.model import LeNet
 from lenet.train import TrainConfig, TrainError
+import strokes
 from tiny_mnist import write_tiny_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -302,7 +303,7 @@ def case_page_tampered_lab_query(tmp):
 def case_page_corrupt_upload_in_chinese(tmp):
     at = app("zh", draw_source="upload", draw_injected_upload=b"\x89PNG\r\n\x1a\n" + os.urandom(500))
     assert_page_ok(at)
-    assert [e.value for e in at.error] == [t("draw.upload.not_an_image", "zh")]
+    assert [e.value for e in at.error] == [t("error.not_an_image", "zh")]
 
 
 def case_page_huge_upload(tmp):

@@ -11,8 +11,8 @@ import time
 import numpy as np
 import pytest
 
+import strokes
 from appserver import CANVAS, draw_strokes, launch_browser, page_exceptions, serve, wait_for_app
-from lenet import strokes
 from lenet.i18n import t
 
 pytestmark = pytest.mark.browser
@@ -126,7 +126,7 @@ def test_corrupt_upload_gives_a_friendly_message(page):
     page.wait_for_selector('.st-key-draw_upload input[type="file"]', state="attached", timeout=20000)
     page.locator('.st-key-draw_upload input[type="file"]').set_input_files(
         files=[{"name": "digit.png", "mimeType": "image/png", "buffer": b"not a picture at all\n" * 50}])
-    alert = page.locator('[data-testid="stAlert"]').filter(has_text=t("draw.upload.not_an_image"))
+    alert = page.locator('[data-testid="stAlert"]').filter(has_text=t("error.not_an_image"))
     alert.wait_for(timeout=20000)
     assert _digit(_settled(page)) is None
     assert not page_exceptions(page)

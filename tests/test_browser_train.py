@@ -7,8 +7,9 @@ import time
 
 import pytest
 
+import strokes
 from appserver import draw_strokes, launch_browser, page_exceptions, serve, wait_for_app
-from lenet import data, strokes
+from lenet import data
 from lenet.i18n import t
 
 pytestmark = [pytest.mark.browser,

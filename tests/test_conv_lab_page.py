@@ -15,7 +15,8 @@ from streamlit.testing.v1 import AppTest
 
 from lenet import checkpoints
 from lenet.config import LeNetConfig
-from lenet.conv import figures, ops
+from lenet.conv import ops
+from lenet.figures import lab as figures
 from lenet.conv.arithmetic import LayerError, conv_output_size
 from lenet.conv.explain import explain_layer
 from lenet.conv.query import LabSettings, parse_padding, settings_from_query

@@ -15,18 +15,10 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from lenet import checkpoints, strokes
+import strokes
+from apptest import open_app
+from lenet import checkpoints
 from lenet.i18n import t
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-
-
-def _app(language: str = "en", **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["language"] = language
-    for key, value in state.items():
-        at.session_state[key] = value
-    return at.run()
 
 
 def _prediction_text(at: AppTest) -> str:
@@ -49,7 +41,7 @@ def _png(image: Image.Image, **save) -> bytes:
 
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_page_loads_in_both_languages(language):
-    at = _app(language)
+    at = open_app(language=language)
     assert not at.exception
     assert at.title[0].value == t("draw.title", language)
     assert _predicted_digit(at) is None  # an empty canvas: nothing to read
@@ -58,7 +50,7 @@ def test_page_loads_in_both_languages(language):
 
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_drawing_is_read_with_every_layer_shown(language):
-    at = _app(language, draw_injected_rgba=strokes.render(strokes.digit_strokes(3, None)))
+    at = open_app(language=language, draw_injected_rgba=strokes.render(strokes.digit_strokes(3, None)))
     assert not at.exception
     assert _predicted_digit(at) == 3
     shown = " ".join(h.value for h in at.html)
@@ -69,7 +61,7 @@ def test_drawing_is_read_with_every_layer_shown(language):
 
 
 def test_every_digit_is_read_right():
-    at = _app()
+    at = open_app()
     rng = np.random.default_rng(7)
     right = 0
     for digit in range(10):
@@ -88,27 +80,27 @@ def test_nothing_to_read_shows_no_digit(drawing):
     elif drawing == "scribble":
         pts = np.random.default_rng(0).uniform(5, 275, size=(60, 2))
         rgba = strokes.render([[(float(x), float(y)) for x, y in pts]], brush=30)
-    at = _app(draw_injected_rgba=rgba)
+    at = open_app(draw_injected_rgba=rgba)
     assert not at.exception
     assert _predicted_digit(at) is None
     assert not re.search(r"\d", _prediction_text(at))
 
 
 @pytest.mark.parametrize("data, key", [
-    (b"", "draw.upload.empty_file"),
-    (b"this is a text file, renamed to digit.png\n" * 20, "draw.upload.not_an_image"),
-    (_png(Image.new("L", (64, 64), 255))[:60], "draw.upload.not_an_image"),  # truncated PNG
+    (b"", "error.empty_file"),
+    (b"this is a text file, renamed to digit.png\n" * 20, "error.not_an_image"),
+    (_png(Image.new("L", (64, 64), 255))[:60], "error.not_an_image"),  # truncated PNG
 ])
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_bad_upload_gives_a_friendly_message(data, key, language):
-    at = _app(language, draw_source="upload", draw_injected_upload=data)
+    at = open_app(language=language, draw_source="upload", draw_injected_upload=data)
     assert not at.exception
     assert [e.value for e in at.error] == [t(key, language)]
     assert _predicted_digit(at) is None
 
 
 def test_decompression_bomb_is_refused():
-    at = _app(draw_source="upload", draw_injected_upload=_png(Image.new("1", (8000, 8000), 1)))
+    at = open_app(draw_source="upload", draw_injected_upload=_png(Image.new("1", (8000, 8000), 1)))
     assert not at.exception
     assert "8000×8000" in at.error[0].value
 
@@ -124,7 +116,7 @@ def test_unusual_image_modes_are_read(mode):
     else:
         image = Image.fromarray(np.dstack([ink, ink, ink, np.full_like(ink, 255)]), "RGBA")
     data = _png(image, format="JPEG" if mode == "CMYK" else "PNG")
-    at = _app(draw_source="upload", draw_injected_upload=data)
+    at = open_app(draw_source="upload", draw_injected_upload=data)
     assert not at.exception
     assert not at.error
     assert _predicted_digit(at) == 7
@@ -135,7 +127,7 @@ def test_evaluate_page_hand_over_shows_that_mnist_digit():
 
     images, labels, indices, _ = test_digits()
     index = int(indices[3])
-    at = _app(draw_sample=index)
+    at = open_app(draw_sample=index)
     assert not at.exception
     assert at.radio(key="draw_source").value == "mnist"
     assert f"#{index}" in " ".join(m.value for m in at.markdown)
@@ -143,7 +135,7 @@ def test_evaluate_page_hand_over_shows_that_mnist_digit():
 
 
 def test_a_digit_the_model_gets_wrong():
-    at = _app(draw_source="mnist")
+    at = open_app(draw_source="mnist")
     at.button(key="draw_mnist_wrong").click().run()
     assert not at.exception
     captions = " ".join(c.value for c in at.caption)
@@ -161,7 +153,7 @@ def test_missing_checkpoint_degrades_gracefully(monkeypatch):
         raise checkpoints.CheckpointError("gone", "checkpoint_missing", name=Path(path).name)
 
     monkeypatch.setattr(ui, "load_model", gone)
-    at = _app(draw_injected_rgba=strokes.render(strokes.digit_strokes(4, None)))
+    at = open_app(draw_injected_rgba=strokes.render(strokes.digit_strokes(4, None)))
     assert not at.exception
     assert any("lenet5.safetensors" in e.value for e in at.error)
     assert _predicted_digit(at) is None
@@ -169,7 +161,7 @@ def test_missing_checkpoint_degrades_gracefully(monkeypatch):
 
 
 def test_switching_sources_back_and_forth():
-    at = _app()
+    at = open_app()
     for source in ("upload", "mnist", "draw", "mnist", "upload", "draw"):
         at.radio(key="draw_source").set_value(source).run()
         assert not at.exception, source
@@ -202,7 +194,7 @@ def test_variant_networks_are_shown(tmp_path, monkeypatch, overrides, expected):
     model = lenet(**overrides).eval()
     path = checkpoints.save_checkpoint(model, tmp_path / "variant.safetensors")
     monkeypatch.setenv("LENET_RUNS_DIR", str(tmp_path))
-    at = _app(model=str(path), draw_injected_rgba=strokes.render(strokes.digit_strokes(5, None)))
+    at = open_app(model=str(path), draw_injected_rgba=strokes.render(strokes.digit_strokes(5, None)))
     assert not at.exception
     assert _predicted_digit(at) is not None  # untrained: any digit, but a digit
     shown = " ".join(h.value for h in at.html)
@@ -221,10 +213,7 @@ def test_a_new_session_opens_in_the_language_of_the_link_or_the_server(monkeypat
         monkeypatch.delenv("LENET_LANGUAGE", raising=False)
     else:
         monkeypatch.setenv("LENET_LANGUAGE", env)
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
+    at = open_app(language=None, query=query)
     assert not at.exception
     assert at.session_state["language"] == expected
     assert at.title[0].value == t("draw.title", expected)

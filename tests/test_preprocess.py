@@ -1,17 +1,22 @@
-"""Preprocessing on synthetic drawings with known answers, and safe decoding of uploads."""
+"""Preprocessing (lenet.preprocess) on synthetic drawings with known answers, and safe decoding of uploads
+(lenet.images)."""
 
 import io
 import struct
 import time
+import tomllib
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from strokes import digit_strokes, render
+
+from lenet import images
 from lenet import preprocess as P
 from lenet.data import MEAN, STD
-from lenet.strokes import digit_strokes, render
 
 
 def canvas(digit=3, size=0.6, center=(0.5, 0.5), brush=18, style=0):
@@ -40,6 +45,13 @@ def encode(img: Image.Image, fmt="PNG", **kw) -> bytes:
     buf = io.BytesIO()
     img.save(buf, fmt, **kw)
     return buf.getvalue()
+
+
+def naive_resize(image) -> np.ndarray:
+    """The baseline the recipe replaces: the whole image resized to 28x28, no cropping or centring,
+    with the polarity fixed the same way as `preprocess` (ink bright)."""
+    gray, _ = P._stretch(P._ink_gray(images.to_array(image), False), False)
+    return np.asarray(Image.fromarray(gray).resize((28, 28), Image.Resampling.BILINEAR))
 
 
 def png_header_only(width, height) -> bytes:
@@ -221,7 +233,7 @@ def test_load_image_modes_and_formats(mode, fmt):
     img = _in_mode(base, mode)
     assert img.mode == mode
     expected = P.preprocess(base).image
-    loaded = P.load_image(encode(img, fmt))
+    loaded = images.load_image(encode(img, fmt))
     assert loaded.mode in ("L", "LA", "RGB", "RGBA")
     r = P.preprocess(loaded)
     assert not r.empty
@@ -233,7 +245,7 @@ def test_load_image_palette_with_transparency():
     img = Image.new("P", (100, 100), 0)
     img.putpalette([0, 0, 0, 255, 255, 255] + [0] * 762)
     ImageDraw.Draw(img).line([(50, 10), (50, 90)], fill=1, width=10)
-    loaded = P.load_image(encode(img, "PNG", transparency=0))
+    loaded = images.load_image(encode(img, "PNG", transparency=0))
     assert loaded.mode == "RGBA"
     assert not P.preprocess(loaded).empty
 
@@ -247,8 +259,8 @@ def test_load_image_palette_with_transparency():
     (jpeg_declaring(7_000, 60_000), "decompression_bomb"),
 ])
 def test_bad_uploads_raise_image_error(data, code):
-    with pytest.raises(P.ImageError) as info:
-        P.load_image(data)
+    with pytest.raises(images.ImageError) as info:
+        images.load_image(data)
     assert info.value.code == code
     assert isinstance(info.value, ValueError)
     if code == "decompression_bomb":
@@ -258,15 +270,26 @@ def test_bad_uploads_raise_image_error(data, code):
 
 def test_truncated_file_is_not_an_image():
     data = encode(_reference_image().convert("RGB").resize((400, 400)), "PNG")
-    with pytest.raises(P.ImageError) as info:
-        P.load_image(data[: len(data) // 2])
+    with pytest.raises(images.ImageError) as info:
+        images.load_image(data[: len(data) // 2])
     assert info.value.code == "not_an_image"
 
 
 def test_huge_upload_is_refused_before_decoding():
-    with pytest.raises(P.ImageError) as info:
-        P.load_image(b"\0" * (P.MAX_BYTES + 1))
+    with pytest.raises(images.ImageError) as info:
+        images.load_image(b"\0" * (images.MAX_BYTES + 1))
     assert info.value.code == "too_large" and info.value.params["limit_mb"] > 0
+
+
+def test_the_upload_limit_is_the_servers():
+    """One limit for the engine and the server: server.maxUploadSize in .streamlit/config.toml (MB of 2**20 bytes)."""
+    config = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text())
+    limit_mb = config["server"]["maxUploadSize"]
+    assert images.MAX_BYTES == limit_mb * 1024 * 1024
+    images.load_image(encode(_reference_image()))  # a small file is fine
+    with pytest.raises(images.ImageError) as info:
+        images.load_image(b"\0" * (images.MAX_BYTES + 1))
+    assert info.value.params["limit_mb"] == limit_mb and f"{limit_mb} MB" in str(info.value)
 
 
 
@@ -280,17 +303,17 @@ def test_canvas_preprocessing_takes_a_few_ms():
         t = time.perf_counter()
         P.canvas_to_input(rgba)
         times.append(time.perf_counter() - t)
-    assert np.median(times) < 0.02  # about 1 ms here; generous for a busy machine
+    assert np.median(times) < 0.02  # generous for a busy machine
 
 
 def test_naive_resize_is_the_whole_canvas():
-    out = P.naive_resize(canvas(1, size=0.5, center=(0.25, 0.5)))
+    out = naive_resize(canvas(1, size=0.5, center=(0.25, 0.5)))
     assert out.shape == (28, 28) and out.dtype == np.uint8
     assert out[:, 14:].max() == 0 and out.max() > 100  # not moved to the centre
 
 
 def test_large_photo_is_decoded_at_reduced_size():
     photo = _reference_image().convert("RGB").resize((1600, 2400))
-    loaded = P.load_image(encode(photo, "JPEG", quality=85))
+    loaded = images.load_image(encode(photo, "JPEG", quality=85))
     assert 1024 <= max(loaded.size) < 2400  # libjpeg's draft mode: a fraction of the decoding work
     assert similarity(P.preprocess(loaded).image, P.preprocess(photo).image) > 0.95

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from lenet import strokes as S
+import strokes as S
 
 
 @pytest.mark.parametrize("digit", range(10))

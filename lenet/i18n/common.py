@@ -1,7 +1,6 @@
 """UI strings shared by the shell and every page."""
 
 STRINGS: dict[str, dict[str, str]] = {
-    "app.title": {"en": "LeNet Explorer", "zh": "LeNet 探索器"},
     "nav.draw": {"en": "Draw & explore", "zh": "手写与探索"},
     "nav.conv_lab": {"en": "Convolution lab", "zh": "卷积实验室"},
     "nav.train": {"en": "Train", "zh": "训练"},
@@ -10,7 +9,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "sidebar.language": {"en": "Language", "zh": "语言"},
     "sidebar.device": {"en": "Device: {device}", "zh": "设备：{device}"},
     "sidebar.shipped": {"en": "shipped LeNet-5", "zh": "自带的 LeNet-5"},
-    "sidebar.acc": {"en": "{acc:.2%} test accuracy", "zh": "测试准确率 {acc:.2%}"},
     "sidebar.no_models": {"en": "No model found. Train one on the Train page.",
                           "zh": "没有找到模型。请在“训练”页面训练一个。"},
     "sidebar.colormap": {"en": "Colour map", "zh": "配色"},

@@ -26,17 +26,18 @@ STRINGS: dict[str, dict[str, str]] = {
     "draw.upload.hint": {"en": "Dark ink on white paper or light ink on a dark background both work. "
                                "Crop the photo so that only one digit is in it.",
                          "zh": "白纸黑字或黑底白字都可以。请把照片裁剪到只剩一个数字。"},
-    "draw.upload.empty_file": {"en": "That file is empty. Pick a picture of a digit.",
-                               "zh": "这个文件是空的。请选一张数字的图片。"},
-    "draw.upload.too_large": {"en": "That file is too large ({size_mb} MB). Pick a picture under {limit_mb} MB.",
-                              "zh": "这个文件太大了（{size_mb} MB）。请选一张小于 {limit_mb} MB 的图片。"},
-    "draw.upload.not_an_image": {"en": "That file is not a picture we can read (it may be damaged, or another "
-                                       "kind of file renamed). Try a PNG or JPEG.",
-                                 "zh": "无法读取这个文件（它可能已损坏，或者是改了扩展名的其他文件）。请换一张 PNG 或 JPEG 图片。"},
-    "draw.upload.decompression_bomb": {"en": "That picture claims to be enormous ({width}×{height} pixels), more "
-                                             "than {limit_mp} megapixels. Pick a smaller one.",
-                                       "zh": "这张图片声称自己极大（{width}×{height} 像素），超过 {limit_mp} 百万像素。"
-                                             "请换一张小一些的。"},
+    # lenet.images.ImageError, by its code (ui.tr_error)
+    "error.empty_file": {"en": "That file is empty. Pick a picture of a digit.",
+                         "zh": "这个文件是空的。请选一张数字的图片。"},
+    "error.too_large": {"en": "That file is too large ({size_mb} MB). Pick a picture under {limit_mb} MB.",
+                        "zh": "这个文件太大了（{size_mb} MB）。请选一张小于 {limit_mb} MB 的图片。"},
+    "error.not_an_image": {"en": "That file is not a picture we can read (it may be damaged, or another "
+                                 "kind of file renamed). Try a PNG or JPEG.",
+                           "zh": "无法读取这个文件（它可能已损坏，或者是改了扩展名的其他文件）。请换一张 PNG 或 JPEG 图片。"},
+    "error.decompression_bomb": {"en": "That picture claims to be enormous ({width}×{height} pixels), more "
+                                       "than {limit_mp} megapixels. Pick a smaller one.",
+                                 "zh": "这张图片声称自己极大（{width}×{height} 像素），超过 {limit_mp} 百万像素。"
+                                       "请换一张小一些的。"},
     "draw.upload.failed": {"en": "Something went wrong while reading that picture. Try another one.",
                            "zh": "读取这张图片时出了问题。请换一张试试。"},
     "draw.upload.none": {"en": "Upload a picture to see what the network makes of it.",
@@ -180,5 +181,4 @@ STRINGS: dict[str, dict[str, str]] = {
     "draw.kernels.C3": {"en": "C3: {c} filters (columns), each with a {k}×{k} slice for each of the {m} maps "
                               "of the layer before (rows)",
                         "zh": "C3：{c} 个滤波器（列），每个对上一层的 {m} 张图（行）各有一个 {k}×{k} 的切片"},
-    "draw.kernels.none": {"en": "This model has no kernels to show.", "zh": "这个模型没有可显示的卷积核。"},
 }

@@ -1,4 +1,4 @@
-"""Looking inside a LeNet: every layer's output, the probabilities, the kernels and a saliency map."""
+"""Explaining one answer of a LeNet: every layer's output, the probabilities, the kernels and a saliency map."""
 
 from __future__ import annotations
 
@@ -33,14 +33,13 @@ class Inspection:
         return int(order[1]), float(self.probs[order[1]])
 
 
-def inspect(model: LeNet, x: np.ndarray | torch.Tensor, target: int | None = None) -> Inspection:
+def explain(model: LeNet, x: np.ndarray | torch.Tensor, target: int | None = None) -> Inspection:
     """Run one image through `model`, recording every textbook layer's output and a saliency map.
 
     Safe to call from many threads on one shared model: nothing is attached to the model.
 
     Saliency is gradient x input (Shrikumar et al. 2016), measured against a blank image: the pixels
-    whose ink raised the chosen class's score are positive. It needs one backward pass, about a
-    millisecond for LeNet.
+    whose ink raised the chosen class's score are positive. It needs one backward pass.
 
     Args:
         model: a LeNet in eval mode.
@@ -49,9 +48,9 @@ def inspect(model: LeNet, x: np.ndarray | torch.Tensor, target: int | None = Non
     Returns:
         an Inspection.
     """
-    # One image is far too little work to share between cores: with two OpenMP threads on a busy
-    # machine a forward pass took 180 ms instead of 3 ms. The setting is per thread (OpenMP), so a
-    # training thread elsewhere in the server keeps its cores.
+    # One image is far too little work to share between cores: on a busy machine, OpenMP threads
+    # waiting for each other made a forward pass many times slower (bench/draw_latency.py measures the
+    # page's update). The setting is per thread (OpenMP), so a training thread elsewhere keeps its cores.
     torch.set_num_threads(1)
     inp = torch.as_tensor(np.asarray(x, dtype=np.float32)).reshape(1, 1, *np.shape(x)[-2:]).clone()
     inp.requires_grad_(True)
@@ -64,12 +63,6 @@ def inspect(model: LeNet, x: np.ndarray | torch.Tensor, target: int | None = Non
     saliency = (grad * (inp - _BACKGROUND))[0, 0].detach().numpy()
     activations = OrderedDict((name, out.detach()[0].numpy()) for name, out in recorded.items())
     return Inspection(probs=probs.detach().numpy(), prediction=pred, activations=activations, saliency=saliency)
-
-
-@torch.inference_mode()
-def predict_batch(model: LeNet, x: np.ndarray | torch.Tensor) -> np.ndarray:
-    """Probabilities for a batch of normalised inputs, N x 1 x 28 x 28 -> N x 10."""
-    return torch.softmax(model(torch.as_tensor(x, dtype=torch.float32)), 1).numpy()
 
 
 def kernels(model: LeNet, layer: str = "C1") -> np.ndarray:

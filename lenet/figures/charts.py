@@ -9,13 +9,10 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-import plotly.colors
 import plotly.graph_objects as go
 
-# Paul Tol's colour-blind-safe qualitative palette, one colour per compared run.
-PALETTE = plotly.colors.qualitative.Safe
-PRIMARY = "#3b5bdb"  # the theme's primary colour (.streamlit/config.toml): the run being watched
-REFERENCE = "#495057"
+from lenet.figures.theme import PALETTE, PRIMARY, REFERENCE
+
 _MARGIN = dict(l=10, r=10, t=40, b=10)
 
 
@@ -143,7 +140,3 @@ def confusion_figure(confusion: np.ndarray, x_title: str, y_title: str, hover: s
     fig.update_yaxes(autorange="reversed", type="category", scaleanchor="x")
     return fig
 
-
-def digit_tile(image: np.ndarray, scale: int = 3) -> np.ndarray:
-    """A 28 x 28 uint8 digit scaled up by whole pixels, so it stays crisp (no blurring) in the gallery."""
-    return np.repeat(np.repeat(np.asarray(image, dtype=np.uint8), scale, axis=0), scale, axis=1)

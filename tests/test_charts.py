@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from lenet.train_figures import PRIMARY, Curve, accuracy_figure, confusion_figure, loss_figure, smooth
+from lenet.figures.charts import Curve, accuracy_figure, confusion_figure, loss_figure, smooth
+from lenet.figures.theme import PRIMARY
 
 
 def test_smoothing_is_debiased_and_follows_the_trend():

@@ -1,0 +1,123 @@
+"""PNG encoding and pictures in plain HTML: inlined images and bar charts.
+
+What changes on every stroke is drawn as plain HTML (inlined PNGs, bars from divs): a chart
+library's render would dominate the update, and plain HTML stays sharp on a projector.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import numpy as np
+from PIL import Image
+
+from lenet.figures.mosaics import colormap_lut
+from lenet.figures.theme import DIVERGING, MUTED, PRIMARY, RUNNER_UP
+
+
+def thumbnail(image: np.ndarray, max_side: int = 280) -> np.ndarray:
+    """Shrink a uint8 image so its longer side is at most `max_side` px (a big upload costs time to send)."""
+    image = np.asarray(image, dtype=np.uint8)
+    if max(image.shape[:2]) <= max_side:
+        return image
+    pil = Image.fromarray(image)
+    pil.thumbnail((max_side, max_side), Image.Resampling.BOX)
+    return np.asarray(pil)
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """Encode a uint8 grayscale or RGB image as PNG, quickly.
+
+    Low zlib effort: these images are tiny, and the time per stroke matters more than bytes.
+    """
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def data_uri(png: bytes) -> str:
+    """A PNG as a data: URI, to inline it in HTML (no separate request per picture)."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def image_html(png: bytes, width: int, *, pixelated: bool = True, alt: str = "") -> str:
+    """An <img> of a PNG shown `width` px wide, scaled with hard pixel edges unless `pixelated` is False."""
+    rendering = "image-rendering:pixelated;" if pixelated else ""
+    return (f'<img src="{data_uri(png)}" alt="{html.escape(alt)}" '
+            f'style="width:{int(width)}px;max-width:100%;height:auto;{rendering}border-radius:4px;display:block">')
+
+
+def _rgb(colour) -> str:
+    return "rgb({},{},{})".format(*(int(c) for c in colour))
+
+
+def bars_html(values: np.ndarray, colours: list[str], texts: list[str] | None = None, *,
+              signed: bool = False, height: int = 180, limit: float | None = None) -> str:
+    """A bar chart in plain HTML, one bar per digit 0..N-1, labelled underneath.
+
+    Plain HTML updates on every stroke at a fraction of a chart library's cost, and stays sharp on a
+    projector.
+
+    Args:
+        values: one value per bar (probabilities, or signed scores with `signed`).
+        colours: CSS colours, one per bar.
+        texts: optional labels above the bars (e.g. percentages).
+        signed: bars grow up and down from a zero line in the middle.
+        height: px of the bar area.
+        limit: the value of a full-height bar; default the largest magnitude (1 for probabilities).
+    Returns:
+        an HTML fragment with inline styles only, so it needs no page CSS.
+    """
+    values = np.nan_to_num(np.asarray(values, dtype=np.float64))
+    top = float(limit if limit is not None else np.abs(values).max() if values.size else 0.0) or 1.0
+    zero = height / 2 if signed else 0.0
+    span = height / 2 if signed else height
+    below = "1.3rem" if signed else "0"  # room for the labels under the lowest negative bar
+    cells = []
+    for i, value in enumerate(values):
+        size = min(abs(value) / top, 1.0) * span
+        if value >= 0:
+            place = f"bottom:{zero:.1f}px"
+        else:
+            place = f"top:{height - zero:.1f}px"
+        label = html.escape(texts[i]) if texts else ""
+        text_pos = f"bottom:{zero + size + 2:.1f}px" if value >= 0 else f"top:{height - zero + size + 2:.1f}px"
+        cells.append(
+            '<div style="flex:1;display:flex;flex-direction:column;align-items:center;min-width:0">'
+            f'<div style="position:relative;width:100%;height:{height}px;margin-bottom:{below}">'
+            f'<div style="position:absolute;left:14%;right:14%;{place};height:{max(size, 1.0):.1f}px;'
+            f'background:{colours[i]};border-radius:3px"></div>'
+            f'<div style="position:absolute;left:0;right:0;{text_pos};text-align:center;font-size:0.85rem;'
+            f'color:#495057;white-space:nowrap">{label}</div></div>'
+            f'<div style="font-size:1.3rem;font-weight:600;color:#495057">{i}</div></div>')
+    axis = (f'<div style="position:absolute;left:0;right:0;bottom:{zero:.1f}px;border-top:1px solid #868e96">'
+            '</div>')
+    return (f'<div style="position:relative;padding-top:1.4rem"><div style="position:relative">'
+            f'<div style="position:absolute;left:0;right:0;top:0;height:{height}px">{axis}</div>'
+            f'<div style="display:flex;gap:2px">{"".join(cells)}</div></div></div>')
+
+
+def probability_bars(probs: np.ndarray, prediction: int | None, runner_up: int | None = None,
+                     height: int = 180) -> str:
+    """The ten class probabilities as HTML bars, the predicted digit highlighted, percentages on top.
+
+    Args:
+        probs: the 10 softmax probabilities.
+        prediction: the digit to highlight, or None when nothing was read (all bars muted).
+        runner_up: a second digit to highlight more softly (a close call).
+        height: px of the bar area.
+    """
+    probs = np.asarray(probs, dtype=np.float64)
+    colours = [PRIMARY if d == prediction else RUNNER_UP if d == runner_up else MUTED for d in range(len(probs))]
+    texts = [f"{p:.0%}" if p >= 0.005 else "" for p in probs]
+    return bars_html(probs, colours, texts, height=height, limit=1.0)
+
+
+def score_bars(scores: np.ndarray, height: int = 140) -> str:
+    """The output layer's raw scores (logits) as HTML bars from a zero line: orange up, purple down."""
+    scores = np.asarray(scores, dtype=np.float64)
+    lut = colormap_lut(DIVERGING)
+    colours = [_rgb(lut[40 if v < 0 else 215]) for v in scores]
+    return bars_html(scores, colours, [f"{v:.0f}" for v in scores], signed=True, height=height)
