@@ -14,7 +14,7 @@ import streamlit as st
 import ui
 from lenet.config import POOLS, LeNetConfig
 from lenet.conv import ops
-from lenet.conv.arithmetic import OPS, LayerError, index_ranges
+from lenet.conv.arithmetic import OPS, index_ranges
 from lenet.conv.explain import check_latex, explain_layer
 from lenet.figures.lab import maps_figure, window_figure
 from lenet.conv.network import CHECK_PARAM_LIMIT, NETWORK_LIMITS, LayerRow, total_params
@@ -32,31 +32,6 @@ MAX_RUNS_LISTED = 6  # "rows 3, 7, 11, …": enough to see the pattern on a proj
 
 NET_LAYERS = ("c1", "c3", "c5")
 NET_FIELDS = ("channels", "kernel", "stride", "padding")
-
-
-def colormap() -> str:
-    picked = st.session_state.get("colormap", "viridis")
-    return picked if picked in COLORMAPS else "viridis"
-
-
-def labels(prefix: str, options) -> callable:
-    """A format_func showing each option as the string `prefix.option`, translated now.
-
-    Translating once, during the run, keeps the labels fixed: a lambda calling ui.tr later would
-    read the language outside any script run (as AppTest does between runs) and could mismatch.
-    """
-    return {option: ui.tr(f"{prefix}.{option}") for option in options}.__getitem__
-
-
-def error_text(error: LayerError) -> str:
-    """A LayerError's reason in the UI language, naming the setting in words ("the filter size")."""
-    params = dict(error.params)
-    name = params.get("name")
-    if name is not None and ui.tr(f"lab.name.{name}") != f"lab.name.{name}":
-        params["name"] = ui.tr(f"lab.name.{name}")
-    key = f"error.{error.code}"
-    text = ui.tr(key, **params)
-    return str(error) if text == key else text
 
 
 def lines_text(indices) -> str:
@@ -102,7 +77,7 @@ def settings_widgets() -> LabSettings:
     c2.number_input(ui.tr("lab.width"), *LIMITS["width"], step=1, key="lab_width")
     c3.number_input(ui.tr("lab.channels"), *LIMITS["in_channels"], step=1, key="lab_channels",
                     help=ui.tr("lab.channels.help"))
-    op = c4.selectbox(ui.tr("lab.op"), OPS, format_func=labels("lab.op", OPS), key="lab_op")
+    op = c4.selectbox(ui.tr("lab.op"), OPS, format_func=ui.option_labels("lab.op.", OPS).get, key="lab_op")
     c1, c2, c3, c4 = st.columns(4)
     c1.number_input(ui.tr("lab.kernel"), *LIMITS["kernel"], step=1, key="lab_kernel",
                     help=ui.tr("lab.kernel.help"))
@@ -114,7 +89,7 @@ def settings_widgets() -> LabSettings:
                     help=ui.tr("lab.dilation.help"))
     c1, c2, c3, _ = st.columns(4)
     mode = c1.selectbox(ui.tr("lab.padding_mode"), PADDING_MODES, key="lab_padding_mode",
-                        format_func=labels("lab.padding_mode", PADDING_MODES))
+                        format_func=ui.option_labels("lab.padding_mode.", PADDING_MODES).get)
     c2.number_input(ui.tr("lab.padding"), *LIMITS["padding"], step=1, key="lab_padding",
                     help=ui.tr("lab.padding.help"), disabled=mode != "number")
     c3.checkbox(ui.tr("lab.ceil"), key="lab_ceil", disabled=op == "conv",
@@ -188,7 +163,7 @@ def show_fit(report) -> None:
 def show_result(report, settings: LabSettings) -> None:
     with st.container(key="lab_output", border=True):
         if not report.ok:
-            st.error(ui.tr("lab.invalid", reason=error_text(report.error)))
+            st.error(ui.tr("lab.invalid", reason=ui.tr_error(report.error)))
             show_suggestions(report)
             return
         channels, out_h, out_w = report.output
@@ -235,7 +210,7 @@ def use_trained_size(size: int) -> None:
 
 def choose_kernels(settings: LabSettings) -> np.ndarray:
     """The filters for the digit demo, from the preset picked (conv only), with notes on what is shown."""
-    preset = st.selectbox(ui.tr("lab.preset"), ops.PRESETS, format_func=labels("lab.preset", ops.PRESETS),
+    preset = st.selectbox(ui.tr("lab.preset"), ops.PRESETS, format_func=ui.option_labels("lab.preset.", ops.PRESETS).get,
                           key="lab_preset")
     shown = min(settings.out_channels, ops.MAX_MAPS)
     if preset == "trained":
@@ -287,7 +262,7 @@ def digit_tab(report, settings: LabSettings) -> tuple[np.ndarray | None, np.ndar
         kernels = None
         maps = ops.apply_layer(image, settings)
         titles = [ui.tr("lab.digit.pooled")]
-    st.plotly_chart(maps_figure([image, *maps], [ui.tr("lab.digit.input"), *titles], colormap()),
+    st.plotly_chart(maps_figure([image, *maps], [ui.tr("lab.digit.input"), *titles], ui.colormap()),
                     width="stretch")
     if len(maps) == ops.MAX_MAPS < settings.out_channels:
         st.caption(ui.tr("lab.digit.more", shown=len(maps), total=settings.out_channels))
@@ -308,7 +283,7 @@ def picture_tab(report, settings: LabSettings, image, output) -> None:
         output = np.zeros(report.output[1:], dtype=np.float32)
     labels = {name: ui.tr(f"lab.picture.{name}") for name in ("input", "output", "padding", "play", "pause",
                                                                "position")}
-    view = window_figure(report, image, output, labels, colormap())
+    view = window_figure(report, image, output, labels, ui.colormap())
     if view is None:
         st.info(ui.tr("lab.picture.too_big", span=max(report.rows.span, report.cols.span)))
         return
@@ -345,7 +320,7 @@ def network_controls() -> dict:
                 ui.tr(f"lab.net.layer_{field}", name=layer.upper()), *NETWORK_LIMITS[field], step=1,
                 key=net_key(layer, field)))
     c1, c2, c3, c4 = st.columns(4)
-    fields["pool"] = c1.selectbox(ui.tr("lab.net.pool"), POOLS, format_func=labels("lab.net.pool", POOLS),
+    fields["pool"] = c1.selectbox(ui.tr("lab.net.pool"), POOLS, format_func=ui.option_labels("lab.net.pool.", POOLS).get,
                                   key="lab_net_pool")
     fields["pool_size"] = int(c2.number_input(ui.tr("lab.net.pool_size"), *NETWORK_LIMITS["pool_size"], step=1,
                                               key="lab_net_pool_size"))
@@ -381,7 +356,7 @@ def row_status(row: LayerRow) -> str:
         return ui.tr("lab.net.ok")
     if unreachable(row):
         return ui.tr("lab.net.unreachable")
-    return ui.tr("lab.net.bad", reason=error_text(row.error))
+    return ui.tr("lab.net.bad", reason=ui.tr_error(row.error))
 
 
 def network_table_view(rows: list[LayerRow], fields: dict) -> None:
@@ -437,7 +412,7 @@ def network_tab() -> None:
     failed = next((r for r in rows if r.error is not None and not unreachable(r)), None)
     config = None
     if failed is not None:
-        st.error(ui.tr("lab.net.failed", name=failed.name, reason=error_text(failed.error)))
+        st.error(ui.tr("lab.net.failed", name=failed.name, reason=ui.tr_error(failed.error)))
     else:
         try:
             config = LeNetConfig(**fields)

@@ -54,10 +54,15 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **params) -> str:
 def t_error(exc: BaseException, lang: str = DEFAULT_LANGUAGE) -> str:
     """A user-facing message for an engine error that carries `code` and `params`, in `lang`.
 
-    Falls back to the exception's own (English) message when no translation exists.
+    A `name` parameter that names a setting ("kernel") is put in words too ("the filter size"), from the
+    `setting.<name>` strings. Falls back to the exception's own (English) message when no translation exists.
     """
     code = getattr(exc, "code", None)
     key = f"error.{code}" if code else None
-    if key and key in STRINGS:
-        return t(key, lang, **(getattr(exc, "params", None) or {}))
-    return str(exc)
+    if not key or key not in STRINGS:
+        return str(exc)
+    params = dict(getattr(exc, "params", None) or {})
+    name = params.get("name")
+    if isinstance(name, str) and f"setting.{name}" in STRINGS:
+        params["name"] = t(f"setting.{name}", lang)
+    return t(key, lang, **params)
