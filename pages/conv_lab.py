@@ -219,12 +219,6 @@ def show_ideas() -> None:
 
 # --- the digit and the picture ----------------------------------------------------------------------
 
-@st.cache_resource(show_spinner=False)
-def example_digits():
-    """MNIST's first test image of each digit (or a drawn 7), loaded once per server."""
-    return lab.example_digits()
-
-
 def use_trained_size(size: int) -> None:
     st.session_state["lab_kernel"] = size
 
@@ -261,7 +255,7 @@ def digit_tab(report, settings: lab.LabSettings) -> tuple[np.ndarray | None, np.
     if max(settings.height, settings.width) > lab.DIGIT_LIMIT:
         st.info(ui.tr("lab.digit.too_big", n=lab.DIGIT_LIMIT))
         return None, None
-    digits, real = example_digits()
+    digits, real = ui.example_digits()
     if not real:
         st.caption(ui.tr("lab.digit.synthetic"))
     if st.session_state.get("lab_digit") not in digits:

@@ -10,10 +10,12 @@ from tiny_mnist import bars
 
 from lenet import checkpoints, jobs, worker
 from lenet.data import MNIST
+from lenet.device import default_threads
+from lenet.events import Start, Step
 from lenet.i18n import t_error
 from lenet.jobs import JobError, Registry
-from lenet.model import LeNet, LeNetConfig
-from lenet.train import FitResult, TrainConfig, TrainError, default_threads
+from lenet.model import LeNet
+from lenet.train import FitResult, TrainConfig, TrainError
 
 
 class FakeFit:
@@ -28,9 +30,8 @@ class FakeFit:
 
     def __call__(self, model_config, train_config, callback, stop_event, data):
         self.started.append(train_config.seed)
-        callback("start", {"total_steps": 10, "steps_per_epoch": 10, "device": "fake"})
-        callback("step", {"step": 1, "total_steps": 10, "epoch": 0.1, "loss": 2.3, "lr": 0.1,
-                          "samples_per_s": 100.0, "elapsed_s": 0.01})
+        callback(Start(total_steps=10, steps_per_epoch=10, device="fake"))
+        callback(Step(step=1, total_steps=10, epoch=0.1, loss=2.3, lr=0.1, samples_per_s=100.0, elapsed_s=0.01))
         while not (self.release.is_set() or stop_event.is_set()):
             time.sleep(0.002)
         return FitResult(LeNet(model_config), 0.5, 0.01, "fake", stop_event.is_set(), 1, 0.1, [])
@@ -269,10 +270,10 @@ def test_only_a_few_ended_runs_are_kept_in_memory(fake_fit, registry):
 
 
 def test_long_loss_curves_stay_bounded():
-    run = jobs._Run("x", "x", "me", LeNetConfig(), TrainConfig(), False, 0.0)
+    curve = jobs._LossCurve()
     for step in range(20000):
-        run.add_loss(step / 100, 1.0)
-    assert len(run.losses) < jobs.MAX_LOSS_POINTS and run.losses[-1][1] == pytest.approx(1.0)
+        curve.add(step / 100, 1.0)
+    assert len(curve.points) < jobs.MAX_LOSS_POINTS and curve.points[-1][1] == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("value, expected", [("3", 3), ("0", 1), ("lots", 1), ("", 1)])
