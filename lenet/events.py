@@ -6,8 +6,8 @@ Frozen dataclasses of plain numbers, so they pickle across the pipe from the tra
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Union
 
 
 @dataclass(frozen=True)
@@ -53,5 +53,5 @@ class End:
     steps: int
 
 
-Event = Union[Start, Step, Eval, End]
+Event = Start | Step | Eval | End
 Callback = Callable[[Event], None]

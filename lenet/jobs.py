@@ -15,9 +15,9 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 from lenet import checkpoints, settings
 from lenet.data import MNIST, DataError

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lenet.data import MNIST, load_mnist, normalise
-from lenet.device import describe_device, default_threads, pick_device
+from lenet.device import default_threads, describe_device, pick_device
 from lenet.errors import CodedError
 from lenet.events import Callback, End, Eval, Start, Step
 from lenet.inference import predict
