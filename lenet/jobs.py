@@ -213,8 +213,8 @@ class Registry:
         Raises:
             JobError: "already_running" (this owner has a queued or running run), "too_many_epochs",
                 "queue_full".
-            TrainError: "bad_setting".
-            DeviceError: "device_unavailable", "device_unknown".
+            TrainError: "bad_setting", "device_unknown".
+            DeviceError: "device_unavailable".
         """
         tc = replace(train_config or TrainConfig())
         tc.validate()

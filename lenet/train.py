@@ -24,6 +24,7 @@ from lenet.errors import CodedError
 from lenet.events import Callback, End, Eval, Start, Step
 from lenet.inference import predict
 from lenet.model import LeNet, LeNetConfig
+from lenet.settings import DEVICES
 
 OPTIMIZERS = ("adamw", "adam", "sgd")
 # Cross-entropy over 10 classes starts near ln 10 = 2.3. A loss above 100 means the logits have blown
@@ -57,7 +58,7 @@ class TrainConfig:
     threads: int | None = None  # CPU threads for training; None: every core
 
     def validate(self) -> None:
-        """Raise TrainError("bad_setting") for a setting that cannot train."""
+        """Raise TrainError ("bad_setting", or "device_unknown") for a setting that cannot train."""
         checks = [
             (isinstance(self.epochs, int) and 1 <= self.epochs <= 1000, "epochs", "a whole number from 1 to 1000"),
             (isinstance(self.batch_size, int) and 1 <= self.batch_size <= 60000, "batch_size",
@@ -78,6 +79,10 @@ class TrainConfig:
             if not ok:
                 raise TrainError(f"{name} = {getattr(self, name)!r} is not valid: use {expected}", "bad_setting",
                                  name=name, value=getattr(self, name), expected=expected)
+        # Only the name is checked here: whether this machine has the device is lenet.device's question.
+        if str(self.device or "auto").lower() not in DEVICES:
+            raise TrainError(f"unknown device {self.device!r}: use auto, cpu, cuda or mps", "device_unknown",
+                             device=self.device)
 
 
 # Each optimizer's default peak learning rate: the quick recipe's for Adam; SGD takes bigger steps for the
