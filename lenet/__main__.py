@@ -88,11 +88,10 @@ def cmd_train(args) -> int:
     data = load_mnist(args.data_dir)
     out = Path(args.out) if args.out else checkpoints.runs_dir() / f"cli-{time.strftime('%Y%m%d-%H%M%S')}.safetensors"
     progress = _Progress(args)
-    started = progress.started
     result = fit(model_config, tc, callback=progress, data=data)
     progress.close()
     checkpoints.save_checkpoint(result.model, out, result.metrics(tc))
-    elapsed = round(time.perf_counter() - started, 2)
+    elapsed = round(time.perf_counter() - progress.started, 2)
     _emit(args, {"checkpoint": str(out), "test_acc": result.test_acc, "elapsed_s": elapsed},
           f"saved {out}: test accuracy {result.test_acc:.2%} in {elapsed:.1f} s")
     return 0

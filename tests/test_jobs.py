@@ -145,7 +145,7 @@ def test_a_real_run_finishes_and_saves_atomically_with_a_safe_name(registry, tmp
     path = tmp_path / f"etc-passwd-{run.id}.safetensors"
     assert done.checkpoint == str(path) and path.is_file()
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left behind
-    model, info = checkpoints.load_checkpoint(path)
+    _, info = checkpoints.load_checkpoint(path)
     assert info.metrics["name"] == "../../etc/passwd" and len(info.metrics["history"]) == 8
     assert len(done.evals) == 8 and len(done.losses) == done.step == done.total_steps == 16
     assert done.test_acc is not None and done.fraction == 1.0
@@ -153,7 +153,7 @@ def test_a_real_run_finishes_and_saves_atomically_with_a_safe_name(registry, tmp
 
 def test_stop_takes_effect_within_a_second_and_keeps_only_when_asked(registry, tmp_path):
     reg = registry(max_concurrent=2)
-    big = dict(epochs=20, batch_size=4)
+    big = {"epochs": 20, "batch_size": 4}
     dropped = reg.submit("a", "dropped", train_config=_cfg(**big))
     kept = reg.submit("b", "kept", train_config=_cfg(**big), keep_on_stop=True)
     deadline = time.monotonic() + 30
