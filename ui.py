@@ -15,14 +15,18 @@ import pandas  # noqa: F401
 import plotly.graph_objects  # noqa: F401
 import streamlit as st
 
-from lenet import checkpoints
+from lenet import checkpoints, data, jobs
+from lenet.device import describe_device, pick_device
 from lenet.errors import CodedError
+from lenet.evaluation import Evaluation, evaluate_model
+from lenet.conv import ops
+from lenet.figures import markup, mosaics
 from lenet.figures.theme import COLORMAPS
 from lenet.i18n import DEFAULT_LANGUAGE, LANGUAGES, t, t_error
 
 __all__ = ["ensure_shell", "relabel_choices", "lang", "tr", "tr_error", "option_labels", "checkpoint_label",
-           "colormap", "current_model", "model_choices", "load_model", "device_name", "mnist_missing_ui",
-           "freeze_startup_heap", "LANGUAGES"]
+           "colormap", "current_model", "model_choices", "load_model", "evaluation", "kernel_pngs", "shipped_record",
+           "registry", "example_digits", "device_name", "mnist_missing_ui", "freeze_startup_heap", "LANGUAGES"]
 
 
 def ensure_shell() -> None:
@@ -111,22 +115,17 @@ def colormap() -> str:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _load_model(path: str, mtime: float):
-    """One model per (path, mtime) for the whole server: every session shares it."""
+def _load_model(path: str, version: int):
+    """One model per checkpoint version (path, version) for the whole server: every session shares it."""
     model, info = checkpoints.load_checkpoint(path, device="cpu")
     model.requires_grad_(False)  # shared by all sessions: nobody trains it, saliency needs only input grads
     return model, info
 
 
 def load_model(path: str | Path):
-    """The model at `path`, cached by path and modification time. Raises CheckpointError."""
-    p = Path(path)
-    try:
-        mtime = p.stat().st_mtime
-    except OSError:
-        raise checkpoints.CheckpointError(f"{p.name}: the file does not exist", "checkpoint_missing",
-                                          name=p.name) from None
-    return _load_model(str(p), mtime)
+    """(model, info) for the checkpoint at `path`, cached by its record's version. Raises CheckpointError."""
+    info = checkpoints.read_info(path)
+    return _load_model(str(info.path), info.version)
 
 
 def model_choices() -> list[checkpoints.CheckpointInfo]:
@@ -155,6 +154,61 @@ def current_model():
         return None
 
 
+def evaluation(info: checkpoints.CheckpointInfo) -> Evaluation:
+    """The checkpoint's results on the pickers' test digits (all of MNIST's when it is there, else the shipped
+    sample): one evaluation per checkpoint version, shared by the Evaluate page and the Draw page's mistakes."""
+    folder = str(data.data_dir().resolve())
+    return _evaluation(str(info.path), info.version, folder, data.picker_digits(folder)[3])
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _evaluation(path: str, version: int, folder: str, full_set: bool) -> Evaluation:
+    """`folder` and `full_set` only key the cache: MNIST moved, or appearing in place of the sample, is new."""
+    model, info = _load_model(path, version)
+    images, labels, indices, _ = data.picker_digits(folder)
+    return evaluate_model(model, images, labels, info.config.num_classes, indices)
+
+
+def kernel_pngs(path: str | Path) -> list[tuple[str, bytes, tuple[int, ...]]]:
+    """(layer, PNG, weight shape) for C1's and C3's kernels of the checkpoint at `path`. Raises CheckpointError."""
+    info = checkpoints.read_info(path)
+    return _kernel_pngs(str(info.path), info.version)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _kernel_pngs(path: str, version: int) -> list[tuple[str, bytes, tuple[int, ...]]]:
+    """Once per checkpoint version."""
+    model, _ = _load_model(path, version)
+    out = []
+    for layer in ("C1", "C3"):
+        weights = model.kernels(layer)
+        out.append((layer, markup.png_bytes(mosaics.kernel_mosaic(weights)), weights.shape))
+    return out
+
+
+def shipped_record() -> checkpoints.CheckpointInfo | None:
+    """The shipped checkpoint's record (its accuracy and training metrics), or None when it is unreadable.
+
+    Not cached: reading the header is what a cache would need to do to know the version anyway.
+    """
+    try:
+        return checkpoints.read_info(checkpoints.DEFAULT_CHECKPOINT)
+    except checkpoints.CheckpointError:
+        return None
+
+
+@st.cache_resource(show_spinner=False)
+def registry() -> jobs.Registry:
+    """The server's one job registry, shared by every session."""
+    return jobs.Registry()
+
+
+@st.cache_resource(show_spinner=False)
+def example_digits():
+    """MNIST's first test image of each digit (or a drawn 7), loaded once per server: ops.example_digits."""
+    return ops.example_digits()
+
+
 @st.cache_resource(show_spinner=False)
 def freeze_startup_heap() -> None:
     """Exempt everything alive after the first full run (modules, torch, plotly, ...) from garbage collection.
@@ -170,15 +224,12 @@ def freeze_startup_heap() -> None:
 
 @st.cache_resource(show_spinner=False)
 def device_name() -> str:
-    from lenet.train import describe_device, pick_device
-
+    """The human name of the device "auto" trains on."""
     return describe_device(pick_device("auto"))
 
 
 def mnist_missing_ui(key: str) -> None:
     """Say where MNIST belongs and how to get it, with a download button and a progress bar."""
-    from lenet import data
-
     st.subheader(tr("train.data_title"))
     st.warning(tr("error.data_missing", folder=str(data.data_dir())))
     if st.button(tr("train.data_download"), key=key, type="primary"):

@@ -285,8 +285,9 @@ class Student:
 # on a 2-core machine as lenet.jobs gives it), as a separate process: --training process.
 _TRAIN_PROCESS = """
 import sys
-from lenet.model import LeNetConfig
-from lenet.train import TrainConfig, default_threads, fit
+from lenet.config import LeNetConfig
+from lenet.device import default_threads
+from lenet.train import TrainConfig, fit
 fit(LeNetConfig(), TrainConfig(epochs=int(sys.argv[1]), evals_per_epoch=4, device="cpu",
                                threads=default_threads(leave_one=True)))
 """

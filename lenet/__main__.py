@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
+from lenet import settings
 from lenet.conv import cli as shape_cli
 
 
@@ -40,71 +40,75 @@ def _positive_float(value: str) -> float:
     return number
 
 
-def cmd_train(args) -> int:
-    from tqdm import tqdm
+class _Progress:
+    """The train command's callback: a progress bar on stderr, one line per evaluation (JSON with --json)."""
 
+    def __init__(self, args) -> None:
+        self.args, self.bar, self.started = args, None, time.perf_counter()
+
+    def __call__(self, event) -> None:
+        from tqdm import tqdm
+
+        from lenet.events import Eval, Start, Step
+
+        match event:
+            case Start() if not self.args.json:
+                self.bar = tqdm(total=event.total_steps, unit="batch", desc=f"train on {event.device}",
+                                file=sys.stderr)
+            case Step() if self.bar is not None:
+                self.bar.update(1)
+                if event.step % 20 == 0:
+                    self.bar.set_postfix(loss=f"{event.loss:.3f}", img_s=f"{event.samples_per_s:.0f}")
+            case Eval():
+                self.evaluated(event)
+
+    def evaluated(self, event) -> None:
+        line = {"epoch": round(event.epoch, 3), "train_loss": round(event.train_loss, 5),
+                "test_acc": round(event.test_acc, 5), "elapsed_s": round(time.perf_counter() - self.started, 2)}
+        if self.bar is not None:
+            self.bar.write(f"epoch {line['epoch']:g}: loss {line['train_loss']:.4f}, test accuracy "
+                           f"{line['test_acc']:.2%}, {line['elapsed_s']:.1f} s")
+        elif self.args.json:
+            print(json.dumps(line), flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def cmd_train(args) -> int:
     from lenet import checkpoints
     from lenet.data import load_mnist
-    from lenet.model import LeNetConfig
-    from lenet.train import TrainConfig, fit
+    from lenet.config import LeNetConfig
+    from lenet.train import DEFAULT_LR, TrainConfig, fit
 
     model_config = LeNetConfig(batch_norm=args.batch_norm, activation=args.activation, pool=args.pool)
-    lr = args.lr or (0.05 if args.optimizer == "sgd" else TrainConfig.lr)
-    tc = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=lr, device=args.device, seed=args.seed,
-                     augment=args.augment, optimizer=args.optimizer, max_steps=1 if args.dry_run else None)
+    tc = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr or DEFAULT_LR[args.optimizer],
+                     device=args.device, seed=args.seed, augment=args.augment, optimizer=args.optimizer,
+                     max_steps=1 if args.dry_run else None)
     data = load_mnist(args.data_dir)
     out = Path(args.out) if args.out else checkpoints.runs_dir() / f"cli-{time.strftime('%Y%m%d-%H%M%S')}.safetensors"
-    bar = None
-    started = time.perf_counter()
-
-    def callback(kind: str, info: dict) -> None:
-        nonlocal bar
-        if kind == "start" and not args.json:
-            bar = tqdm(total=info["total_steps"], unit="batch", desc=f"train on {info['device']}", file=sys.stderr)
-        elif kind == "step" and bar is not None:
-            bar.update(1)
-            if info["step"] % 20 == 0:
-                bar.set_postfix(loss=f"{info['loss']:.3f}", img_s=f"{info['samples_per_s']:.0f}")
-        elif kind == "eval":
-            line = {"epoch": round(info["epoch"], 3), "train_loss": round(info["train_loss"], 5),
-                    "test_acc": round(info["test_acc"], 5), "elapsed_s": round(time.perf_counter() - started, 2)}
-            if bar is not None:
-                bar.write(f"epoch {line['epoch']:g}: loss {line['train_loss']:.4f}, test accuracy "
-                          f"{line['test_acc']:.2%}, {line['elapsed_s']:.1f} s")
-            elif args.json:
-                print(json.dumps(line), flush=True)
-
-    result = fit(model_config, tc, callback=callback, data=data)
-    if bar is not None:
-        bar.close()
+    progress = _Progress(args)
+    result = fit(model_config, tc, callback=progress, data=data)
+    progress.close()
     checkpoints.save_checkpoint(result.model, out, result.metrics(tc))
-    elapsed = round(time.perf_counter() - started, 2)
+    elapsed = round(time.perf_counter() - progress.started, 2)
     _emit(args, {"checkpoint": str(out), "test_acc": result.test_acc, "elapsed_s": elapsed},
           f"saved {out}: test accuracy {result.test_acc:.2%} in {elapsed:.1f} s")
     return 0
 
 
 def cmd_evaluate(args) -> int:
-    import torch
-    from tqdm import tqdm
-
     from lenet import checkpoints
     from lenet.data import load_mnist
-    from lenet.train import normalise
+    from lenet.evaluation import evaluate_model
 
     path = Path(args.checkpoint) if args.checkpoint else checkpoints.DEFAULT_CHECKPOINT
-    model, _info = checkpoints.load_checkpoint(path)
+    model, info = checkpoints.load_checkpoint(path)
     data = load_mnist(args.data_dir)
-    images = torch.tensor(data.test_images)
-    labels = torch.tensor(data.test_labels).long()
-    correct = 0
-    with torch.inference_mode():
-        for i in tqdm(range(0, len(images), 1000), desc="evaluate", unit="batch", file=sys.stderr,
-                      disable=args.json):
-            correct += (model(normalise(images[i:i + 1000])).argmax(1) == labels[i:i + 1000]).sum().item()
-    acc = correct / len(images)
-    _emit(args, {"checkpoint": str(path), "test_acc": acc, "n": len(images)},
-          f"{path}: {acc:.2%} of {len(images)} test images right")
+    result = evaluate_model(model, data.test_images, data.test_labels, info.config.num_classes)
+    _emit(args, {"checkpoint": str(path), "test_acc": result.accuracy, "n": result.n},
+          f"{path}: {result.accuracy:.2%} of {result.n} test images right")
     return 0
 
 
@@ -112,7 +116,7 @@ def cmd_predict(args) -> int:
     import numpy as np
 
     from lenet import checkpoints, preprocess
-    from lenet.inspect import predict_batch
+    from lenet.inference import predict_probs
 
     model, _info = checkpoints.load_checkpoint(Path(args.checkpoint) if args.checkpoint
                                                else checkpoints.DEFAULT_CHECKPOINT)
@@ -130,9 +134,9 @@ def cmd_predict(args) -> int:
             continue
         results.append({"file": name})
         slots.append(len(results) - 1)
-        inputs.append(prep.input)
+        inputs.append(prep.image)
     if inputs:
-        probs = predict_batch(model, np.concatenate(inputs))
+        probs = predict_probs(model, np.stack(inputs))
         for slot, p in zip(slots, probs):
             results[slot].update(digit=int(p.argmax()), probs=[round(float(v), 6) for v in p])
     for r in results:
@@ -161,27 +165,45 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _train_options(p: argparse.ArgumentParser) -> None:
+    """The train subcommand's options: choices and defaults come from the engine's own constants."""
+    from lenet.config import ACTIVATIONS, POOLS, LeNetConfig
+    from lenet.settings import DEVICES
+    from lenet.train import DEFAULT_LR, OPTIMIZERS, TrainConfig
+
+    p.add_argument("--epochs", type=_positive_int, default=TrainConfig.epochs)
+    p.add_argument("--batch-size", type=_positive_int, default=TrainConfig.batch_size)
+    p.add_argument("--lr", type=_positive_float, default=None,
+                   help=f"peak learning rate (default {DEFAULT_LR[TrainConfig.optimizer]:g}; "
+                        f"{DEFAULT_LR['sgd']:g} with --optimizer sgd)")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=TrainConfig.optimizer)
+    p.add_argument("--activation", choices=ACTIVATIONS, default=LeNetConfig.activation)
+    p.add_argument("--pool", choices=POOLS, default=LeNetConfig.pool)
+    p.add_argument("--batch-norm", action="store_true", help="batch norm after every conv")
+    p.add_argument("--augment", action="store_true", help="random affine + stroke thickness augmentation")
+    p.add_argument("--device", choices=DEVICES, default=TrainConfig.device)
+    p.add_argument("--data-dir", default=None, help="MNIST folder (default $LENET_DATA_DIR or data/mnist)")
+    p.add_argument("--out", default=None, help="checkpoint path (default $LENET_RUNS_DIR/cli-<time>.safetensors)")
+    p.add_argument("--seed", type=int, default=TrainConfig.seed)
+    p.add_argument("--dry-run", action="store_true", help="train one batch only (a smoke test)")
+    p.add_argument("--json", action="store_true", help="JSON lines on stdout")
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The CLI's parser.
+
+    Args:
+        command: the subcommand about to be parsed. For "shape" the train options are left out: their
+            constants live beside torch, and shape answers without importing it.
+    """
     parser = _Parser(prog="python -m lenet", description="LeNet Explorer's command line.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
 
     p = sub.add_parser("train", help="train a LeNet on MNIST (default: the quick classroom recipe)",
                        description="Train a LeNet-5 on MNIST and save a checkpoint. With no options: the quick "
                                    "recipe (AdamW, one-cycle, batch 128, 2 epochs), about 99 %% in seconds.")
-    p.add_argument("--epochs", type=_positive_int, default=2)
-    p.add_argument("--batch-size", type=_positive_int, default=128)
-    p.add_argument("--lr", type=_positive_float, default=None, help="peak learning rate (default 0.004)")
-    p.add_argument("--optimizer", choices=["adamw", "adam", "sgd"], default="adamw")
-    p.add_argument("--activation", choices=["relu", "tanh", "sigmoid"], default="relu")
-    p.add_argument("--pool", choices=["max", "avg", "none"], default="max")
-    p.add_argument("--batch-norm", action="store_true", help="batch norm after every conv")
-    p.add_argument("--augment", action="store_true", help="random affine + stroke thickness augmentation")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
-    p.add_argument("--data-dir", default=None, help="MNIST folder (default $LENET_DATA_DIR or data/mnist)")
-    p.add_argument("--out", default=None, help="checkpoint path (default $LENET_RUNS_DIR/cli-<time>.safetensors)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--dry-run", action="store_true", help="train one batch only (a smoke test)")
-    p.add_argument("--json", action="store_true", help="JSON lines on stdout")
+    if command != "shape":
+        _train_options(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="test accuracy of a checkpoint on the 10,000 MNIST test images")
@@ -207,14 +229,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv[0] if argv else None).parse_args(argv)
     try:
         return args.func(args)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # one clear line for every failure; the full story only on request
-        if os.environ.get("LENET_DEBUG"):
+        if settings.current().debug:
             raise
         print(f"error: {exc}", file=sys.stderr)
         return 1

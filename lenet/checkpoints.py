@@ -15,11 +15,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lenet import settings
 from lenet.errors import CodedError
-from lenet.model import LeNet, LeNetConfig
+from lenet.config import LeNetConfig
+from lenet.model import LeNet
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CHECKPOINT = ROOT / "checkpoints" / "lenet5.safetensors"
+DEFAULT_CHECKPOINT = settings.ROOT / "checkpoints" / "lenet5.safetensors"
 MAX_BYTES = 64 * 1024 * 1024  # a LeNet is well under 1 MB; anything this big is not ours
 _HEADER_MAX = 1024 * 1024
 
@@ -30,14 +31,17 @@ class CheckpointError(CodedError, ValueError):
     default_code = "checkpoint_invalid"
 
 
-@dataclass
+@dataclass(frozen=True)
 class CheckpointInfo:
-    """What a checkpoint file says about itself, read from its header only."""
+    """What a checkpoint file says about itself, read from its header only: the record every cache keys on."""
 
     path: Path
     config: LeNetConfig
     metrics: dict = field(default_factory=dict)
     created: str = ""
+    # The file's modification time in ns when this was read: (path, version) names one version of the
+    # weights, so a run saved again under the same name is never served from a cache of the old one.
+    version: int = 0
 
     @property
     def name(self) -> str:
@@ -48,14 +52,10 @@ class CheckpointInfo:
         acc = self.metrics.get("test_acc")
         return float(acc) if isinstance(acc, (int, float)) else None
 
-    @property
-    def mtime(self) -> float:
-        return self.path.stat().st_mtime
-
 
 def runs_dir() -> Path:
-    """Where user runs are saved: $LENET_RUNS_DIR, default checkpoints/runs."""
-    return Path(os.environ.get("LENET_RUNS_DIR") or ROOT / "checkpoints" / "runs").expanduser()
+    """Where user runs are saved: $LENET_RUNS_DIR, default the repository's checkpoints/runs."""
+    return settings.current().runs_dir
 
 
 def sanitize_name(name: str, fallback: str = "run") -> str:
@@ -94,12 +94,14 @@ def save_checkpoint(model: LeNet, path: str | os.PathLike, metrics: dict | None 
     return path
 
 
-def _read_header(path: Path) -> dict:
+def _read_header(path: Path) -> tuple[dict, int]:
+    """The safetensors header, and the file's version (st_mtime_ns) taken before reading it."""
     try:
-        size = path.stat().st_size
+        stat = path.stat()
     except OSError:
         raise CheckpointError(f"{path.name}: the file does not exist (it may have been deleted)",
                               "checkpoint_missing", name=path.name) from None
+    size = stat.st_size
     if size > MAX_BYTES:
         raise CheckpointError(f"{path.name}: {size / 1e6:.0f} MB is far too large for a LeNet checkpoint",
                               "checkpoint_too_large", name=path.name)
@@ -119,13 +121,13 @@ def _read_header(path: Path) -> dict:
                                   name=path.name) from None
     if not isinstance(header, dict):
         raise CheckpointError(f"{path.name}: not a safetensors file", "checkpoint_corrupt", name=path.name)
-    return header
+    return header, stat.st_mtime_ns
 
 
 def read_info(path: str | os.PathLike) -> CheckpointInfo:
     """Read a checkpoint's config and metrics from its header, without loading weights."""
     path = Path(path)
-    header = _read_header(path)
+    header, version = _read_header(path)
     meta = header.get("__metadata__") or {}
     if not isinstance(meta, dict) or "config" not in meta:
         raise CheckpointError(f"{path.name}: no LeNet config in the metadata; not a LeNet Explorer checkpoint",
@@ -139,7 +141,8 @@ def read_info(path: str | os.PathLike) -> CheckpointInfo:
         metrics = json.loads(meta.get("metrics") or "{}")
     except json.JSONDecodeError:
         metrics = {}
-    return CheckpointInfo(path, config, metrics if isinstance(metrics, dict) else {}, str(meta.get("created", "")))
+    return CheckpointInfo(path, config, metrics if isinstance(metrics, dict) else {}, str(meta.get("created", "")),
+                          version)
 
 
 def load_checkpoint(path: str | os.PathLike, device="cpu") -> tuple[LeNet, CheckpointInfo]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lenet import settings
 from lenet.errors import CodedError
 
 FILES = {
@@ -37,8 +38,28 @@ class DataError(CodedError, RuntimeError):
 
 
 def data_dir(path: str | os.PathLike | None = None) -> Path:
-    """The MNIST folder: the argument, else $LENET_DATA_DIR, else data/mnist."""
-    return Path(path or os.environ.get("LENET_DATA_DIR") or "data/mnist").expanduser()
+    """The MNIST folder: the argument, else $LENET_DATA_DIR, else the repository's data/mnist."""
+    return Path(path).expanduser() if path else settings.current().data_dir
+
+
+def normalise(images, augment=None):
+    """uint8 images to the model's input: float32 N x 1 x 28 x 28, standardised with MNIST's MEAN and STD.
+
+    Args:
+        images: uint8, N x 28 x 28 or 28 x 28 (N x 1 x 28 x 28 too), ink 255 on 0. A numpy array gives a
+            numpy array (preprocessing needs no torch); a tensor gives a tensor on the same device.
+        augment: tensors only: a function applied to the batch in [0, 1] before it is standardised
+            (training's augmentation).
+    Returns:
+        the normalised batch, a new array or tensor.
+    """
+    if isinstance(images, np.ndarray):
+        x = images.astype(np.float32) / np.float32(255.0)
+        return ((x - np.float32(MEAN)) / np.float32(STD)).reshape(-1, 1, *x.shape[-2:])
+    x = images.reshape(-1, 1, *images.shape[-2:]).float().div_(255.0)
+    if augment is not None:
+        x = augment(x)
+    return x.sub_(MEAN).div_(STD)
 
 
 def _find(folder: Path, name: str) -> Path | None:
@@ -115,23 +136,13 @@ def load_mnist(path: str | os.PathLike | None = None) -> MNIST:
     """Load all of MNIST once per process (cached), as uint8 numpy arrays.
 
     Args:
-        path: the folder with the IDX files; default $LENET_DATA_DIR or data/mnist.
+        path: the folder with the IDX files; default `data_dir()`.
     Returns:
         an MNIST with train and test images and labels.
     Raises:
         DataError: the files are missing (saying where to put them) or corrupt (naming the file).
     """
     return _load(str(data_dir(path).resolve()))
-
-
-def to_tensors(images: np.ndarray, labels: np.ndarray, device="cpu"):
-    """uint8 images -> normalised float32 N x 1 x 28 x 28 tensor on `device`, and int64 labels."""
-    import torch
-
-    x = torch.from_numpy(np.ascontiguousarray(images)).to(device).unsqueeze(1).float().div_(255.0)
-    x = x.sub_(MEAN).div_(STD)
-    y = torch.from_numpy(np.ascontiguousarray(labels)).to(device).long()
-    return x, y
 
 
 def fetch(path: str | os.PathLike | None = None, progress=None) -> Path:
@@ -169,19 +180,25 @@ def fetch(path: str | os.PathLike | None = None, progress=None) -> Path:
     return folder
 
 
-SAMPLE_PATH = Path(__file__).resolve().parent.parent / "assets" / "mnist_test_sample.npz"
+SAMPLE_PATH = settings.ROOT / "assets" / "mnist_test_sample.npz"
 
 
-@functools.lru_cache(maxsize=1)
-def test_digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+def picker_digits(path: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     """MNIST test digits for pickers: the full test set when available, else the shipped 500-digit sample.
 
+    Args:
+        path: the MNIST folder; default `data_dir()`.
     Returns:
         (images N x 28 x 28 uint8, labels N, indices into the MNIST test set N, is_full_set).
     """
     try:
-        m = load_mnist()
-        return m.test_images, m.test_labels, np.arange(len(m.test_labels)), True
+        m = load_mnist(path)
     except DataError:
-        with np.load(SAMPLE_PATH) as z:
-            return z["images"], z["labels"], z["indices"], False
+        return _sample()
+    return m.test_images, m.test_labels, np.arange(len(m.test_labels)), True
+
+
+@functools.lru_cache(maxsize=1)
+def _sample() -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    with np.load(SAMPLE_PATH) as z:
+        return z["images"], z["labels"], z["indices"], False

@@ -1,6 +1,7 @@
 """How well a model reads the MNIST test set: accuracy, per-class accuracy, confusion matrix and mistakes.
 
-Pure computation on numpy arrays; the Evaluate page caches `evaluate_checkpoint` per (path, mtime).
+Pure computation on numpy arrays; ui.evaluation caches one per checkpoint version for the Evaluate page and
+the Draw page's mistake picker.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import torch
 
 from lenet.checkpoints import load_checkpoint
 from lenet.data import MNIST, load_mnist
-from lenet.train import normalise
+from lenet.inference import predict_probs
 
 
 @dataclass(frozen=True)
@@ -72,19 +73,8 @@ class Evaluation:
                         float(self.wrong_confidence[i])) for i in rows]
 
 
-@torch.inference_mode()
-def predict_probs(model: torch.nn.Module, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """Class probabilities (N x classes) for uint8 N x 28 x 28 images, with the training normalisation."""
-    model.eval()
-    out = []
-    for i in range(0, len(images), batch_size):
-        x = normalise(torch.tensor(images[i:i + batch_size]))  # a copy: MNIST's cached arrays are read-only
-        out.append(torch.softmax(model(x), dim=1).numpy())
-    return np.concatenate(out) if out else np.zeros((0, 10), np.float32)
-
-
-def evaluate_model(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray,
-                   num_classes: int = 10) -> Evaluation:
+def evaluate_model(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray, num_classes: int = 10,
+                   indices: np.ndarray | None = None) -> Evaluation:
     """Evaluate `model` on uint8 images and their labels.
 
     Args:
@@ -92,6 +82,7 @@ def evaluate_model(model: torch.nn.Module, images: np.ndarray, labels: np.ndarra
         images: uint8 N x 28 x 28, ink 255 on 0.
         labels: N true classes.
         num_classes: the confusion matrix's size.
+        indices: each image's index in the MNIST test set, for the mistakes; default its position.
     Returns:
         the confusion matrix and the mistakes, most confident first.
     """
@@ -103,7 +94,8 @@ def evaluate_model(model: torch.nn.Module, images: np.ndarray, labels: np.ndarra
     confidence = probs[wrong, pred[wrong]]
     order = np.argsort(-confidence, kind="stable")  # the most confident mistakes teach the most
     wrong = wrong[order]
-    return Evaluation(confusion=confusion.reshape(num_classes, num_classes), wrong_index=wrong,
+    wrong_index = wrong if indices is None else np.asarray(indices)[wrong]
+    return Evaluation(confusion=confusion.reshape(num_classes, num_classes), wrong_index=wrong_index,
                       wrong_pred=pred[wrong], wrong_true=labels[wrong], wrong_confidence=confidence[order])
 
 

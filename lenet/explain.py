@@ -1,4 +1,4 @@
-"""Explaining one answer of a LeNet: every layer's output, the probabilities, the kernels and a saliency map."""
+"""Explaining one answer of a LeNet: every layer's output, the probabilities and a saliency map."""
 
 from __future__ import annotations
 
@@ -64,11 +64,3 @@ def explain(model: LeNet, x: np.ndarray | torch.Tensor, target: int | None = Non
     activations = OrderedDict((name, out.detach()[0].numpy()) for name, out in recorded.items())
     return Inspection(probs=probs.detach().numpy(), prediction=pred, activations=activations, saliency=saliency)
 
-
-def kernels(model: LeNet, layer: str = "C1") -> np.ndarray:
-    """The learned kernels of a conv layer, out_channels x in_channels x K x K."""
-    block = model.named_layers()[layer]
-    conv = block[0] if isinstance(block, torch.nn.Sequential) else block
-    if not isinstance(conv, torch.nn.Conv2d):
-        raise ValueError(f"{layer} is not a convolution layer")
-    return conv.weight.detach().cpu().numpy()

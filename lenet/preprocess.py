@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageChops
 
-from lenet.data import MEAN, STD
+from lenet.data import normalise
 from lenet.images import to_array
 
 FIELD = 28  # MNIST's image size
@@ -315,18 +315,6 @@ def _centre_of_mass(img: np.ndarray) -> tuple[float, float]:
         return (img.shape[0] - 1) / 2, (img.shape[1] - 1) / 2
     return (float(m.sum(1) @ np.arange(img.shape[0])) / total,
             float(m.sum(0) @ np.arange(img.shape[1])) / total)
-
-
-def normalise(image: np.ndarray) -> np.ndarray:
-    """uint8 28x28 (ink 255) to the float32 1x1x28x28 input, with the training set's MEAN/STD.
-
-    Args:
-        image: uint8 28x28 in MNIST's format.
-    Returns:
-        float32 array of shape (1, 1, 28, 28).
-    """
-    x = image.astype(np.float32) / np.float32(255.0)
-    return ((x - np.float32(MEAN)) / np.float32(STD)).reshape(1, 1, FIELD, FIELD)
 
 
 def _run(arr: np.ndarray, known_polarity: bool) -> Preprocessed:

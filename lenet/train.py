@@ -8,21 +8,24 @@ That is what makes the quick recipe many times faster than the tutorial's DataLo
 from __future__ import annotations
 
 import math
-import os
 import random
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lenet.data import MEAN, STD, MNIST, load_mnist
+from lenet.data import MNIST, load_mnist, normalise
+from lenet.device import default_threads, describe_device, pick_device
 from lenet.errors import CodedError
-from lenet.model import LeNet, LeNetConfig
+from lenet.events import Callback, End, Eval, Start, Step
+from lenet.inference import predict
+from lenet.config import LeNetConfig
+from lenet.model import LeNet
+from lenet.settings import DEVICES
 
 OPTIMIZERS = ("adamw", "adam", "sgd")
 # Cross-entropy over 10 classes starts near ln 10 = 2.3. A loss above 100 means the logits have blown
@@ -56,7 +59,7 @@ class TrainConfig:
     threads: int | None = None  # CPU threads for training; None: every core
 
     def validate(self) -> None:
-        """Raise TrainError("bad_setting") for a setting that cannot train."""
+        """Raise TrainError ("bad_setting", or "device_unknown") for a setting that cannot train."""
         checks = [
             (isinstance(self.epochs, int) and 1 <= self.epochs <= 1000, "epochs", "a whole number from 1 to 1000"),
             (isinstance(self.batch_size, int) and 1 <= self.batch_size <= 60000, "batch_size",
@@ -77,6 +80,15 @@ class TrainConfig:
             if not ok:
                 raise TrainError(f"{name} = {getattr(self, name)!r} is not valid: use {expected}", "bad_setting",
                                  name=name, value=getattr(self, name), expected=expected)
+        # Only the name is checked here: whether this machine has the device is lenet.device's question.
+        if str(self.device or "auto").lower() not in DEVICES:
+            raise TrainError(f"unknown device {self.device!r}: use auto, cpu, cuda or mps", "device_unknown",
+                             device=self.device)
+
+
+# Each optimizer's default peak learning rate: the quick recipe's for Adam; SGD takes bigger steps for the
+# same pace. The CLI and the Train page start from these.
+DEFAULT_LR = {"adamw": TrainConfig.lr, "adam": TrainConfig.lr, "sgd": 0.05}
 
 
 @dataclass
@@ -90,7 +102,7 @@ class FitResult:
     stopped: bool
     steps: int
     epochs_done: float
-    history: list[dict] = field(default_factory=list)
+    history: list[Eval] = field(default_factory=list)
 
     def metrics(self, train_config: TrainConfig) -> dict:
         """The metrics stored in a checkpoint's metadata."""
@@ -98,61 +110,12 @@ class FitResult:
                 "device": self.device, "stopped": self.stopped, "train_config": asdict(train_config)}
 
 
-def pick_device(name: str = "auto") -> torch.device:
-    """cuda, then Apple mps, then cpu for "auto"; a named device must be available.
-
-    Raises:
-        TrainError: code "device_unavailable" when the named device is not there.
-    """
-    name = (name or "auto").lower()
-    if name == "auto":
-        name = os.environ.get("LENET_DEVICE", "auto").lower() or "auto"
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    available = {"cpu": True, "cuda": torch.cuda.is_available(),
-                 "mps": getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()}
-    if name not in available:
-        raise TrainError(f"unknown device {name!r}: use auto, cpu, cuda or mps", "device_unknown", device=name)
-    if not available[name]:
-        raise TrainError(f"device {name!r} is not available on this machine", "device_unavailable", device=name)
-    return torch.device(name)
-
-
-def describe_device(device: torch.device) -> str:
-    """A short human name: 'CPU (2 cores)', 'NVIDIA H100 80GB HBM3', 'Apple MPS'."""
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    if device.type == "mps":
-        return "Apple MPS"
-    return f"CPU ({os.cpu_count()} cores)"
-
-
-def default_threads(leave_one: bool = False) -> int:
-    """Threads to train with: every core, or all but one so that the app's inference keeps a core."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
-    return max(1, cores - 1) if leave_one else max(1, cores)
-
-
 def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, numpy and torch; returns the generator that shuffles and augments."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
-
-
-def normalise(images_u8: torch.Tensor) -> torch.Tensor:
-    """uint8 N x 28 x 28 (or N x 1 x 28 x 28) -> float N x 1 x 28 x 28 normalised with MNIST's statistics."""
-    x = images_u8.float().div_(255.0)
-    if x.dim() == 3:
-        x = x.unsqueeze(1)
-    return x.sub_(MEAN).div_(STD)
 
 
 def augment_batch(x01: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -185,128 +148,173 @@ def augment_batch(x01: torch.Tensor, generator: torch.Generator | None = None) -
     return out
 
 
+def make_optimizer(model: nn.Module, tc: TrainConfig) -> torch.optim.Optimizer:
+    """The optimizer `tc` names, over the model's trainable parameters."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    if tc.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=tc.lr, momentum=tc.momentum, weight_decay=tc.weight_decay, nesterov=True)
+    if tc.optimizer == "adam":
+        return torch.optim.Adam(params, lr=tc.lr, weight_decay=tc.weight_decay)
+    return torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
+
+
+def make_scheduler(opt: torch.optim.Optimizer, tc: TrainConfig, total_steps: int):
+    """One-cycle over the run's steps, or None for a constant rate."""
+    # One-cycle needs a few steps to warm up and anneal (with under 8 it divides by zero): constant below that.
+    if tc.schedule == "onecycle" and total_steps >= 8:
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=tc.lr, total_steps=total_steps, pct_start=0.25)
+    return None
+
+
 @torch.inference_mode()
-def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 2000) -> tuple[float, torch.Tensor]:
-    """Accuracy on uint8 images, and the predictions (on the CPU)."""
-    model.eval()
-    preds = []
-    for i in range(0, len(images), batch_size):
-        preds.append(model(normalise(images[i:i + batch_size])).argmax(1))
-    pred = torch.cat(preds)
-    return (pred == labels).float().mean().item(), pred.cpu()
+def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 2000) -> float:
+    """Accuracy on uint8 images and their labels (tensors on the model's device)."""
+    return (predict(model, images, batch_size).argmax(1) == labels).float().mean().item()
 
 
-Callback = Callable[[str, dict], None]
+@dataclass
+class _Loop:
+    """One run's moving parts and progress, handed between the epoch, step and evaluation functions."""
+
+    model: LeNet
+    opt: torch.optim.Optimizer
+    sched: torch.optim.lr_scheduler.LRScheduler | None
+    loss_fn: nn.Module
+    tc: TrainConfig
+    data: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # train images, labels; test images, labels
+    gen: torch.Generator
+    emit: Callback
+    stop_event: threading.Event | None
+    steps_per_epoch: int
+    total: int
+    eval_at: set[int]  # the steps after which the test set is scored
+    step: int = 0
+    seen: int = 0
+    stopped: bool = False
+    test_acc: float | None = None
+    history: list[Eval] = field(default_factory=list)
+    t_train: float = field(default_factory=time.perf_counter)
+
+
+def _schedule(tc: TrainConfig, n: int) -> tuple[int, int, set[int]]:
+    """(steps per epoch, total steps, the steps after which to evaluate) for `n` training images."""
+    steps_per_epoch = math.ceil(n / tc.batch_size)
+    total = tc.epochs * steps_per_epoch
+    if tc.max_steps:
+        total = min(total, tc.max_steps)
+    eval_at = {round(steps_per_epoch * (e + (k + 1) / tc.evals_per_epoch)) for e in range(tc.epochs)
+               for k in range(tc.evals_per_epoch)}
+    return steps_per_epoch, total, {min(s, total) for s in eval_at} | {total}
+
+
+def train_epoch(loop: _Loop) -> None:
+    """One pass over a fresh permutation of the training set, until it ends, the run ends or a stop."""
+    x_train, y_train = loop.data[0], loop.data[1]
+    perm = torch.randperm(len(x_train), generator=loop.gen).to(x_train.device)
+    loop.model.train()
+    for i in range(0, len(x_train), loop.tc.batch_size):
+        if loop.step >= loop.total:
+            break
+        if loop.stop_event is not None and loop.stop_event.is_set():
+            loop.stopped = True
+            break
+        idx = perm[i:i + loop.tc.batch_size]
+        loss = train_step(loop, x_train[idx], y_train[idx])
+        loop.seen += len(idx)
+        elapsed = time.perf_counter() - loop.t_train
+        loop.emit(Step(step=loop.step, total_steps=loop.total, epoch=loop.step / loop.steps_per_epoch, loss=loss,
+                       lr=loop.opt.param_groups[0]["lr"], samples_per_s=loop.seen / max(elapsed, 1e-9),
+                       elapsed_s=elapsed))
+        if loop.step in loop.eval_at:
+            evaluate_now(loop, loss)
+            loop.model.train()
+
+
+def train_step(loop: _Loop, images: torch.Tensor, labels: torch.Tensor) -> float:
+    """One optimisation step on a batch of uint8 images; returns its loss.
+
+    Raises:
+        TrainError: "diverged" when the loss is not finite or has blown up.
+    """
+    tc = loop.tc
+    augment = (lambda x01: augment_batch(x01, loop.gen)) if tc.augment else None
+    loss = loop.loss_fn(loop.model(normalise(images, augment)), labels)
+    if not torch.isfinite(loss) or loss.item() > DIVERGED_LOSS:
+        raise TrainError(f"the loss blew up to {loss.item():.3g} at step {loop.step + 1}: the learning rate "
+                         f"({tc.lr:g}) is probably too high", "diverged", step=loop.step + 1, lr=tc.lr)
+    loop.opt.zero_grad(set_to_none=True)
+    loss.backward()
+    loop.opt.step()
+    if loop.sched is not None:
+        loop.sched.step()
+    loop.step += 1
+    return loss.item()
+
+
+def evaluate_now(loop: _Loop, train_loss: float) -> None:
+    """Score the model on the test set and report it as one row of the history."""
+    loop.test_acc = evaluate(loop.model, loop.data[2], loop.data[3])
+    row = Eval(step=loop.step, epoch=loop.step / loop.steps_per_epoch, train_loss=train_loss,
+               test_acc=loop.test_acc, elapsed_s=time.perf_counter() - loop.t_train)
+    loop.history.append(row)
+    loop.emit(row)
 
 
 def fit(model_config: LeNetConfig | None = None, train_config: TrainConfig | None = None,
         callback: Callback | None = None, stop_event: threading.Event | None = None,
-        data: MNIST | None = None, model: LeNet | None = None) -> FitResult:
+        data: MNIST | None = None) -> FitResult:
     """Train a LeNet on MNIST.
 
     Args:
         model_config: the network; default LeNet-5.
         train_config: how to train; default the quick recipe.
-        callback: called as callback(kind, info) with kind "start", "step", "eval" or "end". It runs on the
-            training thread, so it must be quick and must never touch a UI.
+        callback: called with each lenet.events event (Start, Step, Eval, End). It runs on the training
+            thread, so it must be quick and must never touch a UI.
         stop_event: when set, the run stops after the current batch and returns what it has learned.
         data: MNIST arrays; default load_mnist().
-        model: continue training this model instead of a new one.
     Returns:
         a FitResult with the model on the CPU, in eval mode.
     Raises:
         TrainError: "diverged" for NaN/Inf loss, "oom" when the device runs out of memory, "bad_setting".
+        DeviceError: the device asked for is unknown or not on this machine.
         DataError: MNIST missing or corrupt.
     """
     tc = train_config or TrainConfig()
     tc.validate()
-    cfg = model_config or (model.config if model is not None else LeNetConfig())
-    emit = callback or (lambda kind, info: None)
     device = pick_device(tc.device)
     if device.type == "cpu":
         torch.set_num_threads(tc.threads or default_threads())
     gen = seed_everything(tc.seed)
     data = data or load_mnist()
     try:
-        return _fit(cfg, tc, emit, stop_event, data, model, device, gen)
+        return _fit(model_config or LeNetConfig(), tc, callback or (lambda event: None), stop_event, data, device,
+                    gen)
     except torch.cuda.OutOfMemoryError:
         torch.cuda.empty_cache()
         raise TrainError(f"the GPU ran out of memory; try a smaller batch than {tc.batch_size}", "oom",
                          batch_size=tc.batch_size) from None
 
 
-def _fit(cfg: LeNetConfig, tc: TrainConfig, emit: Callback, stop_event, data: MNIST, model: LeNet | None,
+def _fit(cfg: LeNetConfig, tc: TrainConfig, emit: Callback, stop_event: threading.Event | None, data: MNIST,
          device: torch.device, gen: torch.Generator) -> FitResult:
+    """The run itself, once the settings are checked and everything is seeded."""
     t0 = time.perf_counter()
-    x_train = torch.tensor(data.train_images, device=device)  # a copy: the cached arrays stay read-only
-    y_train = torch.tensor(data.train_labels, device=device).long()
-    x_test = torch.tensor(data.test_images, device=device)
-    y_test = torch.tensor(data.test_labels, device=device).long()
-    model = (model or LeNet(cfg)).to(device)
-    params = [p for p in model.parameters() if p.requires_grad]
-    if tc.optimizer == "sgd":
-        opt = torch.optim.SGD(params, lr=tc.lr, momentum=tc.momentum, weight_decay=tc.weight_decay, nesterov=True)
-    elif tc.optimizer == "adam":
-        opt = torch.optim.Adam(params, lr=tc.lr, weight_decay=tc.weight_decay)
-    else:
-        opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
-    n = len(x_train)
-    steps_per_epoch = math.ceil(n / tc.batch_size)
-    total = tc.epochs * steps_per_epoch
-    if tc.max_steps:
-        total = min(total, tc.max_steps)
-    # One-cycle needs a few steps to warm up and anneal (with under 8 it divides by zero): constant below that.
-    sched = (torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=tc.lr, total_steps=total, pct_start=0.25)
-             if tc.schedule == "onecycle" and total >= 8 else None)
-    eval_at = {round(steps_per_epoch * (e + (k + 1) / tc.evals_per_epoch)) for e in range(tc.epochs)
-               for k in range(tc.evals_per_epoch)}
-    eval_at = {min(s, total) for s in eval_at} | {total}
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=tc.label_smoothing)
-    history: list[dict] = []
-    emit("start", {"total_steps": total, "steps_per_epoch": steps_per_epoch, "device": describe_device(device)})
-    step, acc, stopped = 0, None, False
-    seen, t_train = 0, time.perf_counter()
-    while step < total and not stopped:
-        perm = torch.randperm(n, generator=gen).to(device)
-        model.train()
-        for i in range(0, n, tc.batch_size):
-            if step >= total:
-                break
-            if stop_event is not None and stop_event.is_set():
-                stopped = True
-                break
-            idx = perm[i:i + tc.batch_size]
-            xb = x_train[idx].unsqueeze(1).float().div_(255.0)
-            if tc.augment:
-                xb = augment_batch(xb, gen)
-            xb = xb.sub_(MEAN).div_(STD)
-            loss = loss_fn(model(xb), y_train[idx])
-            if not torch.isfinite(loss) or loss.item() > DIVERGED_LOSS:
-                raise TrainError(f"the loss blew up to {loss.item():.3g} at step {step + 1}: the learning rate "
-                                 f"({tc.lr:g}) is probably too high", "diverged", step=step + 1, lr=tc.lr)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if sched is not None:
-                sched.step()
-            step += 1
-            seen += len(idx)
-            elapsed = time.perf_counter() - t_train
-            emit("step", {"step": step, "total_steps": total, "epoch": step / steps_per_epoch,
-                          "loss": loss.item(), "lr": opt.param_groups[0]["lr"],
-                          "samples_per_s": seen / max(elapsed, 1e-9), "elapsed_s": elapsed})
-            if step in eval_at:
-                acc, _ = evaluate(model, x_test, y_test)
-                model.train()
-                row = {"step": step, "epoch": step / steps_per_epoch, "train_loss": loss.item(), "test_acc": acc,
-                       "elapsed_s": time.perf_counter() - t_train}
-                history.append(row)
-                emit("eval", row)
-    if stopped and step > 0 and (not history or history[-1]["step"] != step):
-        acc, _ = evaluate(model, x_test, y_test)
-    model = model.to("cpu").eval()
-    result = FitResult(model=model, test_acc=acc, elapsed_s=time.perf_counter() - t0,
-                       device=describe_device(device), stopped=stopped, steps=step,
-                       epochs_done=step / steps_per_epoch, history=history)
-    emit("end", {"test_acc": acc, "stopped": stopped, "elapsed_s": result.elapsed_s, "steps": step})
+    # Copies: the cached arrays stay read-only.
+    tensors = (torch.tensor(data.train_images, device=device), torch.tensor(data.train_labels, device=device).long(),
+               torch.tensor(data.test_images, device=device), torch.tensor(data.test_labels, device=device).long())
+    model = LeNet(cfg).to(device)
+    opt = make_optimizer(model, tc)
+    steps_per_epoch, total, eval_at = _schedule(tc, len(tensors[0]))
+    loop = _Loop(model, opt, make_scheduler(opt, tc, total), nn.CrossEntropyLoss(label_smoothing=tc.label_smoothing),
+                 tc, tensors, gen, emit, stop_event, steps_per_epoch, total, eval_at)
+    emit(Start(total_steps=total, steps_per_epoch=steps_per_epoch, device=describe_device(device)))
+    loop.t_train = time.perf_counter()
+    while loop.step < total and not loop.stopped:
+        train_epoch(loop)
+    if loop.stopped and loop.step > 0 and (not loop.history or loop.history[-1].step != loop.step):
+        loop.test_acc = evaluate(model, tensors[2], tensors[3])
+    result = FitResult(model=model.to("cpu").eval(), test_acc=loop.test_acc, elapsed_s=time.perf_counter() - t0,
+                       device=describe_device(device), stopped=loop.stopped, steps=loop.step,
+                       epochs_done=loop.step / steps_per_epoch, history=loop.history)
+    emit(End(test_acc=loop.test_acc, stopped=loop.stopped, elapsed_s=result.elapsed_s, steps=loop.step))
     return result

@@ -10,7 +10,8 @@ The parent keeps everything that has to be right: it decides whether to keep the
 checkpoint itself (atomically, lenet.checkpoints), and its callback may raise to abandon the run, which
 kills the child at once. The child only trains and reports:
 
-    child -> parent   ("events", [(kind, info), ...])   batched, at most every BATCH_S for "step"
+    child -> parent   ("events", [event, ...])          lenet.events objects, batched: at most every BATCH_S
+                                                        for Step
                       ("result", {...})                 the trained weights as numpy arrays, the figures
                       ("error", {...})                  a CodedError's class, code, params and message
     parent -> child   a multiprocessing Event: stop after this batch (fit's own stop_event)
@@ -33,8 +34,11 @@ from pathlib import Path
 
 from lenet.checkpoints import CheckpointError
 from lenet.data import MNIST, DataError
+from lenet.device import DeviceError
 from lenet.errors import CodedError
-from lenet.model import LeNet, LeNetConfig
+from lenet.events import Callback, Event, Step
+from lenet.config import LeNetConfig
+from lenet.model import LeNet
 from lenet.train import FitResult, TrainConfig, TrainError, fit
 
 # The child's priority: as low as the OS allows, so that a stroke's answer always goes first and training
@@ -48,14 +52,14 @@ from lenet.train import FitResult, TrainConfig, TrainError, fit
 NICENESS = 19
 BATCH_S = 0.2  # step events are sent in batches: a few messages a second instead of hundreds
 POLL_S = 0.05  # how often the parent checks its stop event while waiting for news
-_ERRORS = {cls.__name__: cls for cls in (TrainError, DataError, CheckpointError)}
+_ERRORS = {cls.__name__: cls for cls in (TrainError, DeviceError, DataError, CheckpointError)}
 # spawn, not fork: a forked copy of a server with live threads (and maybe CUDA) can deadlock; spawn starts
 # a clean interpreter on every platform.
 _CONTEXT = multiprocessing.get_context("spawn")
 
 
 def fit_in_process(model_config: LeNetConfig | None = None, train_config: TrainConfig | None = None,
-                   callback=None, stop_event: threading.Event | None = None,
+                   callback: Callback | None = None, stop_event: threading.Event | None = None,
                    data: MNIST | None = None) -> FitResult:
     """Like `train.fit`, but the training runs in a fresh child process.
 
@@ -65,12 +69,12 @@ def fit_in_process(model_config: LeNetConfig | None = None, train_config: TrainC
     training, the child is killed and the result is a stopped run of 0 steps.
 
     Raises:
-        TrainError, DataError, CheckpointError: as fit raises them in the child.
+        TrainError, DeviceError, DataError, CheckpointError: as fit raises them in the child.
         TrainError: "train_failed" when the child fails otherwise or dies without a word.
     """
     model_config = model_config or LeNetConfig()
     train_config = train_config or TrainConfig()
-    emit = callback or (lambda kind, info: None)
+    emit = callback or (lambda event: None)
     receiver, sender = _CONTEXT.Pipe(duplex=False)
     child_stop = _CONTEXT.Event()
     proc = _CONTEXT.Process(target=_child, args=(sender, child_stop, model_config, train_config, data),
@@ -93,9 +97,9 @@ def fit_in_process(model_config: LeNetConfig | None = None, train_config: TrainC
             except EOFError:
                 raise _died(proc) from None
             if message == "events":
-                for kind, info in body:
+                for event in body:
                     started = True
-                    emit(kind, info)
+                    emit(event)
             elif message == "result":
                 return _result(model_config, body)
             else:
@@ -124,13 +128,13 @@ def _result(model_config: LeNetConfig, body: dict) -> FitResult:
 def _child(conn, stop, model_config: LeNetConfig, train_config: TrainConfig, data: MNIST | None) -> None:
     """The child process: train, reporting as it goes; the weights travel back as plain arrays."""
     _lower_priority()
-    pending: list = []
+    pending: list[Event] = []
     last_sent = time.monotonic()
 
-    def report(kind: str, info: dict) -> None:
+    def report(event: Event) -> None:
         nonlocal last_sent
-        pending.append((kind, info))
-        if kind != "step" or time.monotonic() - last_sent >= BATCH_S:
+        pending.append(event)
+        if not isinstance(event, Step) or time.monotonic() - last_sent >= BATCH_S:
             conn.send(("events", pending[:]))
             pending.clear()
             last_sent = time.monotonic()

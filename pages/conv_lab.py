@@ -19,7 +19,6 @@ from lenet.conv.explain import check_latex, explain_layer
 from lenet.figures.lab import maps_figure, window_figure
 from lenet.conv.network import CHECK_PARAM_LIMIT, NETWORK_LIMITS, LayerRow, total_params
 from lenet.conv.query import LIMITS, LabSettings, settings_from_query
-from lenet.figures.theme import COLORMAPS
 
 ui.ensure_shell()
 
@@ -198,12 +197,6 @@ def show_ideas() -> None:
 
 # --- the digit and the picture ----------------------------------------------------------------------
 
-@st.cache_resource(show_spinner=False)
-def example_digits():
-    """MNIST's first test image of each digit (or a drawn 7), loaded once per server."""
-    return ops.example_digits()
-
-
 def use_trained_size(size: int) -> None:
     st.session_state["lab_kernel"] = size
 
@@ -240,7 +233,7 @@ def digit_tab(report, settings: LabSettings) -> tuple[np.ndarray | None, np.ndar
     if max(settings.height, settings.width) > ops.DIGIT_LIMIT:
         st.info(ui.tr("lab.digit.too_big", n=ops.DIGIT_LIMIT))
         return None, None
-    digits, real = example_digits()
+    digits, real = ui.example_digits()
     if not real:
         st.caption(ui.tr("lab.digit.synthetic"))
     if st.session_state.get("lab_digit") not in digits:

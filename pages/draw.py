@@ -14,21 +14,20 @@ from __future__ import annotations
 import hashlib
 import html
 import time
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 import ui
-from lenet.data import test_digits
-from lenet.evaluation import evaluate_model
-from lenet.explain import Inspection, kernels
-from lenet.figures import markup, mosaics, theme
+from lenet import checkpoints
+from lenet.data import normalise, picker_digits
+from lenet.explain import Inspection
+from lenet.figures import markup, theme
 from lenet.figures.draw_view import DrawView, draw_view, png_size
 from lenet.i18n import STRINGS
 from lenet.images import load_image
-from lenet.preprocess import Preprocessed, canvas_to_input, normalise, preprocess
+from lenet.preprocess import Preprocessed, canvas_to_input, preprocess
 
 ui.ensure_shell()
 
@@ -186,41 +185,31 @@ def upload_ui() -> tuple[Preprocessed | None, float]:
     return prep, started
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _misclassified(path: str, mtime: float, full_set: bool) -> np.ndarray:
-    """MNIST test indices that the model at `path` gets wrong, most confident mistake first.
-
-    `mtime` and `full_set` only key the cache: a retrained checkpoint, or MNIST appearing in place of
-    the shipped sample, gives a new list.
-    """
-    model, _ = ui.load_model(path)
-    images, labels, indices, _ = test_digits()
-    return indices[evaluate_model(model, images, labels).wrong_index]
-
-
 def _pick_random(indices: np.ndarray) -> None:
     """Show a random test digit."""
     st.session_state["draw_mnist_index"] = int(np.random.default_rng().choice(indices))
 
 
-def _pick_wrong(path: str, mtime: float, full_set: bool) -> None:
+def _pick_wrong(path: str) -> None:
     """Show a random test digit the model reads wrongly, and say how many there are."""
-    wrong = _misclassified(path, mtime, full_set)
-    st.session_state["draw_mnist_note"] = (len(wrong), len(test_digits()[2]))
+    try:
+        wrong = ui.evaluation(checkpoints.read_info(path)).wrong_index
+    except checkpoints.CheckpointError:
+        return  # deleted meanwhile: the sidebar already says so
+    st.session_state["draw_mnist_note"] = (len(wrong), len(picker_digits()[2]))
     if len(wrong):
         st.session_state["draw_mnist_index"] = int(np.random.default_rng().choice(wrong))
 
 
 def mnist_ui(model_path: str | None) -> tuple[Preprocessed, int]:
     """The MNIST test-digit picker; returns the digit as the model's input, and its true label."""
-    images, labels, indices, full_set = test_digits()
+    images, labels, indices, _ = picker_digits()
     left, right = st.columns(2)
     left.button(ui.tr("draw.mnist.random"), key="draw_mnist_random", icon=":material/casino:", on_click=_pick_random,
                 args=(indices,), width="stretch")
     if model_path:
-        mtime = Path(model_path).stat().st_mtime if Path(model_path).exists() else 0.0
         right.button(ui.tr("draw.mnist.wrong"), key="draw_mnist_wrong", icon=":material/error:", on_click=_pick_wrong,
-                     args=(model_path, mtime, full_set), width="stretch")
+                     args=(model_path,), width="stretch")
     wanted = st.number_input(ui.tr("draw.mnist.index"), min_value=0, max_value=int(indices.max()), step=1,
                              key="draw_mnist_index")
     note = st.session_state.pop("draw_mnist_note", None)
@@ -365,26 +354,15 @@ def network_ui(view: DrawView, model, cmap: str) -> None:
             f'align-items:center">{"".join(cells)}</div>')
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _kernel_pngs(path: str, mtime: float) -> list[tuple[str, bytes, tuple[int, ...]]]:
-    """(layer, PNG, weight shape) for C1's and C3's kernels, once per checkpoint version."""
-    model, _ = ui.load_model(path)
-    out = []
-    for layer in ("C1", "C3"):
-        weights = kernels(model, layer)
-        out.append((layer, markup.png_bytes(mosaics.kernel_mosaic(weights)), weights.shape))
-    return out
-
-
 def kernels_ui(path: str) -> None:
     """The learned filters of C1 and C3, as signed mosaics."""
     st.header(ui.tr("draw.kernels.title"))
     st.caption(ui.tr("draw.kernels.intro"))
     try:
-        mtime = Path(path).stat().st_mtime
-    except OSError:
+        pictures = ui.kernel_pngs(path)
+    except checkpoints.CheckpointError:
         return  # deleted meanwhile: the sidebar already says so
-    for layer, png, shape in _kernel_pngs(path, mtime):
+    for layer, png, shape in pictures:
         out_c, in_c, k, _ = shape
         caption = ui.tr(f"draw.kernels.{layer}", c=out_c, m=in_c, k=k)
         st.markdown(caption)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 import ui
@@ -15,12 +13,6 @@ ui.ensure_shell()
 
 GALLERY_COLUMNS = 8
 GALLERY_ROWS = 5
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def evaluate(path: str, mtime: float) -> evaluation.Evaluation:
-    """One evaluation per checkpoint version for every session: keyed by path and modification time."""
-    return evaluation.evaluate_checkpoint(path)
 
 
 def _label(info: checkpoints.CheckpointInfo) -> str:
@@ -108,11 +100,8 @@ if picked is None:
     st.stop()
 try:
     with st.spinner(ui.tr("eval.computing")):
-        outcome = evaluate(str(picked.path), Path(picked.path).stat().st_mtime)
+        outcome = ui.evaluation(picked)
     mnist = data.load_mnist()
-except OSError:
-    st.error(ui.tr("error.checkpoint_missing", name=Path(picked.path).name))
-    st.stop()
 except (checkpoints.CheckpointError, data.DataError) as exc:
     st.error(ui.tr_error(exc))
     st.stop()

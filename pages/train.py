@@ -10,35 +10,21 @@ import uuid
 from pathlib import Path
 
 import streamlit as st
-import torch
 
 import ui
-from lenet import checkpoints, data, jobs
+from lenet import data, jobs
 from lenet.config import ACTIVATIONS, POOLS, LeNetConfig
-from lenet.model import LeNet
-from lenet.train import TrainConfig, TrainError
+from lenet.device import DeviceError, available_devices
 from lenet.figures.charts import Curve, accuracy_figure, loss_figure
+from lenet.model import LeNet
+from lenet.train import DEFAULT_LR, TrainConfig, TrainError
 
 ui.ensure_shell()
 
 POLL_S = 1.0  # how often the live panel refreshes while a run is queued or running
 EVALS_PER_EPOCH = 4  # test-set checks per epoch: a live accuracy curve for about 5 % of the time
 BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
-# The one-cycle peak: the quick recipe's for Adam; SGD takes bigger steps for the same pace (as the CLI does).
-DEFAULT_LR = {"adamw": TrainConfig.lr, "sgd": 0.05}
-
-
-@st.cache_resource(show_spinner=False)
-def registry() -> jobs.Registry:
-    """The server's one job registry, shared by every session."""
-    return jobs.Registry()
-
-
-@st.cache_data(show_spinner=False)
-def shipped_reference(mtime: float) -> tuple[float | None, dict]:
-    """The shipped checkpoint's test accuracy and metrics, for the comparison (cached by its mtime)."""
-    info = checkpoints.read_info(checkpoints.DEFAULT_CHECKPOINT)
-    return info.test_acc, info.metrics
+OPTIMIZER_CHOICES = ("adamw", "sgd")  # the two a class compares; the CLI offers plain Adam too
 
 
 def owner() -> str:
@@ -46,15 +32,6 @@ def owner() -> str:
     if "train_owner" not in st.session_state:
         st.session_state["train_owner"] = uuid.uuid4().hex
     return st.session_state["train_owner"]
-
-
-def device_options() -> list[str]:
-    options = ["auto", "cpu"]
-    if torch.cuda.is_available():
-        options.append("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        options.append("mps")
-    return options
 
 
 def _labels(prefix: str, options, **params) -> dict:
@@ -98,11 +75,11 @@ def _reset_lr() -> None:
 
 def training_ui(max_epochs: int) -> tuple[TrainConfig, str, bool]:
     """How to train, the run's name, and whether to keep a stopped run's model."""
-    st.session_state.setdefault("train_lr", DEFAULT_LR["adamw"])
+    st.session_state.setdefault("train_lr", DEFAULT_LR[OPTIMIZER_CHOICES[0]])
     st.subheader(ui.tr("train.settings"))
     c1, c2, c3 = st.columns(3)
-    optimizer = c1.selectbox(ui.tr("train.optimizer"), list(DEFAULT_LR), key="train_optimizer",
-                             format_func=_labels("train.optimizer_", DEFAULT_LR).get, on_change=_reset_lr)
+    optimizer = c1.selectbox(ui.tr("train.optimizer"), OPTIMIZER_CHOICES, key="train_optimizer",
+                             format_func=_labels("train.optimizer_", OPTIMIZER_CHOICES).get, on_change=_reset_lr)
     # min 0 on purpose: a zero rate is refused with an explanation rather than silently clamped.
     lr = c2.number_input(ui.tr("train.lr"), min_value=0.0, max_value=10.0, step=0.001, format="%.4f",
                          help=ui.tr("train.lr_help"), key="train_lr")
@@ -111,7 +88,7 @@ def training_ui(max_epochs: int) -> tuple[TrainConfig, str, bool]:
     c4, c5, c6 = st.columns(3)
     epochs = c4.number_input(ui.tr("train.epochs", max=max_epochs), min_value=1, max_value=max_epochs, value=1,
                              help=ui.tr("train.epochs_help"), key="train_epochs")
-    devices = device_options()
+    devices = available_devices()
     device = c5.selectbox(ui.tr("train.device"), devices, key="train_device",
                           format_func=_labels("train.device_", devices, device=ui.device_name()).get)
     name = c6.text_input(ui.tr("train.name"), value=ui.tr("train.default_name"), max_chars=40, key="train_name")
@@ -174,16 +151,15 @@ def _show_status(run: jobs.RunView | None) -> None:
 def _curves(run: jobs.RunView, label: str) -> tuple[Curve, Curve]:
     """(loss curve, accuracy curve) of one run."""
     loss = Curve(label, [e for e, _ in run.losses], [v for _, v in run.losses])
-    acc = Curve(label, [row["epoch"] for row in run.evals], [row["test_acc"] for row in run.evals])
+    acc = Curve(label, [row.epoch for row in run.evals], [row.test_acc for row in run.evals])
     return loss, acc
 
 
 def _reference() -> tuple[str, float] | None:
-    try:
-        acc, _ = shipped_reference(checkpoints.DEFAULT_CHECKPOINT.stat().st_mtime)
-    except (OSError, checkpoints.CheckpointError):
+    shipped = ui.shipped_record()
+    if shipped is None or shipped.test_acc is None:
         return None
-    return (ui.tr("sidebar.shipped"), acc) if acc is not None else None
+    return ui.tr("sidebar.shipped"), shipped.test_acc
 
 
 def _charts(loss_curves: list[Curve], acc_curves: list[Curve], key: str, x_max: float, raw: bool) -> None:
@@ -200,7 +176,7 @@ def _charts(loss_curves: list[Curve], acc_curves: list[Curve], key: str, x_max: 
 def live_panel(config: LeNetConfig | None, train_config: TrainConfig, name: str, keep: bool,
                was_active: bool) -> None:
     """Start and stop, the status and the live charts. Polled by st.fragment while a run is active."""
-    reg = registry()
+    reg = ui.registry()
     me = owner()
     reg.heartbeat(me)
     run_id = st.session_state.get("train_run")
@@ -212,7 +188,7 @@ def live_panel(config: LeNetConfig | None, train_config: TrainConfig, name: str,
     if buttons.button(ui.tr("train.start"), key="start_training", type="primary", disabled=config is None):
         try:
             run = reg.submit(me, name, config, train_config, keep_on_stop=keep)
-        except (jobs.JobError, TrainError) as exc:
+        except (jobs.JobError, TrainError, DeviceError) as exc:
             st.error(ui.tr_error(exc))
         else:
             st.session_state["train_run"] = run.id
@@ -265,10 +241,8 @@ def compare_ui(runs: list[jobs.RunView]) -> None:
              ui.tr("train.col_seconds"): round(r.elapsed_s, 1),
              ui.tr("train.col_acc"): f"{r.test_acc:.2%}" if r.test_acc is not None else ""}
             for k, r in enumerate(ordered, 1)]
-    try:
-        _, shipped = shipped_reference(checkpoints.DEFAULT_CHECKPOINT.stat().st_mtime)
-    except (OSError, checkpoints.CheckpointError):
-        shipped = {}
+    record = ui.shipped_record()
+    shipped = record.metrics if record is not None else {}
     if shipped:
         rows.append({ui.tr("train.col_run"): ui.tr("sidebar.shipped"),
                      ui.tr("train.col_status"): ui.tr("train.state_finished"),
@@ -295,13 +269,13 @@ if not data.is_available():
     st.stop()
 
 model_config = network_ui()
-train_config, run_name, keep_stopped = training_ui(registry().max_epochs)
+train_config, run_name, keep_stopped = training_ui(ui.registry().max_epochs)
 current_id = st.session_state.get("train_run")
-current = registry().get(current_id) if current_id else None
+current = ui.registry().get(current_id) if current_id else None
 active = current is not None and current.active
 st.fragment(live_panel, run_every=POLL_S if active else None)(model_config, train_config, run_name, keep_stopped,
                                                                active)
 use_model_ui(current)
-ended = [r for r in registry().runs(owner()) if not r.active]
+ended = [r for r in ui.registry().runs(owner()) if not r.active]
 if ended:
     compare_ui(ended)

@@ -105,7 +105,7 @@ def test_missing_file_has_its_own_code(tmp_path):
 def test_listing_skips_broken_files_and_orders_newest_first(tmp_path, monkeypatch):
     monkeypatch.setenv("LENET_RUNS_DIR", str(tmp_path))
     a = save_checkpoint(LeNet(), tmp_path / "a.safetensors")
-    b = save_checkpoint(LeNet(), tmp_path / "b.safetensors")
+    save_checkpoint(LeNet(), tmp_path / "b.safetensors")
     os.utime(a, (1, 1))
     (tmp_path / "broken.safetensors").write_bytes(b"nope")
     names = [i.name for i in checkpoints.list_checkpoints(include_default=False)]

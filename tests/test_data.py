@@ -1,5 +1,4 @@
 import gzip
-import os
 import struct
 
 import numpy as np
@@ -63,3 +62,25 @@ def test_real_mnist_is_the_standard_set():
     m = load_mnist()
     assert m.train_images.shape == (60000, 28, 28) and m.test_images.shape == (10000, 28, 28)
     assert np.bincount(m.test_labels).tolist()[:2] == [980, 1135]
+
+
+def test_normalise_gives_the_same_input_from_numpy_and_torch():
+    import torch
+
+    images = np.random.default_rng(0).integers(0, 256, (3, 28, 28), dtype=np.uint8)
+    from_numpy, from_torch = data.normalise(images), data.normalise(torch.from_numpy(images))
+    assert from_numpy.shape == from_torch.shape == (3, 1, 28, 28) and from_numpy.dtype == np.float32
+    np.testing.assert_allclose(from_numpy, from_torch.numpy(), rtol=0, atol=1e-6)
+    assert data.normalise(images[0]).shape == (1, 1, 28, 28)
+    blank = data.normalise(np.zeros((28, 28), np.uint8))
+    assert np.allclose(blank, -data.MEAN / data.STD)
+
+
+def test_the_default_data_folder_is_the_repositorys_wherever_the_app_starts(tmp_path, monkeypatch):
+    from lenet import settings
+
+    monkeypatch.delenv("LENET_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert data.data_dir() == settings.ROOT / "data" / "mnist"
+    monkeypatch.setenv("LENET_DATA_DIR", str(tmp_path / "elsewhere"))
+    assert data.data_dir() == tmp_path / "elsewhere"

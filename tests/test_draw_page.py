@@ -123,9 +123,9 @@ def test_unusual_image_modes_are_read(mode):
 
 
 def test_evaluate_page_hand_over_shows_that_mnist_digit():
-    from lenet.data import test_digits
+    from lenet.data import picker_digits
 
-    images, labels, indices, _ = test_digits()
+    _, _, indices, _ = picker_digits()
     index = int(indices[3])
     at = open_app(draw_sample=index)
     assert not at.exception

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from lenet import checkpoints
-from lenet.explain import explain, kernels
+from lenet.explain import explain
 from lenet.config import LAYER_NAMES
 
 
@@ -23,7 +23,7 @@ def test_every_layer_is_recorded_and_matches_the_plain_forward():
         ref = torch.softmax(model(torch.from_numpy(x)), 1)[0].numpy()
     np.testing.assert_allclose(insp.probs, ref, rtol=1e-5, atol=1e-6)
     assert insp.saliency.shape == (28, 28) and np.isfinite(insp.saliency).all()
-    assert kernels(model, "C1").shape == (6, 1, 5, 5)
+    assert model.kernels("C1").shape == (6, 1, 5, 5)
 
 
 def test_one_shared_model_serves_many_threads_without_mixing():

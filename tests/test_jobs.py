@@ -9,12 +9,13 @@ import pytest
 from tiny_mnist import bars
 
 from lenet import checkpoints, jobs, worker
-from lenet.config import LeNetConfig
 from lenet.data import MNIST
+from lenet.device import default_threads
+from lenet.events import Start, Step
 from lenet.i18n import t_error
 from lenet.jobs import JobError, Registry
 from lenet.model import LeNet
-from lenet.train import FitResult, TrainConfig, TrainError, default_threads
+from lenet.train import FitResult, TrainConfig, TrainError
 
 
 class FakeFit:
@@ -29,9 +30,8 @@ class FakeFit:
 
     def __call__(self, model_config, train_config, callback, stop_event, data):
         self.started.append(train_config.seed)
-        callback("start", {"total_steps": 10, "steps_per_epoch": 10, "device": "fake"})
-        callback("step", {"step": 1, "total_steps": 10, "epoch": 0.1, "loss": 2.3, "lr": 0.1,
-                          "samples_per_s": 100.0, "elapsed_s": 0.01})
+        callback(Start(total_steps=10, steps_per_epoch=10, device="fake"))
+        callback(Step(step=1, total_steps=10, epoch=0.1, loss=2.3, lr=0.1, samples_per_s=100.0, elapsed_s=0.01))
         while not (self.release.is_set() or stop_event.is_set()):
             time.sleep(0.002)
         return FitResult(LeNet(model_config), 0.5, 0.01, "fake", stop_event.is_set(), 1, 0.1, [])
@@ -145,7 +145,7 @@ def test_a_real_run_finishes_and_saves_atomically_with_a_safe_name(registry, tmp
     path = tmp_path / f"etc-passwd-{run.id}.safetensors"
     assert done.checkpoint == str(path) and path.is_file()
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left behind
-    model, info = checkpoints.load_checkpoint(path)
+    _, info = checkpoints.load_checkpoint(path)
     assert info.metrics["name"] == "../../etc/passwd" and len(info.metrics["history"]) == 8
     assert len(done.evals) == 8 and len(done.losses) == done.step == done.total_steps == 16
     assert done.test_acc is not None and done.fraction == 1.0
@@ -153,7 +153,7 @@ def test_a_real_run_finishes_and_saves_atomically_with_a_safe_name(registry, tmp
 
 def test_stop_takes_effect_within_a_second_and_keeps_only_when_asked(registry, tmp_path):
     reg = registry(max_concurrent=2)
-    big = dict(epochs=20, batch_size=4)
+    big = {"epochs": 20, "batch_size": 4}
     dropped = reg.submit("a", "dropped", train_config=_cfg(**big))
     kept = reg.submit("b", "kept", train_config=_cfg(**big), keep_on_stop=True)
     deadline = time.monotonic() + 30
@@ -270,10 +270,10 @@ def test_only_a_few_ended_runs_are_kept_in_memory(fake_fit, registry):
 
 
 def test_long_loss_curves_stay_bounded():
-    run = jobs._Run("x", "x", "me", LeNetConfig(), TrainConfig(), False, 0.0)
+    curve = jobs._LossCurve()
     for step in range(20000):
-        run.add_loss(step / 100, 1.0)
-    assert len(run.losses) < jobs.MAX_LOSS_POINTS and run.losses[-1][1] == pytest.approx(1.0)
+        curve.add(step / 100, 1.0)
+    assert len(curve.points) < jobs.MAX_LOSS_POINTS and curve.points[-1][1] == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("value, expected", [("3", 3), ("0", 1), ("lots", 1), ("", 1)])

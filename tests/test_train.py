@@ -6,7 +6,9 @@ import torch
 
 from lenet.config import LeNetConfig
 from lenet.data import MNIST
-from lenet.train import TrainConfig, TrainError, augment_batch, fit, pick_device
+from lenet.device import DeviceError, pick_device
+from lenet.events import End, Eval, Start, Step
+from lenet.train import TrainConfig, TrainError, augment_batch, fit
 
 
 def _tiny_mnist(n=256, seed=0):
@@ -21,9 +23,9 @@ def _tiny_mnist(n=256, seed=0):
 def test_one_batch_smoke_run_reports_progress():
     events = []
     result = fit(LeNetConfig(), TrainConfig(epochs=1, batch_size=32, max_steps=1, device="cpu"),
-                 callback=lambda kind, info: events.append(kind), data=_tiny_mnist())
+                 callback=lambda event: events.append(type(event)), data=_tiny_mnist())
     assert result.steps == 1 and result.test_acc is not None
-    assert events[0] == "start" and "step" in events and "eval" in events and events[-1] == "end"
+    assert events[0] is Start and Step in events and Eval in events and events[-1] is End
     assert not result.model.training and next(result.model.parameters()).device.type == "cpu"
 
 
@@ -38,8 +40,8 @@ def test_learns_a_toy_problem_and_is_seeded():
 def test_stop_event_stops_within_a_batch():
     stop = threading.Event()
 
-    def callback(kind, info):
-        if kind == "step" and info["step"] == 3:
+    def callback(event):
+        if isinstance(event, Step) and event.step == 3:
             stop.set()
 
     result = fit(LeNetConfig(), TrainConfig(epochs=50, batch_size=8, device="cpu"), callback=callback,
@@ -65,7 +67,7 @@ def test_impossible_settings_are_refused(bad):
 def test_unavailable_device_is_refused_clearly():
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    with pytest.raises(TrainError) as err:
+    with pytest.raises(DeviceError) as err:
         pick_device("cuda")
     assert err.value.code == "device_unavailable"
 

@@ -196,7 +196,7 @@ def kernel_mosaic(weights: np.ndarray) -> np.ndarray:
     """A conv layer's kernels as one image: one column per filter, one row per input channel.
 
     Args:
-        weights: out_channels x in_channels x K x K, as from `lenet.explain.kernels`.
+        weights: out_channels x in_channels x K x K, as from `LeNet.kernels`.
     Returns:
         uint8 RGB image on one symmetric diverging scale (zero white, positive orange, negative purple).
     """

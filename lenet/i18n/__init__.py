@@ -6,8 +6,7 @@ key -> {"en": ..., "zh": ...}; they are merged here. `t(key, lang, **params)` fo
 
 from __future__ import annotations
 
-import os
-
+from lenet import settings
 from lenet.i18n import common, conv_lab, draw, errors, evaluate, train
 
 LANGUAGES = {"en": "English", "zh": "简体中文"}
@@ -30,7 +29,7 @@ STRINGS = _merge(common, draw, conv_lab, train, evaluate, errors)
 def start_language(requested: str | None = None) -> str:
     """The language a new session opens in: `requested` (a link's ?lang=zh), else the server's
     $LENET_LANGUAGE (a Chinese classroom sets zh once for everyone), else English. Unknown codes are ignored."""
-    for code in (requested, os.environ.get("LENET_LANGUAGE")):
+    for code in (requested, settings.current().language):
         code = (code or "").strip().lower()
         if code in LANGUAGES:
             return code

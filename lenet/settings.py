@@ -1,0 +1,89 @@
+"""Every `LENET_*` environment variable, read in one place, with its default (see the README's settings table).
+
+`current()` reads the environment each time it is called, so a setting changed at runtime (a test's
+monkeypatch, a server restarted with new values) is seen at once. A value that cannot be used is logged
+and its default is used instead. Defaults that are folders resolve against the repository, so the app
+finds them wherever it is started from; a folder given in the environment is taken as the user wrote it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent  # the repository
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The server's settings; `current()` makes one from the environment."""
+
+    # LENET_DATA_DIR: the folder with the four MNIST files (git-ignored; `python -m lenet fetch-data` fills it).
+    data_dir: Path = ROOT / "data" / "mnist"
+    # LENET_RUNS_DIR: where training runs are saved (git-ignored); every page's model picker lists them.
+    runs_dir: Path = ROOT / "checkpoints" / "runs"
+    # LENET_DEVICE: what "auto" means for training: auto is CUDA, then Apple MPS, then the CPU.
+    device: str = "auto"
+    # LENET_MAX_CONCURRENT_RUNS: runs that train at once, the rest queue. None: chosen by the hardware
+    # (lenet.jobs.default_max_concurrent: 1 on a CPU, a few on a GPU).
+    max_concurrent_runs: int | None = None
+    # LENET_MAX_EPOCHS: the most epochs a run from the app may ask for (a classroom server's fairness cap).
+    max_epochs: int = 20
+    # LENET_LANGUAGE: the language new sessions open in; a link's ?lang= overrides it, unknown codes are ignored.
+    language: str = "en"
+    # LENET_DEBUG: set to anything to see the CLI's tracebacks instead of one-line errors.
+    debug: bool = False
+
+
+def _folder(name: str, default: Path) -> Path:
+    raw = os.environ.get(name, "").strip()
+    return Path(raw).expanduser() if raw else default
+
+
+def _positive_int(name: str, default: int | None) -> int | None:
+    """A whole number of at least 1; a bad value is logged and the default used."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        log.warning("%s=%r is not a whole number of at least 1; using the default (%s)", name, raw, default)
+        return default
+    return value
+
+
+def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in choices:
+        log.warning("%s=%r is not one of %s; using %s", name, raw, ", ".join(choices), default)
+        return default
+    return raw
+
+
+def current() -> Settings:
+    """The settings as the environment has them now.
+
+    Returns:
+        a Settings; every variable that is unset, empty or unusable has its default.
+    """
+    defaults = Settings()
+    return Settings(
+        data_dir=_folder("LENET_DATA_DIR", defaults.data_dir),
+        runs_dir=_folder("LENET_RUNS_DIR", defaults.runs_dir),
+        device=_choice("LENET_DEVICE", DEVICES, defaults.device),
+        max_concurrent_runs=_positive_int("LENET_MAX_CONCURRENT_RUNS", defaults.max_concurrent_runs),
+        max_epochs=_positive_int("LENET_MAX_EPOCHS", defaults.max_epochs),
+        # Not checked here: the languages live in lenet.i18n, which ignores a code it does not know.
+        language=os.environ.get("LENET_LANGUAGE", "").strip().lower() or defaults.language,
+        debug=bool(os.environ.get("LENET_DEBUG")),
+    )
