@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test test-fast bench chromium checkpoint clean
+.PHONY: run test test-fast lint format bench chromium postgresql checkpoint clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -24,10 +24,25 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: $(VENV)/.dev chromium
+# ruff (pyproject.toml): the linter and the formatter's check; `make format` applies the formatter.
+lint: $(VENV)/.dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(VENV)/.dev
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+# Debian's PostgreSQL server binaries for class mode's database tests (each test session starts its own server).
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
+
+test: $(VENV)/.dev chromium postgresql lint
 	$(PY) -m pytest -q -rs
 
-test-fast: $(VENV)/.dev
+test-fast: $(VENV)/.dev lint
 	$(PY) -m pytest -q -m "not browser"
 
 bench: $(VENV)/.dev chromium

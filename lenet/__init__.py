@@ -1,22 +1,27 @@
 """LeNet Explorer's engine. It never imports streamlit; app.py, ui.py and pages/ call into it.
 
-- model: LeNetConfig and LeNet, the network and the variants students try.
-- data: finding MNIST on disk, loading it into tensors, downloading it on request.
+- settings: every LENET_* environment variable and the values shared with .streamlit/config.toml.
+- errors: CodedError, the base of every error reported to a person (a code and params to translate).
+- config: LeNetConfig (torch-free) and the layer table that the model and the lab's network table share.
+- model: LeNet, built from that table, and the weights of its conv layers.
+- device: the one device probe (CUDA, Apple MPS or the CPU) and thread counts.
+- data: MNIST's IDX files as uint8 arrays, MEAN/STD and normalise, the picker's digits, downloading.
 - images: decoding an uploaded file safely (size limits, formats, modes) into an image.
 - preprocess: MNIST's recipe: any image of a digit to the 28x28 model input, every step kept.
-- explain: one answer seen from inside: every layer's output, the probabilities, kernels, saliency.
-- figures/: every picture: the theme's colours, mosaics, HTML bars, plotly charts, the Draw page's view.
-- evaluation: accuracy, per-class accuracy, confusion matrix and mistakes on the MNIST test set.
-- arithmetic: conv and pooling output sizes as PyTorch computes them, and why a setting fails.
-- lab: the Convolution lab's settings, kernels, pictures and whole-network table.
+- inference: the one batched inference loop.
+- explain: one answer seen from inside: every layer's output, the probabilities, a saliency map.
+- evaluation: accuracy, per-class accuracy, confusion matrix and mistakes of a model.
+- events: typed training events (Start, Step, Eval, End).
 - train: the training engine: MNIST as tensors on the device, callbacks, stop, NaN guard.
-- worker: train.fit in a child process.
-- jobs: background training runs shared by every session: queue, limit, owners, stop.
+- worker: train.fit in a low-priority child process.
+- jobs: background training runs shared by every session: queue, limits, owners, stop, saving.
 - checkpoints: safetensors save, load and list, with the config and metrics inside.
-- errors: CodedError, the base of every error reported to a person.
-- appconfig: the values shared with the Streamlit server, read from .streamlit/config.toml.
+- conv/: the convolution engine: arithmetic, reading a layer from a URL, explanations, the network table,
+  torch ops, and `python -m lenet shape`.
+- figures/: every picture: theme colours, mosaics, HTML bars, plotly charts, the lab's figures, the Draw
+  page's view.
+- classmode/: class mode's store: classes, members, digits and quizzes in SQLite or PostgreSQL.
 - i18n/: every UI string, in English and 简体中文.
-- cli_shape: `python -m lenet shape`.
 - __main__: the command line, `python -m lenet SUBCOMMAND`.
 """
 

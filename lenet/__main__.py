@@ -115,7 +115,7 @@ def cmd_evaluate(args) -> int:
 def cmd_predict(args) -> int:
     import numpy as np
 
-    from lenet import checkpoints, preprocess
+    from lenet import checkpoints, images, preprocess
     from lenet.inference import predict_probs
 
     model, _info = checkpoints.load_checkpoint(Path(args.checkpoint) if args.checkpoint
@@ -125,8 +125,8 @@ def cmd_predict(args) -> int:
     for name in args.files:
         try:
             data = Path(name).read_bytes()
-            prep = preprocess.preprocess(preprocess.load_image(data))
-        except (OSError, preprocess.ImageError) as exc:
+            prep = preprocess.preprocess(images.load_image(data))
+        except (OSError, images.ImageError) as exc:
             results.append({"file": name, "error": str(exc)})
             continue
         if prep.empty:

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from lenet.appconfig import UPLOAD_LIMIT_MB
+from lenet.settings import UPLOAD_LIMIT_MB
 from lenet.errors import CodedError
 
 _MB = 1024 * 1024  # Streamlit's megabyte, as in server.maxUploadSize

@@ -1,4 +1,5 @@
-"""Every `LENET_*` environment variable, read in one place, with its default (see the README's settings table).
+"""Every `LENET_*` environment variable, read in one place, with its default (see the README's settings table),
+and the values shared with the Streamlit server (.streamlit/config.toml).
 
 `current()` reads the environment each time it is called, so a setting changed at runtime (a test's
 monkeypatch, a server restarted with new values) is seen at once. A value that cannot be used is logged
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,3 +89,30 @@ def current() -> Settings:
         language=os.environ.get("LENET_LANGUAGE", "").strip().lower() or defaults.language,
         debug=bool(os.environ.get("LENET_DEBUG")),
     )
+
+
+# Values shared with the Streamlit server, read from the one place they are set: .streamlit/config.toml.
+# Streamlit reads the same file when `streamlit run app.py` starts, so the engine's upload limit and the
+# figures' highlight colour always agree with what the server enforces and draws.
+STREAMLIT_CONFIG = ROOT / ".streamlit" / "config.toml"
+# Used only when the file is missing or lacks the setting (the engine copied without the app).
+_FALLBACK = {"server": {"maxUploadSize": 5}, "theme": {"primaryColor": "#3b5bdb"}}
+
+
+def _read(path: Path = STREAMLIT_CONFIG) -> dict:
+    """The parsed config file, or an empty dict when there is none."""
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        return {}
+
+
+def _setting(config: dict, section: str, key: str):
+    """config[section][key], else the fallback."""
+    return config.get(section, {}).get(key, _FALLBACK[section][key])
+
+
+_CONFIG = _read()
+UPLOAD_LIMIT_MB: int = int(_setting(_CONFIG, "server", "maxUploadSize"))  # Streamlit's MB are 2**20 bytes
+PRIMARY_COLOR: str = str(_setting(_CONFIG, "theme", "primaryColor"))

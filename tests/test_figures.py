@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lenet import appconfig
+from lenet import settings
 from lenet.figures import markup, mosaics, theme
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,11 +166,11 @@ def test_the_primary_colour_is_the_streamlit_themes_and_written_nowhere_else():
     assert theme.PRIMARY == config["theme"]["primaryColor"]
     sources = [*ROOT.glob("*.py"), *ROOT.glob("pages/*.py"), *ROOT.glob("lenet/**/*.py")]
     holders = [p.relative_to(ROOT).as_posix() for p in sources if theme.PRIMARY.lower() in p.read_text().lower()]
-    assert holders == ["lenet/appconfig.py"], holders  # only the fallback for a missing config file
+    assert holders == ["lenet/settings.py"], holders  # only the fallback for a missing config file
 
 
 def test_missing_config_falls_back(tmp_path):
-    config = appconfig._read(tmp_path / "nothing.toml")
+    config = settings._read(tmp_path / "nothing.toml")
     assert config == {}
-    assert appconfig._setting(config, "theme", "primaryColor").startswith("#")
-    assert appconfig._setting(config, "server", "maxUploadSize") > 0
+    assert settings._setting(config, "theme", "primaryColor").startswith("#")
+    assert settings._setting(config, "server", "maxUploadSize") > 0

@@ -5,8 +5,8 @@
 - explain: what the lab says about one layer: its report, formulas and nearby fixes.
 - network: a network's shape and parameter table, from a table of its layers.
 - ops: the layer run for real with PyTorch (preset kernels, a digit, a network's true shapes).
-- figures: the lab's plotly figures.
 - cli: `python -m lenet shape`.
 
-Importing this package imports none of them, so the CLI stays free of torch.
+The lab's plotly figures live with every other figure, in lenet/figures/lab.py. Importing this package
+imports none of its modules, so the CLI stays free of torch.
 """

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import plotly.colors
 
-from lenet.appconfig import PRIMARY_COLOR
+from lenet.settings import PRIMARY_COLOR
 
 PRIMARY = PRIMARY_COLOR  # the predicted digit, the run being watched, per-class bars
 RUNNER_UP = "#748ffc"  # a lighter shade of the primary colour: the close second guess
