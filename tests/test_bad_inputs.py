@@ -6,6 +6,7 @@ a clear message (in the user's language on the pages), never a traceback, and no
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -107,6 +108,20 @@ def tiny_registry(tmp: Path, **kw) -> jobs.Registry:
     from lenet.data import load_mnist
 
     return jobs.Registry(runs_dir=tmp / "runs", data=load_mnist(write_tiny_mnist(tmp / "mnist")), **kw)
+
+
+@contextlib.contextmanager
+def tiny_data(tmp: Path):
+    """$LENET_DATA_DIR set to a tiny MNIST for the pages that stop early without one (restored after)."""
+    before = os.environ.get("LENET_DATA_DIR")
+    os.environ["LENET_DATA_DIR"] = str(write_tiny_mnist(tmp / "tiny-mnist"))
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["LENET_DATA_DIR"]
+        else:
+            os.environ["LENET_DATA_DIR"] = before
 
 
 # ---------------------------------------------------------------- the cases
@@ -337,7 +352,8 @@ def case_page_selected_checkpoint_deleted(tmp, monkeypatch=None):
         path.unlink()
         at.run()
         assert_page_ok(at)
-        at = app(page="pages/evaluate.py", model=str(path))
+        with tiny_data(tmp):  # without MNIST the Evaluate page would stop before it reads the checkpoint
+            at = app(page="pages/evaluate.py", model=str(path))
         assert_page_ok(at)
     finally:
         del os.environ["LENET_RUNS_DIR"]
@@ -360,8 +376,11 @@ def case_page_malicious_checkpoint_in_runs(tmp):
 def case_page_impossible_network_sent_to_train(tmp):
     cfg = LeNetConfig().to_dict()
     cfg["c5_kernel"] = 50
-    at = app(page="pages/train.py", train_config=cfg)
+    with tiny_data(tmp):  # without MNIST the page would stop before it reads the network
+        at = app(page="pages/train.py", train_config=cfg)
     assert_page_ok(at)
+    assert at.error, "the impossible network was not explained"
+    assert at.button(key="start_training").disabled
 
 
 CASES = {name[5:]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}
