@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -13,23 +14,31 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_quick(script: str, *args: str, timeout: float = 240) -> dict:
+def run_quick(script: str, *args: str, timeout: float = 240, env: dict | None = None) -> dict:
     """Run `bench/<script> --quick --json [args]`; it must exit 0 and print one JSON object last."""
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--quick", "--json", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                          env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
     assert proc.returncode == 0, f"{script} exited {proc.returncode}:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     assert lines, f"{script} printed no JSON:\n{proc.stdout[-2000:]}"
     return json.loads(lines[-1])
 
 
-def test_train_speed_quick():
-    from lenet import data
+@pytest.fixture(scope="module")
+def classroom_mnist(tmp_path_factory) -> dict:
+    """The teacher's training data for bench/classroom.py: 60,000 tiny-MNIST bars, so an epoch lasts as long as
+    on the real MNIST (the run must outlast the students' drawing) on every machine, with or without it."""
+    from tiny_mnist import write_tiny_mnist
 
-    if not data.is_available():
-        pytest.skip("MNIST is not in LENET_DATA_DIR")
-    out = run_quick("train_speed.py")
+    return {"LENET_DATA_DIR": str(write_tiny_mnist(tmp_path_factory.mktemp("classroom-mnist"), n_train=60000))}
+
+
+def test_train_speed_quick(tmp_path):
+    """Outputs only, so on the tests' tiny MNIST (both recipes read it: ours directly, torchvision's as IDX files)."""
+    from tiny_mnist import write_tiny_mnist
+
+    out = run_quick("train_speed.py", env={"LENET_DATA_DIR": str(write_tiny_mnist(tmp_path / "mnist"))})
     assert out["mode"].startswith("quick")
     for key in ("quick_recipe_wall_s", "quick_recipe_test_acc", "tutorial_wall_s", "tutorial_test_acc", "speedup"):
         assert key in out, key
@@ -48,18 +57,26 @@ def test_draw_latency_quick():
         assert page["errors"] == 0 and page["clear_failed"] == 0, page
         assert page["update"]["n"] == page["strokes"], page
         assert {"median_ms", "p95_ms"} <= set(page["update"]), page
-    assert out["app"]["digits_read_right"].endswith("/1")  # one digit drawn; whether it was read right is luck
+    # The digits the benchmark drew: its own plan for --quick (one stroke measured: one digit, stroke by stroke).
+    sys.path.insert(0, str(ROOT / "bench"))
+    from draw_latency import strokes_plan
+
+    plan = strokes_plan(1, 0)
+    assert out["app"]["strokes"] == out["trivial"]["strokes"] == sum(len(strokes) for _, strokes in plan)
+    right, drawn = map(int, out["app"]["digits_read_right"].split("/"))
+    assert drawn == len(plan) == 1 and 0 <= right <= drawn  # whether the one digit was read right is luck
     assert out["app_blank_has_no_digit"] is True
-    assert out["ratio_median"] is not None and out["ratio_p95"] is not None
+    for stat, key in (("median_ms", "ratio_median"), ("p95_ms", "ratio_p95")):
+        app_ms, trivial_ms = out["app"]["update"][stat], out["trivial"]["update"][stat]
+        assert math.isfinite(app_ms) and math.isfinite(trivial_ms) and app_ms > 0 and trivial_ms > 0, out
+        ratio = out[key]
+        assert isinstance(ratio, float) and math.isfinite(ratio) and ratio > 0, (key, ratio)
+        assert ratio == pytest.approx(app_ms / trivial_ms, abs=0.006), (key, ratio, app_ms, trivial_ms)
 
 
 @pytest.mark.browser
-def test_classroom_quick():
-    from lenet import data
-
-    if not data.is_available():
-        pytest.skip("MNIST is not in LENET_DATA_DIR (the teacher's training run needs it)")
-    out = run_quick("classroom.py", timeout=300)
+def test_classroom_quick(classroom_mnist):
+    out = run_quick("classroom.py", timeout=300, env=classroom_mnist)
     assert out["mode"].startswith("quick")
     (run,) = out["runs"]
     assert run["sessions"] == 2
@@ -75,13 +92,9 @@ def test_classroom_quick():
 
 
 @pytest.mark.browser
-def test_classroom_cold_start_quick():
+def test_classroom_cold_start_quick(classroom_mnist):
     """Two students open the app at the same moment on a freshly started server: neither sees an exception."""
-    from lenet import data
-
-    if not data.is_available():
-        pytest.skip("MNIST is not in LENET_DATA_DIR (the teacher's training run needs it)")
-    (run,) = run_quick("classroom.py", "--cold", timeout=300)["runs"]
+    (run,) = run_quick("classroom.py", "--cold", timeout=300, env=classroom_mnist)["runs"]
     assert run["start"].startswith("cold")
     assert run["errors"] == 0, (run["error_detail"], run.get("error_samples"))
     assert run["digits"] == 2 and run["answered"] == run["strokes"] >= 2, run

@@ -1,4 +1,8 @@
-"""The shell in a real browser: deep links on a freshly started server go through the navigation."""
+"""The shell in a real browser: deep links on a freshly started server go through the navigation.
+
+The servers get the tests' tiny MNIST (conftest.app_env), so the Train page shows its controls on every
+machine, with or without the real MNIST.
+"""
 
 import time
 
@@ -10,8 +14,8 @@ from lenet.i18n import t
 pytestmark = pytest.mark.browser
 
 
-def test_a_shared_conv_lab_link_works_as_the_first_request(tmp_path):
-    with serve(env={"LENET_RUNS_DIR": str(tmp_path)}) as (url, _proc), launch_browser() as browser:
+def test_a_shared_conv_lab_link_works_as_the_first_request(app_env):
+    with serve(env=app_env) as (url, _proc), launch_browser() as browser:
         page = browser.new_page()
         page.goto(f"{url}/conv_lab?input=9&kernel=3&stride=2")
         wait_for_app(page)  # waits for the sidebar, which only the shell renders
@@ -36,10 +40,10 @@ def _shown(page, key: str) -> str:
     return page.locator(f".st-key-{key} [role=combobox]").input_value()
 
 
-def test_changing_language_keeps_every_choice_on_the_page(tmp_path):
+def test_changing_language_keeps_every_choice_on_the_page(app_env):
     """A choice widget travels between browser and server as its label: after a language change the
     browser's old label must not be taken for the value (it crashed the Train page and lost choices)."""
-    with serve(env={"LENET_RUNS_DIR": str(tmp_path)}) as (url, _proc), launch_browser() as browser:
+    with serve(env=app_env) as (url, _proc), launch_browser() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{url}/train")
         wait_for_app(page)

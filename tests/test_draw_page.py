@@ -134,13 +134,18 @@ def test_evaluate_page_hand_over_shows_that_mnist_digit():
     assert _predicted_digit(at) is not None
 
 
-def test_a_digit_the_model_gets_wrong():
+def test_a_digit_the_model_gets_wrong(tmp_path, monkeypatch):
+    """On the tests' tiny MNIST, whose bars the shipped model mostly misreads: there is always a mistake to show
+    (the shipped 500-digit sample, all the page has without MNIST, may have none)."""
+    from tiny_mnist import write_tiny_mnist
+
+    # The page's test digits and its cached list of mistakes are keyed by the data folder: they come from the tiny set.
+    monkeypatch.setenv("LENET_DATA_DIR", str(write_tiny_mnist(tmp_path / "mnist")))
     at = open_app(draw_source="mnist")
     at.button(key="draw_mnist_wrong").click().run()
     assert not at.exception
     captions = " ".join(c.value for c in at.caption)
-    if t("draw.mnist.none_wrong") in captions:
-        pytest.skip("the model reads every available test digit correctly")
+    assert t("draw.mnist.none_wrong") not in captions, captions
     assert at.warning, "a wrongly read digit is called out"
     assert _predicted_digit(at) is not None
 

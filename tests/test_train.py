@@ -1,14 +1,18 @@
+import math
 import threading
 
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from lenet.config import LeNetConfig
 from lenet.data import MNIST
+from lenet.data import normalise
 from lenet.device import DeviceError, pick_device
 from lenet.events import End, Eval, Start, Step
-from lenet.train import TrainConfig, TrainError, augment_batch, fit
+from lenet.model import LeNet
+from lenet.train import TrainConfig, TrainError, augment_batch, fit, seed_everything
 
 
 def _tiny_mnist(n=256, seed=0):
@@ -78,8 +82,41 @@ def test_augmentation_keeps_shape_and_range():
     assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1.0001
 
 
+def test_augmentation_changes_pixels_and_is_reproducible_from_its_seed():
+    x = torch.from_numpy(_tiny_mnist(64).train_images).float().div(255).unsqueeze(1)  # real strokes, in [0, 1]
+    before = x.clone()
+    out = augment_batch(x, torch.Generator().manual_seed(0))
+    assert torch.equal(x, before), "the input batch was modified"
+    assert out.shape == x.shape and out.dtype == x.dtype
+    assert out.min() >= 0 and out.max() <= 1.0001
+    moved = (out - x).abs().flatten(1).amax(1) > 0.1  # some pixel of the digit changed by over a tenth
+    assert moved.sum() >= 58, f"{int((~moved).sum())} of 64 digits came back (nearly) unchanged"
+    assert out.sum() > 0.1 * x.sum(), "the strokes were wiped out rather than moved"
+    again = augment_batch(x, torch.Generator().manual_seed(0))
+    assert torch.equal(out, again), "the same seed must give the same batch"
+    other = augment_batch(x, torch.Generator().manual_seed(1))
+    assert not torch.allclose(out, other), "another seed must give another batch"
+
+
 @pytest.mark.parametrize("batch_size", [64, 100, 256])
 def test_runs_of_a_few_batches_train(batch_size):
     """One-cycle cannot schedule a handful of steps; such runs still train (constant rate)."""
-    result = fit(LeNetConfig(), TrainConfig(epochs=1, batch_size=batch_size, device="cpu"), data=_tiny_mnist())
-    assert result.steps >= 1 and result.test_acc is not None
+    data = _tiny_mnist()
+    x = normalise(torch.from_numpy(data.train_images))
+    y = torch.from_numpy(data.train_labels).long()
+    tc = TrainConfig(epochs=1, batch_size=batch_size, device="cpu")
+    seed_everything(tc.seed)
+    model = LeNet(LeNetConfig())  # the weights fit starts from: it builds its model right after seeding
+    with torch.no_grad():
+        loss_before = F.cross_entropy(model(x), y).item()
+    losses = []
+    result = fit(train_config=tc, data=data,
+                 callback=lambda event: losses.append(event.loss) if isinstance(event, Step) else None)
+    expected = math.ceil(len(data.train_images) / batch_size)  # 256 digits: 4, 3 and 1 batches
+    assert result.steps == expected and len(losses) == expected
+    assert result.test_acc is not None and result.history[-1].step == expected
+    with torch.no_grad():
+        loss_after = F.cross_entropy(result.model.eval()(x), y).item()
+    assert loss_after < loss_before, f"{expected} batches did not lower the training loss: {loss_before} -> {loss_after}"
+    if expected > 1:  # the batches' own losses fall too (a one-batch run has only its loss before the update)
+        assert losses[-1] < losses[0], f"the loss did not fall over {expected} batches: {losses}"

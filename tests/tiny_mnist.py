@@ -21,10 +21,19 @@ def bars(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def write_tiny_mnist(folder: Path, n_train: int = 1024, n_test: int = 200) -> Path:
-    """Write the four gzipped IDX files into `folder`. 1024 training digits = 8 batches of 128."""
+def write_tiny_mnist(folder: Path, n_train: int = 1024, n_test: int = 200, wrong_test_labels: int = 0) -> Path:
+    """Write the four gzipped IDX files into `folder`. 1024 training digits = 8 batches of 128.
+
+    wrong_test_labels: give the first this many test digits the next label instead of their own, so even a
+    model that learned the bars perfectly makes mistakes (an Evaluate page with a gallery) and scores at most
+    1 - wrong_test_labels / n_test (10 of 200: at most 95 %, never 100 %).
+    """
+    if not 0 <= wrong_test_labels <= n_test:
+        raise ValueError(f"wrong_test_labels must be between 0 and n_test ({n_test}), not {wrong_test_labels}")
     folder.mkdir(parents=True, exist_ok=True)
-    arrays = {"train": bars(n_train, 0), "test": bars(n_test, 1)}
+    test_images, test_labels = bars(n_test, 1)
+    test_labels[:wrong_test_labels] = (test_labels[:wrong_test_labels] + 1) % 10
+    arrays = {"train": bars(n_train, 0), "test": (test_images, test_labels)}
     for key, name in FILES.items():
         split, kind = key.split("_")
         images, labels = arrays[split]
