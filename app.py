@@ -20,8 +20,13 @@ for _key in ("language", "model", "colormap"):
         st.session_state[_key] = st.session_state[_key]
 
 with st.sidebar:
-    st.selectbox(ui.tr("sidebar.language"), list(ui.LANGUAGES), format_func=ui.LANGUAGES.get, key="language",
-                 on_change=ui.relabel_choices)
+    st.selectbox(
+        ui.tr("sidebar.language"),
+        list(ui.LANGUAGES),
+        format_func=ui.LANGUAGES.get,
+        key="language",
+        on_change=ui.relabel_choices,
+    )
     labels = {str(info.path): ui.checkpoint_label(info) for info in ui.model_choices()}
     paths = list(labels)
     picked = st.session_state.get("model")

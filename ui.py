@@ -16,17 +16,36 @@ import plotly.graph_objects  # noqa: F401
 import streamlit as st
 
 from lenet import checkpoints, data, jobs
+from lenet.conv import ops
 from lenet.device import describe_device, pick_device
 from lenet.errors import CodedError
 from lenet.evaluation import Evaluation, evaluate_model
-from lenet.conv import ops
 from lenet.figures import markup, mosaics
 from lenet.figures.theme import COLORMAPS
 from lenet.i18n import DEFAULT_LANGUAGE, LANGUAGES, t, t_error
 
-__all__ = ["ensure_shell", "relabel_choices", "lang", "tr", "tr_error", "option_labels", "checkpoint_label",
-           "colormap", "current_model", "model_choices", "load_model", "evaluation", "kernel_pngs", "shipped_record",
-           "registry", "example_digits", "device_name", "mnist_missing_ui", "freeze_startup_heap", "LANGUAGES"]
+__all__ = [
+    "LANGUAGES",
+    "checkpoint_label",
+    "colormap",
+    "current_model",
+    "device_name",
+    "ensure_shell",
+    "evaluation",
+    "example_digits",
+    "freeze_startup_heap",
+    "kernel_pngs",
+    "lang",
+    "load_model",
+    "mnist_missing_ui",
+    "model_choices",
+    "option_labels",
+    "registry",
+    "relabel_choices",
+    "shipped_record",
+    "tr",
+    "tr_error",
+]
 
 
 def ensure_shell() -> None:

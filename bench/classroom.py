@@ -49,14 +49,24 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
-from common import machine, percentiles, report
-from draw_latency import (IDLE_JS, INIT_JS, LOADED_JS, QUIET_MS, SETTLED_JS, SIGNATURE_JS, phases, predicted_digit,
-                          server_env)
-
 from appserver import CHROMIUM, CHROMIUM_ARGS, serve
+from common import machine, percentiles, report
+from draw_latency import (
+    IDLE_JS,
+    INIT_JS,
+    LOADED_JS,
+    QUIET_MS,
+    SETTLED_JS,
+    SIGNATURE_JS,
+    phases,
+    predicted_digit,
+    server_env,
+)
 from strokes import random_strokes
+
 from lenet.i18n import t
 
 PACE_S = 2.0  # a new digit every this many seconds per student
@@ -79,6 +89,7 @@ COMPUTE_JS = """(prefix) => {
 
 
 # --- the server's memory ---------------------------------------------------------------------------------
+
 
 def _children(pid: int) -> list[int]:
     out = []
@@ -139,6 +150,7 @@ class MemorySampler:
 
 # --- one student -----------------------------------------------------------------------------------------
 
+
 def thinned(points, n: int = MAX_POINTS):
     """At most `n` points of a stroke, evenly spaced along it, ends kept."""
     if len(points) <= n:
@@ -172,8 +184,9 @@ class Student:
                 await self.page.goto(self.url, timeout=LOAD_TIMEOUT_S * 1000)
             else:
                 await self.page.reload(timeout=LOAD_TIMEOUT_S * 1000)
-            await self.page.wait_for_selector('.st-key-canvas canvas, [data-testid="stException"]',
-                                              timeout=LOAD_TIMEOUT_S * 1000)
+            await self.page.wait_for_selector(
+                '.st-key-canvas canvas, [data-testid="stException"]', timeout=LOAD_TIMEOUT_S * 1000
+            )
             boxes = self.page.locator('[data-testid="stException"]')
             if not await boxes.count():
                 break
@@ -201,20 +214,25 @@ class Student:
             await mouse.move(x0 + x, y0 + y)
         await mouse.up()
         try:
-            await self.page.wait_for_function(SETTLED_JS, arg=[before, QUIET_MS], timeout=TIMEOUT_S * 1000,
-                                              polling=POLL_MS)
-        except Exception:  # noqa: BLE001  (Playwright's TimeoutError)
+            await self.page.wait_for_function(
+                SETTLED_JS, arg=[before, QUIET_MS], timeout=TIMEOUT_S * 1000, polling=POLL_MS
+            )
+        except Exception:
             with contextlib.suppress(Exception):
                 b = await self.page.evaluate("() => ({...window.__bench, now: performance.now()})")
-                self.lost.append({"student": self.index,
-                                  "s_since_clear_done": round(time.monotonic() - self.cleared_at, 2),
-                                  "prediction_before": before.split("|")[0][:60],
-                                  "prediction_now": (await self.page.locator(".st-key-prediction").inner_text())[:60],
-                                  "sent_after_mouseup": b["firstSend"] > b["up"],
-                                  "msg_after_mouseup": b["lastMsg"] > b["up"],
-                                  "mutation_after_mouseup": b["lastMain"] > b["up"],
-                                  "start_xy": [round(points[0][0]), round(points[0][1])],
-                                  **await self.canvas_state(points[0])})
+                self.lost.append(
+                    {
+                        "student": self.index,
+                        "s_since_clear_done": round(time.monotonic() - self.cleared_at, 2),
+                        "prediction_before": before.split("|")[0][:60],
+                        "prediction_now": (await self.page.locator(".st-key-prediction").inner_text())[:60],
+                        "sent_after_mouseup": b["firstSend"] > b["up"],
+                        "msg_after_mouseup": b["lastMsg"] > b["up"],
+                        "mutation_after_mouseup": b["lastMain"] > b["up"],
+                        "start_xy": [round(points[0][0]), round(points[0][1])],
+                        **await self.canvas_state(points[0]),
+                    }
+                )
             return None
         b = await self.page.evaluate("() => window.__bench")
         for key, value in phases(b).items():
@@ -229,14 +247,17 @@ class Student:
         the component's toolbar (which the Draw page's head script hides)."""
         canvases = self.page.locator(".st-key-canvas canvas")
         box = await canvases.nth(await canvases.count() - 1).bounding_box()
-        under = await self.page.evaluate("""([x, y]) => {
+        under = await self.page.evaluate(
+            """([x, y]) => {
           const host = document.querySelector('.st-key-canvas [data-testid="stBidiComponentIsolated"]');
           const root = host && host.shadowRoot;
           if (!root) return {toolbar_hidden: null, under_start: "no shadow root"};
           const el = root.elementFromPoint(x, y);
           return {toolbar_hidden: !!root.getElementById("lenet-hide-canvas-toolbar"),
                   under_start: el ? (el.tagName + "." + String(el.className)).slice(0, 60) : null};
-        }""", [self.box["x"] + point[0], self.box["y"] + point[1]])
+        }""",
+            [self.box["x"] + point[0], self.box["y"] + point[1]],
+        )
         return {"canvas_moved": any(abs(box[k] - self.box[k]) > 1 for k in ("x", "y")), **under}
 
     async def clear(self) -> bool:
@@ -244,11 +265,14 @@ class Student:
         try:
             await self.page.wait_for_function(
                 "(blank) => document.querySelector('.st-key-prediction')?.innerText === blank",
-                arg=self.blank, timeout=TIMEOUT_S * 1000, polling=POLL_MS)
+                arg=self.blank,
+                timeout=TIMEOUT_S * 1000,
+                polling=POLL_MS,
+            )
             await self.wait_idle()
             self.cleared_at = time.monotonic()
             return True
-        except Exception:  # noqa: BLE001
+        except Exception:
             return False
 
     async def draw_for(self, until: float, max_digits: int | None = None) -> None:
@@ -309,8 +333,14 @@ class Teacher:
         if self.mode == "process":
             self.how = f"the Train page's run ({epochs} epochs) in a separate process, not in the server"
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-c", _TRAIN_PROCESS, str(epochs), env={**os.environ, **env},
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+                sys.executable,
+                "-c",
+                _TRAIN_PROCESS,
+                str(epochs),
+                env={**os.environ, **env},
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
             return
         self.context = await self.browser.new_context(viewport={"width": 1400, "height": 1000})
         self.page = await self.context.new_page()
@@ -321,23 +351,37 @@ class Teacher:
             epochs_box = self.page.locator(".st-key-train_epochs input")
             await epochs_box.fill(str(epochs))
             await epochs_box.press("Enter")
-            await self.page.wait_for_function(LOADED_JS.replace("st-key-prediction", "st-key-train_status"),
-                                              timeout=60000, polling=POLL_MS)
+            await self.page.wait_for_function(
+                LOADED_JS.replace("st-key-prediction", "st-key-train_status"), timeout=60000, polling=POLL_MS
+            )
             await asyncio.sleep(1.0)
             await self.page.locator(".st-key-start_training button").click()
             await self.page.wait_for_function(
                 "() => /running/.test(document.querySelector('.st-key-train_status')?.innerText || '')",
-                timeout=120000, polling=250)
+                timeout=120000,
+                polling=250,
+            )
             if self.mode == "page-closed":  # the run goes on in the server; nobody polls it
                 self.how += ", then the Train page closed"
                 await self.context.close()
                 self.page = None
-        except Exception as exc:  # noqa: BLE001  the Train page is not usable: train from the CLI instead
+        except Exception as exc:
             self.how = f"`python -m lenet train --epochs {epochs}` subprocess (Train page failed: {str(exc)[:120]})"
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "lenet", "train", "--epochs", str(epochs), "--device", "cpu",
-                "--out", os.path.join(env["LENET_RUNS_DIR"], "classroom.safetensors"),
-                env={**os.environ, **env}, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+                sys.executable,
+                "-m",
+                "lenet",
+                "train",
+                "--epochs",
+                str(epochs),
+                "--device",
+                "cpu",
+                "--out",
+                os.path.join(env["LENET_RUNS_DIR"], "classroom.safetensors"),
+                env={**os.environ, **env},
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
 
     async def status(self) -> str:
         if self.proc is not None:
@@ -346,7 +390,7 @@ class Teacher:
             return "unknown"
         try:
             text = await self.page.locator(".st-key-train_status").inner_text(timeout=5000)
-        except Exception:  # noqa: BLE001
+        except Exception:
             return "unknown"
         match = re.search(r"queued|running|finished|stopped|failed", text)
         return match.group() if match else "unknown"
@@ -375,8 +419,8 @@ class NoTeacher:
     """The control: nobody trains (--training none)."""
 
     how = "none (--training none)"
-    statuses: list[str] = []
-    js_errors: list[str] = []
+    statuses: ClassVar[list[str]] = []
+    js_errors: ClassVar[list[str]] = []
 
     async def start(self, epochs: int, env: dict) -> None:
         pass
@@ -389,6 +433,7 @@ class NoTeacher:
 
 
 # --- one classroom ---------------------------------------------------------------------------------------
+
 
 def server_errors(log_path: Path) -> list[str]:
     """Every traceback in the server's log, as its last line and the innermost place it names."""
@@ -471,8 +516,19 @@ async def draw_window(w: Window, pid: int, memory: MemorySampler, duration: floa
     w.during = [mb for _, mb in memory.samples[mem_from:]] or [w.rss_end]
 
 
-async def lesson(browser, url: str, pid: int, env: dict, memory: MemorySampler, n: int, duration: float,
-                 seed: int, max_digits: int | None, training: str, cold: bool) -> Window:
+async def lesson(
+    browser,
+    url: str,
+    pid: int,
+    env: dict,
+    memory: MemorySampler,
+    n: int,
+    duration: float,
+    seed: int,
+    max_digits: int | None,
+    training: str,
+    cold: bool,
+) -> Window:
     """The teacher starts training, the students open the app (before the teacher when cold) and draw."""
     epochs = 1 if max_digits else min(20, max(1, math.ceil(duration / 8)))  # outlasts the drawing
     teacher = NoTeacher() if training == "none" else Teacher(browser, url, training)
@@ -492,8 +548,9 @@ async def lesson(browser, url: str, pid: int, env: dict, memory: MemorySampler, 
     return w
 
 
-async def classroom(n: int, duration: float, seed: int, max_digits: int | None = None,
-                    training: str = "page", cold: bool = False) -> dict:
+async def classroom(
+    n: int, duration: float, seed: int, max_digits: int | None = None, training: str = "page", cold: bool = False
+) -> dict:
     """One server, one teacher training, `n` students drawing for `duration` s (or `max_digits` digits each).
 
     cold: the students open the app all at once on the freshly started server, before the teacher (and
@@ -527,10 +584,15 @@ def error_figures(w: Window) -> tuple[int, dict, list[str]]:
     exceptions = [e for s in live for e in s.exceptions]
     js_errors = [e for s in live for e in s.js_errors] + w.teacher.js_errors
     load_errors = [e for s in w.students for e in s.load_errors]
-    detail = {"sessions_failed_to_open": len(w.failed_open), "exceptions_on_opening": len(load_errors),
-              "exception_boxes": len(exceptions), "js_errors": len(js_errors),
-              "server_tracebacks": len(w.tracebacks), "unanswered": sum(s.unanswered for s in live),
-              "clear_failed": sum(s.clear_failed for s in live)}
+    detail = {
+        "sessions_failed_to_open": len(w.failed_open),
+        "exceptions_on_opening": len(load_errors),
+        "exception_boxes": len(exceptions),
+        "js_errors": len(js_errors),
+        "server_tracebacks": len(w.tracebacks),
+        "unanswered": sum(s.unanswered for s in live),
+        "clear_failed": sum(s.clear_failed for s in live),
+    }
     samples = (w.failed_open + load_errors + exceptions + js_errors + w.tracebacks)[:5]
     return sum(detail.values()), detail, samples
 
@@ -559,8 +621,10 @@ def summarise(w: Window, n: int, cold: bool) -> dict:
         "start": "cold: students first, at once, on a fresh server" if cold else "warm: teacher, warm-up, students",
         "error_detail": detail,
         "latency": {**percentiles(latencies), "max_ms": round(max(latencies) * 1000, 1) if latencies else None},
-        "phases_median_ms": {key: percentiles([x for s in live for x in s.phases[key]]).get("median_ms")
-                             for key in ("send", "server", "render")},
+        "phases_median_ms": {
+            key: percentiles([x for s in live for x in s.phases[key]]).get("median_ms")
+            for key in ("send", "server", "render")
+        },
         "page_compute_ms": percentiles([x for s in live for x in s.compute]),
         "s_per_digit_per_student": round(w.window_s / per_student, 1) if per_student else None,
         "server_cpu_cores": round(w.own_cpu / w.window_s, 2),
@@ -585,8 +649,10 @@ def summarise(w: Window, n: int, cold: bool) -> dict:
 
 
 def verdict(result: dict, quick: bool) -> dict:
-    checks = {"no_errors": result["errors"] == 0, "every_drawing_answered": result["answered"] == result["strokes"]
-              and result["strokes"] > 0}
+    checks = {
+        "no_errors": result["errors"] == 0,
+        "every_drawing_answered": result["answered"] == result["strokes"] and result["strokes"] > 0,
+    }
     if not quick:
         checks["p95_ok"] = (result["latency"].get("p95_ms") or math.inf) <= TARGETS["p95_ms"]
         if result["mb_per_session"] is not None:
@@ -600,12 +666,19 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=40.0, help="seconds of drawing")
     parser.add_argument("--sweep", action="store_true", help="1, 5 and 10 sessions, each on a fresh server")
     parser.add_argument("--quick", action="store_true", help="2 sessions, one digit each: checks answers, not speed")
-    parser.add_argument("--cold", action="store_true",
-                        help="the students open the app all at once on the fresh server, before the teacher")
-    parser.add_argument("--training", choices=["page", "page-closed", "process", "none"], default="page",
-                        help="page: started on the Train page, which stays open (the real case); page-closed: "
-                             "its tab closed once the run is going; process: the same run as a plain process "
-                             "outside the server, at normal priority; none: the control")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="the students open the app all at once on the fresh server, before the teacher",
+    )
+    parser.add_argument(
+        "--training",
+        choices=["page", "page-closed", "process", "none"],
+        default="page",
+        help="page: started on the Train page, which stays open (the real case); page-closed: "
+        "its tab closed once the run is going; process: the same run as a plain process "
+        "outside the server, at normal priority; none: the control",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
     return parser.parse_args()
@@ -615,19 +688,31 @@ def sweep_figures(runs: list[dict]) -> dict:
     """One row per class size, and the fitted growth of memory and p95 per extra student."""
     ns = np.array([r["sessions"] for r in runs], float)
     medians = np.array([r["rss_window_median_mb"] for r in runs], float)
-    out = {"sweep": [{"sessions": r["sessions"], "p50_ms": r["latency"].get("median_ms"),
-                      "p95_ms": r["latency"].get("p95_ms"), "errors": r["errors"],
-                      "answered": f"{r['answered']}/{r['strokes']}", "rss_median_mb": r["rss_window_median_mb"],
-                      "rss_peak_mb": r["rss_peak_mb"], "mb_per_session": r["mb_per_session"],
-                      "s_per_digit": r["s_per_digit_per_student"], "server_cpu_cores": r["server_cpu_cores"],
-                      "training_cpu_cores": r["training_cpu_cores"],
-                      "page_compute_p50_ms": r["page_compute_ms"].get("median_ms"),
-                      "page_compute_p95_ms": r["page_compute_ms"].get("p95_ms")}
-                     for r in runs]}
+    out = {
+        "sweep": [
+            {
+                "sessions": r["sessions"],
+                "p50_ms": r["latency"].get("median_ms"),
+                "p95_ms": r["latency"].get("p95_ms"),
+                "errors": r["errors"],
+                "answered": f"{r['answered']}/{r['strokes']}",
+                "rss_median_mb": r["rss_window_median_mb"],
+                "rss_peak_mb": r["rss_peak_mb"],
+                "mb_per_session": r["mb_per_session"],
+                "s_per_digit": r["s_per_digit_per_student"],
+                "server_cpu_cores": r["server_cpu_cores"],
+                "training_cpu_cores": r["training_cpu_cores"],
+                "page_compute_p50_ms": r["page_compute_ms"].get("median_ms"),
+                "page_compute_p95_ms": r["page_compute_ms"].get("p95_ms"),
+            }
+            for r in runs
+        ]
+    }
     out["memory_growth_mb_per_session_fit"] = round(float(np.polyfit(ns, medians, 1)[0]), 1)
     p95 = [r["latency"].get("p95_ms") for r in runs]
-    out["p95_growth_ms_per_session_fit"] = (round(float(np.polyfit(ns, np.array(p95, float), 1)[0]), 1)
-                                            if None not in p95 else None)
+    out["p95_growth_ms_per_session_fit"] = (
+        round(float(np.polyfit(ns, np.array(p95, float), 1)[0]), 1) if None not in p95 else None
+    )
     return out
 
 
@@ -646,9 +731,14 @@ def main() -> int:
         if not args.json:
             report({f"N={n}": ""} | res, False)
             print()
-    out = {"machine": machine(), "load_avg": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-           "mode": "quick (CI: answers only)" if args.quick else "full", "pace_s": PACE_S, "quiet_ms": QUIET_MS,
-           "targets": TARGETS}
+    out = {
+        "machine": machine(),
+        "load_avg": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "mode": "quick (CI: answers only)" if args.quick else "full",
+        "pace_s": PACE_S,
+        "quiet_ms": QUIET_MS,
+        "targets": TARGETS,
+    }
     if len(runs) > 1:
         out.update(sweep_figures(runs))
     out["runs"] = runs

@@ -25,8 +25,12 @@ def percentiles(values) -> dict:
     arr = np.asarray(values, dtype=float) * 1000
     if arr.size == 0:
         return {"n": 0}
-    return {"n": int(arr.size), "median_ms": round(float(np.median(arr)), 1),
-            "p95_ms": round(float(np.percentile(arr, 95)), 1), "mean_ms": round(float(arr.mean()), 1)}
+    return {
+        "n": int(arr.size),
+        "median_ms": round(float(np.median(arr)), 1),
+        "p95_ms": round(float(np.percentile(arr, 95)), 1),
+        "mean_ms": round(float(arr.mean()), 1),
+    }
 
 
 def report(result: dict, as_json: bool) -> None:

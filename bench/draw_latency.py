@@ -36,9 +36,8 @@ import tempfile
 import time
 
 import numpy as np
-from common import ROOT, machine, percentiles, report
-
 from appserver import CHROMIUM, CHROMIUM_ARGS, page_exceptions, serve
+from common import ROOT, machine, percentiles, report
 from strokes import random_strokes
 
 TRIVIAL = ROOT / "bench" / "trivial_canvas.py"
@@ -100,9 +99,9 @@ SETTLED_JS = """
   const b = window.__bench;
   if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
   if (!(b.lastMain > b.up) || performance.now() - b.lastMain < quiet) return false;
-  return (%s)() !== sig;
+  return (SIGNATURE)() !== sig;
 }
-""" % SIGNATURE_JS.strip()
+""".replace("SIGNATURE", SIGNATURE_JS.strip())
 
 # Ready for the next stroke: the page is idle and has been quiet.
 IDLE_JS = """
@@ -126,8 +125,11 @@ def phases(b: dict) -> dict:
     browser laying the answer out (the last mutation after that message)."""
     if not (b["up"] < b["firstSend"] <= b["lastMsg"] <= b["lastMain"]):
         return {"send_s": None, "server_s": None, "render_s": None}
-    return {"send_s": (b["firstSend"] - b["up"]) / 1000, "server_s": (b["lastMsg"] - b["firstSend"]) / 1000,
-            "render_s": (b["lastMain"] - b["lastMsg"]) / 1000}
+    return {
+        "send_s": (b["firstSend"] - b["up"]) / 1000,
+        "server_s": (b["lastMsg"] - b["firstSend"]) / 1000,
+        "render_s": (b["lastMain"] - b["lastMsg"]) / 1000,
+    }
 
 
 def server_env(stack: contextlib.ExitStack) -> dict:
@@ -197,22 +199,28 @@ class Session:
         mouse.up()
         try:
             self.page.wait_for_function(SETTLED_JS, arg=[before, QUIET_MS], timeout=TIMEOUT_S * 1000, polling=50)
-        except Exception:  # noqa: BLE001  (Playwright's TimeoutError): unanswered
+        except Exception:
             return {"update_s": None, "predict_s": None}
         b = self.page.evaluate("() => window.__bench")
-        return {"update_s": (b["lastMain"] - b["up"]) / 1000,
-                "predict_s": (b["lastPred"] - b["up"]) / 1000 if b["lastPred"] > b["up"] else None,
-                **phases(b)}
+        return {
+            "update_s": (b["lastMain"] - b["up"]) / 1000,
+            "predict_s": (b["lastPred"] - b["up"]) / 1000 if b["lastPred"] > b["up"] else None,
+            **phases(b),
+        }
 
     def clear(self) -> bool:
         """Press the page's clear button; True once the page shows its blank state again."""
         self.page.locator(".st-key-draw_clear button").click()
         try:
-            self.page.wait_for_function("(blank) => document.querySelector('.st-key-prediction')?.innerText === blank",
-                                        arg=self.blank, timeout=TIMEOUT_S * 1000, polling=50)
+            self.page.wait_for_function(
+                "(blank) => document.querySelector('.st-key-prediction')?.innerText === blank",
+                arg=self.blank,
+                timeout=TIMEOUT_S * 1000,
+                polling=50,
+            )
             self.wait_idle()
             return True
-        except Exception:  # noqa: BLE001
+        except Exception:
             return False
 
     def errors(self) -> list[str]:
@@ -223,8 +231,17 @@ class Session:
 
 
 def new_log() -> dict:
-    return {"strokes": 0, "unanswered": 0, "clear_failed": 0, "digits": [],
-            "update": [], "predict": [], "send": [], "server": [], "render": []}
+    return {
+        "strokes": 0,
+        "unanswered": 0,
+        "clear_failed": 0,
+        "digits": [],
+        "update": [],
+        "predict": [],
+        "send": [],
+        "server": [],
+        "render": [],
+    }
 
 
 def run_page(session: Session, digit: int, strokes, log: dict) -> None:
@@ -247,10 +264,16 @@ def run_page(session: Session, digit: int, strokes, log: dict) -> None:
 
 
 def summary(log: dict, errors: list[str], page: str) -> dict:
-    out = {"strokes": log["strokes"], "answered": log["strokes"] - log["unanswered"],
-           "unanswered": log["unanswered"], "clear_failed": log["clear_failed"], "errors": len(errors),
-           "update": percentiles(log["update"]), "predict_text_changed": percentiles(log["predict"]),
-           "phases_median_ms": {key: percentiles(log[key]).get("median_ms") for key in ("send", "server", "render")}}
+    out = {
+        "strokes": log["strokes"],
+        "answered": log["strokes"] - log["unanswered"],
+        "unanswered": log["unanswered"],
+        "clear_failed": log["clear_failed"],
+        "errors": len(errors),
+        "update": percentiles(log["update"]),
+        "predict_text_changed": percentiles(log["predict"]),
+        "phases_median_ms": {key: percentiles(log[key]).get("median_ms") for key in ("send", "server", "render")},
+    }
     if page == "app":
         read = [(d, p) for d, p in log["digits"]]
         out["digits_read_right"] = f"{sum(d == p for d, p in read)}/{len(read)}"

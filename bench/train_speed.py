@@ -57,10 +57,25 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         root = torchvision_root(tmp / "tv")
-        ours_cmd = [sys.executable, "-m", "lenet", "train", "--json", "--device", args.device,
-                    "--out", str(tmp / "quick.safetensors")]
-        base_cmd = [sys.executable, str(ROOT / "bench" / "tutorial_recipe.py"), "--root", str(root),
-                    "--device", args.device]
+        ours_cmd = [
+            sys.executable,
+            "-m",
+            "lenet",
+            "train",
+            "--json",
+            "--device",
+            args.device,
+            "--out",
+            str(tmp / "quick.safetensors"),
+        ]
+        base_cmd = [
+            sys.executable,
+            str(ROOT / "bench" / "tutorial_recipe.py"),
+            "--root",
+            str(root),
+            "--device",
+            args.device,
+        ]
         if args.quick:
             ours_cmd.append("--dry-run")
             base_cmd += ["--epochs", "1", "--max-batches", "5"]

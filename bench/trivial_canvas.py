@@ -31,8 +31,11 @@ DRAW_PAGE = Path(__file__).resolve().parent.parent / "pages" / "draw.py"
 def page_head() -> str:
     """The Draw page's `_PAGE_HEAD` (its canvas patch), taken from its source without running the page."""
     for node in ast.parse(DRAW_PAGE.read_text(encoding="utf-8")).body:
-        if (isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "_PAGE_HEAD" for t in node.targets)
-                and isinstance(node.value, ast.Constant)):
+        if (
+            isinstance(node, ast.Assign)
+            and any(getattr(t, "id", None) == "_PAGE_HEAD" for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+        ):
             return node.value.value
     return ""
 
@@ -47,9 +50,18 @@ def _clear() -> None:
     st.session_state["nonce"] += 1
 
 
-result = st_canvas(stroke_color="#ffffff", background_color="#000000", stroke_width=BRUSH, height=CANVAS,
-                   width=CANVAS, drawing_mode="freedraw", update_streamlit=True, return_image_data=True,
-                   initial_drawing={"objects": [], "nonce": st.session_state["nonce"]}, key="canvas")
+result = st_canvas(
+    stroke_color="#ffffff",
+    background_color="#000000",
+    stroke_width=BRUSH,
+    height=CANVAS,
+    width=CANVAS,
+    drawing_mode="freedraw",
+    update_streamlit=True,
+    return_image_data=True,
+    initial_drawing={"objects": [], "nonce": st.session_state["nonce"]},
+    key="canvas",
+)
 st.button("Clear", key="draw_clear", on_click=_clear)
 
 rgba = result.image_data

@@ -19,10 +19,19 @@ from torchvision import datasets, transforms  # noqa: E402
 
 def lenet5() -> nn.Module:
     return nn.Sequential(
-        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 120, 5), nn.ReLU(), nn.Flatten(),
-        nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+        nn.Conv2d(1, 6, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 120, 5),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(120, 84),
+        nn.ReLU(),
+        nn.Linear(84, 10),
+    )
 
 
 def main() -> None:
@@ -58,8 +67,17 @@ def main() -> None:
             for x, y in test_loader:
                 correct += (model(x.to(args.device)).argmax(1).cpu() == y).sum().item()
         acc = correct / len(test)
-        print(json.dumps({"epoch": epoch, "train_loss": loss.item(), "test_acc": acc,
-                          "elapsed_s": round(time.perf_counter() - T0, 2)}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "epoch": epoch,
+                    "train_loss": loss.item(),
+                    "test_acc": acc,
+                    "elapsed_s": round(time.perf_counter() - T0, 2),
+                }
+            ),
+            flush=True,
+        )
     print(json.dumps({"test_acc": acc, "elapsed_s": round(time.perf_counter() - T0, 2)}), flush=True)
 
 

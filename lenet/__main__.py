@@ -53,8 +53,7 @@ class _Progress:
 
         match event:
             case Start() if not self.args.json:
-                self.bar = tqdm(total=event.total_steps, unit="batch", desc=f"train on {event.device}",
-                                file=sys.stderr)
+                self.bar = tqdm(total=event.total_steps, unit="batch", desc=f"train on {event.device}", file=sys.stderr)
             case Step() if self.bar is not None:
                 self.bar.update(1)
                 if event.step % 20 == 0:
@@ -63,11 +62,17 @@ class _Progress:
                 self.evaluated(event)
 
     def evaluated(self, event) -> None:
-        line = {"epoch": round(event.epoch, 3), "train_loss": round(event.train_loss, 5),
-                "test_acc": round(event.test_acc, 5), "elapsed_s": round(time.perf_counter() - self.started, 2)}
+        line = {
+            "epoch": round(event.epoch, 3),
+            "train_loss": round(event.train_loss, 5),
+            "test_acc": round(event.test_acc, 5),
+            "elapsed_s": round(time.perf_counter() - self.started, 2),
+        }
         if self.bar is not None:
-            self.bar.write(f"epoch {line['epoch']:g}: loss {line['train_loss']:.4f}, test accuracy "
-                           f"{line['test_acc']:.2%}, {line['elapsed_s']:.1f} s")
+            self.bar.write(
+                f"epoch {line['epoch']:g}: loss {line['train_loss']:.4f}, test accuracy "
+                f"{line['test_acc']:.2%}, {line['elapsed_s']:.1f} s"
+            )
         elif self.args.json:
             print(json.dumps(line), flush=True)
 
@@ -78,14 +83,21 @@ class _Progress:
 
 def cmd_train(args) -> int:
     from lenet import checkpoints
-    from lenet.data import load_mnist
     from lenet.config import LeNetConfig
+    from lenet.data import load_mnist
     from lenet.train import DEFAULT_LR, TrainConfig, fit
 
     model_config = LeNetConfig(batch_norm=args.batch_norm, activation=args.activation, pool=args.pool)
-    tc = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr or DEFAULT_LR[args.optimizer],
-                     device=args.device, seed=args.seed, augment=args.augment, optimizer=args.optimizer,
-                     max_steps=1 if args.dry_run else None)
+    tc = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr or DEFAULT_LR[args.optimizer],
+        device=args.device,
+        seed=args.seed,
+        augment=args.augment,
+        optimizer=args.optimizer,
+        max_steps=1 if args.dry_run else None,
+    )
     data = load_mnist(args.data_dir)
     out = Path(args.out) if args.out else checkpoints.runs_dir() / f"cli-{time.strftime('%Y%m%d-%H%M%S')}.safetensors"
     progress = _Progress(args)
@@ -93,8 +105,11 @@ def cmd_train(args) -> int:
     progress.close()
     checkpoints.save_checkpoint(result.model, out, result.metrics(tc))
     elapsed = round(time.perf_counter() - progress.started, 2)
-    _emit(args, {"checkpoint": str(out), "test_acc": result.test_acc, "elapsed_s": elapsed},
-          f"saved {out}: test accuracy {result.test_acc:.2%} in {elapsed:.1f} s")
+    _emit(
+        args,
+        {"checkpoint": str(out), "test_acc": result.test_acc, "elapsed_s": elapsed},
+        f"saved {out}: test accuracy {result.test_acc:.2%} in {elapsed:.1f} s",
+    )
     return 0
 
 
@@ -107,8 +122,11 @@ def cmd_evaluate(args) -> int:
     model, info = checkpoints.load_checkpoint(path)
     data = load_mnist(args.data_dir)
     result = evaluate_model(model, data.test_images, data.test_labels, info.config.num_classes)
-    _emit(args, {"checkpoint": str(path), "test_acc": result.accuracy, "n": result.n},
-          f"{path}: {result.accuracy:.2%} of {result.n} test images right")
+    _emit(
+        args,
+        {"checkpoint": str(path), "test_acc": result.accuracy, "n": result.n},
+        f"{path}: {result.accuracy:.2%} of {result.n} test images right",
+    )
     return 0
 
 
@@ -118,8 +136,9 @@ def cmd_predict(args) -> int:
     from lenet import checkpoints, images, preprocess
     from lenet.inference import predict_probs
 
-    model, _info = checkpoints.load_checkpoint(Path(args.checkpoint) if args.checkpoint
-                                               else checkpoints.DEFAULT_CHECKPOINT)
+    model, _info = checkpoints.load_checkpoint(
+        Path(args.checkpoint) if args.checkpoint else checkpoints.DEFAULT_CHECKPOINT
+    )
     results: list[dict] = []
     inputs, slots = [], []
     for name in args.files:
@@ -137,7 +156,7 @@ def cmd_predict(args) -> int:
         inputs.append(prep.image)
     if inputs:
         probs = predict_probs(model, np.stack(inputs))
-        for slot, p in zip(slots, probs):
+        for slot, p in zip(slots, probs, strict=True):
             results[slot].update(digit=int(p.argmax()), probs=[round(float(v), 6) for v in p])
     for r in results:
         if "error" in r:
@@ -173,9 +192,13 @@ def _train_options(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("--epochs", type=_positive_int, default=TrainConfig.epochs)
     p.add_argument("--batch-size", type=_positive_int, default=TrainConfig.batch_size)
-    p.add_argument("--lr", type=_positive_float, default=None,
-                   help=f"peak learning rate (default {DEFAULT_LR[TrainConfig.optimizer]:g}; "
-                        f"{DEFAULT_LR['sgd']:g} with --optimizer sgd)")
+    p.add_argument(
+        "--lr",
+        type=_positive_float,
+        default=None,
+        help=f"peak learning rate (default {DEFAULT_LR[TrainConfig.optimizer]:g}; "
+        f"{DEFAULT_LR['sgd']:g} with --optimizer sgd)",
+    )
     p.add_argument("--optimizer", choices=OPTIMIZERS, default=TrainConfig.optimizer)
     p.add_argument("--activation", choices=ACTIVATIONS, default=LeNetConfig.activation)
     p.add_argument("--pool", choices=POOLS, default=LeNetConfig.pool)
@@ -199,9 +222,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m lenet", description="LeNet Explorer's command line.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
 
-    p = sub.add_parser("train", help="train a LeNet on MNIST (default: the quick classroom recipe)",
-                       description="Train a LeNet-5 on MNIST and save a checkpoint. With no options: the quick "
-                                   "recipe (AdamW, one-cycle, batch 128, 2 epochs), about 99 %% in seconds.")
+    p = sub.add_parser(
+        "train",
+        help="train a LeNet on MNIST (default: the quick classroom recipe)",
+        description="Train a LeNet-5 on MNIST and save a checkpoint. With no options: the quick "
+        "recipe (AdamW, one-cycle, batch 128, 2 epochs), about 99 %% in seconds.",
+    )
     if command != "shape":
         _train_options(p)
     p.set_defaults(func=cmd_train)

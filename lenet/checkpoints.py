@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lenet import settings
-from lenet.errors import CodedError
 from lenet.config import LeNetConfig
+from lenet.errors import CodedError
 from lenet.model import LeNet
 
 DEFAULT_CHECKPOINT = settings.ROOT / "checkpoints" / "lenet5.safetensors"
@@ -99,26 +99,33 @@ def _read_header(path: Path) -> tuple[dict, int]:
     try:
         stat = path.stat()
     except OSError:
-        raise CheckpointError(f"{path.name}: the file does not exist (it may have been deleted)",
-                              "checkpoint_missing", name=path.name) from None
+        raise CheckpointError(
+            f"{path.name}: the file does not exist (it may have been deleted)", "checkpoint_missing", name=path.name
+        ) from None
     size = stat.st_size
     if size > MAX_BYTES:
-        raise CheckpointError(f"{path.name}: {size / 1e6:.0f} MB is far too large for a LeNet checkpoint",
-                              "checkpoint_too_large", name=path.name)
+        raise CheckpointError(
+            f"{path.name}: {size / 1e6:.0f} MB is far too large for a LeNet checkpoint",
+            "checkpoint_too_large",
+            name=path.name,
+        )
     with open(path, "rb") as fh:
         head = fh.read(8)
         if len(head) < 8:
-            raise CheckpointError(f"{path.name}: not a safetensors file (too short)", "checkpoint_corrupt",
-                                  name=path.name)
+            raise CheckpointError(
+                f"{path.name}: not a safetensors file (too short)", "checkpoint_corrupt", name=path.name
+            )
         (n,) = struct.unpack("<Q", head)
         if n > _HEADER_MAX or n + 8 > size:
-            raise CheckpointError(f"{path.name}: not a safetensors file (bad header length)", "checkpoint_corrupt",
-                                  name=path.name)
+            raise CheckpointError(
+                f"{path.name}: not a safetensors file (bad header length)", "checkpoint_corrupt", name=path.name
+            )
         try:
             header = json.loads(fh.read(n))
         except (UnicodeDecodeError, json.JSONDecodeError):
-            raise CheckpointError(f"{path.name}: not a safetensors file (unreadable header)", "checkpoint_corrupt",
-                                  name=path.name) from None
+            raise CheckpointError(
+                f"{path.name}: not a safetensors file (unreadable header)", "checkpoint_corrupt", name=path.name
+            ) from None
     if not isinstance(header, dict):
         raise CheckpointError(f"{path.name}: not a safetensors file", "checkpoint_corrupt", name=path.name)
     return header, stat.st_mtime_ns
@@ -130,19 +137,24 @@ def read_info(path: str | os.PathLike) -> CheckpointInfo:
     header, version = _read_header(path)
     meta = header.get("__metadata__") or {}
     if not isinstance(meta, dict) or "config" not in meta:
-        raise CheckpointError(f"{path.name}: no LeNet config in the metadata; not a LeNet Explorer checkpoint",
-                              "checkpoint_no_config", name=path.name)
+        raise CheckpointError(
+            f"{path.name}: no LeNet config in the metadata; not a LeNet Explorer checkpoint",
+            "checkpoint_no_config",
+            name=path.name,
+        )
     try:
         config = LeNetConfig.from_json(meta["config"])
     except ValueError as exc:
-        raise CheckpointError(f"{path.name}: its config is invalid ({exc})", "checkpoint_bad_config",
-                              name=path.name, reason=str(exc)) from None
+        raise CheckpointError(
+            f"{path.name}: its config is invalid ({exc})", "checkpoint_bad_config", name=path.name, reason=str(exc)
+        ) from None
     try:
         metrics = json.loads(meta.get("metrics") or "{}")
     except json.JSONDecodeError:
         metrics = {}
-    return CheckpointInfo(path, config, metrics if isinstance(metrics, dict) else {}, str(meta.get("created", "")),
-                          version)
+    return CheckpointInfo(
+        path, config, metrics if isinstance(metrics, dict) else {}, str(meta.get("created", "")), version
+    )
 
 
 def load_checkpoint(path: str | os.PathLike, device="cpu") -> tuple[LeNet, CheckpointInfo]:
@@ -163,21 +175,30 @@ def load_checkpoint(path: str | os.PathLike, device="cpu") -> tuple[LeNet, Check
     try:
         tensors = load_file(str(info.path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"{info.path.name}: corrupt weights ({exc})", "checkpoint_corrupt",
-                              name=info.path.name) from None
+        raise CheckpointError(
+            f"{info.path.name}: corrupt weights ({exc})", "checkpoint_corrupt", name=info.path.name
+        ) from None
     missing = sorted(set(expected) - set(tensors))
     extra = sorted(set(tensors) - set(expected))
     if missing or extra:
-        raise CheckpointError(f"{info.path.name}: weights do not match its config (missing: {missing[:3]}, "
-                              f"unexpected: {extra[:3]})", "checkpoint_mismatch", name=info.path.name)
+        raise CheckpointError(
+            f"{info.path.name}: weights do not match its config (missing: {missing[:3]}, unexpected: {extra[:3]})",
+            "checkpoint_mismatch",
+            name=info.path.name,
+        )
     for key, ref in expected.items():
         got = tensors[key]
         if tuple(got.shape) != tuple(ref.shape) or got.dtype != ref.dtype:
-            raise CheckpointError(f"{info.path.name}: {key} has shape {tuple(got.shape)} {got.dtype}, expected "
-                                  f"{tuple(ref.shape)} {ref.dtype}", "checkpoint_mismatch", name=info.path.name)
+            raise CheckpointError(
+                f"{info.path.name}: {key} has shape {tuple(got.shape)} {got.dtype}, expected "
+                f"{tuple(ref.shape)} {ref.dtype}",
+                "checkpoint_mismatch",
+                name=info.path.name,
+            )
         if got.is_floating_point() and not torch.isfinite(got).all():
-            raise CheckpointError(f"{info.path.name}: {key} holds NaN or infinite values", "checkpoint_nan",
-                                  name=info.path.name)
+            raise CheckpointError(
+                f"{info.path.name}: {key} holds NaN or infinite values", "checkpoint_nan", name=info.path.name
+            )
     model.load_state_dict(tensors, strict=True)
     return model.to(device).eval(), info
 

@@ -78,8 +78,14 @@ class LeNetConfig:
 
         def pool(name: str) -> LayerSpec:
             # only the learned replacement for pooling has an activation after it
-            return LayerSpec(name, "pool", kernel=self.pool_size, stride=self.pool_size, pool=self.pool,
-                             activation=act if self.pool == "none" else None)
+            return LayerSpec(
+                name,
+                "pool",
+                kernel=self.pool_size,
+                stride=self.pool_size,
+                pool=self.pool,
+                activation=act if self.pool == "none" else None,
+            )
 
         return [
             conv("C1", self.c1_channels, self.c1_kernel, self.c1_stride, self.c1_padding),

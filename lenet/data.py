@@ -63,17 +63,23 @@ def normalise(images, augment=None):
 
 
 def _find(folder: Path, name: str) -> Path | None:
-    for candidate in (folder / name, folder / f"{name}.gz", folder / "MNIST" / "raw" / name,
-                      folder / "MNIST" / "raw" / f"{name}.gz"):
+    for candidate in (
+        folder / name,
+        folder / f"{name}.gz",
+        folder / "MNIST" / "raw" / name,
+        folder / "MNIST" / "raw" / f"{name}.gz",
+    ):
         if candidate.is_file():
             return candidate
     return None
 
 
 def missing_message(folder: Path) -> str:
-    return (f"MNIST not found in {folder}. Put the four files ({', '.join(f + '.gz' for f in FILES.values())}) "
-            f"there, set LENET_DATA_DIR to the folder that has them, or download them with "
-            f"`python -m lenet fetch-data --data-dir {folder}` (or the button on the Train page).")
+    return (
+        f"MNIST not found in {folder}. Put the four files ({', '.join(f + '.gz' for f in FILES.values())}) "
+        f"there, set LENET_DATA_DIR to the folder that has them, or download them with "
+        f"`python -m lenet fetch-data --data-dir {folder}` (or the button on the Train page)."
+    )
 
 
 def is_available(path: str | os.PathLike | None = None) -> bool:
@@ -88,20 +94,33 @@ def _read_idx(path: Path, ndim: int) -> np.ndarray:
         with opener(path, "rb") as fh:
             raw = fh.read()
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise DataError(f"{path} is corrupt or truncated ({exc}). Delete it and download MNIST again.",
-                        "data_corrupt", file=str(path)) from None
+        raise DataError(
+            f"{path} is corrupt or truncated ({exc}). Delete it and download MNIST again.",
+            "data_corrupt",
+            file=str(path),
+        ) from None
     if len(raw) < 4 + 4 * ndim:
-        raise DataError(f"{path} is truncated: only {len(raw)} bytes. Delete it and download MNIST again.",
-                        "data_corrupt", file=str(path))
+        raise DataError(
+            f"{path} is truncated: only {len(raw)} bytes. Delete it and download MNIST again.",
+            "data_corrupt",
+            file=str(path),
+        )
     magic, *dims = struct.unpack(f">{1 + ndim}I", raw[: 4 + 4 * ndim])
     if magic != _MAGIC[ndim]:
-        raise DataError(f"{path} is not an MNIST IDX file (magic number {magic}, expected {_MAGIC[ndim]}).",
-                        "data_corrupt", file=str(path))
+        raise DataError(
+            f"{path} is not an MNIST IDX file (magic number {magic}, expected {_MAGIC[ndim]}).",
+            "data_corrupt",
+            file=str(path),
+        )
     expected = int(np.prod(dims))
-    body = raw[4 + 4 * ndim:]
+    body = raw[4 + 4 * ndim :]
     if len(body) != expected:
-        raise DataError(f"{path} is truncated or padded: {len(body)} bytes of data, expected {expected}. "
-                        "Delete it and download MNIST again.", "data_corrupt", file=str(path))
+        raise DataError(
+            f"{path} is truncated or padded: {len(body)} bytes of data, expected {expected}. "
+            "Delete it and download MNIST again.",
+            "data_corrupt",
+            file=str(path),
+        )
     return np.frombuffer(body, dtype=np.uint8).reshape(dims)
 
 
@@ -127,8 +146,9 @@ def _load(folder: str) -> MNIST:
     for split in ("train", "test"):
         n_img, n_lab = len(arrays[f"{split}_images"]), len(arrays[f"{split}_labels"])
         if n_img != n_lab:
-            raise DataError(f"MNIST {split} set in {root} has {n_img} images but {n_lab} labels.",
-                            "data_corrupt", file=str(root))
+            raise DataError(
+                f"MNIST {split} set in {root} has {n_img} images but {n_lab} labels.", "data_corrupt", file=str(root)
+            )
     return MNIST(**arrays)
 
 
@@ -167,8 +187,12 @@ def fetch(path: str | os.PathLike | None = None, progress=None) -> Path:
             progress(0.6, "train set ready")
         TorchMNIST(root=str(folder), train=False, download=True)
     except Exception as exc:  # network errors come in many types; report one clear line
-        raise DataError(f"Could not download MNIST into {folder}: {exc}. Check the internet connection, or copy "
-                        f"the four files there by hand.", "download_failed", folder=str(folder)) from None
+        raise DataError(
+            f"Could not download MNIST into {folder}: {exc}. Check the internet connection, or copy "
+            f"the four files there by hand.",
+            "download_failed",
+            folder=str(folder),
+        ) from None
     raw = folder / "MNIST" / "raw"
     for name in FILES.values():
         src = raw / f"{name}.gz" if (raw / f"{name}.gz").exists() else raw / name

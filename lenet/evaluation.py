@@ -69,12 +69,24 @@ class Evaluation:
         if pred is not None:
             keep &= self.wrong_pred == pred
         rows = np.flatnonzero(keep)[:limit]
-        return [Mistake(int(self.wrong_index[i]), int(self.wrong_true[i]), int(self.wrong_pred[i]),
-                        float(self.wrong_confidence[i])) for i in rows]
+        return [
+            Mistake(
+                int(self.wrong_index[i]),
+                int(self.wrong_true[i]),
+                int(self.wrong_pred[i]),
+                float(self.wrong_confidence[i]),
+            )
+            for i in rows
+        ]
 
 
-def evaluate_model(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray, num_classes: int = 10,
-                   indices: np.ndarray | None = None) -> Evaluation:
+def evaluate_model(
+    model: torch.nn.Module,
+    images: np.ndarray,
+    labels: np.ndarray,
+    num_classes: int = 10,
+    indices: np.ndarray | None = None,
+) -> Evaluation:
     """Evaluate `model` on uint8 images and their labels.
 
     Args:
@@ -95,8 +107,13 @@ def evaluate_model(model: torch.nn.Module, images: np.ndarray, labels: np.ndarra
     order = np.argsort(-confidence, kind="stable")  # the most confident mistakes teach the most
     wrong = wrong[order]
     wrong_index = wrong if indices is None else np.asarray(indices)[wrong]
-    return Evaluation(confusion=confusion.reshape(num_classes, num_classes), wrong_index=wrong_index,
-                      wrong_pred=pred[wrong], wrong_true=labels[wrong], wrong_confidence=confidence[order])
+    return Evaluation(
+        confusion=confusion.reshape(num_classes, num_classes),
+        wrong_index=wrong_index,
+        wrong_pred=pred[wrong],
+        wrong_true=labels[wrong],
+        wrong_confidence=confidence[order],
+    )
 
 
 def evaluate_checkpoint(path: str | os.PathLike, data: MNIST | None = None) -> Evaluation:

@@ -20,7 +20,7 @@ class Inspection:
 
     probs: np.ndarray  # (10,) softmax probabilities
     prediction: int
-    activations: "OrderedDict[str, np.ndarray]"  # layer name -> (C, H, W) for conv/pool, (N,) for FC
+    activations: OrderedDict[str, np.ndarray]  # layer name -> (C, H, W) for conv/pool, (N,) for FC
     saliency: np.ndarray  # (28, 28): how much each pixel pushed the predicted class up (>0) or down (<0)
 
     @property
@@ -59,8 +59,7 @@ def explain(model: LeNet, x: np.ndarray | torch.Tensor, target: int | None = Non
         probs = torch.softmax(logits, 1)[0]
         pred = int(probs.argmax())
         cls = pred if target is None else int(target)
-        grad, = torch.autograd.grad(logits[0, cls], inp)
+        (grad,) = torch.autograd.grad(logits[0, cls], inp)
     saliency = (grad * (inp - _BACKGROUND))[0, 0].detach().numpy()
     activations = OrderedDict((name, out.detach()[0].numpy()) for name, out in recorded.items())
     return Inspection(probs=probs.detach().numpy(), prediction=pred, activations=activations, saliency=saliency)
-

@@ -13,8 +13,8 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from lenet.settings import UPLOAD_LIMIT_MB
 from lenet.errors import CodedError
+from lenet.settings import UPLOAD_LIMIT_MB
 
 _MB = 1024 * 1024  # Streamlit's megabyte, as in server.maxUploadSize
 MAX_BYTES = UPLOAD_LIMIT_MB * _MB  # the upload limit: server.maxUploadSize in .streamlit/config.toml
@@ -35,6 +35,20 @@ class ImageError(CodedError, ValueError):
     """
 
 
+# PIL reports bad data with many exception types; all of them mean "not a usable image".
+_DECODE_ERRORS = (
+    UnidentifiedImageError,
+    OSError,
+    SyntaxError,
+    ValueError,
+    TypeError,
+    EOFError,
+    IndexError,
+    KeyError,
+    struct.error,
+)
+
+
 def load_image(data: bytes) -> Image.Image:
     """Decode an uploaded file safely into an image in mode L, LA, RGB or RGBA.
 
@@ -46,44 +60,61 @@ def load_image(data: bytes) -> Image.Image:
         ImageError: code "empty_file", "too_large", "not_an_image" (not an image, corrupt or
             truncated) or "decompression_bomb" (declares more than MAX_PIXELS).
     """
-    if not data:
-        raise ImageError("The file is empty.", "empty_file")
-    if len(data) > MAX_BYTES:
-        size_mb = round(len(data) / _MB, 1)
-        raise ImageError(f"The file is {size_mb} MB; the limit is {UPLOAD_LIMIT_MB} MB.",
-                         "too_large", size_mb=size_mb, limit_mb=UPLOAD_LIMIT_MB)
+    _check_size(data)
     try:
         with warnings.catch_warnings():
-            # Our own MAX_PIXELS is below PIL's warning threshold, so the size check below decides.
+            # Our own MAX_PIXELS is below PIL's warning threshold, so the size check in _decode decides.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data), formats=_FORMATS)
-            width, height = img.size
-            if width * height > MAX_PIXELS:
-                raise ImageError(f"The image declares {width}x{height} pixels; the limit is "
-                                 f"{MAX_PIXELS / 1e6:.0f} megapixels.", "decompression_bomb",
-                                 width=width, height=height, limit_mp=round(MAX_PIXELS / 1e6))
-            img.seek(0)  # animated files: the first frame
-            if img.format == "JPEG":
-                # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: a phone photo loads several times faster.
-                # The requested size keeps the aspect ratio, so the longer side stays >= MAX_SIDE.
-                f = MAX_SIDE / max(width, height)
-                if f < 1:
-                    img.draft(None, (max(1, int(width * f)), max(1, int(height * f))))
-            img.load()  # decode now, so a truncated file fails here and not later on the page
-            img = ImageOps.exif_transpose(img)
-            return _normalise_mode(img)
+            return _normalise_mode(ImageOps.exif_transpose(_decode(data)))
     except ImageError:
         raise
     except Image.DecompressionBombError:
         # PIL refused it before we could see its size; read the size from the header if we can.
-        width, height = _declared_size(data)
-        raise ImageError(f"The image declares {width}x{height} pixels; the limit is "
-                         f"{MAX_PIXELS / 1e6:.0f} megapixels.", "decompression_bomb",
-                         width=width, height=height, limit_mp=round(MAX_PIXELS / 1e6)) from None
-    # PIL reports bad data with many exception types; all of them mean "not a usable image".
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, TypeError, EOFError,
-            IndexError, KeyError, struct.error) as exc:
+        raise _bomb(*_declared_size(data)) from None
+    except _DECODE_ERRORS as exc:
         raise ImageError(f"The file is not a readable image ({type(exc).__name__}).", "not_an_image") from None
+
+
+def _check_size(data: bytes) -> None:
+    """Refuse an empty file, or one over the server's upload limit."""
+    if not data:
+        raise ImageError("The file is empty.", "empty_file")
+    if len(data) > MAX_BYTES:
+        size_mb = round(len(data) / _MB, 1)
+        raise ImageError(
+            f"The file is {size_mb} MB; the limit is {UPLOAD_LIMIT_MB} MB.",
+            "too_large",
+            size_mb=size_mb,
+            limit_mb=UPLOAD_LIMIT_MB,
+        )
+
+
+def _bomb(width: int, height: int) -> ImageError:
+    """The error for an image that declares more pixels than MAX_PIXELS."""
+    return ImageError(
+        f"The image declares {width}x{height} pixels; the limit is {MAX_PIXELS / 1e6:.0f} megapixels.",
+        "decompression_bomb",
+        width=width,
+        height=height,
+        limit_mp=round(MAX_PIXELS / 1e6),
+    )
+
+
+def _decode(data: bytes) -> Image.Image:
+    """Open one of _FORMATS, check its declared size before decoding, then decode its first frame."""
+    img = Image.open(io.BytesIO(data), formats=_FORMATS)
+    width, height = img.size
+    if width * height > MAX_PIXELS:
+        raise _bomb(width, height)
+    img.seek(0)  # animated files: the first frame
+    if img.format == "JPEG":
+        # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: a phone photo loads several times faster.
+        # The requested size keeps the aspect ratio, so the longer side stays >= MAX_SIDE.
+        f = MAX_SIDE / max(width, height)
+        if f < 1:
+            img.draft(None, (max(1, int(width * f)), max(1, int(height * f))))
+    img.load()  # decode now, so a truncated file fails here and not later on the page
+    return img
 
 
 def _declared_size(data: bytes) -> tuple[int | str, int | str]:
@@ -93,9 +124,9 @@ def _declared_size(data: bytes) -> tuple[int | str, int | str]:
         while i + 9 <= len(data) and data[i] == 0xFF:
             marker = data[i + 1]
             if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a start-of-frame
-                h, w = struct.unpack(">HH", data[i + 5:i + 9])
+                h, w = struct.unpack(">HH", data[i + 5 : i + 9])
                 return w, h
-            i += 2 + struct.unpack(">H", data[i + 2:i + 4])[0]
+            i += 2 + struct.unpack(">H", data[i + 2 : i + 4])[0]
         return "?", "?"
     if data.startswith(b"\x89PNG") and len(data) >= 24:
         return struct.unpack(">II", data[16:24])

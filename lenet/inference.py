@@ -27,7 +27,7 @@ def predict(model: nn.Module, images: np.ndarray | torch.Tensor, batch_size: int
     """
     model.eval()
     starts = range(0, len(images), batch_size) or [0]  # no images still gives a 0 x classes answer
-    return torch.cat([model(normalise(_tensor(images[i:i + batch_size]))) for i in starts])
+    return torch.cat([model(normalise(_tensor(images[i : i + batch_size]))) for i in starts])
 
 
 def _tensor(batch: np.ndarray | torch.Tensor) -> torch.Tensor:

@@ -20,11 +20,11 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from lenet import checkpoints, settings
+from lenet.config import LeNetConfig
 from lenet.data import MNIST, DataError
 from lenet.device import DeviceError, available_devices, default_threads, pick_device
 from lenet.errors import CodedError
 from lenet.events import End, Eval, Event, Start, Step
-from lenet.config import LeNetConfig
 from lenet.train import FitResult, TrainConfig, TrainError, fit
 from lenet.worker import fit_in_process
 
@@ -139,7 +139,7 @@ class _LossCurve:
         self.points.append((sum(e for e, _ in self.pending) / n, sum(v for _, v in self.pending) / n))
         self.pending.clear()
         if len(self.points) >= MAX_LOSS_POINTS:
-            pairs = zip(self.points[0::2], self.points[1::2])
+            pairs = zip(self.points[0::2], self.points[1::2], strict=False)  # an odd last point waits
             self.points = [((a[0] + b[0]) / 2, (a[1] + b[1]) / 2) for a, b in pairs]
             self.stride *= 2
         return True
@@ -173,10 +173,17 @@ class Registry:
             trains on the run's own thread, in this process (tests of the queue pass a fake fit).
     """
 
-    def __init__(self, max_concurrent: int | None = None, max_epochs: int | None = None,
-                 runs_dir: str | os.PathLike | None = None, data: MNIST | None = None,
-                 keep_finished: int = KEEP_FINISHED, heartbeat_timeout_s: float = HEARTBEAT_TIMEOUT_S,
-                 clock: Callable[[], float] = time.monotonic, isolation: str = "process") -> None:
+    def __init__(
+        self,
+        max_concurrent: int | None = None,
+        max_epochs: int | None = None,
+        runs_dir: str | os.PathLike | None = None,
+        data: MNIST | None = None,
+        keep_finished: int = KEEP_FINISHED,
+        heartbeat_timeout_s: float = HEARTBEAT_TIMEOUT_S,
+        clock: Callable[[], float] = time.monotonic,
+        isolation: str = "process",
+    ) -> None:
         if isolation not in ("process", "thread"):
             raise ValueError(f"isolation must be 'process' or 'thread', not {isolation!r}")
         self.isolation = isolation
@@ -198,8 +205,14 @@ class Registry:
     def runs_dir(self) -> Path:
         return self._runs_dir if self._runs_dir is not None else checkpoints.runs_dir()
 
-    def submit(self, owner: str, name: str, model_config: LeNetConfig | None = None,
-               train_config: TrainConfig | None = None, keep_on_stop: bool = False) -> RunView:
+    def submit(
+        self,
+        owner: str,
+        name: str,
+        model_config: LeNetConfig | None = None,
+        train_config: TrainConfig | None = None,
+        keep_on_stop: bool = False,
+    ) -> RunView:
         """Queue a run; it starts at once when a slot is free.
 
         Args:
@@ -219,21 +232,34 @@ class Registry:
         tc = replace(train_config or TrainConfig())
         tc.validate()
         if tc.epochs > self.max_epochs:
-            raise JobError(f"{tc.epochs} epochs is more than this server allows ({self.max_epochs})",
-                           "too_many_epochs", epochs=tc.epochs, max=self.max_epochs)
+            raise JobError(
+                f"{tc.epochs} epochs is more than this server allows ({self.max_epochs})",
+                "too_many_epochs",
+                epochs=tc.epochs,
+                max=self.max_epochs,
+            )
         if pick_device(tc.device).type == "cpu" and tc.threads is None:
             tc.threads = default_threads(leave_one=True)  # the Draw page's inference keeps a core
         with self._lock:
             self._last_seen[owner] = self._clock()
             mine = [r.record for r in self._runs.values() if r.record.owner == owner and r.record.active]
             if mine:
-                raise JobError(f"you already have a run ({mine[0].name}) {mine[0].status}", "already_running",
-                               name=mine[0].name, status=mine[0].status)
+                raise JobError(
+                    f"you already have a run ({mine[0].name}) {mine[0].status}",
+                    "already_running",
+                    name=mine[0].name,
+                    status=mine[0].status,
+                )
             if len(self._queue) >= MAX_QUEUED:
-                raise JobError(f"the queue is full ({MAX_QUEUED} runs); try again later", "queue_full",
-                               max=MAX_QUEUED)
-            record = RunView(id=uuid.uuid4().hex[:8], name=str(name).strip()[:80] or "run", owner=owner,
-                             model_config=model_config or LeNetConfig(), train_config=tc, created=time.time())
+                raise JobError(f"the queue is full ({MAX_QUEUED} runs); try again later", "queue_full", max=MAX_QUEUED)
+            record = RunView(
+                id=uuid.uuid4().hex[:8],
+                name=str(name).strip()[:80] or "run",
+                owner=owner,
+                model_config=model_config or LeNetConfig(),
+                train_config=tc,
+                created=time.time(),
+            )
             run = _Run(record, keep_on_stop)
             self._runs[record.id] = run
             self._queue.append(record.id)
@@ -251,8 +277,7 @@ class Registry:
         with self._lock:
             run = self._get(run_id)
             if run.record.owner != owner:
-                raise JobError("only the person who started this run can stop it", "not_owner",
-                               name=run.record.name)
+                raise JobError("only the person who started this run can stop it", "not_owner", name=run.record.name)
             if keep is not None:
                 run.keep_on_stop = keep
             if run.record.status == "queued":
@@ -341,13 +366,20 @@ class Registry:
             thread.start()
         self._changed.notify_all()
 
-    def _end(self, run: _Run, status: str, code: str | None = None, params: dict | None = None,
-             message: str | None = None) -> None:
+    def _end(
+        self, run: _Run, status: str, code: str | None = None, params: dict | None = None, message: str | None = None
+    ) -> None:
         """Mark a run as ended and forget the oldest ended runs beyond the limit. Holds the lock."""
-        run.update(status=status, ended=time.time(), stopping=False, error_code=code, error_params=params or {},
-                   error_message=message)
+        run.update(
+            status=status,
+            ended=time.time(),
+            stopping=False,
+            error_code=code,
+            error_params=params or {},
+            error_message=message,
+        )
         ended = sorted((r.record for r in self._runs.values() if not r.record.active), key=lambda r: r.ended)
-        for old in ended[:max(0, len(ended) - self._keep_finished)]:
+        for old in ended[: max(0, len(ended) - self._keep_finished)]:
             del self._runs[old.id]
         self._changed.notify_all()
 
@@ -361,8 +393,14 @@ class Registry:
                     run.update(total_steps=event.total_steps, device=event.device)
                 case Step():
                     changes = {"losses": tuple(run.curve.points)} if run.curve.add(event.epoch, event.loss) else {}
-                    run.update(step=event.step, total_steps=event.total_steps, epoch=event.epoch,
-                               samples_per_s=event.samples_per_s, elapsed_s=event.elapsed_s, **changes)
+                    run.update(
+                        step=event.step,
+                        total_steps=event.total_steps,
+                        epoch=event.epoch,
+                        samples_per_s=event.samples_per_s,
+                        elapsed_s=event.elapsed_s,
+                        **changes,
+                    )
                 case Eval():
                     run.update(evals=(*run.record.evals, event), test_acc=event.test_acc)
                 case End():
@@ -373,8 +411,13 @@ class Registry:
         record = run.record
         try:
             train = fit_in_process if self.isolation == "process" else fit
-            result = train(record.model_config, record.train_config, stop_event=run.stop_event, data=self._data,
-                           callback=lambda event: self._on_event(run, event))
+            result = train(
+                record.model_config,
+                record.train_config,
+                stop_event=run.stop_event,
+                data=self._data,
+                callback=lambda event: self._on_event(run, event),
+            )
             with self._lock:
                 run.update(test_acc=result.test_acc)
                 keep = not result.stopped or (run.keep_on_stop and result.steps > 0)
@@ -407,9 +450,14 @@ class Registry:
         path = folder / f"{checkpoints.sanitize_name(record.name)}-{record.id}.safetensors"
         if path.resolve().parent != folder.resolve():
             raise JobError(f"refusing to save outside {folder}", "bad_name", name=record.name)
-        metrics = {**result.metrics(record.train_config), "name": record.name,
-                   "history": [{k: round(v, 5) if isinstance(v, float) else v for k, v in asdict(row).items()}
-                               for row in result.history]}
+        metrics = {
+            **result.metrics(record.train_config),
+            "name": record.name,
+            "history": [
+                {k: round(v, 5) if isinstance(v, float) else v for k, v in asdict(row).items()}
+                for row in result.history
+            ],
+        }
         # save_checkpoint writes a temporary file and renames it: a crash or a stop mid-save leaves no
         # half-written .safetensors behind, and the model picker never lists a partial file.
         return checkpoints.save_checkpoint(result.model, path, metrics)

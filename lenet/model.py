@@ -30,8 +30,16 @@ def _make_layer(spec: LayerSpec, in_shape: tuple[int, ...]) -> nn.Module:
     if spec.kind == "pool":  # pool "none": a learned conv downsamples, keeping the channels
         layers = [nn.Conv2d(in_shape[0], in_shape[0], spec.kernel, stride=spec.stride)]
     elif spec.kind == "conv":
-        layers = [nn.Conv2d(in_shape[0], spec.channels, spec.kernel, stride=spec.stride, padding=spec.padding,
-                            bias=not spec.batch_norm)]
+        layers = [
+            nn.Conv2d(
+                in_shape[0],
+                spec.channels,
+                spec.kernel,
+                stride=spec.stride,
+                padding=spec.padding,
+                bias=not spec.batch_norm,
+            )
+        ]
         if spec.batch_norm:
             layers.append(nn.BatchNorm2d(spec.channels))
     else:
@@ -50,20 +58,28 @@ class LeNet(nn.Module):
         # each layer is built from its row of the table, with the input shape the table computed
         rows = cfg.table()[1:]  # [0] is the input
         layers = {spec.name: _make_layer(spec, row.input) for spec, row in zip(cfg.layers(), rows, strict=True)}
-        self.features = nn.Sequential(OrderedDict([
-            ("C1", layers["C1"]),  # N x 6 x 28 x 28
-            ("S2", layers["S2"]),  # N x 6 x 14 x 14
-            ("C3", layers["C3"]),  # N x 16 x 10 x 10
-            ("S4", layers["S4"]),  # N x 16 x 5 x 5
-            ("C5", layers["C5"]),  # N x 120 x 1 x 1
-        ]))
-        self.classifier = nn.Sequential(OrderedDict([
-            ("flatten", nn.Flatten()),  # N x 120
-            ("drop5", nn.Dropout(cfg.dropout)),
-            ("F6", layers["F6"]),  # N x 84
-            ("drop6", nn.Dropout(cfg.dropout)),
-            ("output", layers["output"]),  # N x 10 (logits)
-        ]))
+        self.features = nn.Sequential(
+            OrderedDict(
+                [
+                    ("C1", layers["C1"]),  # N x 6 x 28 x 28
+                    ("S2", layers["S2"]),  # N x 6 x 14 x 14
+                    ("C3", layers["C3"]),  # N x 16 x 10 x 10
+                    ("S4", layers["S4"]),  # N x 16 x 5 x 5
+                    ("C5", layers["C5"]),  # N x 120 x 1 x 1
+                ]
+            )
+        )
+        self.classifier = nn.Sequential(
+            OrderedDict(
+                [
+                    ("flatten", nn.Flatten()),  # N x 120
+                    ("drop5", nn.Dropout(cfg.dropout)),
+                    ("F6", layers["F6"]),  # N x 84
+                    ("drop6", nn.Dropout(cfg.dropout)),
+                    ("output", layers["output"]),  # N x 10 (logits)
+                ]
+            )
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.features(x)
@@ -84,8 +100,13 @@ class LeNet(nn.Module):
 
     def named_layers(self) -> OrderedDict[str, nn.Module]:
         """The seven textbook layers, by name, in forward order."""
-        return OrderedDict([(n, m) for n, m in [*self.features.named_children(), *self.classifier.named_children()]
-                            if n in LAYER_NAMES])
+        return OrderedDict(
+            [
+                (n, m)
+                for n, m in [*self.features.named_children(), *self.classifier.named_children()]
+                if n in LAYER_NAMES
+            ]
+        )
 
     def kernels(self, layer: str = "C1") -> np.ndarray:
         """The learned kernels of a conv layer (or of a learned pooling layer).

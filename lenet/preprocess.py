@@ -162,7 +162,7 @@ def _runs(profile: np.ndarray) -> list[tuple[int, int]]:
     """Half-open index ranges where `profile` is non-zero."""
     nz = np.concatenate([[0], (profile > 0).astype(np.int8), [0]])
     edges = np.flatnonzero(np.diff(nz))
-    return list(zip(edges[::2], edges[1::2]))
+    return list(zip(edges[::2], edges[1::2], strict=True))
 
 
 def _trim(profile: np.ndarray) -> tuple[int, int]:
@@ -288,7 +288,7 @@ def _scale(crop: np.ndarray) -> np.ndarray:
             mask = np.pad(mask, steps)  # room to grow at the edges
         mask = _morph(mask, steps, grow)
     rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-    mask = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    mask = mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     mh, mw = mask.shape
     f = BOX / max(mh, mw)
     size = (max(1, round(mw * f)), max(1, round(mh * f)))
@@ -303,7 +303,7 @@ def _place(patch: np.ndarray, top: int, left: int) -> np.ndarray:
     t0, l0 = max(0, top), max(0, left)
     t1, l1 = min(FIELD, top + h), min(FIELD, left + w)
     if t1 > t0 and l1 > l0:
-        field_[t0:t1, l0:l1] = patch[t0 - top:t1 - top, l0 - left:l1 - left]
+        field_[t0:t1, l0:l1] = patch[t0 - top : t1 - top, l0 - left : l1 - left]
     return field_
 
 
@@ -313,8 +313,7 @@ def _centre_of_mass(img: np.ndarray) -> tuple[float, float]:
     total = m.sum()
     if total == 0:
         return (img.shape[0] - 1) / 2, (img.shape[1] - 1) / 2
-    return (float(m.sum(1) @ np.arange(img.shape[0])) / total,
-            float(m.sum(0) @ np.arange(img.shape[1])) / total)
+    return (float(m.sum(1) @ np.arange(img.shape[0])) / total, float(m.sum(0) @ np.arange(img.shape[1])) / total)
 
 
 def _run(arr: np.ndarray, known_polarity: bool) -> Preprocessed:
@@ -323,8 +322,13 @@ def _run(arr: np.ndarray, known_polarity: bool) -> Preprocessed:
     blank28 = np.zeros((FIELD, FIELD), np.uint8)
     box = _bbox(raw) if has_ink else None
     if box is None:
-        return Preprocessed([("raw", raw), ("cropped", raw), ("scaled", blank28), ("centred", blank28)],
-                            blank28, normalise(blank28), True, "blank")
+        return Preprocessed(
+            [("raw", raw), ("cropped", raw), ("scaled", blank28), ("centred", blank28)],
+            blank28,
+            normalise(blank28),
+            True,
+            "blank",
+        )
     y0, y1, x0, x1 = (int(v) for v in box)
     crop = raw[y0:y1, x0:x1]
     # The canvas has a known size, so a tiny mark on it can be judged by its size alone; an upload
@@ -338,8 +342,8 @@ def _run(arr: np.ndarray, known_polarity: bool) -> Preprocessed:
     cy, cx = _centre_of_mass(patch)
     # Whole pixels, as MNIST did (sub-pixel shifts only blur). A digit whose weight sits far to
     # one side stops at the edge of the field rather than losing a row of ink.
-    top = min(max(int(round(TARGET[0] - cy)), 0), FIELD - h)
-    left = min(max(int(round(TARGET[1] - cx)), 0), FIELD - w)
+    top = min(max(round(TARGET[0] - cy), 0), FIELD - h)
+    left = min(max(round(TARGET[1] - cx), 0), FIELD - w)
     centred = _place(patch, top, left)
     steps = [("raw", raw), ("cropped", crop), ("scaled", scaled), ("centred", centred)]
     info = {"bbox": (y0, y1, x0, x1), "offset": (top, left)}
@@ -372,4 +376,3 @@ def canvas_to_input(rgba: np.ndarray) -> Preprocessed:
         a Preprocessed, as from `preprocess`.
     """
     return _run(to_array(rgba), known_polarity=True)
-

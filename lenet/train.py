@@ -18,12 +18,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lenet.config import LeNetConfig
 from lenet.data import MNIST, load_mnist, normalise
 from lenet.device import default_threads, describe_device, pick_device
 from lenet.errors import CodedError
 from lenet.events import Callback, End, Eval, Start, Step
 from lenet.inference import predict
-from lenet.config import LeNetConfig
 from lenet.model import LeNet
 from lenet.settings import DEVICES
 
@@ -62,28 +62,46 @@ class TrainConfig:
         """Raise TrainError ("bad_setting", or "device_unknown") for a setting that cannot train."""
         checks = [
             (isinstance(self.epochs, int) and 1 <= self.epochs <= 1000, "epochs", "a whole number from 1 to 1000"),
-            (isinstance(self.batch_size, int) and 1 <= self.batch_size <= 60000, "batch_size",
-             "a whole number from 1 to 60000"),
-            (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and 0 < self.lr <= 10, "lr",
-             "a number above 0 and at most 10"),
+            (
+                isinstance(self.batch_size, int) and 1 <= self.batch_size <= 60000,
+                "batch_size",
+                "a whole number from 1 to 60000",
+            ),
+            (
+                isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and 0 < self.lr <= 10,
+                "lr",
+                "a number above 0 and at most 10",
+            ),
             (self.optimizer in OPTIMIZERS, "optimizer", " or ".join(OPTIMIZERS)),
             (self.schedule in ("onecycle", "constant"), "schedule", "onecycle or constant"),
             (0 <= self.momentum < 1, "momentum", "at least 0 and below 1"),
             (0 <= self.weight_decay < 1, "weight_decay", "at least 0 and below 1"),
             (0 <= self.label_smoothing < 1, "label_smoothing", "at least 0 and below 1"),
-            (isinstance(self.evals_per_epoch, int) and 1 <= self.evals_per_epoch <= 100, "evals_per_epoch",
-             "from 1 to 100"),
-            (self.max_steps is None or (isinstance(self.max_steps, int) and self.max_steps >= 1), "max_steps",
-             "1 or more"),
+            (
+                isinstance(self.evals_per_epoch, int) and 1 <= self.evals_per_epoch <= 100,
+                "evals_per_epoch",
+                "from 1 to 100",
+            ),
+            (
+                self.max_steps is None or (isinstance(self.max_steps, int) and self.max_steps >= 1),
+                "max_steps",
+                "1 or more",
+            ),
         ]
         for ok, name, expected in checks:
             if not ok:
-                raise TrainError(f"{name} = {getattr(self, name)!r} is not valid: use {expected}", "bad_setting",
-                                 name=name, value=getattr(self, name), expected=expected)
+                raise TrainError(
+                    f"{name} = {getattr(self, name)!r} is not valid: use {expected}",
+                    "bad_setting",
+                    name=name,
+                    value=getattr(self, name),
+                    expected=expected,
+                )
         # Only the name is checked here: whether this machine has the device is lenet.device's question.
         if str(self.device or "auto").lower() not in DEVICES:
-            raise TrainError(f"unknown device {self.device!r}: use auto, cpu, cuda or mps", "device_unknown",
-                             device=self.device)
+            raise TrainError(
+                f"unknown device {self.device!r}: use auto, cpu, cuda or mps", "device_unknown", device=self.device
+            )
 
 
 # Each optimizer's default peak learning rate: the quick recipe's for Adam; SGD takes bigger steps for the
@@ -106,8 +124,14 @@ class FitResult:
 
     def metrics(self, train_config: TrainConfig) -> dict:
         """The metrics stored in a checkpoint's metadata."""
-        return {"test_acc": self.test_acc, "epochs": round(self.epochs_done, 3), "elapsed_s": round(self.elapsed_s, 2),
-                "device": self.device, "stopped": self.stopped, "train_config": asdict(train_config)}
+        return {
+            "test_acc": self.test_acc,
+            "epochs": round(self.epochs_done, 3),
+            "elapsed_s": round(self.elapsed_s, 2),
+            "device": self.device,
+            "stopped": self.stopped,
+            "train_config": asdict(train_config),
+        }
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -135,8 +159,9 @@ def augment_batch(x01: torch.Tensor, generator: torch.Generator | None = None) -
     shear = rand(-0.25, 0.25)
     tx, ty = rand(-2 / 14, 2 / 14), rand(-2 / 14, 2 / 14)
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    theta = torch.stack([torch.stack([cos, -sin + shear * cos, tx], 1),
-                         torch.stack([sin, cos + shear * sin, ty], 1)], 1)
+    theta = torch.stack(
+        [torch.stack([cos, -sin + shear * cos, tx], 1), torch.stack([sin, cos + shear * sin, ty], 1)], 1
+    )
     grid = F.affine_grid(theta, list(x01.shape), align_corners=False)
     out = F.grid_sample(x01, grid, align_corners=False, padding_mode="zeros")
     pick = torch.rand(n, generator=generator).to(dev)
@@ -202,8 +227,11 @@ def _schedule(tc: TrainConfig, n: int) -> tuple[int, int, set[int]]:
     total = tc.epochs * steps_per_epoch
     if tc.max_steps:
         total = min(total, tc.max_steps)
-    eval_at = {round(steps_per_epoch * (e + (k + 1) / tc.evals_per_epoch)) for e in range(tc.epochs)
-               for k in range(tc.evals_per_epoch)}
+    eval_at = {
+        round(steps_per_epoch * (e + (k + 1) / tc.evals_per_epoch))
+        for e in range(tc.epochs)
+        for k in range(tc.evals_per_epoch)
+    }
     return steps_per_epoch, total, {min(s, total) for s in eval_at} | {total}
 
 
@@ -218,13 +246,21 @@ def train_epoch(loop: _Loop) -> None:
         if loop.stop_event is not None and loop.stop_event.is_set():
             loop.stopped = True
             break
-        idx = perm[i:i + loop.tc.batch_size]
+        idx = perm[i : i + loop.tc.batch_size]
         loss = train_step(loop, x_train[idx], y_train[idx])
         loop.seen += len(idx)
         elapsed = time.perf_counter() - loop.t_train
-        loop.emit(Step(step=loop.step, total_steps=loop.total, epoch=loop.step / loop.steps_per_epoch, loss=loss,
-                       lr=loop.opt.param_groups[0]["lr"], samples_per_s=loop.seen / max(elapsed, 1e-9),
-                       elapsed_s=elapsed))
+        loop.emit(
+            Step(
+                step=loop.step,
+                total_steps=loop.total,
+                epoch=loop.step / loop.steps_per_epoch,
+                loss=loss,
+                lr=loop.opt.param_groups[0]["lr"],
+                samples_per_s=loop.seen / max(elapsed, 1e-9),
+                elapsed_s=elapsed,
+            )
+        )
         if loop.step in loop.eval_at:
             evaluate_now(loop, loss)
             loop.model.train()
@@ -240,8 +276,13 @@ def train_step(loop: _Loop, images: torch.Tensor, labels: torch.Tensor) -> float
     augment = (lambda x01: augment_batch(x01, loop.gen)) if tc.augment else None
     loss = loop.loss_fn(loop.model(normalise(images, augment)), labels)
     if not torch.isfinite(loss) or loss.item() > DIVERGED_LOSS:
-        raise TrainError(f"the loss blew up to {loss.item():.3g} at step {loop.step + 1}: the learning rate "
-                         f"({tc.lr:g}) is probably too high", "diverged", step=loop.step + 1, lr=tc.lr)
+        raise TrainError(
+            f"the loss blew up to {loss.item():.3g} at step {loop.step + 1}: the learning rate "
+            f"({tc.lr:g}) is probably too high",
+            "diverged",
+            step=loop.step + 1,
+            lr=tc.lr,
+        )
     loop.opt.zero_grad(set_to_none=True)
     loss.backward()
     loop.opt.step()
@@ -254,15 +295,24 @@ def train_step(loop: _Loop, images: torch.Tensor, labels: torch.Tensor) -> float
 def evaluate_now(loop: _Loop, train_loss: float) -> None:
     """Score the model on the test set and report it as one row of the history."""
     loop.test_acc = evaluate(loop.model, loop.data[2], loop.data[3])
-    row = Eval(step=loop.step, epoch=loop.step / loop.steps_per_epoch, train_loss=train_loss,
-               test_acc=loop.test_acc, elapsed_s=time.perf_counter() - loop.t_train)
+    row = Eval(
+        step=loop.step,
+        epoch=loop.step / loop.steps_per_epoch,
+        train_loss=train_loss,
+        test_acc=loop.test_acc,
+        elapsed_s=time.perf_counter() - loop.t_train,
+    )
     loop.history.append(row)
     loop.emit(row)
 
 
-def fit(model_config: LeNetConfig | None = None, train_config: TrainConfig | None = None,
-        callback: Callback | None = None, stop_event: threading.Event | None = None,
-        data: MNIST | None = None) -> FitResult:
+def fit(
+    model_config: LeNetConfig | None = None,
+    train_config: TrainConfig | None = None,
+    callback: Callback | None = None,
+    stop_event: threading.Event | None = None,
+    data: MNIST | None = None,
+) -> FitResult:
     """Train a LeNet on MNIST.
 
     Args:
@@ -287,34 +337,64 @@ def fit(model_config: LeNetConfig | None = None, train_config: TrainConfig | Non
     gen = seed_everything(tc.seed)
     data = data or load_mnist()
     try:
-        return _fit(model_config or LeNetConfig(), tc, callback or (lambda event: None), stop_event, data, device,
-                    gen)
+        return _fit(model_config or LeNetConfig(), tc, callback or (lambda event: None), stop_event, data, device, gen)
     except torch.cuda.OutOfMemoryError:
         torch.cuda.empty_cache()
-        raise TrainError(f"the GPU ran out of memory; try a smaller batch than {tc.batch_size}", "oom",
-                         batch_size=tc.batch_size) from None
+        raise TrainError(
+            f"the GPU ran out of memory; try a smaller batch than {tc.batch_size}", "oom", batch_size=tc.batch_size
+        ) from None
 
 
-def _fit(cfg: LeNetConfig, tc: TrainConfig, emit: Callback, stop_event: threading.Event | None, data: MNIST,
-         device: torch.device, gen: torch.Generator) -> FitResult:
+def _fit(
+    cfg: LeNetConfig,
+    tc: TrainConfig,
+    emit: Callback,
+    stop_event: threading.Event | None,
+    data: MNIST,
+    device: torch.device,
+    gen: torch.Generator,
+) -> FitResult:
     """The run itself, once the settings are checked and everything is seeded."""
     t0 = time.perf_counter()
     # Copies: the cached arrays stay read-only.
-    tensors = (torch.tensor(data.train_images, device=device), torch.tensor(data.train_labels, device=device).long(),
-               torch.tensor(data.test_images, device=device), torch.tensor(data.test_labels, device=device).long())
+    tensors = (
+        torch.tensor(data.train_images, device=device),
+        torch.tensor(data.train_labels, device=device).long(),
+        torch.tensor(data.test_images, device=device),
+        torch.tensor(data.test_labels, device=device).long(),
+    )
     model = LeNet(cfg).to(device)
     opt = make_optimizer(model, tc)
     steps_per_epoch, total, eval_at = _schedule(tc, len(tensors[0]))
-    loop = _Loop(model, opt, make_scheduler(opt, tc, total), nn.CrossEntropyLoss(label_smoothing=tc.label_smoothing),
-                 tc, tensors, gen, emit, stop_event, steps_per_epoch, total, eval_at)
+    loop = _Loop(
+        model,
+        opt,
+        make_scheduler(opt, tc, total),
+        nn.CrossEntropyLoss(label_smoothing=tc.label_smoothing),
+        tc,
+        tensors,
+        gen,
+        emit,
+        stop_event,
+        steps_per_epoch,
+        total,
+        eval_at,
+    )
     emit(Start(total_steps=total, steps_per_epoch=steps_per_epoch, device=describe_device(device)))
     loop.t_train = time.perf_counter()
     while loop.step < total and not loop.stopped:
         train_epoch(loop)
     if loop.stopped and loop.step > 0 and (not loop.history or loop.history[-1].step != loop.step):
         loop.test_acc = evaluate(model, tensors[2], tensors[3])
-    result = FitResult(model=model.to("cpu").eval(), test_acc=loop.test_acc, elapsed_s=time.perf_counter() - t0,
-                       device=describe_device(device), stopped=loop.stopped, steps=loop.step,
-                       epochs_done=loop.step / steps_per_epoch, history=loop.history)
+    result = FitResult(
+        model=model.to("cpu").eval(),
+        test_acc=loop.test_acc,
+        elapsed_s=time.perf_counter() - t0,
+        device=describe_device(device),
+        stopped=loop.stopped,
+        steps=loop.step,
+        epochs_done=loop.step / steps_per_epoch,
+        history=loop.history,
+    )
     emit(End(test_acc=loop.test_acc, stopped=loop.stopped, elapsed_s=result.elapsed_s, steps=loop.step))
     return result

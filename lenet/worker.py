@@ -33,11 +33,11 @@ import time
 from pathlib import Path
 
 from lenet.checkpoints import CheckpointError
+from lenet.config import LeNetConfig
 from lenet.data import MNIST, DataError
 from lenet.device import DeviceError
 from lenet.errors import CodedError
 from lenet.events import Callback, Event, Step
-from lenet.config import LeNetConfig
 from lenet.model import LeNet
 from lenet.train import FitResult, TrainConfig, TrainError, fit
 
@@ -58,9 +58,13 @@ _ERRORS = {cls.__name__: cls for cls in (TrainError, DeviceError, DataError, Che
 _CONTEXT = multiprocessing.get_context("spawn")
 
 
-def fit_in_process(model_config: LeNetConfig | None = None, train_config: TrainConfig | None = None,
-                   callback: Callback | None = None, stop_event: threading.Event | None = None,
-                   data: MNIST | None = None) -> FitResult:
+def fit_in_process(
+    model_config: LeNetConfig | None = None,
+    train_config: TrainConfig | None = None,
+    callback: Callback | None = None,
+    stop_event: threading.Event | None = None,
+    data: MNIST | None = None,
+) -> FitResult:
     """Like `train.fit`, but the training runs in a fresh child process.
 
     The callback runs on the calling thread, in order, as the child's reports arrive. If it raises, the
@@ -77,8 +81,9 @@ def fit_in_process(model_config: LeNetConfig | None = None, train_config: TrainC
     emit = callback or (lambda event: None)
     receiver, sender = _CONTEXT.Pipe(duplex=False)
     child_stop = _CONTEXT.Event()
-    proc = _CONTEXT.Process(target=_child, args=(sender, child_stop, model_config, train_config, data),
-                            name="lenet-train", daemon=True)
+    proc = _CONTEXT.Process(
+        target=_child, args=(sender, child_stop, model_config, train_config, data), name="lenet-train", daemon=True
+    )
     proc.start()
     sender.close()  # the child holds the only writing end: its exit is our end-of-file
     started = False
@@ -142,9 +147,21 @@ def _child(conn, stop, model_config: LeNetConfig, train_config: TrainConfig, dat
     try:
         result = fit(model_config, train_config, callback=report, stop_event=stop, data=data)
         state = {k: v.detach().cpu().numpy() for k, v in result.model.state_dict().items()}
-        conn.send(("result", {"state": state, "test_acc": result.test_acc, "elapsed_s": result.elapsed_s,
-                              "device": result.device, "stopped": result.stopped, "steps": result.steps,
-                              "epochs_done": result.epochs_done, "history": result.history}))
+        conn.send(
+            (
+                "result",
+                {
+                    "state": state,
+                    "test_acc": result.test_acc,
+                    "elapsed_s": result.elapsed_s,
+                    "device": result.device,
+                    "stopped": result.stopped,
+                    "steps": result.steps,
+                    "epochs_done": result.epochs_done,
+                    "history": result.history,
+                },
+            )
+        )
     except (BrokenPipeError, ConnectionError, EOFError):
         return  # the server has gone: nobody is waiting for this run
     except BaseException as exc:  # anything at all goes back as a message, never as a silent exit
@@ -152,8 +169,12 @@ def _child(conn, stop, model_config: LeNetConfig, train_config: TrainConfig, dat
             _send_quietly(conn, ("events", pending))
         coded = isinstance(exc, CodedError)
         reason = str(exc) or type(exc).__name__
-        body = {"type": type(exc).__name__, "message": reason, "code": exc.code if coded else "train_failed",
-                "params": exc.params if coded else {"reason": reason}}
+        body = {
+            "type": type(exc).__name__,
+            "message": reason,
+            "code": exc.code if coded else "train_failed",
+            "params": exc.params if coded else {"reason": reason},
+        }
         _send_quietly(conn, ("error", body))
     finally:
         conn.close()

@@ -16,9 +16,9 @@ from lenet.config import POOLS, LeNetConfig
 from lenet.conv import ops
 from lenet.conv.arithmetic import OPS, index_ranges
 from lenet.conv.explain import check_latex, explain_layer
-from lenet.figures.lab import maps_figure, window_figure
 from lenet.conv.network import CHECK_PARAM_LIMIT, NETWORK_LIMITS, LayerRow, total_params
 from lenet.conv.query import LIMITS, LabSettings, settings_from_query
+from lenet.figures.lab import maps_figure, window_figure
 
 ui.ensure_shell()
 
@@ -42,9 +42,17 @@ def lines_text(indices) -> str:
 
 # --- settings <-> URL --------------------------------------------------------------------------
 
-WIDGETS = {"height": "lab_height", "width": "lab_width", "in_channels": "lab_channels", "op": "lab_op",
-           "kernel": "lab_kernel", "out_channels": "lab_filters", "stride": "lab_stride", "dilation": "lab_dilation",
-           "ceil_mode": "lab_ceil"}
+WIDGETS = {
+    "height": "lab_height",
+    "width": "lab_width",
+    "in_channels": "lab_channels",
+    "op": "lab_op",
+    "kernel": "lab_kernel",
+    "out_channels": "lab_filters",
+    "stride": "lab_stride",
+    "dilation": "lab_dilation",
+    "ceil_mode": "lab_ceil",
+}
 
 
 def load_settings_into_widgets() -> None:
@@ -74,31 +82,58 @@ def settings_widgets() -> LabSettings:
     c1, c2, c3, c4 = st.columns(4)
     c1.number_input(ui.tr("lab.height"), *LIMITS["height"], step=1, key="lab_height")
     c2.number_input(ui.tr("lab.width"), *LIMITS["width"], step=1, key="lab_width")
-    c3.number_input(ui.tr("lab.channels"), *LIMITS["in_channels"], step=1, key="lab_channels",
-                    help=ui.tr("lab.channels.help"))
+    c3.number_input(
+        ui.tr("lab.channels"), *LIMITS["in_channels"], step=1, key="lab_channels", help=ui.tr("lab.channels.help")
+    )
     op = c4.selectbox(ui.tr("lab.op"), OPS, format_func=ui.option_labels("lab.op.", OPS).get, key="lab_op")
     c1, c2, c3, c4 = st.columns(4)
-    c1.number_input(ui.tr("lab.kernel"), *LIMITS["kernel"], step=1, key="lab_kernel",
-                    help=ui.tr("lab.kernel.help"))
-    c2.number_input(ui.tr("lab.filters"), *LIMITS["out_channels"], step=1, key="lab_filters",
-                    help=ui.tr("lab.filters.help"), disabled=op != "conv")
-    c3.number_input(ui.tr("lab.stride"), *LIMITS["stride"], step=1, key="lab_stride",
-                    help=ui.tr("lab.stride.help"))
-    c4.number_input(ui.tr("lab.dilation"), *LIMITS["dilation"], step=1, key="lab_dilation",
-                    help=ui.tr("lab.dilation.help"))
+    c1.number_input(ui.tr("lab.kernel"), *LIMITS["kernel"], step=1, key="lab_kernel", help=ui.tr("lab.kernel.help"))
+    c2.number_input(
+        ui.tr("lab.filters"),
+        *LIMITS["out_channels"],
+        step=1,
+        key="lab_filters",
+        help=ui.tr("lab.filters.help"),
+        disabled=op != "conv",
+    )
+    c3.number_input(ui.tr("lab.stride"), *LIMITS["stride"], step=1, key="lab_stride", help=ui.tr("lab.stride.help"))
+    c4.number_input(
+        ui.tr("lab.dilation"), *LIMITS["dilation"], step=1, key="lab_dilation", help=ui.tr("lab.dilation.help")
+    )
     c1, c2, c3, _ = st.columns(4)
-    mode = c1.selectbox(ui.tr("lab.padding_mode"), PADDING_MODES, key="lab_padding_mode",
-                        format_func=ui.option_labels("lab.padding_mode.", PADDING_MODES).get)
-    c2.number_input(ui.tr("lab.padding"), *LIMITS["padding"], step=1, key="lab_padding",
-                    help=ui.tr("lab.padding.help"), disabled=mode != "number")
-    c3.checkbox(ui.tr("lab.ceil"), key="lab_ceil", disabled=op == "conv",
-                help=ui.tr("lab.ceil.help" if op != "conv" else "lab.ceil.conv"))
+    mode = c1.selectbox(
+        ui.tr("lab.padding_mode"),
+        PADDING_MODES,
+        key="lab_padding_mode",
+        format_func=ui.option_labels("lab.padding_mode.", PADDING_MODES).get,
+    )
+    c2.number_input(
+        ui.tr("lab.padding"),
+        *LIMITS["padding"],
+        step=1,
+        key="lab_padding",
+        help=ui.tr("lab.padding.help"),
+        disabled=mode != "number",
+    )
+    c3.checkbox(
+        ui.tr("lab.ceil"),
+        key="lab_ceil",
+        disabled=op == "conv",
+        help=ui.tr("lab.ceil.help" if op != "conv" else "lab.ceil.conv"),
+    )
     state = st.session_state
     return LabSettings(
-        height=int(state["lab_height"]), width=int(state["lab_width"]), kernel=int(state["lab_kernel"]),
-        stride=int(state["lab_stride"]), padding=int(state["lab_padding"]) if mode == "number" else mode,
-        dilation=int(state["lab_dilation"]), op=op, ceil_mode=bool(state["lab_ceil"]) and op != "conv",
-        in_channels=int(state["lab_channels"]), out_channels=int(state["lab_filters"]))
+        height=int(state["lab_height"]),
+        width=int(state["lab_width"]),
+        kernel=int(state["lab_kernel"]),
+        stride=int(state["lab_stride"]),
+        padding=int(state["lab_padding"]) if mode == "number" else mode,
+        dilation=int(state["lab_dilation"]),
+        op=op,
+        ceil_mode=bool(state["lab_ceil"]) and op != "conv",
+        in_channels=int(state["lab_channels"]),
+        out_channels=int(state["lab_filters"]),
+    )
 
 
 def write_query(settings: LabSettings) -> None:
@@ -119,13 +154,14 @@ def show_query_problems(settings: LabSettings) -> None:
 
 # --- the result -----------------------------------------------------------------------------------
 
+
 def show_suggestions(report) -> None:
     if not report.suggestions:
         return
     exact = any(s.exact for s in report.suggestions)
     items = []
     for s in report.suggestions:
-        (name, value), = s.changes.items()
+        ((name, value),) = s.changes.items()
         change = ui.tr(f"lab.change.{name}", value=value)
         items.append("- " + ui.tr("lab.suggest.item", change=change, h=s.output[0], w=s.output[1]))
     st.markdown(ui.tr("lab.suggest" if exact else "lab.suggest.working") + "\n" + "\n".join(items))
@@ -141,8 +177,7 @@ def show_fit(report) -> None:
         if fit.exact:
             continue
         ceil = report.op != "conv" and report.ceil_mode
-        st.info(ui.tr("lab.fit.ceil" if ceil else "lab.fit.not_exact", axis=ui.tr(f"lab.axis.{axis}"),
-                      out=fit.output))
+        st.info(ui.tr("lab.fit.ceil" if ceil else "lab.fit.not_exact", axis=ui.tr(f"lab.axis.{axis}"), out=fit.output))
         st.latex(check_latex(fit))
         if fit.trimmed:
             st.caption(ui.tr("lab.fit.trimmed"))
@@ -155,8 +190,14 @@ def show_fit(report) -> None:
             if report.stride > fit.span:
                 st.warning(ui.tr(f"lab.gaps.{axis}", lines=lines_text(fit.uncovered_gaps)))
             else:
-                st.warning(ui.tr("lab.gaps.dilation", d=report.dilation, axis=ui.tr(f"lab.axis.{axis}"),
-                                 lines=lines_text(fit.uncovered_gaps)))
+                st.warning(
+                    ui.tr(
+                        "lab.gaps.dilation",
+                        d=report.dilation,
+                        axis=ui.tr(f"lab.axis.{axis}"),
+                        lines=lines_text(fit.uncovered_gaps),
+                    )
+                )
 
 
 def show_result(report, settings: LabSettings) -> None:
@@ -180,8 +221,9 @@ def show_result(report, settings: LabSettings) -> None:
         k, c, f = settings.kernel, settings.in_channels, settings.out_channels
         if settings.op == "conv":
             left.metric(ui.tr("lab.params"), f"{report.params:,}", help=ui.tr("lab.params.help", f=f, c=c, k=k))
-            right.metric(ui.tr("lab.macs"), f"{report.macs:,}",
-                         help=ui.tr("lab.macs.help", h=out_h, w=out_w, f=f, c=c, k=k))
+            right.metric(
+                ui.tr("lab.macs"), f"{report.macs:,}", help=ui.tr("lab.macs.help", h=out_h, w=out_w, f=f, c=c, k=k)
+            )
         else:
             left.metric(ui.tr("lab.params"), "0", help=ui.tr("lab.params.pool"))
             right.metric(ui.tr(f"lab.reads.{settings.op}"), f"{report.macs:,}")
@@ -197,14 +239,16 @@ def show_ideas() -> None:
 
 # --- the digit and the picture ----------------------------------------------------------------------
 
+
 def use_trained_size(size: int) -> None:
     st.session_state["lab_kernel"] = size
 
 
 def choose_kernels(settings: LabSettings) -> np.ndarray:
     """The filters for the digit demo, from the preset picked (conv only), with notes on what is shown."""
-    preset = st.selectbox(ui.tr("lab.preset"), ops.PRESETS, format_func=ui.option_labels("lab.preset.", ops.PRESETS).get,
-                          key="lab_preset")
+    preset = st.selectbox(
+        ui.tr("lab.preset"), ops.PRESETS, format_func=ui.option_labels("lab.preset.", ops.PRESETS).get, key="lab_preset"
+    )
     shown = min(settings.out_channels, ops.MAX_MAPS)
     if preset == "trained":
         loaded = ui.current_model()  # says itself why there is none
@@ -213,8 +257,12 @@ def choose_kernels(settings: LabSettings) -> np.ndarray:
             st.info(ui.tr("lab.preset.no_model"))
         elif weights.shape[-1] != settings.kernel:
             st.info(ui.tr("lab.preset.trained_size", k=weights.shape[-1]))
-            st.button(ui.tr("lab.preset.use_size", k=weights.shape[-1]), on_click=use_trained_size,
-                      args=(int(weights.shape[-1]),), key="lab_use_trained_size")
+            st.button(
+                ui.tr("lab.preset.use_size", k=weights.shape[-1]),
+                on_click=use_trained_size,
+                args=(int(weights.shape[-1]),),
+                key="lab_use_trained_size",
+            )
         else:
             if weights.shape[0] < shown:
                 st.caption(ui.tr("lab.preset.trained_fewer", n=weights.shape[0]))
@@ -255,14 +303,17 @@ def digit_tab(report, settings: LabSettings) -> tuple[np.ndarray | None, np.ndar
         kernels = None
         maps = ops.apply_layer(image, settings)
         titles = [ui.tr("lab.digit.pooled")]
-    st.plotly_chart(maps_figure([image, *maps], [ui.tr("lab.digit.input"), *titles], ui.colormap()),
-                    width="stretch")
+    st.plotly_chart(maps_figure([image, *maps], [ui.tr("lab.digit.input"), *titles], ui.colormap()), width="stretch")
     if len(maps) == ops.MAX_MAPS < settings.out_channels:
         st.caption(ui.tr("lab.digit.more", shown=len(maps), total=settings.out_channels))
     if kernels is not None:
         st.markdown(ui.tr("lab.kernels"))
-        st.plotly_chart(maps_figure(kernels, [ui.tr("lab.kernel_n", i=i + 1) for i in range(len(kernels))],
-                                    KERNEL_COLORSCALE, zmid=0.0), width="stretch")
+        st.plotly_chart(
+            maps_figure(
+                kernels, [ui.tr("lab.kernel_n", i=i + 1) for i in range(len(kernels))], KERNEL_COLORSCALE, zmid=0.0
+            ),
+            width="stretch",
+        )
     return image, maps[0]
 
 
@@ -274,8 +325,9 @@ def picture_tab(report, settings: LabSettings, image, output) -> None:
     if image is None:  # too large for the digit demo: the grid and the window's path are the point here
         image = np.zeros((settings.height, settings.width), dtype=np.float32)
         output = np.zeros(report.output[1:], dtype=np.float32)
-    labels = {name: ui.tr(f"lab.picture.{name}") for name in ("input", "output", "padding", "play", "pause",
-                                                               "position")}
+    labels = {
+        name: ui.tr(f"lab.picture.{name}") for name in ("input", "output", "padding", "play", "pause", "position")
+    }
     view = window_figure(report, image, output, labels, ui.colormap())
     if view is None:
         st.info(ui.tr("lab.picture.too_big", span=max(report.rows.span, report.cols.span)))
@@ -287,6 +339,7 @@ def picture_tab(report, settings: LabSettings, image, output) -> None:
 
 
 # --- the whole network ------------------------------------------------------------------------------
+
 
 def net_key(layer: str, field: str) -> str:
     return f"lab_net_{layer}_{field}"
@@ -309,16 +362,24 @@ def network_controls() -> dict:
     fields = {}
     for column, layer in zip(st.columns(3), NET_LAYERS, strict=True):
         for field in NET_FIELDS:
-            fields[f"{layer}_{field}"] = int(column.number_input(
-                ui.tr(f"lab.net.layer_{field}", name=layer.upper()), *NETWORK_LIMITS[field], step=1,
-                key=net_key(layer, field)))
+            fields[f"{layer}_{field}"] = int(
+                column.number_input(
+                    ui.tr(f"lab.net.layer_{field}", name=layer.upper()),
+                    *NETWORK_LIMITS[field],
+                    step=1,
+                    key=net_key(layer, field),
+                )
+            )
     c1, c2, c3, c4 = st.columns(4)
-    fields["pool"] = c1.selectbox(ui.tr("lab.net.pool"), POOLS, format_func=ui.option_labels("lab.net.pool.", POOLS).get,
-                                  key="lab_net_pool")
-    fields["pool_size"] = int(c2.number_input(ui.tr("lab.net.pool_size"), *NETWORK_LIMITS["pool_size"], step=1,
-                                              key="lab_net_pool_size"))
-    fields["f6_units"] = int(c3.number_input(ui.tr("lab.net.f6"), *NETWORK_LIMITS["f6_units"], step=1,
-                                             key="lab_net_f6_units"))
+    fields["pool"] = c1.selectbox(
+        ui.tr("lab.net.pool"), POOLS, format_func=ui.option_labels("lab.net.pool.", POOLS).get, key="lab_net_pool"
+    )
+    fields["pool_size"] = int(
+        c2.number_input(ui.tr("lab.net.pool_size"), *NETWORK_LIMITS["pool_size"], step=1, key="lab_net_pool_size")
+    )
+    fields["f6_units"] = int(
+        c3.number_input(ui.tr("lab.net.f6"), *NETWORK_LIMITS["f6_units"], step=1, key="lab_net_f6_units")
+    )
     c4.button(ui.tr("lab.net.reset"), on_click=reset_network)
     return fields
 
@@ -331,8 +392,13 @@ def row_what(row: LayerRow, fields: dict) -> str:
     if row.kind == "pool":
         return ui.tr(f"lab.net.what.{fields['pool']}", k=fields["pool_size"])
     layer = row.name.lower()
-    return ui.tr("lab.net.what.conv", c=fields[f"{layer}_channels"], k=fields[f"{layer}_kernel"],
-                 s=fields[f"{layer}_stride"], p=fields[f"{layer}_padding"])
+    return ui.tr(
+        "lab.net.what.conv",
+        c=fields[f"{layer}_channels"],
+        k=fields[f"{layer}_kernel"],
+        s=fields[f"{layer}_stride"],
+        p=fields[f"{layer}_padding"],
+    )
 
 
 def unreachable(row: LayerRow) -> bool:
@@ -354,20 +420,29 @@ def row_status(row: LayerRow) -> str:
 
 def network_table_view(rows: list[LayerRow], fields: dict) -> None:
     status = [row_status(r) for r in rows]
-    frame = pd.DataFrame({
-        ui.tr("lab.net.col.layer"): [r.name for r in rows],
-        ui.tr("lab.net.col.what"): [row_what(r, fields) for r in rows],
-        ui.tr("lab.net.col.output"): [shape_text(r.output) for r in rows],
-        ui.tr("lab.net.col.params"): [f"{r.params:,}" for r in rows],
-        ui.tr("lab.net.col.status"): status,
-    })
+    frame = pd.DataFrame(
+        {
+            ui.tr("lab.net.col.layer"): [r.name for r in rows],
+            ui.tr("lab.net.col.what"): [row_what(r, fields) for r in rows],
+            ui.tr("lab.net.col.output"): [shape_text(r.output) for r in rows],
+            ui.tr("lab.net.col.params"): [f"{r.params:,}" for r in rows],
+            ui.tr("lab.net.col.status"): status,
+        }
+    )
     styles = ["" if r.error is None else UNREACHABLE_STYLE if unreachable(r) else INVALID_STYLE for r in rows]
     styled = frame.style.apply(lambda column: styles, axis=0)
     # the reason is the column people need to read in full; the layer name and numbers are short
-    widths = {ui.tr("lab.net.col.layer"): "small", ui.tr("lab.net.col.params"): "small",
-              ui.tr("lab.net.col.status"): "large"}
-    st.dataframe(styled, hide_index=True, width="stretch",
-                 column_config={name: st.column_config.Column(width=w) for name, w in widths.items()})
+    widths = {
+        ui.tr("lab.net.col.layer"): "small",
+        ui.tr("lab.net.col.params"): "small",
+        ui.tr("lab.net.col.status"): "large",
+    }
+    st.dataframe(
+        styled,
+        hide_index=True,
+        width="stretch",
+        column_config={name: st.column_config.Column(width=w) for name, w in widths.items()},
+    )
 
 
 def pytorch_check(rows: list[LayerRow], config: LeNetConfig | None) -> None:
@@ -383,11 +458,13 @@ def pytorch_check(rows: list[LayerRow], config: LeNetConfig | None) -> None:
         if not st.button(ui.tr("lab.net.check_run"), key="lab_net_check"):
             return
         shapes = ops.pytorch_shapes(config)
-        table = pd.DataFrame({
-            ui.tr("lab.net.col.layer"): [r.name for r in rows[1:]],
-            ui.tr("lab.net.col.arithmetic"): [shape_text(r.output) for r in rows[1:]],
-            ui.tr("lab.net.col.pytorch"): [shape_text(shapes.get(r.name)) for r in rows[1:]],
-        })
+        table = pd.DataFrame(
+            {
+                ui.tr("lab.net.col.layer"): [r.name for r in rows[1:]],
+                ui.tr("lab.net.col.arithmetic"): [shape_text(r.output) for r in rows[1:]],
+                ui.tr("lab.net.col.pytorch"): [shape_text(shapes.get(r.name)) for r in rows[1:]],
+            }
+        )
         st.dataframe(table, hide_index=True, width="stretch")
         different = [r.name for r in rows[1:] if shapes.get(r.name) != r.output]
         if different:
@@ -411,8 +488,13 @@ def network_tab() -> None:
             config = LeNetConfig(**fields)
         except ValueError as exc:  # the table found nothing, so this is a field it does not cover
             st.error(str(exc))
-    if st.button(ui.tr("lab.net.train"), type="primary", disabled=config is None, help=ui.tr("lab.net.train_help"),
-                 key="lab_net_train"):
+    if st.button(
+        ui.tr("lab.net.train"),
+        type="primary",
+        disabled=config is None,
+        help=ui.tr("lab.net.train_help"),
+        key="lab_net_train",
+    ):
         st.session_state["train_config"] = config.to_dict()
         st.switch_page("pages/train.py")
     pytorch_check(rows, config)
@@ -428,14 +510,25 @@ st.subheader(ui.tr("lab.layer.title"))
 settings = settings_widgets()
 write_query(settings)
 show_query_problems(settings)
-report = explain_layer(settings.height, settings.width, settings.kernel, settings.stride, settings.padding,
-                       settings.dilation, settings.op, settings.ceil_mode, settings.in_channels, settings.out_channels)
+report = explain_layer(
+    settings.height,
+    settings.width,
+    settings.kernel,
+    settings.stride,
+    settings.padding,
+    settings.dilation,
+    settings.op,
+    settings.ceil_mode,
+    settings.in_channels,
+    settings.out_channels,
+)
 show_result(report, settings)
 st.caption(ui.tr("lab.link"))
 show_ideas()
 
-tab_picture, tab_digit, tab_network = st.tabs([ui.tr("lab.picture.title"), ui.tr("lab.digit.title"),
-                                               ui.tr("lab.net.title")])
+tab_picture, tab_digit, tab_network = st.tabs(
+    [ui.tr("lab.picture.title"), ui.tr("lab.digit.title"), ui.tr("lab.net.title")]
+)
 with tab_digit:  # first, so the picture can show the digit and the filter picked here
     digit_image, first_map = digit_tab(report, settings)
 with tab_picture:

@@ -110,27 +110,53 @@ def _reset_canvas(objects: list) -> None:
 def source_ui() -> str:
     """The input picker; returns "draw", "upload" or "mnist"."""
     names = ui.option_labels("draw.source.", SOURCES)
-    return st.radio(ui.tr("draw.source"), list(SOURCES), key="draw_source", horizontal=True,
-                    format_func=lambda s: f"{SOURCES[s]} {names[s]}", label_visibility="collapsed")
+    return st.radio(
+        ui.tr("draw.source"),
+        list(SOURCES),
+        key="draw_source",
+        horizontal=True,
+        format_func=lambda s: f"{SOURCES[s]} {names[s]}",
+        label_visibility="collapsed",
+    )
 
 
 def canvas_ui() -> tuple[np.ndarray | None, float]:
     """The drawing canvas with its brush and buttons; returns the drawing as RGBA (None if blank), and
     perf_counter() from before it was decoded."""
     objects = st.session_state["draw_canvas_objects"]
-    result = st_canvas(stroke_color="#ffffff", background_color="#000000",
-                       stroke_width=st.session_state.get("draw_brush", BRUSH[2]), height=CANVAS, width=CANVAS,
-                       drawing_mode="freedraw", update_streamlit=True, return_image_data=True,
-                       # The nonce makes a clear or an undo a new drawing to load, even when the
-                       # objects are the same as last time (two clears in a row).
-                       initial_drawing={"objects": objects, "nonce": st.session_state["draw_canvas_nonce"]},
-                       key="canvas")
+    result = st_canvas(
+        stroke_color="#ffffff",
+        background_color="#000000",
+        stroke_width=st.session_state.get("draw_brush", BRUSH[2]),
+        height=CANVAS,
+        width=CANVAS,
+        drawing_mode="freedraw",
+        update_streamlit=True,
+        return_image_data=True,
+        # The nonce makes a clear or an undo a new drawing to load, even when the
+        # objects are the same as last time (two clears in a row).
+        initial_drawing={"objects": objects, "nonce": st.session_state["draw_canvas_nonce"]},
+        key="canvas",
+    )
     drawn = list((result.json_data or {}).get("objects") or [])
     left, right = st.columns(2)
-    left.button(ui.tr("draw.clear"), key="draw_clear", icon=":material/delete:", on_click=_reset_canvas,
-                args=([],), width="stretch")
-    right.button(ui.tr("draw.undo"), key="draw_undo", icon=":material/undo:", on_click=_reset_canvas,
-                 args=(drawn[:-1],), disabled=not drawn, width="stretch")
+    left.button(
+        ui.tr("draw.clear"),
+        key="draw_clear",
+        icon=":material/delete:",
+        on_click=_reset_canvas,
+        args=([],),
+        width="stretch",
+    )
+    right.button(
+        ui.tr("draw.undo"),
+        key="draw_undo",
+        icon=":material/undo:",
+        on_click=_reset_canvas,
+        args=(drawn[:-1],),
+        disabled=not drawn,
+        width="stretch",
+    )
     st.slider(ui.tr("draw.brush"), BRUSH[0], BRUSH[1], BRUSH[2], key="draw_brush")
     st.caption(ui.tr("draw.canvas_help"))
 
@@ -163,7 +189,7 @@ def read_upload(data: bytes) -> tuple[Preprocessed | None, str | None]:
         return preprocess(load_image(data)), None
     # Image decoders fail on hostile bytes in more ways than ImageError covers (PIL plugins raise
     # what they like); whatever happens, the student gets a sentence, not a traceback.
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return None, ui.tr_error(exc, fallback="draw.upload.failed")
 
 
@@ -205,17 +231,31 @@ def mnist_ui(model_path: str | None) -> tuple[Preprocessed, int]:
     """The MNIST test-digit picker; returns the digit as the model's input, and its true label."""
     images, labels, indices, _ = picker_digits()
     left, right = st.columns(2)
-    left.button(ui.tr("draw.mnist.random"), key="draw_mnist_random", icon=":material/casino:", on_click=_pick_random,
-                args=(indices,), width="stretch")
+    left.button(
+        ui.tr("draw.mnist.random"),
+        key="draw_mnist_random",
+        icon=":material/casino:",
+        on_click=_pick_random,
+        args=(indices,),
+        width="stretch",
+    )
     if model_path:
-        right.button(ui.tr("draw.mnist.wrong"), key="draw_mnist_wrong", icon=":material/error:", on_click=_pick_wrong,
-                     args=(model_path,), width="stretch")
-    wanted = st.number_input(ui.tr("draw.mnist.index"), min_value=0, max_value=int(indices.max()), step=1,
-                             key="draw_mnist_index")
+        right.button(
+            ui.tr("draw.mnist.wrong"),
+            key="draw_mnist_wrong",
+            icon=":material/error:",
+            on_click=_pick_wrong,
+            args=(model_path,),
+            width="stretch",
+        )
+    wanted = st.number_input(
+        ui.tr("draw.mnist.index"), min_value=0, max_value=int(indices.max()), step=1, key="draw_mnist_index"
+    )
     note = st.session_state.pop("draw_mnist_note", None)
     if note:
-        st.caption(ui.tr("draw.mnist.wrong_count", n=note[0], total=note[1]) if note[0]
-                   else ui.tr("draw.mnist.none_wrong"))
+        st.caption(
+            ui.tr("draw.mnist.wrong_count", n=note[0], total=note[1]) if note[0] else ui.tr("draw.mnist.none_wrong")
+        )
     pos = int(np.abs(indices - int(wanted)).argmin())
     if int(indices[pos]) != int(wanted):
         st.caption(ui.tr("draw.mnist.sample_only", n=len(indices)))
@@ -245,8 +285,10 @@ def prediction_ui(view: DrawView) -> None:
             st.markdown('<div class="draw-digit draw-none">?</div>', unsafe_allow_html=True)
             # A reason this page has no words for yet still reads as "nothing to read".
             reason = view.reason if f"draw.prediction.{view.reason}" in STRINGS else "blank"
-            st.markdown(f'<div class="draw-verdict draw-none">{_esc(ui.tr(f"draw.prediction.{reason}"))}</div>',
-                        unsafe_allow_html=True)
+            st.markdown(
+                f'<div class="draw-verdict draw-none">{_esc(ui.tr(f"draw.prediction.{reason}"))}</div>',
+                unsafe_allow_html=True,
+            )
         else:
             st.markdown(f'<div class="draw-digit">{insp.prediction}</div>', unsafe_allow_html=True)
             st.markdown(f'<div class="draw-verdict">{_esc(verdict(insp))}</div>', unsafe_allow_html=True)
@@ -256,8 +298,11 @@ def prediction_ui(view: DrawView) -> None:
     probs = insp.probs if insp is not None else np.zeros(10)
     close = insp is not None and insp.confidence - insp.runner_up()[1] < CLOSE
     st.caption(ui.tr("draw.probs.title"))
-    st.html(markup.probability_bars(probs, insp.prediction if insp else None,
-                                     runner_up=insp.runner_up()[0] if close else None))
+    st.html(
+        markup.probability_bars(
+            probs, insp.prediction if insp else None, runner_up=insp.runner_up()[0] if close else None
+        )
+    )
 
 
 def verdict(insp: Inspection) -> str:
@@ -297,8 +342,10 @@ def steps_ui(view: DrawView) -> None:
         shown = max(1, round(STEP_PX * width / max(height, width)))
         caption = ui.tr(f"draw.step.{key}")
         image = markup.image_html(png, shown, pixelated=max(height, width) <= 28, alt=caption)
-        cells.append(f'<figure style="margin:0;width:{STEP_PX + 10}px">{image}<figcaption style="font-size:0.9rem;'
-                     f'color:#495057;margin-top:0.3rem">{_esc(caption)}</figcaption></figure>')
+        cells.append(
+            f'<figure style="margin:0;width:{STEP_PX + 10}px">{image}<figcaption style="font-size:0.9rem;'
+            f'color:#495057;margin-top:0.3rem">{_esc(caption)}</figcaption></figure>'
+        )
     arrow = '<div style="font-size:2rem;color:#adb5bd;align-self:center">→</div>'
     st.html(f'<div style="display:flex;gap:1rem;flex-wrap:wrap;align-items:flex-start">{arrow.join(cells)}</div>')
 
@@ -318,8 +365,10 @@ def _layer_text(name: str, act: np.ndarray, prev: np.ndarray | None, config) -> 
             text += " " + ui.tr("draw.net.S4.text")
         return title, text
     if name == "F6":
-        return (ui.tr("draw.net.title.fc", name=name, act=act_name),
-                ui.tr("draw.net.F6.text", c=act.size, m=prev.size) + " " + act_sentence)
+        return (
+            ui.tr("draw.net.title.fc", name=name, act=act_name),
+            ui.tr("draw.net.F6.text", c=act.size, m=prev.size) + " " + act_sentence,
+        )
     title = ui.tr("draw.net.title.conv", name=name, act=act_name)
     channels = act.shape[0]
     if name == "C1":
@@ -343,15 +392,18 @@ def network_ui(view: DrawView, model, cmap: str) -> None:
     for name, act in rows:
         title, text = _layer_text(name, act, prev, model.config)
         shape = ui.tr("draw.net.shape", shape=" × ".join(str(n) for n in act.shape))
-        picture = (markup.score_bars(act) if name == "output"
-                   else _scaled(view.images[name], alt=title))
-        cells.append(f'<div><div style="font-weight:600;font-size:1.05rem">{_esc(title)} '
-                     f'<span style="font-weight:400;color:#6c757d">· {_esc(shape)}</span></div>'
-                     f'<div style="color:#6c757d;font-size:0.92rem;margin-top:0.2rem">{_esc(text)}</div></div>'
-                     f'<div style="max-width:720px">{picture}</div>')
+        picture = markup.score_bars(act) if name == "output" else _scaled(view.images[name], alt=title)
+        cells.append(
+            f'<div><div style="font-weight:600;font-size:1.05rem">{_esc(title)} '
+            f'<span style="font-weight:400;color:#6c757d">· {_esc(shape)}</span></div>'
+            f'<div style="color:#6c757d;font-size:0.92rem;margin-top:0.2rem">{_esc(text)}</div></div>'
+            f'<div style="max-width:720px">{picture}</div>'
+        )
         prev = act
-    st.html('<div style="display:grid;grid-template-columns:minmax(240px,2fr) 3fr;gap:1.6rem 2.5rem;'
-            f'align-items:center">{"".join(cells)}</div>')
+    st.html(
+        '<div style="display:grid;grid-template-columns:minmax(240px,2fr) 3fr;gap:1.6rem 2.5rem;'
+        f'align-items:center">{"".join(cells)}</div>'
+    )
 
 
 def kernels_ui(path: str) -> None:

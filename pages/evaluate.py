@@ -40,8 +40,9 @@ def checkpoint_ui() -> checkpoints.CheckpointInfo | None:
 def summary_ui(result: evaluation.Evaluation, info: checkpoints.CheckpointInfo) -> None:
     left, right = st.columns(2)
     left.metric(ui.tr("eval.accuracy"), f"{result.accuracy:.2%}")
-    right.metric(ui.tr("eval.mistakes_metric"), ui.tr("eval.mistakes_value", wrong=result.n - result.correct,
-                                                        n=result.n))
+    right.metric(
+        ui.tr("eval.mistakes_metric"), ui.tr("eval.mistakes_value", wrong=result.n - result.correct, n=result.n)
+    )
     epochs, device = info.metrics.get("epochs"), info.metrics.get("device")
     if isinstance(epochs, (int, float)) and device:
         st.caption(ui.tr("eval.trained", epochs=epochs, device=device))
@@ -50,14 +51,23 @@ def summary_ui(result: evaluation.Evaluation, info: checkpoints.CheckpointInfo) 
 def charts_ui(result: evaluation.Evaluation) -> None:
     st.subheader(ui.tr("eval.per_class"))
     st.caption(ui.tr("eval.per_class_help"))
-    st.plotly_chart(per_class_figure(result.per_class, "", ui.tr("eval.digit_axis"), ui.tr("eval.right_axis")),
-                    key="per_class_chart")
+    st.plotly_chart(
+        per_class_figure(result.per_class, "", ui.tr("eval.digit_axis"), ui.tr("eval.right_axis")),
+        key="per_class_chart",
+    )
     st.subheader(ui.tr("eval.confusion"))
     st.caption(ui.tr("eval.confusion_help"))
-    st.plotly_chart(confusion_figure(result.confusion, ui.tr("eval.pred_axis"), ui.tr("eval.true_axis"),
-                                     ui.tr("eval.hover"), ui.tr("eval.hover_right"),
-                                     colormap=ui.colormap()),
-                    key="confusion_chart")
+    st.plotly_chart(
+        confusion_figure(
+            result.confusion,
+            ui.tr("eval.pred_axis"),
+            ui.tr("eval.true_axis"),
+            ui.tr("eval.hover"),
+            ui.tr("eval.hover_right"),
+            colormap=ui.colormap(),
+        ),
+        key="confusion_chart",
+    )
 
 
 def _digit_filter(label: str, key: str) -> int | None:
@@ -78,13 +88,14 @@ def gallery_ui(result: evaluation.Evaluation, images) -> None:
     if not mistakes:
         st.info(ui.tr("eval.no_mistakes"))
         return
-    shown = mistakes[:GALLERY_COLUMNS * GALLERY_ROWS]
+    shown = mistakes[: GALLERY_COLUMNS * GALLERY_ROWS]
     st.caption(ui.tr("eval.gallery_count", shown=len(shown), total=len(mistakes)))
     for row in range(0, len(shown), GALLERY_COLUMNS):
-        for col, m in zip(st.columns(GALLERY_COLUMNS), shown[row:row + GALLERY_COLUMNS]):
+        for col, m in zip(st.columns(GALLERY_COLUMNS), shown[row : row + GALLERY_COLUMNS], strict=False):
             with col:
-                st.image(digit_tile(images[m.index]),
-                         caption=ui.tr("eval.tile", true=m.true, pred=m.pred, conf=m.confidence))
+                st.image(
+                    digit_tile(images[m.index]), caption=ui.tr("eval.tile", true=m.true, pred=m.pred, conf=m.confidence)
+                )
                 if st.button(ui.tr("eval.open"), key=f"open_{m.index}"):
                     st.session_state["draw_sample"] = m.index
                     st.switch_page("pages/draw.py")

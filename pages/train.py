@@ -44,8 +44,14 @@ def network_ui() -> LeNetConfig | None:
     """The network to train: LeNet-5 or the conv lab's, with the activation and pooling to try; None if invalid."""
     sent = st.session_state.get("train_config")
     options = ["lenet5", "lab"] if sent else ["lenet5"]
-    choice = st.radio(ui.tr("train.network"), options, index=len(options) - 1, horizontal=True,
-                      format_func=_labels("train.network_", options).get, key="train_network")
+    choice = st.radio(
+        ui.tr("train.network"),
+        options,
+        index=len(options) - 1,
+        horizontal=True,
+        format_func=_labels("train.network_", options).get,
+        key="train_network",
+    )
     try:
         base = LeNetConfig.from_dict(sent) if choice == "lab" else LeNetConfig()
     except (ValueError, TypeError) as exc:
@@ -53,12 +59,22 @@ def network_ui() -> LeNetConfig | None:
         return None
     left, right = st.columns(2)
     # Keyed by the network choice, so switching networks shows that network's own activation and pooling.
-    activation = left.selectbox(ui.tr("train.activation"), ACTIVATIONS, index=ACTIVATIONS.index(base.activation),
-                                format_func=_labels("train.activation_", ACTIVATIONS).get,
-                                help=ui.tr("train.activation_help"), key=f"train_activation_{choice}")
-    pool = right.selectbox(ui.tr("train.pool"), POOLS, index=POOLS.index(base.pool),
-                           format_func=_labels("train.pool_", POOLS).get, help=ui.tr("train.pool_help"),
-                           key=f"train_pool_{choice}")
+    activation = left.selectbox(
+        ui.tr("train.activation"),
+        ACTIVATIONS,
+        index=ACTIVATIONS.index(base.activation),
+        format_func=_labels("train.activation_", ACTIVATIONS).get,
+        help=ui.tr("train.activation_help"),
+        key=f"train_activation_{choice}",
+    )
+    pool = right.selectbox(
+        ui.tr("train.pool"),
+        POOLS,
+        index=POOLS.index(base.pool),
+        format_func=_labels("train.pool_", POOLS).get,
+        help=ui.tr("train.pool_help"),
+        key=f"train_pool_{choice}",
+    )
     try:
         config = dataclasses.replace(base, activation=activation, pool=pool)
     except ValueError as exc:
@@ -78,24 +94,54 @@ def training_ui(max_epochs: int) -> tuple[TrainConfig, str, bool]:
     st.session_state.setdefault("train_lr", DEFAULT_LR[OPTIMIZER_CHOICES[0]])
     st.subheader(ui.tr("train.settings"))
     c1, c2, c3 = st.columns(3)
-    optimizer = c1.selectbox(ui.tr("train.optimizer"), OPTIMIZER_CHOICES, key="train_optimizer",
-                             format_func=_labels("train.optimizer_", OPTIMIZER_CHOICES).get, on_change=_reset_lr)
+    optimizer = c1.selectbox(
+        ui.tr("train.optimizer"),
+        OPTIMIZER_CHOICES,
+        key="train_optimizer",
+        format_func=_labels("train.optimizer_", OPTIMIZER_CHOICES).get,
+        on_change=_reset_lr,
+    )
     # min 0 on purpose: a zero rate is refused with an explanation rather than silently clamped.
-    lr = c2.number_input(ui.tr("train.lr"), min_value=0.0, max_value=10.0, step=0.001, format="%.4f",
-                         help=ui.tr("train.lr_help"), key="train_lr")
-    batch = c3.select_slider(ui.tr("train.batch"), BATCH_SIZES, value=128, help=ui.tr("train.batch_help"),
-                             key="train_batch")
+    lr = c2.number_input(
+        ui.tr("train.lr"),
+        min_value=0.0,
+        max_value=10.0,
+        step=0.001,
+        format="%.4f",
+        help=ui.tr("train.lr_help"),
+        key="train_lr",
+    )
+    batch = c3.select_slider(
+        ui.tr("train.batch"), BATCH_SIZES, value=128, help=ui.tr("train.batch_help"), key="train_batch"
+    )
     c4, c5, c6 = st.columns(3)
-    epochs = c4.number_input(ui.tr("train.epochs", max=max_epochs), min_value=1, max_value=max_epochs, value=1,
-                             help=ui.tr("train.epochs_help"), key="train_epochs")
+    epochs = c4.number_input(
+        ui.tr("train.epochs", max=max_epochs),
+        min_value=1,
+        max_value=max_epochs,
+        value=1,
+        help=ui.tr("train.epochs_help"),
+        key="train_epochs",
+    )
     devices = available_devices()
-    device = c5.selectbox(ui.tr("train.device"), devices, key="train_device",
-                          format_func=_labels("train.device_", devices, device=ui.device_name()).get)
+    device = c5.selectbox(
+        ui.tr("train.device"),
+        devices,
+        key="train_device",
+        format_func=_labels("train.device_", devices, device=ui.device_name()).get,
+    )
     name = c6.text_input(ui.tr("train.name"), value=ui.tr("train.default_name"), max_chars=40, key="train_name")
     augment = st.checkbox(ui.tr("train.augment"), key="train_augment")
     keep = st.checkbox(ui.tr("train.keep"), key="train_keep")
-    config = TrainConfig(epochs=int(epochs), batch_size=int(batch), lr=float(lr), optimizer=optimizer,
-                         augment=augment, device=device, evals_per_epoch=EVALS_PER_EPOCH)
+    config = TrainConfig(
+        epochs=int(epochs),
+        batch_size=int(batch),
+        lr=float(lr),
+        optimizer=optimizer,
+        augment=augment,
+        device=device,
+        evals_per_epoch=EVALS_PER_EPOCH,
+    )
     return config, name, keep
 
 
@@ -121,11 +167,22 @@ def status_text(run: jobs.RunView | None) -> str:
             return ui.tr("train.status_stopping")
         if not run.total_steps:
             return ui.tr("train.status_preparing")
-        return ui.tr("train.status_running", device=run.device, epoch=run.epoch, epochs=run.train_config.epochs,
-                     step=run.step, total=run.total_steps)
+        return ui.tr(
+            "train.status_running",
+            device=run.device,
+            epoch=run.epoch,
+            epochs=run.train_config.epochs,
+            step=run.step,
+            total=run.total_steps,
+        )
     if run.status == "finished":
-        return ui.tr("train.status_finished", acc=run.test_acc or 0.0, epochs=run.train_config.epochs,
-                     seconds=(run.ended or 0) - (run.started or 0), file=_file(run.checkpoint))
+        return ui.tr(
+            "train.status_finished",
+            acc=run.test_acc or 0.0,
+            epochs=run.train_config.epochs,
+            seconds=(run.ended or 0) - (run.started or 0),
+            file=_file(run.checkpoint),
+        )
     if run.status == "stopped":
         text = ui.tr("train.status_stopped", epoch=run.epoch)
         if run.error is not None:
@@ -143,8 +200,11 @@ def _show_status(run: jobs.RunView | None) -> None:
     show.get(status, st.markdown)(text)
     if status == "running" and run.total_steps:
         eta = run.eta_s
-        bar = (ui.tr("train.progress", rate=run.samples_per_s, eta=_duration(eta)) if eta is not None
-               else ui.tr("train.progress_start", rate=run.samples_per_s))
+        bar = (
+            ui.tr("train.progress", rate=run.samples_per_s, eta=_duration(eta))
+            if eta is not None
+            else ui.tr("train.progress_start", rate=run.samples_per_s)
+        )
         st.progress(run.fraction, text=bar)
 
 
@@ -165,16 +225,32 @@ def _reference() -> tuple[str, float] | None:
 def _charts(loss_curves: list[Curve], acc_curves: list[Curve], key: str, x_max: float, raw: bool) -> None:
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(loss_figure(loss_curves, ui.tr("train.loss_title"), ui.tr("train.epoch_axis"),
-                                    ui.tr("train.loss_axis"), ui.tr("train.loss_raw") if raw else None, x_max),
-                        key=f"{key}_loss")
+        st.plotly_chart(
+            loss_figure(
+                loss_curves,
+                ui.tr("train.loss_title"),
+                ui.tr("train.epoch_axis"),
+                ui.tr("train.loss_axis"),
+                ui.tr("train.loss_raw") if raw else None,
+                x_max,
+            ),
+            key=f"{key}_loss",
+        )
     with right:
-        st.plotly_chart(accuracy_figure(acc_curves, ui.tr("train.acc_title"), ui.tr("train.epoch_axis"),
-                                        ui.tr("train.acc_axis"), _reference(), x_max), key=f"{key}_acc")
+        st.plotly_chart(
+            accuracy_figure(
+                acc_curves,
+                ui.tr("train.acc_title"),
+                ui.tr("train.epoch_axis"),
+                ui.tr("train.acc_axis"),
+                _reference(),
+                x_max,
+            ),
+            key=f"{key}_acc",
+        )
 
 
-def live_panel(config: LeNetConfig | None, train_config: TrainConfig, name: str, keep: bool,
-               was_active: bool) -> None:
+def live_panel(config: LeNetConfig | None, train_config: TrainConfig, name: str, keep: bool, was_active: bool) -> None:
     """Start and stop, the status and the live charts. Polled by st.fragment while a run is active."""
     reg = ui.registry()
     me = owner()
@@ -233,23 +309,37 @@ def compare_ui(runs: list[jobs.RunView]) -> None:
     st.caption(ui.tr("train.compare_help"))
     ordered = list(reversed(runs))  # oldest first: the newest run gets the primary colour
     pairs = [_curves(r, f"{k}. {r.name}") for k, r in enumerate(ordered, 1)]
-    _charts([p[0] for p in pairs if p[0].values], [p[1] for p in pairs if p[1].values], "compare",
-            max(r.epoch for r in runs), raw=False)
-    rows = [{ui.tr("train.col_run"): f"{k}. {r.name}", ui.tr("train.col_status"): ui.tr(f"train.state_{r.status}"),
-             ui.tr("train.col_settings"): _settings_text(dataclasses.asdict(r.train_config)),
-             ui.tr("train.col_epochs"): round(r.epoch, 2),
-             ui.tr("train.col_seconds"): round(r.elapsed_s, 1),
-             ui.tr("train.col_acc"): f"{r.test_acc:.2%}" if r.test_acc is not None else ""}
-            for k, r in enumerate(ordered, 1)]
+    _charts(
+        [p[0] for p in pairs if p[0].values],
+        [p[1] for p in pairs if p[1].values],
+        "compare",
+        max(r.epoch for r in runs),
+        raw=False,
+    )
+    rows = [
+        {
+            ui.tr("train.col_run"): f"{k}. {r.name}",
+            ui.tr("train.col_status"): ui.tr(f"train.state_{r.status}"),
+            ui.tr("train.col_settings"): _settings_text(dataclasses.asdict(r.train_config)),
+            ui.tr("train.col_epochs"): round(r.epoch, 2),
+            ui.tr("train.col_seconds"): round(r.elapsed_s, 1),
+            ui.tr("train.col_acc"): f"{r.test_acc:.2%}" if r.test_acc is not None else "",
+        }
+        for k, r in enumerate(ordered, 1)
+    ]
     record = ui.shipped_record()
     shipped = record.metrics if record is not None else {}
     if shipped:
-        rows.append({ui.tr("train.col_run"): ui.tr("sidebar.shipped"),
-                     ui.tr("train.col_status"): ui.tr("train.state_finished"),
-                     ui.tr("train.col_settings"): _settings_text(shipped.get("train_config") or {}),
-                     ui.tr("train.col_epochs"): shipped.get("epochs"),
-                     ui.tr("train.col_seconds"): shipped.get("elapsed_s"),
-                     ui.tr("train.col_acc"): f"{shipped['test_acc']:.2%}" if shipped.get("test_acc") else ""})
+        rows.append(
+            {
+                ui.tr("train.col_run"): ui.tr("sidebar.shipped"),
+                ui.tr("train.col_status"): ui.tr("train.state_finished"),
+                ui.tr("train.col_settings"): _settings_text(shipped.get("train_config") or {}),
+                ui.tr("train.col_epochs"): shipped.get("epochs"),
+                ui.tr("train.col_seconds"): shipped.get("elapsed_s"),
+                ui.tr("train.col_acc"): f"{shipped['test_acc']:.2%}" if shipped.get("test_acc") else "",
+            }
+        )
     st.dataframe(rows, hide_index=True, key="compare_table")
 
 
@@ -273,8 +363,9 @@ train_config, run_name, keep_stopped = training_ui(ui.registry().max_epochs)
 current_id = st.session_state.get("train_run")
 current = ui.registry().get(current_id) if current_id else None
 active = current is not None and current.active
-st.fragment(live_panel, run_every=POLL_S if active else None)(model_config, train_config, run_name, keep_stopped,
-                                                               active)
+st.fragment(live_panel, run_every=POLL_S if active else None)(
+    model_config, train_config, run_name, keep_stopped, active
+)
 use_model_ui(current)
 ended = [r for r in ui.registry().runs(owner()) if not r.active]
 if ended:

@@ -19,8 +19,9 @@ def new_app(timeout: float = 60) -> AppTest:
     return AppTest.from_file(APP, default_timeout=timeout)
 
 
-def open_app(page: str | None = None, language: str | None = "en", query: dict | None = None,
-             timeout: float = 60, **state) -> AppTest:
+def open_app(
+    page: str | None = None, language: str | None = "en", query: dict | None = None, timeout: float = 60, **state
+) -> AppTest:
     """The app after one run of `page` (e.g. "pages/train.py"; None: the Draw page), in `language`.
 
     Args:

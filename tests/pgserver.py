@@ -79,7 +79,8 @@ class PostgresServer:
         """Create an empty database `name` (a plain identifier) and return its URL."""
         import psycopg
 
-        with psycopg.connect(host=str(self.root), port=self.port, user=SUPERUSER, dbname="postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            host=str(self.root), port=self.port, user=SUPERUSER, dbname="postgres", autocommit=True
+        ) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)

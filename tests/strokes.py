@@ -27,7 +27,7 @@ def _arc(cx: float, cy: float, rx: float, ry: float, a0: float, a1: float) -> li
     """Points on an ellipse from angle a0 to a1 (degrees; 0 = right, 90 = bottom, as y points down)."""
     n = max(8, int(abs(a1 - a0) / 3))
     t = np.radians(np.linspace(a0, a1, n))
-    return list(zip(cx + rx * np.cos(t), cy + ry * np.sin(t)))
+    return list(zip(cx + rx * np.cos(t), cy + ry * np.sin(t), strict=True))
 
 
 def _bez(*p: Point) -> list[Point]:
@@ -35,10 +35,9 @@ def _bez(*p: Point) -> list[Point]:
     pts = np.asarray(p, dtype=float)
     t = np.linspace(0.0, 1.0, 40)[:, None]
     if len(pts) == 3:
-        out = (1 - t) ** 2 * pts[0] + 2 * (1 - t) * t * pts[1] + t ** 2 * pts[2]
+        out = (1 - t) ** 2 * pts[0] + 2 * (1 - t) * t * pts[1] + t**2 * pts[2]
     else:
-        out = ((1 - t) ** 3 * pts[0] + 3 * (1 - t) ** 2 * t * pts[1] + 3 * (1 - t) * t ** 2 * pts[2]
-               + t ** 3 * pts[3])
+        out = (1 - t) ** 3 * pts[0] + 3 * (1 - t) ** 2 * t * pts[1] + 3 * (1 - t) * t**2 * pts[2] + t**3 * pts[3]
     return [tuple(q) for q in out]
 
 
@@ -64,7 +63,7 @@ def _eight(top_w: float, bottom_w: float, cross: float, lean: float) -> Stroke:
     y = np.where(c < 0, cross * (1 + c), cross + (1 - cross) * c)
     width = np.where(c < 0, top_w, bottom_w)
     x = 0.5 + width * np.sin(2 * t) + lean * (0.5 - y)
-    return list(zip(x, y))
+    return list(zip(x, y, strict=True))
 
 
 def _templates() -> dict[int, list[list[Stroke]]]:
@@ -73,63 +72,100 @@ def _templates() -> dict[int, list[list[Stroke]]]:
     t[0] = [
         [_arc(0.5, 0.5, 0.3, 0.5, -90, -460)],  # oval, started at the top, closing past the start
         [_arc(0.5, 0.5, 0.22, 0.5, -80, -445)],  # narrow
-        [_chain(_bez((0.55, 0.0), (0.05, 0.02), (0.1, 1.0), (0.5, 1.0)),
-                _bez((0.5, 1.0), (0.92, 1.0), (0.9, 0.0), (0.47, 0.03)))],  # round bottom, pointed top
+        [
+            _chain(
+                _bez((0.55, 0.0), (0.05, 0.02), (0.1, 1.0), (0.5, 1.0)),
+                _bez((0.5, 1.0), (0.92, 1.0), (0.9, 0.0), (0.47, 0.03)),
+            )
+        ],  # round bottom, pointed top
     ]
     t[1] = [
         [_line((0.5, 0.0), (0.5, 1.0))],  # a plain bar
         [_chain(_line((0.37, 0.16), (0.55, 0.0)), _line((0.55, 0.0), (0.55, 1.0)))],  # with a flag
-        [_chain(_line((0.35, 0.17), (0.55, 0.0)), _line((0.55, 0.0), (0.55, 1.0))),
-         _line((0.3, 1.0), (0.8, 1.0))],  # flag and base
+        [
+            _chain(_line((0.35, 0.17), (0.55, 0.0)), _line((0.55, 0.0), (0.55, 1.0))),
+            _line((0.3, 1.0), (0.8, 1.0)),
+        ],  # flag and base
     ]
     t[2] = [
-        [_chain(_arc(0.5, 0.28, 0.28, 0.27, 195, 385),
+        [
+            _chain(
+                _arc(0.5, 0.28, 0.28, 0.27, 195, 385),
                 _bez((0.76, 0.37), (0.62, 0.66), (0.2, 0.98)),
-                _line((0.2, 0.98), (0.84, 0.98)))],  # classic
-        [_chain(_arc(0.5, 0.28, 0.27, 0.27, 200, 385),
+                _line((0.2, 0.98), (0.84, 0.98)),
+            )
+        ],  # classic
+        [
+            _chain(
+                _arc(0.5, 0.28, 0.27, 0.27, 200, 385),
                 _bez((0.75, 0.37), (0.6, 0.7), (0.32, 0.9)),
                 _bez((0.32, 0.9), (0.1, 1.06), (0.02, 0.76), (0.24, 0.74)),  # the loop at the bottom
                 _bez((0.24, 0.74), (0.42, 0.73), (0.3, 0.98), (0.52, 0.98)),
-                _line((0.52, 0.98), (0.86, 0.95)))],
-        [_chain(_bez((0.2, 0.2), (0.3, -0.05), (0.85, -0.05), (0.72, 0.3)),
-                _line((0.72, 0.3), (0.18, 1.0), (0.85, 1.0)))],  # angular, like a Z
+                _line((0.52, 0.98), (0.86, 0.95)),
+            )
+        ],
+        [
+            _chain(
+                _bez((0.2, 0.2), (0.3, -0.05), (0.85, -0.05), (0.72, 0.3)), _line((0.72, 0.3), (0.18, 1.0), (0.85, 1.0))
+            )
+        ],  # angular, like a Z
     ]
     t[3] = [
-        [_chain(_arc(0.48, 0.26, 0.26, 0.24, 200, 450),
-                _arc(0.48, 0.74, 0.3, 0.26, -90, 160))],  # two round bumps
-        [_chain(_line((0.22, 0.02), (0.78, 0.02), (0.42, 0.42)),
-                _bez((0.42, 0.42), (0.95, 0.35), (0.95, 1.05), (0.2, 0.9)))],  # flat top
-        [_chain(_arc(0.5, 0.25, 0.25, 0.23, 210, 430),
+        [_chain(_arc(0.48, 0.26, 0.26, 0.24, 200, 450), _arc(0.48, 0.74, 0.3, 0.26, -90, 160))],  # two round bumps
+        [
+            _chain(
+                _line((0.22, 0.02), (0.78, 0.02), (0.42, 0.42)),
+                _bez((0.42, 0.42), (0.95, 0.35), (0.95, 1.05), (0.2, 0.9)),
+            )
+        ],  # flat top
+        [
+            _chain(
+                _arc(0.5, 0.25, 0.25, 0.23, 210, 430),
                 _bez((0.45, 0.48), (0.35, 0.5), (0.35, 0.5), (0.45, 0.5)),  # the cusp at the waist
-                _arc(0.5, 0.74, 0.28, 0.26, -95, 150))],
+                _arc(0.5, 0.74, 0.28, 0.26, -95, 150),
+            )
+        ],
     ]
     t[4] = [
         [_line((0.22, 0.0), (0.17, 0.62), (0.85, 0.62)), _line((0.66, 0.12), (0.66, 1.0))],  # open top
         [_line((0.62, 0.0), (0.1, 0.68), (0.88, 0.68)), _line((0.62, 0.0), (0.62, 1.0))],  # closed
-        [_chain(_bez((0.2, 0.0), (0.12, 0.45), (0.15, 0.62), (0.5, 0.6)), _line((0.5, 0.6), (0.85, 0.57))),
-         _bez((0.7, 0.05), (0.66, 0.5), (0.66, 1.0))],  # open, rounded, long stem
+        [
+            _chain(_bez((0.2, 0.0), (0.12, 0.45), (0.15, 0.62), (0.5, 0.6)), _line((0.5, 0.6), (0.85, 0.57))),
+            _bez((0.7, 0.05), (0.66, 0.5), (0.66, 1.0)),
+        ],  # open, rounded, long stem
     ]
     t[5] = [
-        [_chain(_line((0.3, 0.02), (0.26, 0.45)), _arc(0.47, 0.69, 0.3, 0.3, -128, 150)),
-         _line((0.3, 0.02), (0.78, 0.02))],  # the bar drawn last, as many people do
-        [_chain(_line((0.8, 0.02), (0.3, 0.02), (0.27, 0.44)),
-                _arc(0.47, 0.68, 0.29, 0.3, -130, 145))],  # in one stroke
-        [_chain(_line((0.35, 0.0), (0.28, 0.4)),
-                _bez((0.28, 0.4), (0.95, 0.2), (1.0, 1.0), (0.2, 0.92))),
-         _line((0.35, 0.0), (0.8, 0.02))],  # round belly, open tail
+        [
+            _chain(_line((0.3, 0.02), (0.26, 0.45)), _arc(0.47, 0.69, 0.3, 0.3, -128, 150)),
+            _line((0.3, 0.02), (0.78, 0.02)),
+        ],  # the bar drawn last, as many people do
+        [
+            _chain(_line((0.8, 0.02), (0.3, 0.02), (0.27, 0.44)), _arc(0.47, 0.68, 0.29, 0.3, -130, 145))
+        ],  # in one stroke
+        [
+            _chain(_line((0.35, 0.0), (0.28, 0.4)), _bez((0.28, 0.4), (0.95, 0.2), (1.0, 1.0), (0.2, 0.92))),
+            _line((0.35, 0.0), (0.8, 0.02)),
+        ],  # round belly, open tail
     ]
     t[6] = [
-        [_chain(_bez((0.72, 0.02), (0.35, 0.08), (0.2, 0.45), (0.22, 0.7)),
-                _arc(0.48, 0.71, 0.26, 0.28, 180, -165))],  # curved stem, big loop
+        [
+            _chain(_bez((0.72, 0.02), (0.35, 0.08), (0.2, 0.45), (0.22, 0.7)), _arc(0.48, 0.71, 0.26, 0.28, 180, -165))
+        ],  # curved stem, big loop
         [_chain(_line((0.6, 0.0), (0.26, 0.66)), _arc(0.48, 0.74, 0.24, 0.25, 155, -175))],  # straight stem
-        [_chain(_bez((0.68, 0.0), (0.3, 0.15), (0.25, 0.55), (0.3, 0.8)),
-                _arc(0.5, 0.8, 0.2, 0.2, 180, -170))],  # small loop, long stem
+        [
+            _chain(_bez((0.68, 0.0), (0.3, 0.15), (0.25, 0.55), (0.3, 0.8)), _arc(0.5, 0.8, 0.2, 0.2, 180, -170))
+        ],  # small loop, long stem
     ]
     t[7] = [
         [_line((0.18, 0.03), (0.82, 0.03), (0.42, 1.0))],  # plain
         [_line((0.18, 0.03), (0.82, 0.03), (0.42, 1.0)), _line((0.38, 0.52), (0.78, 0.5))],  # with a bar
-        [_chain(_line((0.2, 0.14), (0.18, 0.02)), _line((0.18, 0.02), (0.8, 0.04)),
-                _bez((0.8, 0.04), (0.55, 0.4), (0.48, 1.0)))],  # hooked start, curved stem
+        [
+            _chain(
+                _line((0.2, 0.14), (0.18, 0.02)),
+                _line((0.18, 0.02), (0.8, 0.04)),
+                _bez((0.8, 0.04), (0.55, 0.4), (0.48, 1.0)),
+            )
+        ],  # hooked start, curved stem
     ]
     t[8] = [
         [_eight(0.21, 0.28, 0.46, 0.0)],  # one stroke
@@ -138,8 +174,7 @@ def _templates() -> dict[int, list[list[Stroke]]]:
     ]
     t[9] = [
         [_chain(_arc(0.46, 0.27, 0.26, 0.27, 0, -360), _line((0.72, 0.27), (0.7, 1.0)))],  # straight tail
-        [_chain(_arc(0.47, 0.28, 0.26, 0.28, 10, -355),
-                _bez((0.73, 0.3), (0.74, 0.85), (0.35, 1.0)))],  # curved tail
+        [_chain(_arc(0.47, 0.28, 0.26, 0.28, 10, -355), _bez((0.73, 0.3), (0.74, 0.85), (0.35, 1.0)))],  # curved tail
         [_arc(0.45, 0.25, 0.25, 0.25, -10, -375), _bez((0.7, 0.2), (0.66, 0.6), (0.6, 1.0))],  # two strokes
     ]
     return t
@@ -165,7 +200,7 @@ def _resample(points: np.ndarray, spacing: float) -> np.ndarray:
     s = np.concatenate([[0.0], np.cumsum(seg)])
     if s[-1] == 0:
         return points[:1]
-    n = max(2, int(math.ceil(s[-1] / spacing)) + 1)
+    n = max(2, math.ceil(s[-1] / spacing) + 1)
     u = np.linspace(0.0, s[-1], n)
     return np.stack([np.interp(u, s, points[:, 0]), np.interp(u, s, points[:, 1])], axis=1)
 
@@ -184,10 +219,19 @@ def _wobble(points: np.ndarray, amplitude: float, wavelength: float, rng: np.ran
     return points + offsets[idx] * (1 - w)[:, None] + offsets[idx + 1] * w[:, None]
 
 
-def digit_strokes(digit: int, rng: np.random.Generator | int | None = None, *, size: float = 0.7,
-                  center: tuple[float, float] = (0.5, 0.5), rotation_deg: float = 0.0, slant: float = 0.0,
-                  style: int | None = None, canvas: int = 280, jitter: float = 0.0,
-                  aspect: float = 1.0) -> list[Stroke]:
+def digit_strokes(
+    digit: int,
+    rng: np.random.Generator | int | None = None,
+    *,
+    size: float = 0.7,
+    center: tuple[float, float] = (0.5, 0.5),
+    rotation_deg: float = 0.0,
+    slant: float = 0.0,
+    style: int | None = None,
+    canvas: int = 280,
+    jitter: float = 0.0,
+    aspect: float = 1.0,
+) -> list[Stroke]:
     """Strokes of one handwritten digit, in canvas pixel coordinates.
 
     Args:
@@ -236,8 +280,9 @@ def bounds(strokes: list[Stroke]) -> tuple[float, float, float, float]:
     return float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max())
 
 
-def random_params(digit: int, rng: np.random.Generator | int | None, *, canvas: int = 280,
-                  margin: float | None = None) -> dict:
+def random_params(
+    digit: int, rng: np.random.Generator | int | None, *, canvas: int = 280, margin: float | None = None
+) -> dict:
     """Random, plausible keyword arguments for `digit_strokes` that keep the digit inside the canvas.
 
     Height 40-90 % of the canvas, anywhere on it, rotation within 15 degrees, slant within 0.3,
@@ -265,8 +310,9 @@ def random_params(digit: int, rng: np.random.Generator | int | None, *, canvas: 
     # Measure the digit in the middle, shrink it if it cannot fit, then move it somewhere it fits.
     # The jitter is applied later and moves points by a few px, so the measure leaves room for it.
     for _ in range(20):
-        x0, y0, x1, y1 = bounds(digit_strokes(digit, None, center=(0.5, 0.5),
-                                              **{k: v for k, v in params.items() if k != "jitter"}))
+        x0, y0, x1, y1 = bounds(
+            digit_strokes(digit, None, center=(0.5, 0.5), **{k: v for k, v in params.items() if k != "jitter"})
+        )
         slack = 3 * params["jitter"] * params["size"] * canvas
         room_x = canvas - 2 * margin - (x1 - x0) - 2 * slack
         room_y = canvas - 2 * margin - (y1 - y0) - 2 * slack

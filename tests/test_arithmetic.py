@@ -53,8 +53,10 @@ def torch_shape(h, w, kernel, stride, padding, dilation, op, ceil_mode):
 
 def ours(h, w, kernel, stride, padding, dilation, op, ceil_mode):
     try:
-        return (conv_output_size(h, kernel, stride, padding, dilation, op, ceil_mode),
-                conv_output_size(w, kernel, stride, padding, dilation, op, ceil_mode))
+        return (
+            conv_output_size(h, kernel, stride, padding, dilation, op, ceil_mode),
+            conv_output_size(w, kernel, stride, padding, dilation, op, ceil_mode),
+        )
     except LayerError:
         return None
 
@@ -67,9 +69,16 @@ def random_settings(seed: int, n: int = N_RANDOM):
         pool = op != "conv"
         padding = rng.choice([0, 0, 1, 1, 2, 3, "valid", "same"] if pool else [0, 0, 1, 2, 3, 4, "same", "valid"])
         dilation = rng.choice([1, 1, 1, 1, 2] if op == "avgpool" else [1, 1, 2, 3])
-        yield dict(h=rng.randint(1, 16), w=rng.randint(1, 16), kernel=rng.randint(1, 7),
-                   stride=rng.choice([1, 1, 2, 3, 4]), padding=padding, dilation=dilation,
-                   op=op, ceil_mode=pool and rng.random() < 0.5)
+        yield dict(
+            h=rng.randint(1, 16),
+            w=rng.randint(1, 16),
+            kernel=rng.randint(1, 7),
+            stride=rng.choice([1, 1, 2, 3, 4]),
+            padding=padding,
+            dilation=dilation,
+            op=op,
+            ceil_mode=pool and rng.random() < 0.5,
+        )
 
 
 def test_random_settings_match_pytorch_including_refusals():
@@ -83,31 +92,39 @@ def test_random_settings_match_pytorch_including_refusals():
     assert outcomes["ok"] > N_RANDOM // 3 and outcomes["refused"] > N_RANDOM // 10 and outcomes["ceil"] > 30
 
 
-@pytest.mark.parametrize("s", [
-    dict(h=8, w=8, kernel=3, stride=1, padding=2, dilation=2, op="maxpool", ceil_mode=False),  # kernel//2 rule
-    dict(h=8, w=8, kernel=2, stride=1, padding=1, dilation=3, op="maxpool", ceil_mode=False),
-    dict(h=8, w=8, kernel=1, stride=1, padding=1, dilation=1, op="maxpool", ceil_mode=False),
-    dict(h=3, w=3, kernel=4, stride=2, padding=0, dilation=1, op="maxpool", ceil_mode=True),  # ceil rescues
-    dict(h=3, w=3, kernel=4, stride=2, padding=0, dilation=1, op="maxpool", ceil_mode=False),
-    dict(h=3, w=3, kernel=5, stride=3, padding=0, dilation=1, op="avgpool", ceil_mode=True),
-    dict(h=1, w=1, kernel=3, stride=2, padding=1, dilation=1, op="avgpool", ceil_mode=True),
-    dict(h=5, w=5, kernel=2, stride=2, padding=1, dilation=1, op="maxpool", ceil_mode=True),  # last window trimmed
-    dict(h=3, w=3, kernel=7, stride=1, padding="same", dilation=1, op="conv", ceil_mode=False),
-    dict(h=2, w=2, kernel=4, stride=1, padding="same", dilation=3, op="conv", ceil_mode=False),
-    dict(h=8, w=8, kernel=3, stride=2, padding="same", dilation=1, op="conv", ceil_mode=False),
-    dict(h=8, w=8, kernel=3, stride=1, padding=-1, dilation=1, op="conv", ceil_mode=False),
-    dict(h=8, w=8, kernel=3, stride=1, padding="same", dilation=1, op="maxpool", ceil_mode=False),
-    dict(h=0, w=5, kernel=1, stride=1, padding=1, dilation=1, op="conv", ceil_mode=False),  # an empty image
-    dict(h=0, w=5, kernel=3, stride=1, padding=1, dilation=1, op="maxpool", ceil_mode=False),
-    dict(h=0, w=5, kernel=3, stride=1, padding=1, dilation=1, op="avgpool", ceil_mode=True),
-])
+@pytest.mark.parametrize(
+    "s",
+    [
+        dict(h=8, w=8, kernel=3, stride=1, padding=2, dilation=2, op="maxpool", ceil_mode=False),  # kernel//2 rule
+        dict(h=8, w=8, kernel=2, stride=1, padding=1, dilation=3, op="maxpool", ceil_mode=False),
+        dict(h=8, w=8, kernel=1, stride=1, padding=1, dilation=1, op="maxpool", ceil_mode=False),
+        dict(h=3, w=3, kernel=4, stride=2, padding=0, dilation=1, op="maxpool", ceil_mode=True),  # ceil rescues
+        dict(h=3, w=3, kernel=4, stride=2, padding=0, dilation=1, op="maxpool", ceil_mode=False),
+        dict(h=3, w=3, kernel=5, stride=3, padding=0, dilation=1, op="avgpool", ceil_mode=True),
+        dict(h=1, w=1, kernel=3, stride=2, padding=1, dilation=1, op="avgpool", ceil_mode=True),
+        dict(h=5, w=5, kernel=2, stride=2, padding=1, dilation=1, op="maxpool", ceil_mode=True),  # last window trimmed
+        dict(h=3, w=3, kernel=7, stride=1, padding="same", dilation=1, op="conv", ceil_mode=False),
+        dict(h=2, w=2, kernel=4, stride=1, padding="same", dilation=3, op="conv", ceil_mode=False),
+        dict(h=8, w=8, kernel=3, stride=2, padding="same", dilation=1, op="conv", ceil_mode=False),
+        dict(h=8, w=8, kernel=3, stride=1, padding=-1, dilation=1, op="conv", ceil_mode=False),
+        dict(h=8, w=8, kernel=3, stride=1, padding="same", dilation=1, op="maxpool", ceil_mode=False),
+        dict(h=0, w=5, kernel=1, stride=1, padding=1, dilation=1, op="conv", ceil_mode=False),  # an empty image
+        dict(h=0, w=5, kernel=3, stride=1, padding=1, dilation=1, op="maxpool", ceil_mode=False),
+        dict(h=0, w=5, kernel=3, stride=1, padding=1, dilation=1, op="avgpool", ceil_mode=True),
+    ],
+)
 def test_edge_cases_match_pytorch(s):
     assert ours(**s) == torch_shape(**s)
 
 
 def test_zero_or_negative_values_are_refused_with_a_code():
-    for bad in (dict(size=0, kernel=3), dict(size=8, kernel=0), dict(size=8, kernel=3, stride=0),
-                dict(size=8, kernel=3, dilation=-1), dict(size=-4, kernel=1)):
+    for bad in (
+        dict(size=0, kernel=3),
+        dict(size=8, kernel=0),
+        dict(size=8, kernel=3, stride=0),
+        dict(size=8, kernel=3, dilation=-1),
+        dict(size=-4, kernel=1),
+    ):
         with pytest.raises(LayerError) as info:
             conv_output_size(**bad)
         assert info.value.code == "not_positive"
@@ -150,8 +167,12 @@ def read_by_torch(size, kernel, stride, padding, dilation, op, ceil_mode):
     # ceil mode's last window hangs past the padding: widen the padding so a plain conv sees it
     extra = max(0, (fit.output - 1) * stride + fit.span - fit.padded)
     x = torch.zeros(1, 1, 1, size, requires_grad=True)
-    y = F.conv2d(F.pad(x, (fit.before, fit.after + extra)), torch.ones(1, 1, 1, kernel),
-                 stride=(1, stride), dilation=(1, dilation))
+    y = F.conv2d(
+        F.pad(x, (fit.before, fit.after + extra)),
+        torch.ones(1, 1, 1, kernel),
+        stride=(1, stride),
+        dilation=(1, dilation),
+    )
     assert y.shape[-1] == fit.output
     y.sum().backward()
     return {i for i in range(size) if x.grad[0, 0, 0, i] != 0}, fit
@@ -193,12 +214,20 @@ def test_explain_layer_suggests_settings_that_fit():
     assert explain_layer(8, 8, 3, 2, "same").suggestions[0].changes == {"stride": 1}
 
 
-@pytest.mark.parametrize("bad", [
-    dict(height=0, width=5, kernel=3), dict(height=-3, width=-3, kernel=-1), dict(height=5, width=5, kernel="x"),
-    dict(height=5, width=5, kernel=3, padding="wide"), dict(height=5, width=5, kernel=3, op="nope"),
-    dict(height=10**9, width=3, kernel=3, stride=10**9), dict(height=5, width=5, kernel=3, out_channels=0),
-    dict(height=5, width=5, kernel=3, padding=True), dict(height=None, width=5, kernel=3),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(height=0, width=5, kernel=3),
+        dict(height=-3, width=-3, kernel=-1),
+        dict(height=5, width=5, kernel="x"),
+        dict(height=5, width=5, kernel=3, padding="wide"),
+        dict(height=5, width=5, kernel=3, op="nope"),
+        dict(height=10**9, width=3, kernel=3, stride=10**9),
+        dict(height=5, width=5, kernel=3, out_channels=0),
+        dict(height=5, width=5, kernel=3, padding=True),
+        dict(height=None, width=5, kernel=3),
+    ],
+)
 def test_explain_layer_never_raises(bad):
     report = explain_layer(**bad)
     assert report.ok or report.error.code
@@ -213,12 +242,24 @@ def test_parse_size_and_index_ranges():
 
 
 def random_config(rng: random.Random) -> dict:
-    return dict(c1_channels=rng.randint(1, 8), c1_kernel=rng.randint(1, 7), c1_stride=rng.randint(1, 3),
-                c1_padding=rng.randint(0, 3), c3_channels=rng.randint(1, 8), c3_kernel=rng.randint(1, 5),
-                c3_stride=rng.randint(1, 2), c3_padding=rng.randint(0, 2), c5_channels=rng.randint(1, 16),
-                c5_kernel=rng.randint(1, 5), c5_stride=rng.randint(1, 2), c5_padding=rng.randint(0, 2),
-                pool=rng.choice(["max", "avg", "none"]), pool_size=rng.randint(1, 3), f6_units=rng.randint(1, 20),
-                batch_norm=rng.random() < 0.3)
+    return dict(
+        c1_channels=rng.randint(1, 8),
+        c1_kernel=rng.randint(1, 7),
+        c1_stride=rng.randint(1, 3),
+        c1_padding=rng.randint(0, 3),
+        c3_channels=rng.randint(1, 8),
+        c3_kernel=rng.randint(1, 5),
+        c3_stride=rng.randint(1, 2),
+        c3_padding=rng.randint(0, 2),
+        c5_channels=rng.randint(1, 16),
+        c5_kernel=rng.randint(1, 5),
+        c5_stride=rng.randint(1, 2),
+        c5_padding=rng.randint(0, 2),
+        pool=rng.choice(["max", "avg", "none"]),
+        pool_size=rng.randint(1, 3),
+        f6_units=rng.randint(1, 20),
+        batch_norm=rng.random() < 0.3,
+    )
 
 
 def test_network_table_matches_a_real_lenet_forward_pass():
@@ -231,7 +272,7 @@ def test_network_table_matches_a_real_lenet_forward_pass():
             # the first failing row carries a reason, every later one is unreachable
             first = next(i for i, r in enumerate(rows) if r.error)
             assert rows[first].error.code != "unreachable"
-            assert all(r.error.code == "unreachable" for r in rows[first + 1:])
+            assert all(r.error.code == "unreachable" for r in rows[first + 1 :])
             with pytest.raises(ValueError):
                 LeNetConfig(**fields)
             continue
@@ -256,16 +297,30 @@ def run_cli(argv: list[str]) -> tuple[int, str, str]:
 
 
 def cli_argv(s: dict) -> list[str]:
-    argv = ["--input", f"{s['h']}x{s['w']}", "--kernel", str(s["kernel"]), "--stride", str(s["stride"]),
-            "--padding", str(s["padding"]), "--dilation", str(s["dilation"]), "--op", s["op"], "--json"]
+    argv = [
+        "--input",
+        f"{s['h']}x{s['w']}",
+        "--kernel",
+        str(s["kernel"]),
+        "--stride",
+        str(s["stride"]),
+        "--padding",
+        str(s["padding"]),
+        "--dilation",
+        str(s["dilation"]),
+        "--op",
+        s["op"],
+        "--json",
+    ]
     return argv + (["--ceil-mode"] if s["ceil_mode"] else [])
 
 
 def test_page_numbers_cli_and_pytorch_agree_over_random_settings():
     for s in random_settings(seed=4):
         expected = torch_shape(**s)
-        report = explain_layer(s["h"], s["w"], s["kernel"], s["stride"], s["padding"], s["dilation"], s["op"],
-                               s["ceil_mode"])
+        report = explain_layer(
+            s["h"], s["w"], s["kernel"], s["stride"], s["padding"], s["dilation"], s["op"], s["ceil_mode"]
+        )
         code, out, err = run_cli(cli_argv(s))
         if expected is None:
             assert not report.ok and code == 2 and out == "" and len(err.strip().splitlines()) == 1, s
@@ -274,9 +329,16 @@ def test_page_numbers_cli_and_pytorch_agree_over_random_settings():
             assert json.loads(out) == {"output": list(expected)}
 
 
-@pytest.mark.parametrize("argv", [[], ["--input", "28"], ["--input", "0", "--kernel", "3"],
-                                  ["--input", "28", "--kernel", "five"], ["--input", "28", "--kernel", "3",
-                                                                          "--padding", "lots"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["--input", "28"],
+        ["--input", "0", "--kernel", "3"],
+        ["--input", "28", "--kernel", "five"],
+        ["--input", "28", "--kernel", "3", "--padding", "lots"],
+    ],
+)
 def test_cli_invalid_is_one_line_and_exit_2(argv):
     code, out, err = run_cli(argv)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and "Traceback" not in err
@@ -289,9 +351,19 @@ def test_cli_shape_does_not_import_torch():
 
 
 def test_python_m_lenet_shape():
-    ok = subprocess.run([sys.executable, "-m", "lenet", "shape", "--input", "28", "--kernel", "5", "--json"],
-                        cwd=ROOT, capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        [sys.executable, "-m", "lenet", "shape", "--input", "28", "--kernel", "5", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert ok.returncode == 0 and json.loads(ok.stdout) == {"output": [24, 24]}
-    bad = subprocess.run([sys.executable, "-m", "lenet", "shape", "--input", "3", "--kernel", "5"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "lenet", "shape", "--input", "3", "--kernel", "5"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr

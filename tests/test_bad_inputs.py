@@ -21,17 +21,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import streamlit as st
+import strokes
 import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
+from tiny_mnist import write_tiny_mnist
 
 from lenet import checkpoints, jobs
 from lenet.config import LeNetConfig
 from lenet.i18n import t
 from lenet.model import LeNet
 from lenet.train import TrainConfig, TrainError
-import strokes
-from tiny_mnist import write_tiny_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -39,9 +39,16 @@ APP = str(ROOT / "app.py")
 
 # ---------------------------------------------------------------- helpers
 
+
 def cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "lenet", *map(str, args)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300, env={**os.environ, "LENET_DEBUG": "", **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "lenet", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "LENET_DEBUG": "", **(env or {})},
+    )
 
 
 def assert_clean_failure(proc, code=None):
@@ -128,6 +135,7 @@ def tiny_data(tmp: Path):
 
 # ---------------------------------------------------------------- the cases
 
+
 def case_cli_text_renamed_png(tmp):
     predict_one(tmp, "notes.png", b"dear diary, today I drew a seven\n" * 10)
 
@@ -208,8 +216,11 @@ def case_engine_impossible_network(tmp):
 
 def case_engine_diverging_run_fails_with_reason(tmp):
     reg = tiny_registry(tmp, max_concurrent=1)
-    view = reg.submit("alice", "boom", train_config=TrainConfig(epochs=2, batch_size=16, lr=10.0, optimizer="sgd",
-                                                                schedule="constant", device="cpu"))
+    view = reg.submit(
+        "alice",
+        "boom",
+        train_config=TrainConfig(epochs=2, batch_size=16, lr=10.0, optimizer="sgd", schedule="constant", device="cpu"),
+    )
     view = reg.wait(view.id, timeout=60)
     assert view.status == "failed" and view.error.code == "diverged"
     # No checkpoint and no half-written one, whether or not the runs folder was ever made (glob finds none then).
@@ -269,12 +280,13 @@ def case_engine_server_killed_while_training(tmp):
     script = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
-        sys.path.insert(0, {str(ROOT)!r}); sys.path.insert(0, {str(ROOT / 'tests')!r})
+        sys.path.insert(0, {str(ROOT)!r}); sys.path.insert(0, {str(ROOT / "tests")!r})
         from lenet import jobs
         from lenet.data import load_mnist
         from lenet.train import TrainConfig
         from tiny_mnist import write_tiny_mnist
-        reg = jobs.Registry(max_epochs=500, runs_dir={str(runs)!r}, data=load_mnist(write_tiny_mnist(Path({str(tmp / 'm')!r}))))
+        tiny = write_tiny_mnist(Path({str(tmp / "m")!r}))
+        reg = jobs.Registry(max_epochs=500, runs_dir={str(runs)!r}, data=load_mnist(tiny))
         run = reg.submit("a", "long", train_config=TrainConfig(epochs=200, batch_size=4, device="cpu"))
         while reg.get(run.id).step < 5:
             time.sleep(0.01)
@@ -310,8 +322,11 @@ def _alive(pid: int) -> bool:
 
 
 def case_page_tampered_lab_query(tmp):
-    for query in ({"input": "abc", "kernel": "-5", "op": "rm -rf"}, {"input": "99999999x0", "stride": "1e9"},
-                  {"padding": "<script>", "dilation": "NaN", "ceil": "yes"}):
+    for query in (
+        {"input": "abc", "kernel": "-5", "op": "rm -rf"},
+        {"input": "99999999x0", "stride": "1e9"},
+        {"padding": "<script>", "dilation": "NaN", "ceil": "yes"},
+    ):
         at = app(page="pages/conv_lab.py", query=query)
         assert_page_ok(at)
 
@@ -388,8 +403,14 @@ def case_page_impossible_network_sent_to_train(tmp):
 CASES = {name[5:]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}
 
 # The kinds of bad input and fault the project promises to survive (the first six), and the others covered here.
-PROMISED = ("empty canvas", "hostile upload", "impossible settings", "diverging run", "broken checkpoint",
-            "server killed")
+PROMISED = (
+    "empty canvas",
+    "hostile upload",
+    "impossible settings",
+    "diverging run",
+    "broken checkpoint",
+    "server killed",
+)
 CATEGORY = {
     "page_empty_canvas": "empty canvas",
     "page_dot_and_scribble": "empty canvas",  # a dot or a scribble: nothing to read either
@@ -424,8 +445,10 @@ CATEGORY = {
 
 
 def test_every_case_has_a_category_and_every_promised_category_has_cases():
-    assert set(CATEGORY) == set(CASES), {"without a category": sorted(set(CASES) - set(CATEGORY)),
-                                         "no such case": sorted(set(CATEGORY) - set(CASES))}
+    assert set(CATEGORY) == set(CASES), {
+        "without a category": sorted(set(CASES) - set(CATEGORY)),
+        "no such case": sorted(set(CATEGORY) - set(CASES)),
+    }
     covered = set(CATEGORY.values())
     assert not [c for c in PROMISED if c not in covered], f"promised but not tested: {set(PROMISED) - covered}"
 

@@ -16,9 +16,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run_quick(script: str, *args: str, timeout: float = 240, env: dict | None = None) -> dict:
     """Run `bench/<script> --quick --json [args]`; it must exit 0 and print one JSON object last."""
-    proc = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--quick", "--json", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), "--quick", "--json", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+    )
     assert proc.returncode == 0, f"{script} exited {proc.returncode}:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     assert lines, f"{script} printed no JSON:\n{proc.stdout[-2000:]}"

@@ -10,9 +10,9 @@ import time
 
 import numpy as np
 import pytest
-
 import strokes
 from appserver import CANVAS, draw_strokes, launch_browser, page_exceptions, serve, wait_for_app
+
 from lenet.i18n import t
 
 pytestmark = pytest.mark.browser
@@ -45,9 +45,11 @@ def _settled(page, timeout: float = 20.0) -> str:
     deadline = time.time() + timeout
     last, same = None, 0
     while time.time() < deadline:
-        busy = page.evaluate("() => !!document.querySelector('[data-testid=\"stStatusWidget\"]') || "
-                             "!!document.querySelector('.st-key-prediction[data-stale=\"true\"], "
-                             ".st-key-prediction [data-stale=\"true\"]')")
+        busy = page.evaluate(
+            "() => !!document.querySelector('[data-testid=\"stStatusWidget\"]') || "
+            '!!document.querySelector(\'.st-key-prediction[data-stale="true"], '
+            '.st-key-prediction [data-stale="true"]\')'
+        )
         text = _prediction(page)
         same = same + 1 if text == last and not busy else 0
         if same >= 4:
@@ -115,9 +117,11 @@ def test_stroke_starting_in_the_toolbar_corner_registers(page):
     _clear(page)
     _draw(page, [[(266.0, 4.0 + 3 * i) for i in range(85)]])  # a "1" down the right edge, from the very corner
     assert _digit(_settled(page)) == 1
-    hidden = page.evaluate("() => getComputedStyle(document.querySelector('.st-key-canvas "
-                           "[data-testid=\"stBidiComponentIsolated\"]').shadowRoot.querySelector('.dc-toolbar'))"
-                           ".display")
+    hidden = page.evaluate(
+        "() => getComputedStyle(document.querySelector('.st-key-canvas "
+        "[data-testid=\"stBidiComponentIsolated\"]').shadowRoot.querySelector('.dc-toolbar'))"
+        ".display"
+    )
     assert hidden == "none"
 
 
@@ -125,7 +129,8 @@ def test_corrupt_upload_gives_a_friendly_message(page):
     page.locator(".st-key-draw_source label").filter(has_text=t("draw.source.upload")).click()
     page.wait_for_selector('.st-key-draw_upload input[type="file"]', state="attached", timeout=20000)
     page.locator('.st-key-draw_upload input[type="file"]').set_input_files(
-        files=[{"name": "digit.png", "mimeType": "image/png", "buffer": b"not a picture at all\n" * 50}])
+        files=[{"name": "digit.png", "mimeType": "image/png", "buffer": b"not a picture at all\n" * 50}]
+    )
     alert = page.locator('[data-testid="stAlert"]').filter(has_text=t("error.not_an_image"))
     alert.wait_for(timeout=20000)
     assert _digit(_settled(page)) is None

@@ -7,8 +7,8 @@ machine, with or without the real MNIST.
 import time
 
 import pytest
-
 from appserver import launch_browser, page_exceptions, serve, wait_for_app
+
 from lenet.i18n import t
 
 pytestmark = pytest.mark.browser

@@ -11,16 +11,18 @@ import time
 from pathlib import Path
 
 import pytest
-
 import strokes
 from appserver import draw_strokes, launch_browser, page_exceptions, serve, wait_for_app
+
 from lenet.i18n import t
 
 pytestmark = pytest.mark.browser
 
 STATUS = ".st-key-train_status"
-LOSS_PATHS = "() => Array.from(document.querySelectorAll('.st-key-live_loss path.js-line'))" \
-             ".map(p => p.getAttribute('d')).join('|')"
+LOSS_PATHS = (
+    "() => Array.from(document.querySelectorAll('.st-key-live_loss path.js-line'))"
+    ".map(p => p.getAttribute('d')).join('|')"
+)
 
 
 def _status(page) -> str:
@@ -79,8 +81,9 @@ def test_train_use_the_model_and_stop(app_env):
         _go(page, "nav.draw")
         page.wait_for_selector(".st-key-canvas canvas.upper-canvas", timeout=60000)
         draw_strokes(page, strokes.digit_strokes(7, canvas=280))
-        page.wait_for_function("() => /\\d/.test(document.querySelector('.st-key-prediction')?.innerText || '')",
-                               timeout=30000)
+        page.wait_for_function(
+            "() => /\\d/.test(document.querySelector('.st-key-prediction')?.innerText || '')", timeout=30000
+        )
         assert "my-lenet" in _picked_model(page)
 
         # Back on Train the finished run is still shown; a second run is stopped by its owner.
@@ -101,7 +104,9 @@ def test_train_use_the_model_and_stop(app_env):
         page.wait_for_selector(".st-key-confusion_chart", timeout=60000)
         assert "my-lenet" in page.locator(".st-key-eval_model input").input_value()
         page.locator("[class*='st-key-open_'] button").first.click()
-        page.wait_for_function("() => location.pathname === '/' && "
-                               "/\\d/.test(document.querySelector('.st-key-prediction')?.innerText || '')",
-                               timeout=30000)
+        page.wait_for_function(
+            "() => location.pathname === '/' && "
+            "/\\d/.test(document.querySelector('.st-key-prediction')?.innerText || '')",
+            timeout=30000,
+        )
         assert not page_exceptions(page)

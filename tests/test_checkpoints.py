@@ -25,7 +25,7 @@ def test_round_trip_keeps_weights_config_and_metrics(tmp_path):
 
 
 def test_shipped_checkpoint_loads():
-    model, info = load_checkpoint(checkpoints.DEFAULT_CHECKPOINT)
+    _model, info = load_checkpoint(checkpoints.DEFAULT_CHECKPOINT)
     assert info.config == LeNetConfig() or isinstance(info.config, LeNetConfig)
     assert info.test_acc >= 0.993
 
@@ -56,8 +56,21 @@ def _with_metadata(tmp_path, name, metadata, tensors=None):
     return path
 
 
-@pytest.mark.parametrize("case", ["empty", "garbage", "truncated", "huge_header", "no_config", "bad_config",
-                                  "wrong_shape", "missing_key", "nan", "text"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "empty",
+        "garbage",
+        "truncated",
+        "huge_header",
+        "no_config",
+        "bad_config",
+        "wrong_shape",
+        "missing_key",
+        "nan",
+        "text",
+    ],
+)
 def test_corrupt_and_foreign_checkpoints_are_refused(tmp_path, case):
     good = save_checkpoint(LeNet(), tmp_path / "good.safetensors")
     if case == "empty":
@@ -112,9 +125,17 @@ def test_listing_skips_broken_files_and_orders_newest_first(tmp_path, monkeypatc
     assert names == ["b", "a"]
 
 
-@pytest.mark.parametrize("raw, expected", [("../../etc/passwd", "etc-passwd"), ("my run!", "my-run"),
-                                           ("", "run"), ("/abs/path", "abs-path"), ("模型", "run"),
-                                           ("a" * 100, "a" * 48)])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("../../etc/passwd", "etc-passwd"),
+        ("my run!", "my-run"),
+        ("", "run"),
+        ("/abs/path", "abs-path"),
+        ("模型", "run"),
+        ("a" * 100, "a" * 48),
+    ],
+)
 def test_sanitize_name_never_yields_a_path(raw, expected):
     name = sanitize_name(raw)
     assert name == expected and "/" not in name and ".." not in name

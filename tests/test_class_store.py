@@ -152,8 +152,13 @@ def test_tokens_checked_and_never_stored_in_clear(store, db):
         with pytest.raises(ClassError) as refused:
             store.teacher_class(wrong)
         assert _code(refused) == "not_teacher"
-        for action in (lambda w: store.delete_digit(w, digit), lambda w: store.set_prompt(w, "hi"),
-                       lambda w: store.push_link(w, "/"), lambda w: store.ask(w, "q", ["a", "b"]), store.end_class):
+        for action in (
+            lambda w: store.delete_digit(w, digit),
+            lambda w: store.set_prompt(w, "hi"),
+            lambda w: store.push_link(w, "/"),
+            lambda w: store.ask(w, "q", ["a", "b"]),
+            store.end_class,
+        ):
             with pytest.raises(ClassError, match="not valid"):
                 action(wrong)
     assert store.count_digits(info.id) == 1 and store.teacher_class(other_token).code == other_code
@@ -340,9 +345,14 @@ def test_bad_digits_are_refused(store):
     code, _ = store.start_class()
     member = store.join(code, "x")
     for image, label, prediction, confidence in (
-        (np.zeros((28, 27), np.uint8), 1, 1, 0.5), (np.zeros((28, 28), np.float32), 1, 1, 0.5),
-        ([[0] * 28] * 28, 1, 1, 0.5), (_image(0), 10, 1, 0.5), (_image(0), 1, -1, 0.5),
-        (_image(0), True, 1, 0.5), (_image(0), 1, 1, float("nan")), (_image(0), 1, 1, 1.5),
+        (np.zeros((28, 27), np.uint8), 1, 1, 0.5),
+        (np.zeros((28, 28), np.float32), 1, 1, 0.5),
+        ([[0] * 28] * 28, 1, 1, 0.5),
+        (_image(0), 10, 1, 0.5),
+        (_image(0), 1, -1, 0.5),
+        (_image(0), True, 1, 0.5),
+        (_image(0), 1, 1, float("nan")),
+        (_image(0), 1, 1, 1.5),
     ):
         with pytest.raises(ClassError) as refused:
             store.submit_digit(member, image, label, prediction, confidence)
@@ -472,8 +482,9 @@ print(json.dumps([store.start_class()[0] for _ in range(int(sys.argv[3]))]))
 def test_two_processes_starting_classes_at_once_never_collide(db):
     """Two app processes on one fresh database: both migrate at once, then start classes side by side."""
     command = [sys.executable, "-c", _START_MANY, db.url or "", str(db.state_dir), "20"]
-    processes = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for _ in range(2)]
+    processes = [
+        subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)
+    ]
     results = [process.communicate(timeout=120) for process in processes]
     assert [p.returncode for p in processes] == [0, 0], [err for _, err in results]
     started = [code for out, _ in results for code in json.loads(out)]
@@ -515,8 +526,10 @@ def test_a_postgres_store_survives_its_connections_being_killed(postgres, clock)
     with store.engine.connect() as conn:
         backends = conn.scalar(sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"))
     with sa.create_engine(postgres.url()).connect() as admin:  # as a server restart would
-        admin.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db"),
-                      {"db": url.split("/")[-1].split("?")[0]})
+        admin.execute(
+            sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db"),
+            {"db": url.split("/")[-1].split("?")[0]},
+        )
     assert backends >= 1
     store.submit_digit(member, _image(0), 1, 1, 0.5)  # the pool notices the dead connection and reconnects
     assert store.count_digits(member.class_id) == 1

@@ -9,16 +9,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from tiny_mnist import write_tiny_mnist
 
 from lenet import data
-from tiny_mnist import write_tiny_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*args, check=None):
-    proc = subprocess.run([sys.executable, "-m", "lenet", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "LENET_DEBUG": ""})
+    proc = subprocess.run(
+        [sys.executable, "-m", "lenet", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "LENET_DEBUG": ""},
+    )
     return proc
 
 
@@ -94,8 +100,10 @@ def test_train_dry_run_and_evaluate_json(tmp_path):
     assert json.loads(proc.stdout)["n"] == 200
 
 
-@pytest.mark.skipif(not data.is_available(),
-                    reason="the real MNIST is not in LENET_DATA_DIR: this checks accuracy on its 10,000 test digits")
+@pytest.mark.skipif(
+    not data.is_available(),
+    reason="the real MNIST is not in LENET_DATA_DIR: this checks accuracy on its 10,000 test digits",
+)
 def test_shipped_checkpoint_reaches_99_3_percent():
     proc = run("evaluate", "--json")
     assert proc.returncode == 0, proc.stderr

@@ -16,10 +16,10 @@ from streamlit.testing.v1 import AppTest
 from lenet import checkpoints
 from lenet.config import LeNetConfig
 from lenet.conv import ops
-from lenet.figures import lab as figures
 from lenet.conv.arithmetic import LayerError, conv_output_size
 from lenet.conv.explain import explain_layer
 from lenet.conv.query import LabSettings, parse_padding, settings_from_query
+from lenet.figures import lab as figures
 from lenet.i18n import STRINGS, t
 from lenet.i18n import conv_lab as lab_strings
 
@@ -99,14 +99,17 @@ def test_language_from_session_state():
     assert t("lab.result", "zh", h=24, w=24, c=6) in output_text(at)
 
 
-@pytest.mark.parametrize("query, shape", [
-    ({"input": "28", "kernel": "5"}, "24×24"),
-    ({"input": "28x32", "kernel": "5", "padding": "same"}, "28×32"),
-    ({"input": "28", "kernel": "2", "stride": "2", "op": "maxpool"}, "14×14"),
-    ({"input": "7", "kernel": "2", "stride": "2", "op": "avgpool", "ceil": "1"}, "4×4"),
-    ({"input": "28", "kernel": "3", "dilation": "2", "padding": "valid"}, "24×24"),
-    ({"input": "32", "kernel": "5", "stride": "2", "padding": "2"}, "16×16"),
-])
+@pytest.mark.parametrize(
+    "query, shape",
+    [
+        ({"input": "28", "kernel": "5"}, "24×24"),
+        ({"input": "28x32", "kernel": "5", "padding": "same"}, "28×32"),
+        ({"input": "28", "kernel": "2", "stride": "2", "op": "maxpool"}, "14×14"),
+        ({"input": "7", "kernel": "2", "stride": "2", "op": "avgpool", "ceil": "1"}, "4×4"),
+        ({"input": "28", "kernel": "3", "dilation": "2", "padding": "valid"}, "24×24"),
+        ({"input": "32", "kernel": "5", "stride": "2", "padding": "2"}, "16×16"),
+    ],
+)
 def test_valid_links_show_the_output_size(query, shape):
     at = lab(query)
     assert not at.exception
@@ -124,13 +127,16 @@ def test_a_stride_that_does_not_fit_is_explained():
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
-@pytest.mark.parametrize("query, code", [
-    ({"input": "3", "kernel": "5"}, "kernel_too_big"),
-    ({"input": "8", "kernel": "3", "stride": "2", "padding": "same"}, "same_stride"),
-    ({"input": "8", "kernel": "3", "padding": "same", "op": "maxpool"}, "same_pool"),
-    ({"input": "8", "kernel": "3", "padding": "2", "op": "maxpool"}, "pool_padding"),
-    ({"input": "8", "kernel": "3", "dilation": "2", "op": "avgpool"}, "avgpool_dilation"),
-])
+@pytest.mark.parametrize(
+    "query, code",
+    [
+        ({"input": "3", "kernel": "5"}, "kernel_too_big"),
+        ({"input": "8", "kernel": "3", "stride": "2", "padding": "same"}, "same_stride"),
+        ({"input": "8", "kernel": "3", "padding": "same", "op": "maxpool"}, "same_pool"),
+        ({"input": "8", "kernel": "3", "padding": "2", "op": "maxpool"}, "pool_padding"),
+        ({"input": "8", "kernel": "3", "dilation": "2", "op": "avgpool"}, "avgpool_dilation"),
+    ],
+)
 def test_invalid_links_say_why(query, code, language):
     at = lab(query, language)
     assert not at.exception
@@ -139,14 +145,17 @@ def test_invalid_links_say_why(query, code, language):
     assert t(f"error.{code}", language).split("{")[0] in text
 
 
-@pytest.mark.parametrize("query", [
-    {"input": "0", "kernel": "0", "stride": "-3"},
-    {"input": "abc", "kernel": "5.5", "op": "conv2d", "padding": "lots", "ceil": "maybe"},
-    {"input": "99999999999999999999x1", "kernel": "1e9", "dilation": "-1"},
-    {"input": "28x28x28", "stride": "", "padding": "-4", "channels": "0", "filters": "100000"},
-    {"input": "<script>", "kernel": "5'; drop", "op": "", "padding": "same same"},
-    {"input": "x" * 5000},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"input": "0", "kernel": "0", "stride": "-3"},
+        {"input": "abc", "kernel": "5.5", "op": "conv2d", "padding": "lots", "ceil": "maybe"},
+        {"input": "99999999999999999999x1", "kernel": "1e9", "dilation": "-1"},
+        {"input": "28x28x28", "stride": "", "padding": "-4", "channels": "0", "filters": "100000"},
+        {"input": "<script>", "kernel": "5'; drop", "op": "", "padding": "same same"},
+        {"input": "x" * 5000},
+    ],
+)
 def test_tampered_links_never_raise(query):
     at = lab(query)
     assert not at.exception
@@ -177,15 +186,23 @@ def test_widgets_write_the_link_back(language):
 def test_page_numbers_agree_with_the_arithmetic_over_random_links():
     rng = random.Random(5)
     for _ in range(12):  # AppTest runs are slow; test_arithmetic covers hundreds against torch
-        query = {"input": f"{rng.randint(1, 20)}x{rng.randint(1, 20)}", "kernel": str(rng.randint(1, 6)),
-                 "stride": str(rng.randint(1, 3)), "padding": rng.choice(["0", "1", "2", "same", "valid"]),
-                 "op": rng.choice(["conv", "maxpool", "avgpool"])}
+        query = {
+            "input": f"{rng.randint(1, 20)}x{rng.randint(1, 20)}",
+            "kernel": str(rng.randint(1, 6)),
+            "stride": str(rng.randint(1, 3)),
+            "padding": rng.choice(["0", "1", "2", "same", "valid"]),
+            "op": rng.choice(["conv", "maxpool", "avgpool"]),
+        }
         at = lab(query)
         assert not at.exception
         h, w = (int(v) for v in query["input"].split("x"))
         try:
-            out = [conv_output_size(n, int(query["kernel"]), int(query["stride"]), parse_padding(query["padding"]),
-                                    op=query["op"]) for n in (h, w)]
+            out = [
+                conv_output_size(
+                    n, int(query["kernel"]), int(query["stride"]), parse_padding(query["padding"]), op=query["op"]
+                )
+                for n in (h, w)
+            ]
         except LayerError:
             assert t("lab.invalid").split(":")[0] in output_text(at)
         else:
@@ -265,12 +282,20 @@ def test_every_literal_key_the_page_uses_exists():
 
 # --- lenet.conv, the page's engine ----------------------------------------------------------------
 
+
 def random_lab_settings(rng: random.Random) -> LabSettings:
     return LabSettings(
-        height=rng.randint(1, 20), width=rng.randint(1, 20), kernel=rng.randint(1, 6), stride=rng.randint(1, 3),
-        padding=rng.choice([0, 1, 2, "same", "valid"]), dilation=rng.choice([1, 1, 2]),
-        op=rng.choice(["conv", "maxpool", "avgpool"]), ceil_mode=rng.random() < 0.3,
-        in_channels=rng.randint(1, 4), out_channels=rng.randint(1, 4))
+        height=rng.randint(1, 20),
+        width=rng.randint(1, 20),
+        kernel=rng.randint(1, 6),
+        stride=rng.randint(1, 3),
+        padding=rng.choice([0, 1, 2, "same", "valid"]),
+        dilation=rng.choice([1, 1, 2]),
+        op=rng.choice(["conv", "maxpool", "avgpool"]),
+        ceil_mode=rng.random() < 0.3,
+        in_channels=rng.randint(1, 4),
+        out_channels=rng.randint(1, 4),
+    )
 
 
 def test_settings_survive_the_url_round_trip():

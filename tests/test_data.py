@@ -57,8 +57,10 @@ def test_corrupt_file_is_named(tmp_path, damage):
     assert "train-images-idx3-ubyte" in str(err.value) and err.value.code == "data_corrupt"
 
 
-@pytest.mark.skipif(not data.is_available(),
-                    reason="the real MNIST is not in LENET_DATA_DIR: this checks the files are the standard set")
+@pytest.mark.skipif(
+    not data.is_available(),
+    reason="the real MNIST is not in LENET_DATA_DIR: this checks the files are the standard set",
+)
 def test_real_mnist_is_the_standard_set():
     m = load_mnist()
     assert m.train_images.shape == (60000, 28, 28) and m.test_images.shape == (10000, 28, 28)

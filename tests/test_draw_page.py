@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import strokes
+from apptest import open_app
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-import strokes
-from apptest import open_app
 from lenet import checkpoints
 from lenet.i18n import t
 
@@ -86,11 +86,14 @@ def test_nothing_to_read_shows_no_digit(drawing):
     assert not re.search(r"\d", _prediction_text(at))
 
 
-@pytest.mark.parametrize("data, key", [
-    (b"", "error.empty_file"),
-    (b"this is a text file, renamed to digit.png\n" * 20, "error.not_an_image"),
-    (_png(Image.new("L", (64, 64), 255))[:60], "error.not_an_image"),  # truncated PNG
-])
+@pytest.mark.parametrize(
+    "data, key",
+    [
+        (b"", "error.empty_file"),
+        (b"this is a text file, renamed to digit.png\n" * 20, "error.not_an_image"),
+        (_png(Image.new("L", (64, 64), 255))[:60], "error.not_an_image"),  # truncated PNG
+    ],
+)
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_bad_upload_gives_a_friendly_message(data, key, language):
     at = open_app(language=language, draw_source="upload", draw_injected_upload=data)
@@ -185,10 +188,13 @@ def test_nothing_to_read_messages_hold_no_digits_in_any_language():
             assert entry.get("en") and entry.get("zh"), key
 
 
-@pytest.mark.parametrize("overrides, expected", [
-    ({"activation": "tanh", "pool": "avg", "c1_channels": 4, "c3_channels": 8}, ["4 × 28 × 28", "average pooling"]),
-    ({"pool": "none", "c5_kernel": 3, "batch_norm": True}, ["120 × 3 × 3", "strided convolution"]),
-])
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        ({"activation": "tanh", "pool": "avg", "c1_channels": 4, "c3_channels": 8}, ["4 × 28 × 28", "average pooling"]),
+        ({"pool": "none", "c5_kernel": 3, "batch_norm": True}, ["120 × 3 × 3", "strided convolution"]),
+    ],
+)
 def test_variant_networks_are_shown(tmp_path, monkeypatch, overrides, expected):
     """Models trained on the Train page can differ from LeNet-5: other activations, pooling, sizes."""
     import torch
@@ -207,12 +213,15 @@ def test_variant_networks_are_shown(tmp_path, monkeypatch, overrides, expected):
         assert text in shown
 
 
-@pytest.mark.parametrize("query, env, expected", [
-    ({"lang": "zh"}, None, "zh"),  # a shared link
-    ({}, "zh", "zh"),  # the server's default for a Chinese classroom
-    ({"lang": "en"}, "zh", "en"),  # the link wins
-    ({"lang": "<script>"}, "klingon", "en"),  # nonsense in either falls back to English
-])
+@pytest.mark.parametrize(
+    "query, env, expected",
+    [
+        ({"lang": "zh"}, None, "zh"),  # a shared link
+        ({}, "zh", "zh"),  # the server's default for a Chinese classroom
+        ({"lang": "en"}, "zh", "en"),  # the link wins
+        ({"lang": "<script>"}, "klingon", "en"),  # nonsense in either falls back to English
+    ],
+)
 def test_a_new_session_opens_in_the_language_of_the_link_or_the_server(monkeypatch, query, env, expected):
     if env is None:
         monkeypatch.delenv("LENET_LANGUAGE", raising=False)

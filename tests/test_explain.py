@@ -4,8 +4,8 @@ import numpy as np
 import torch
 
 from lenet import checkpoints
-from lenet.explain import explain
 from lenet.config import LAYER_NAMES
+from lenet.explain import explain
 
 
 def _model():
@@ -35,6 +35,6 @@ def test_one_shared_model_serves_many_threads_without_mixing():
     with ThreadPoolExecutor(4) as pool:
         for _ in range(5):
             got = list(pool.map(lambda x: explain(model, x), inputs))
-            for e, g in zip(expected, got):
+            for e, g in zip(expected, got, strict=True):
                 np.testing.assert_allclose(g.activations["C3"], e.activations["C3"], rtol=1e-5, atol=1e-6)
                 np.testing.assert_allclose(g.saliency, e.saliency, rtol=1e-4, atol=1e-6)

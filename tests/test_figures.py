@@ -28,7 +28,7 @@ def test_luts_are_256_rgb_entries_and_read_only(name):
 
 def test_lut_end_points_match_the_published_maps():
     assert tuple(mosaics.colormap_lut("viridis")[0]) == (0x44, 0x01, 0x54)
-    assert tuple(mosaics.colormap_lut("viridis")[255]) == (0xfd, 0xe7, 0x25)
+    assert tuple(mosaics.colormap_lut("viridis")[255]) == (0xFD, 0xE7, 0x25)
     assert tuple(mosaics.colormap_lut("gray")[0]) == (0, 0, 0)
     assert tuple(mosaics.colormap_lut("gray")[255]) == (255, 255, 255)
     # Sequential maps get brighter from start to end (what "bright = strong" on the page relies on).
@@ -75,11 +75,17 @@ def test_grid_columns_prefers_full_rows(n, aspect, expected):
     assert mosaics.grid_columns(n, aspect) == expected
 
 
-def _activations() -> "OrderedDict[str, np.ndarray]":
+def _activations() -> OrderedDict[str, np.ndarray]:
     rng = np.random.default_rng(0)
-    return OrderedDict(C1=rng.random((6, 28, 28)), S2=rng.random((6, 14, 14)), C3=rng.random((16, 10, 10)),
-                       S4=rng.random((16, 5, 5)), C5=rng.random((120, 1, 1)), F6=rng.random(84),
-                       output=rng.normal(size=10))
+    return OrderedDict(
+        C1=rng.random((6, 28, 28)),
+        S2=rng.random((6, 14, 14)),
+        C3=rng.random((16, 10, 10)),
+        S4=rng.random((16, 5, 5)),
+        C5=rng.random((120, 1, 1)),
+        F6=rng.random(84),
+        output=rng.normal(size=10),
+    )
 
 
 def test_layer_images_one_mosaic_per_hidden_layer():
@@ -163,7 +169,7 @@ def test_every_offered_colour_map_has_its_own_anchors():
 def test_the_primary_colour_is_the_streamlit_themes_and_written_nowhere_else():
     """.streamlit/config.toml is the one place the theme colour is set; figures and pages read it from there."""
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
-    assert theme.PRIMARY == config["theme"]["primaryColor"]
+    assert config["theme"]["primaryColor"] == theme.PRIMARY
     sources = [*ROOT.glob("*.py"), *ROOT.glob("pages/*.py"), *ROOT.glob("lenet/**/*.py")]
     holders = [p.relative_to(ROOT).as_posix() for p in sources if theme.PRIMARY.lower() in p.read_text().lower()]
     assert holders == ["lenet/settings.py"], holders  # only the fallback for a missing config file

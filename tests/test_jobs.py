@@ -52,8 +52,10 @@ def registry(tmp_path, request):
     isolation = "thread" if "fake_fit" in request.fixturenames else "process"
 
     def make(**kwargs):
-        reg = Registry(runs_dir=tmp_path, **{"data": _tiny_mnist(), "max_concurrent": 1, "max_epochs": 20,
-                                             "isolation": isolation, **kwargs})
+        reg = Registry(
+            runs_dir=tmp_path,
+            **{"data": _tiny_mnist(), "max_concurrent": 1, "max_epochs": 20, "isolation": isolation, **kwargs},
+        )
         made.append(reg)
         return reg
 
@@ -171,8 +173,9 @@ def test_stop_takes_effect_within_a_second_and_keeps_only_when_asked(registry, t
 
 def test_a_diverging_run_fails_with_a_translatable_reason(registry):
     reg = registry()
-    run = reg.submit("me", "wild", train_config=_cfg(epochs=3, batch_size=32, lr=10.0, optimizer="sgd",
-                                                       schedule="constant"))
+    run = reg.submit(
+        "me", "wild", train_config=_cfg(epochs=3, batch_size=32, lr=10.0, optimizer="sgd", schedule="constant")
+    )
     done = reg.wait(run.id, 60)
     assert done.status == "failed" and done.error_code == "diverged" and done.checkpoint is None
     assert "learning rate" in t_error(done.error, "en") and "学习率" in t_error(done.error, "zh")

@@ -11,11 +11,13 @@ from lenet.model import LeNet
 
 ROOT = Path(__file__).resolve().parent.parent
 # what checkpoints store (lenet.checkpoints writes to_json into the metadata): it must not change
-DEFAULT_JSON = ('{"activation": "relu", "batch_norm": false, "c1_channels": 6, "c1_kernel": 5, "c1_padding": 2, '
-                '"c1_stride": 1, "c3_channels": 16, "c3_kernel": 5, "c3_padding": 0, "c3_stride": 1, '
-                '"c5_channels": 120, "c5_kernel": 5, "c5_padding": 0, "c5_stride": 1, "dropout": 0.0, '
-                '"f6_units": 84, "in_channels": 1, "input_size": 28, "num_classes": 10, "pool": "max", '
-                '"pool_size": 2}')
+DEFAULT_JSON = (
+    '{"activation": "relu", "batch_norm": false, "c1_channels": 6, "c1_kernel": 5, "c1_padding": 2, '
+    '"c1_stride": 1, "c3_channels": 16, "c3_kernel": 5, "c3_padding": 0, "c3_stride": 1, '
+    '"c5_channels": 120, "c5_kernel": 5, "c5_padding": 0, "c5_stride": 1, "dropout": 0.0, '
+    '"f6_units": 84, "in_channels": 1, "input_size": 28, "num_classes": 10, "pool": "max", '
+    '"pool_size": 2}'
+)
 
 
 def test_default_is_the_tutorials_lenet5():
@@ -25,13 +27,20 @@ def test_default_is_the_tutorials_lenet5():
     assert sum(p.numel() for p in model.parameters()) == 61706
 
 
-@pytest.mark.parametrize("overrides", [
-    {"activation": "tanh"}, {"activation": "sigmoid"}, {"pool": "avg"}, {"pool": "none"},
-    {"batch_norm": True, "dropout": 0.3}, {"c1_kernel": 3, "c1_padding": 1, "c3_kernel": 3, "c5_kernel": 3},
-    {"c1_kernel": 7, "c1_padding": 3, "c3_kernel": 7, "c3_padding": 2, "c5_kernel": 4},
-    {"c1_channels": 32, "c3_channels": 64, "c5_channels": 256, "f6_units": 128},
-    {"c1_stride": 2, "pool": "none", "c5_kernel": 1},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"activation": "tanh"},
+        {"activation": "sigmoid"},
+        {"pool": "avg"},
+        {"pool": "none"},
+        {"batch_norm": True, "dropout": 0.3},
+        {"c1_kernel": 3, "c1_padding": 1, "c3_kernel": 3, "c5_kernel": 3},
+        {"c1_kernel": 7, "c1_padding": 3, "c3_kernel": 7, "c3_padding": 2, "c5_kernel": 4},
+        {"c1_channels": 32, "c3_channels": 64, "c5_channels": 256, "f6_units": 128},
+        {"c1_stride": 2, "pool": "none", "c5_kernel": 1},
+    ],
+)
 def test_variants_build_with_the_shapes_the_table_predicts(overrides):
     cfg = LeNetConfig(**overrides)
     model = LeNet(cfg).eval()
@@ -45,11 +54,19 @@ def test_variants_build_with_the_shapes_the_table_predicts(overrides):
     assert sum(p.numel() for p in model.parameters()) == sum(r.params for r in rows.values())
 
 
-@pytest.mark.parametrize("overrides, layer", [
-    ({"c5_kernel": 7}, "C5"), ({"c1_kernel": 9, "c1_padding": 0, "c3_kernel": 15}, "C3"),
-    ({"c1_channels": 0}, "C1"), ({"f6_units": 0}, "F6"), ({"activation": "gelu"}, "activation"),
-    ({"pool": "median"}, "pool"), ({"dropout": 1.5}, "dropout"), ({"c1_padding": "same", "c1_stride": 2}, "C1"),
-])
+@pytest.mark.parametrize(
+    "overrides, layer",
+    [
+        ({"c5_kernel": 7}, "C5"),
+        ({"c1_kernel": 9, "c1_padding": 0, "c3_kernel": 15}, "C3"),
+        ({"c1_channels": 0}, "C1"),
+        ({"f6_units": 0}, "F6"),
+        ({"activation": "gelu"}, "activation"),
+        ({"pool": "median"}, "pool"),
+        ({"dropout": 1.5}, "dropout"),
+        ({"c1_padding": "same", "c1_stride": 2}, "C1"),
+    ],
+)
 def test_impossible_configs_name_the_layer(overrides, layer):
     with pytest.raises(ValueError, match=layer):
         LeNetConfig(**overrides)

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
-
 from strokes import digit_strokes, render
 
 from lenet import images
@@ -56,8 +55,10 @@ def naive_resize(image) -> np.ndarray:
 
 def png_header_only(width, height) -> bytes:
     """A PNG whose header declares width x height pixels, with no real image data behind it."""
+
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
@@ -66,7 +67,7 @@ def jpeg_declaring(width, height) -> bytes:
     """A tiny JPEG whose frame header is edited to declare width x height pixels."""
     data = bytearray(encode(Image.new("L", (16, 16)), "JPEG"))
     sof = data.index(b"\xff\xc0")
-    data[sof + 5:sof + 9] = struct.pack(">HH", height, width)
+    data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
     return bytes(data)
 
 
@@ -74,6 +75,7 @@ REFERENCE = P.canvas_to_input(canvas()).image
 
 
 # --- output format --------------------------------------------------------------------------
+
 
 def test_output_format_is_exactly_mnists():
     r = P.canvas_to_input(canvas())
@@ -97,6 +99,7 @@ def test_longer_side_is_20_and_centre_of_mass_is_centred(digit):
 
 
 # --- synthetic drawings with known answers ---------------------------------------------------
+
 
 def test_shifted_drawing_gives_the_same_image():
     a = P.canvas_to_input(canvas(center=(0.3, 0.35)))
@@ -177,8 +180,16 @@ def test_nearest_neighbour_enlargement_is_undone():
 
 # --- nothing to read -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("image", [np.zeros((280, 280, 4), np.uint8), np.zeros((280, 280), np.uint8),
-                                   np.full((280, 280, 3), 255, np.uint8), np.full((50, 50), 0.5)])
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.zeros((280, 280, 4), np.uint8),
+        np.zeros((280, 280), np.uint8),
+        np.full((280, 280, 3), 255, np.uint8),
+        np.full((50, 50), 0.5),
+    ],
+)
 def test_blank_is_empty(image):
     r = P.preprocess(image)
     assert r.empty is True and r.reason == "blank"
@@ -208,6 +219,7 @@ def test_scribble_covering_the_whole_canvas_is_processed():
 
 # --- decoding uploads ------------------------------------------------------------------------
 
+
 def _reference_image() -> Image.Image:
     img = Image.new("L", (120, 160), 255)
     ImageDraw.Draw(img).line([(30, 30), (90, 30), (50, 140)], fill=0, width=12)  # a black 7 on white
@@ -224,10 +236,26 @@ def _in_mode(base: Image.Image, mode: str) -> Image.Image:
     return base.convert(mode)
 
 
-@pytest.mark.parametrize("mode,fmt", [("L", "PNG"), ("RGB", "PNG"), ("RGBA", "PNG"), ("P", "PNG"),
-                                      ("I;16", "PNG"), ("I", "TIFF"), ("F", "TIFF"), ("1", "PNG"),
-                                      ("LA", "PNG"), ("L", "JPEG"), ("RGB", "JPEG"), ("CMYK", "JPEG"),
-                                      ("RGB", "BMP"), ("L", "GIF"), ("RGB", "WEBP")])
+@pytest.mark.parametrize(
+    "mode,fmt",
+    [
+        ("L", "PNG"),
+        ("RGB", "PNG"),
+        ("RGBA", "PNG"),
+        ("P", "PNG"),
+        ("I;16", "PNG"),
+        ("I", "TIFF"),
+        ("F", "TIFF"),
+        ("1", "PNG"),
+        ("LA", "PNG"),
+        ("L", "JPEG"),
+        ("RGB", "JPEG"),
+        ("CMYK", "JPEG"),
+        ("RGB", "BMP"),
+        ("L", "GIF"),
+        ("RGB", "WEBP"),
+    ],
+)
 def test_load_image_modes_and_formats(mode, fmt):
     base = _reference_image()
     img = _in_mode(base, mode)
@@ -250,14 +278,17 @@ def test_load_image_palette_with_transparency():
     assert not P.preprocess(loaded).empty
 
 
-@pytest.mark.parametrize("data,code", [
-    (b"", "empty_file"),
-    (b"hello, this is a text file renamed to digit.png\n" * 10, "not_an_image"),
-    (b"\x89PNG\r\n\x1a\n" + b"\x00garbage" * 50, "not_an_image"),
-    (png_header_only(100_000, 100_000), "decompression_bomb"),
-    (png_header_only(7_000, 7_000), "decompression_bomb"),  # under PIL's own limit, over ours
-    (jpeg_declaring(7_000, 60_000), "decompression_bomb"),
-])
+@pytest.mark.parametrize(
+    "data,code",
+    [
+        (b"", "empty_file"),
+        (b"hello, this is a text file renamed to digit.png\n" * 10, "not_an_image"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00garbage" * 50, "not_an_image"),
+        (png_header_only(100_000, 100_000), "decompression_bomb"),
+        (png_header_only(7_000, 7_000), "decompression_bomb"),  # under PIL's own limit, over ours
+        (jpeg_declaring(7_000, 60_000), "decompression_bomb"),
+    ],
+)
 def test_bad_uploads_raise_image_error(data, code):
     with pytest.raises(images.ImageError) as info:
         images.load_image(data)
@@ -285,15 +316,15 @@ def test_the_upload_limit_is_the_servers():
     """One limit for the engine and the server: server.maxUploadSize in .streamlit/config.toml (MB of 2**20 bytes)."""
     config = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text())
     limit_mb = config["server"]["maxUploadSize"]
-    assert images.MAX_BYTES == limit_mb * 1024 * 1024
+    assert limit_mb * 1024 * 1024 == images.MAX_BYTES
     images.load_image(encode(_reference_image()))  # a small file is fine
     with pytest.raises(images.ImageError) as info:
         images.load_image(b"\0" * (images.MAX_BYTES + 1))
     assert info.value.params["limit_mb"] == limit_mb and f"{limit_mb} MB" in str(info.value)
 
 
-
 # --- speed -----------------------------------------------------------------------------------
+
 
 def test_canvas_preprocessing_takes_a_few_ms():
     rgba = canvas(8, brush=12)

@@ -19,11 +19,15 @@ def _pages_manager():
     try:
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError as exc:
-        pytest.fail(f"streamlit {streamlit.__version__} has no streamlit.runtime.pages_manager.PagesManager, "
-                    f"which ui.ensure_shell patches ({REQUIREMENT}): {exc}")
+        pytest.fail(
+            f"streamlit {streamlit.__version__} has no streamlit.runtime.pages_manager.PagesManager, "
+            f"which ui.ensure_shell patches ({REQUIREMENT}): {exc}"
+        )
     if not hasattr(PagesManager, "uses_pages_directory"):
-        pytest.fail(f"streamlit {streamlit.__version__}: PagesManager.uses_pages_directory is gone; "
-                    f"ui.ensure_shell needs a new way to make deep links run app.py ({REQUIREMENT})")
+        pytest.fail(
+            f"streamlit {streamlit.__version__}: PagesManager.uses_pages_directory is gone; "
+            f"ui.ensure_shell needs a new way to make deep links run app.py ({REQUIREMENT})"
+        )
     return PagesManager
 
 
@@ -38,7 +42,8 @@ def test_a_pages_folder_still_turns_the_flag_on(tmp_path):
         pages_manager(str(tmp_path / "app.py"))
         assert pages_manager.uses_pages_directory is True, (
             f"streamlit {streamlit.__version__}: a pages/ folder no longer sets PagesManager.uses_pages_directory; "
-            f"check what ui.ensure_shell's workaround still does ({REQUIREMENT})")
+            f"check what ui.ensure_shell's workaround still does ({REQUIREMENT})"
+        )
     finally:
         pages_manager.uses_pages_directory = saved
 
@@ -52,8 +57,9 @@ def test_the_script_runner_still_runs_pages_v1_style_when_the_flag_is_on():
     runner = inspect.getsource(script_runner.ScriptRunner)
     assert "PagesManager.uses_pages_directory" in runner and "_mpa_v1(" in runner, (
         f"streamlit {streamlit.__version__}: the script runner no longer reads PagesManager.uses_pages_directory "
-        f"to run pages/ v1-style; ui.ensure_shell's workaround may be needless or broken ({REQUIREMENT})")
+        f"to run pages/ v1-style; ui.ensure_shell's workaround may be needless or broken ({REQUIREMENT})"
+    )
     assert "PagesManager.uses_pages_directory = False" in inspect.getsource(navigation.navigation), (
-        f"streamlit {streamlit.__version__}: st.navigation no longer switches the pages/ flag off "
-        f"({REQUIREMENT})")
+        f"streamlit {streamlit.__version__}: st.navigation no longer switches the pages/ flag off ({REQUIREMENT})"
+    )
     assert pages_manager.__module__ == "streamlit.runtime.pages_manager"

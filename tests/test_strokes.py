@@ -1,10 +1,10 @@
 """Stroke templates: every digit renders, stays on the canvas, and is reproducible with a seed."""
 
+import itertools
 import math
 
 import numpy as np
 import pytest
-
 import strokes as S
 
 
@@ -24,7 +24,7 @@ def test_every_digit_and_style_renders(digit):
 def test_strokes_are_smooth_mouse_paths(digit):
     for style in range(S.n_styles(digit)):
         for stroke in S.digit_strokes(digit, 3, style=style, jitter=0.02):
-            steps = [math.dist(a, b) for a, b in zip(stroke, stroke[1:])]
+            steps = [math.dist(a, b) for a, b in itertools.pairwise(stroke)]
             assert len(stroke) >= 2 and max(steps) < 5  # points every few px, no jumps
 
 
@@ -42,7 +42,7 @@ def test_random_strokes_stay_inside_the_canvas():
     for digit in range(10):
         for _ in range(20):
             x0, y0, x1, y1 = S.bounds(S.random_strokes(digit, rng))
-            assert 0 <= x0 and 0 <= y0 and x1 <= 279 and y1 <= 279
+            assert x0 >= 0 and y0 >= 0 and x1 <= 279 and y1 <= 279
             assert (y1 - y0) > 0.25 * 280 or (x1 - x0) > 0.25 * 280  # a real size, not a speck
 
 
@@ -62,7 +62,7 @@ def test_deterministic_with_a_seed():
     assert S.random_strokes(4, 7) != S.random_strokes(4, 8)
     assert S.digit_strokes(5, 3, jitter=0.02) == S.digit_strokes(5, 3, jitter=0.02)
     a, b = S.drawn_digit_set(1, seed=3), S.drawn_digit_set(1, seed=3)
-    assert all(np.array_equal(x[0], y[0]) and x[1:] == y[1:] for x, y in zip(a, b))
+    assert all(np.array_equal(x[0], y[0]) and x[1:] == y[1:] for x, y in zip(a, b, strict=True))
     c = S.drawn_digit_set(1, seed=4)
     assert not np.array_equal(a[0][0], c[0][0])
 

@@ -7,8 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from lenet.config import LeNetConfig
-from lenet.data import MNIST
-from lenet.data import normalise
+from lenet.data import MNIST, normalise
 from lenet.device import DeviceError, pick_device
 from lenet.events import End, Eval, Start, Step
 from lenet.model import LeNet
@@ -20,14 +19,18 @@ def _tiny_mnist(n=256, seed=0):
     labels = rng.integers(0, 10, n).astype(np.uint8)
     images = np.zeros((n, 28, 28), np.uint8)
     for i, y in enumerate(labels):  # a learnable toy: a bar whose row is the label
-        images[i, 4 + 2 * y: 6 + 2 * y, 6:22] = 255
+        images[i, 4 + 2 * y : 6 + 2 * y, 6:22] = 255
     return MNIST(images, labels, images[:64].copy(), labels[:64].copy())
 
 
 def test_one_batch_smoke_run_reports_progress():
     events = []
-    result = fit(LeNetConfig(), TrainConfig(epochs=1, batch_size=32, max_steps=1, device="cpu"),
-                 callback=lambda event: events.append(type(event)), data=_tiny_mnist())
+    result = fit(
+        LeNetConfig(),
+        TrainConfig(epochs=1, batch_size=32, max_steps=1, device="cpu"),
+        callback=lambda event: events.append(type(event)),
+        data=_tiny_mnist(),
+    )
     assert result.steps == 1 and result.test_acc is not None
     assert events[0] is Start and Step in events and Eval in events and events[-1] is End
     assert not result.model.training and next(result.model.parameters()).device.type == "cpu"
@@ -38,7 +41,9 @@ def test_learns_a_toy_problem_and_is_seeded():
     a = fit(LeNetConfig(), cfg, data=_tiny_mnist())
     b = fit(LeNetConfig(), cfg, data=_tiny_mnist())
     assert a.test_acc > 0.9
-    assert all(torch.equal(x, y) for x, y in zip(a.model.state_dict().values(), b.model.state_dict().values()))
+    assert all(
+        torch.equal(x, y) for x, y in zip(a.model.state_dict().values(), b.model.state_dict().values(), strict=True)
+    )
 
 
 def test_stop_event_stops_within_a_batch():
@@ -48,20 +53,30 @@ def test_stop_event_stops_within_a_batch():
         if isinstance(event, Step) and event.step == 3:
             stop.set()
 
-    result = fit(LeNetConfig(), TrainConfig(epochs=50, batch_size=8, device="cpu"), callback=callback,
-                 stop_event=stop, data=_tiny_mnist())
+    result = fit(
+        LeNetConfig(),
+        TrainConfig(epochs=50, batch_size=8, device="cpu"),
+        callback=callback,
+        stop_event=stop,
+        data=_tiny_mnist(),
+    )
     assert result.stopped and result.steps == 3 and result.test_acc is not None
 
 
 def test_divergence_is_caught_with_a_reason():
     with pytest.raises(TrainError) as err:
-        fit(LeNetConfig(), TrainConfig(epochs=3, batch_size=32, lr=10.0, optimizer="sgd", schedule="constant",
-                                       device="cpu"), data=_tiny_mnist())
+        fit(
+            LeNetConfig(),
+            TrainConfig(epochs=3, batch_size=32, lr=10.0, optimizer="sgd", schedule="constant", device="cpu"),
+            data=_tiny_mnist(),
+        )
     assert err.value.code == "diverged" and "learning rate" in str(err.value)
 
 
-@pytest.mark.parametrize("bad", [{"epochs": 0}, {"batch_size": -1}, {"lr": float("nan")}, {"lr": 0},
-                                 {"optimizer": "magic"}, {"momentum": 1.5}])
+@pytest.mark.parametrize(
+    "bad",
+    [{"epochs": 0}, {"batch_size": -1}, {"lr": float("nan")}, {"lr": 0}, {"optimizer": "magic"}, {"momentum": 1.5}],
+)
 def test_impossible_settings_are_refused(bad):
     with pytest.raises(TrainError) as err:
         fit(LeNetConfig(), TrainConfig(device="cpu", **bad), data=_tiny_mnist())
@@ -110,13 +125,18 @@ def test_runs_of_a_few_batches_train(batch_size):
     with torch.no_grad():
         loss_before = F.cross_entropy(model(x), y).item()
     losses = []
-    result = fit(train_config=tc, data=data,
-                 callback=lambda event: losses.append(event.loss) if isinstance(event, Step) else None)
+    result = fit(
+        train_config=tc,
+        data=data,
+        callback=lambda event: losses.append(event.loss) if isinstance(event, Step) else None,
+    )
     expected = math.ceil(len(data.train_images) / batch_size)  # 256 digits: 4, 3 and 1 batches
     assert result.steps == expected and len(losses) == expected
     assert result.test_acc is not None and result.history[-1].step == expected
     with torch.no_grad():
         loss_after = F.cross_entropy(result.model.eval()(x), y).item()
-    assert loss_after < loss_before, f"{expected} batches did not lower the training loss: {loss_before} -> {loss_after}"
+    assert loss_after < loss_before, (
+        f"{expected} batches did not lower the training loss: {loss_before} -> {loss_after}"
+    )
     if expected > 1:  # the batches' own losses fall too (a one-batch run has only its loss before the update)
         assert losses[-1] < losses[0], f"the loss did not fall over {expected} batches: {losses}"

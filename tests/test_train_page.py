@@ -50,6 +50,7 @@ def _texts(node) -> list[str]:
 
 def status(at: AppTest) -> str:
     """The text of the train_status container."""
+
     def find(node):
         for child in getattr(node, "children", {}).values():
             if str(getattr(getattr(child, "proto", None), "id", "")).endswith("-train_status"):

@@ -17,7 +17,7 @@ def bars(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     labels = rng.integers(0, 10, n).astype(np.uint8)
     images = np.zeros((n, 28, 28), np.uint8)
     for i, y in enumerate(labels):
-        images[i, 4 + 2 * y: 6 + 2 * y, 6:22] = 255
+        images[i, 4 + 2 * y : 6 + 2 * y, 6:22] = 255
     return images, labels
 
 

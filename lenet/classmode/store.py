@@ -163,20 +163,24 @@ def _engine(url: str) -> sa.Engine:
 
 
 def _class_info(row) -> ClassInfo:
-    return ClassInfo(row.id, row.code, row.created_at, row.expires_at, row.ended_at, row.prompt,
-                     row.pushed_link, row.pushed_at)
+    return ClassInfo(
+        row.id, row.code, row.created_at, row.expires_at, row.ended_at, row.prompt, row.pushed_link, row.pushed_at
+    )
 
 
 def _digit(row) -> Digit:
     image = np.frombuffer(row.image, dtype=np.uint8).reshape(IMAGE_SHAPE).copy()
-    return Digit(row.id, row.member_id, row.nickname, image, row.label, row.prediction, row.confidence,
-                 row.created_at)
+    return Digit(row.id, row.member_id, row.nickname, image, row.label, row.prediction, row.confidence, row.created_at)
 
 
 def _digits_query(class_id: int) -> sa.Select:
     """A class's digits with their senders' nicknames, in the order sent."""
-    return (sa.select(digits, members.c.nickname).join(members, digits.c.member_id == members.c.id)
-            .where(digits.c.class_id == class_id).order_by(digits.c.id))
+    return (
+        sa.select(digits, members.c.nickname)
+        .join(members, digits.c.member_id == members.c.id)
+        .where(digits.c.class_id == class_id)
+        .order_by(digits.c.id)
+    )
 
 
 def _check_digit(image, label, prediction, confidence) -> bytes:
@@ -187,8 +191,9 @@ def _check_digit(image, label, prediction, confidence) -> bytes:
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or not 0 <= value <= 9:
             raise ClassError(f"The {name} must be a digit 0-9, not {value!r}.", "bad_digit", field=name)
     if not (isinstance(confidence, float | int | np.floating) and math.isfinite(confidence) and 0 <= confidence <= 1):
-        raise ClassError(f"The confidence must be between 0 and 1, not {confidence!r}.", "bad_digit",
-                         field="confidence")
+        raise ClassError(
+            f"The confidence must be between 0 and 1, not {confidence!r}.", "bad_digit", field="confidence"
+        )
     return np.ascontiguousarray(image).tobytes()
 
 
@@ -196,8 +201,14 @@ def _check_link(link: str | None) -> str | None:
     """A link to push: a path inside the app ("/conv_lab?kernel=5"), never another site."""
     if link is None:
         return None
-    if not (isinstance(link, str) and link.startswith("/") and not link.startswith("//") and "\\" not in link
-            and len(link) <= limits.MAX_LINK_CHARS and link.isprintable()):
+    if not (
+        isinstance(link, str)
+        and link.startswith("/")
+        and not link.startswith("//")
+        and "\\" not in link
+        and len(link) <= limits.MAX_LINK_CHARS
+        and link.isprintable()
+    ):
         raise ClassError("Only a path inside the app (starting with one /) can be pushed to the class.", "bad_link")
     return link
 
@@ -251,8 +262,9 @@ class Store:
         except exc.DBAPIError as error:
             if not error.connection_invalidated:
                 raise
-            raise DatabaseUnavailable(f"The connection to the class database was lost: {error}",
-                                      "db_unavailable") from error
+            raise DatabaseUnavailable(
+                f"The connection to the class database was lost: {error}", "db_unavailable"
+            ) from error
 
     def migrate(self) -> None:
         """Apply the Alembic migrations up to the newest; does nothing when the schema is already there."""
@@ -279,8 +291,11 @@ class Store:
             code, token = codes.new_code(), codes.new_token()
             try:
                 with self._transaction(write=True) as conn:
-                    conn.execute(classes.insert().values(code=code, token_hash=codes.hash_token(token),
-                                                         created_at=now, expires_at=now + self.ttl_s))
+                    conn.execute(
+                        classes.insert().values(
+                            code=code, token_hash=codes.hash_token(token), created_at=now, expires_at=now + self.ttl_s
+                        )
+                    )
                 return code, token
             except exc.IntegrityError:  # the code is taken (the database's unique constraint said so): draw again
                 continue
@@ -296,8 +311,11 @@ class Store:
 
     def _by_code(self, conn: sa.Connection, code: str, session_key: str | None) -> ClassInfo:
         if session_key is not None and self.guesses.blocked(session_key):
-            raise ClassError("Too many wrong codes; wait a minute and try again.", "too_many_guesses",
-                             wait_s=int(limits.GUESS_WINDOW_S))
+            raise ClassError(
+                "Too many wrong codes; wait a minute and try again.",
+                "too_many_guesses",
+                wait_s=int(limits.GUESS_WINDOW_S),
+            )
         code = codes.normalise_code(str(code))
         row = None
         if codes.looks_like_code(code):
@@ -305,8 +323,11 @@ class Store:
         if row is None:
             if session_key is not None:
                 self.guesses.miss(session_key)
-            raise ClassError(f"There is no class with code {code[:codes.CODE_LENGTH * 2]!r}.", "class_unknown",
-                             class_code=code[: codes.CODE_LENGTH * 2])
+            raise ClassError(
+                f"There is no class with code {code[: codes.CODE_LENGTH * 2]!r}.",
+                "class_unknown",
+                class_code=code[: codes.CODE_LENGTH * 2],
+            )
         return self._live(row)
 
     def class_for_code(self, code: str, session_key: str | None = None) -> ClassInfo:
@@ -362,16 +383,22 @@ class Store:
         link = _check_link(link)
         with self._transaction(write=True) as conn:
             row = self._live(self._teacher_row(conn, token, write=True))
-            conn.execute(classes.update().where(classes.c.id == row.id)
-                         .values(pushed_link=link, pushed_at=self.clock() if link else None))
+            conn.execute(
+                classes.update()
+                .where(classes.c.id == row.id)
+                .values(pushed_link=link, pushed_at=self.clock() if link else None)
+            )
 
     def end_class(self, token: str) -> None:
         """End the class now: its digits, nicknames, questions and answers are deleted; its code reads "ended"."""
         with self._transaction(write=True) as conn:
             row = self._live(self._teacher_row(conn, token, write=True))
             self._delete_contents(conn, [row.id])
-            conn.execute(classes.update().where(classes.c.id == row.id)
-                         .values(ended_at=self.clock(), prompt=None, pushed_link=None, pushed_at=None))
+            conn.execute(
+                classes.update()
+                .where(classes.c.id == row.id)
+                .values(ended_at=self.clock(), prompt=None, pushed_link=None, pushed_at=None)
+            )
 
     @staticmethod
     def _delete_contents(conn: sa.Connection, class_ids: list[int]) -> None:
@@ -424,15 +451,17 @@ class Store:
             if count >= limits.MAX_CLASS_MEMBERS:
                 raise ClassError("This class is full.", "class_full", limit=limits.MAX_CLASS_MEMBERS)
             name = _text(nickname, limits.MAX_NICKNAME_CHARS)
-            member_id = conn.execute(members.insert().values(class_id=info.id, nickname=name,
-                                                             joined_at=self.clock())).inserted_primary_key[0]
+            member_id = conn.execute(
+                members.insert().values(class_id=info.id, nickname=name, joined_at=self.clock())
+            ).inserted_primary_key[0]
         return Member(member_id, info.id, name)
 
     def _member_row(self, conn: sa.Connection, member: Member):
         """The member's row in its (live, locked) class; ClassError "member_unknown" if it is gone."""
         self._live_class_locked(conn, member.class_id)
-        row = conn.execute(sa.select(members).where(members.c.id == member.id,
-                                                    members.c.class_id == member.class_id)).first()
+        row = conn.execute(
+            sa.select(members).where(members.c.id == member.id, members.c.class_id == member.class_id)
+        ).first()
         if row is None:
             raise ClassError("You are no longer in this class; join again.", "member_unknown")
         return row
@@ -440,22 +469,35 @@ class Store:
     def _sent_before(self, conn: sa.Connection, member: Member, send_key: str | None) -> int | None:
         if send_key is None:
             return None
-        return conn.scalar(sa.select(digits.c.id).where(digits.c.member_id == member.id,
-                                                        digits.c.send_key == send_key))
+        return conn.scalar(sa.select(digits.c.id).where(digits.c.member_id == member.id, digits.c.send_key == send_key))
 
     def _check_flood(self, conn: sa.Connection, member: Member, now: float) -> None:
         """ClassError "too_fast" past limits.FLOOD_MAX_DIGITS a window, "class_full" past MAX_CLASS_DIGITS."""
-        recent = conn.scalar(sa.select(sa.func.count()).select_from(digits).where(
-            digits.c.member_id == member.id, digits.c.created_at > now - limits.FLOOD_WINDOW_S))
+        recent = conn.scalar(
+            sa.select(sa.func.count())
+            .select_from(digits)
+            .where(digits.c.member_id == member.id, digits.c.created_at > now - limits.FLOOD_WINDOW_S)
+        )
         if recent >= limits.FLOOD_MAX_DIGITS:
-            raise ClassError("You are sending too fast; wait a few seconds.", "too_fast",
-                             limit=limits.FLOOD_MAX_DIGITS, window_s=int(limits.FLOOD_WINDOW_S))
+            raise ClassError(
+                "You are sending too fast; wait a few seconds.",
+                "too_fast",
+                limit=limits.FLOOD_MAX_DIGITS,
+                window_s=int(limits.FLOOD_WINDOW_S),
+            )
         total = conn.scalar(sa.select(sa.func.count()).select_from(digits).where(digits.c.class_id == member.class_id))
         if total >= limits.MAX_CLASS_DIGITS:
             raise ClassError("This class has all the digits it can hold.", "class_full", limit=limits.MAX_CLASS_DIGITS)
 
-    def submit_digit(self, member: Member, image: np.ndarray, label: int, prediction: int, confidence: float,
-                     send_key: str | None = None) -> int:
+    def submit_digit(
+        self,
+        member: Member,
+        image: np.ndarray,
+        label: int,
+        prediction: int,
+        confidence: float,
+        send_key: str | None = None,
+    ) -> int:
         """Send one digit to the member's class; it is committed when this returns.
 
         Args:
@@ -479,10 +521,18 @@ class Store:
                     return earlier
                 now = self.clock()
                 self._check_flood(conn, member, now)
-                return conn.execute(digits.insert().values(
-                    class_id=member.class_id, member_id=member.id, image=data, label=int(label),
-                    prediction=int(prediction), confidence=float(confidence), created_at=now, send_key=send_key,
-                )).inserted_primary_key[0]
+                return conn.execute(
+                    digits.insert().values(
+                        class_id=member.class_id,
+                        member_id=member.id,
+                        image=data,
+                        label=int(label),
+                        prediction=int(prediction),
+                        confidence=float(confidence),
+                        created_at=now,
+                        send_key=send_key,
+                    )
+                ).inserted_primary_key[0]
         except exc.IntegrityError:  # the same send_key committed by a concurrent retry: that digit is this one
             with self._transaction() as conn:
                 earlier = self._sent_before(conn, member, send_key)
@@ -559,19 +609,27 @@ class Store:
         """
         options = [_text(option, limits.MAX_OPTION_CHARS) for option in options]
         if not 2 <= len(options) <= limits.MAX_OPTIONS or (correct is not None and not 0 <= correct < len(options)):
-            raise ClassError(f"A question needs 2 to {limits.MAX_OPTIONS} options and a right one among them.",
-                             "bad_question", limit=limits.MAX_OPTIONS)
+            raise ClassError(
+                f"A question needs 2 to {limits.MAX_OPTIONS} options and a right one among them.",
+                "bad_question",
+                limit=limits.MAX_OPTIONS,
+            )
         with self._transaction(write=True) as conn:
             row = self._live(self._teacher_row(conn, token, write=True))
-            return conn.execute(questions.insert().values(
-                class_id=row.id, text=_text(text, limits.MAX_QUESTION_CHARS), options=options, correct=correct,
-                revealed=False, created_at=self.clock(),
-            )).inserted_primary_key[0]
+            return conn.execute(
+                questions.insert().values(
+                    class_id=row.id,
+                    text=_text(text, limits.MAX_QUESTION_CHARS),
+                    options=options,
+                    correct=correct,
+                    revealed=False,
+                    created_at=self.clock(),
+                )
+            ).inserted_primary_key[0]
 
     def current_question(self, class_id: int) -> Question | None:
         """The class's latest question (revealed or not), or None before the first."""
-        query = (sa.select(questions).where(questions.c.class_id == class_id)
-                 .order_by(questions.c.id.desc()).limit(1))
+        query = sa.select(questions).where(questions.c.class_id == class_id).order_by(questions.c.id.desc()).limit(1)
         with self._transaction() as conn:
             row = conn.execute(query).first()
         if row is None:
@@ -585,8 +643,9 @@ class Store:
         """
         with self._transaction(write=True) as conn:
             self._member_row(conn, member)
-            row = conn.execute(sa.select(questions).where(questions.c.id == question_id,
-                                                          questions.c.class_id == member.class_id)).first()
+            row = conn.execute(
+                sa.select(questions).where(questions.c.id == question_id, questions.c.class_id == member.class_id)
+            ).first()
             if row is None:
                 raise ClassError("There is no such question in this class.", "question_unknown")
             if row.revealed:
@@ -596,27 +655,41 @@ class Store:
             mine = (answers.c.question_id == question_id) & (answers.c.member_id == member.id)
             if conn.execute(answers.update().where(mine).values(choice=choice, created_at=self.clock())).rowcount:
                 return
-            conn.execute(answers.insert().values(class_id=member.class_id, question_id=question_id,
-                                                 member_id=member.id, choice=choice, created_at=self.clock()))
+            conn.execute(
+                answers.insert().values(
+                    class_id=member.class_id,
+                    question_id=question_id,
+                    member_id=member.id,
+                    choice=choice,
+                    created_at=self.clock(),
+                )
+            )
 
     def reveal(self, token: str, question_id: int) -> None:
         """Reveal a question's answer and close it to further answers."""
         with self._transaction(write=True) as conn:
             row = self._live(self._teacher_row(conn, token, write=True))
-            done = conn.execute(questions.update().where(questions.c.id == question_id,
-                                                         questions.c.class_id == row.id).values(revealed=True))
+            done = conn.execute(
+                questions.update()
+                .where(questions.c.id == question_id, questions.c.class_id == row.id)
+                .values(revealed=True)
+            )
             if done.rowcount != 1:
                 raise ClassError("There is no such question in this class.", "question_unknown")
 
     def histogram(self, class_id: int, question_id: int) -> list[int]:
         """How many students chose each option of a question of the class, in the options' order."""
         with self._transaction() as conn:
-            options = conn.scalar(sa.select(questions.c.options).where(questions.c.id == question_id,
-                                                                       questions.c.class_id == class_id))
+            options = conn.scalar(
+                sa.select(questions.c.options).where(questions.c.id == question_id, questions.c.class_id == class_id)
+            )
             if options is None:
                 raise ClassError("There is no such question in this class.", "question_unknown")
-            rows = conn.execute(sa.select(answers.c.choice, sa.func.count()).where(answers.c.question_id == question_id)
-                                .group_by(answers.c.choice)).all()
+            rows = conn.execute(
+                sa.select(answers.c.choice, sa.func.count())
+                .where(answers.c.question_id == question_id)
+                .group_by(answers.c.choice)
+            ).all()
         counts = [0] * len(options)
         for choice, count in rows:
             counts[choice] += count

@@ -25,8 +25,9 @@ class LayerError(CodedError, ValueError):
         super().__init__(message, code, **params)
 
 
-def resolve_padding(padding: int | str, kernel: int, dilation: int = 1, stride: int = 1,
-                    op: str = "conv") -> tuple[int, int]:
+def resolve_padding(
+    padding: int | str, kernel: int, dilation: int = 1, stride: int = 1, op: str = "conv"
+) -> tuple[int, int]:
     """Return (before, after) padding on one axis, checking what PyTorch accepts.
 
     Args:
@@ -44,10 +45,12 @@ def resolve_padding(padding: int | str, kernel: int, dilation: int = 1, stride: 
         if op != "conv":
             raise LayerError("same_pool", "pooling layers take a number for padding, not 'same'")
         if stride != 1:
-            raise LayerError("same_stride",
-                             f"padding 'same' needs stride 1: with stride {stride} the output is smaller than "
-                             "the input by definition, so PyTorch refuses padding='same' for strided convolutions",
-                             stride=stride)
+            raise LayerError(
+                "same_stride",
+                f"padding 'same' needs stride 1: with stride {stride} the output is smaller than "
+                "the input by definition, so PyTorch refuses padding='same' for strided convolutions",
+                stride=stride,
+            )
         total = dilation * (kernel - 1)
         return total // 2, total - total // 2  # PyTorch puts the odd pixel after (bottom/right)
     if isinstance(padding, bool) or not isinstance(padding, int):
@@ -57,10 +60,14 @@ def resolve_padding(padding: int | str, kernel: int, dilation: int = 1, stride: 
     # ATen checks kernel // 2 (pool2d_shape_check), not the dilated window: with dilation the
     # window is wider, yet a padding above half the *kernel* is still refused.
     if op != "conv" and padding > kernel // 2:
-        raise LayerError("pool_padding",
-                         f"pooling padding {padding} is more than half the window ({kernel} // 2 = {kernel // 2}); "
-                         "PyTorch refuses it because a window could then see only padding",
-                         padding=padding, kernel=kernel, limit=kernel // 2)
+        raise LayerError(
+            "pool_padding",
+            f"pooling padding {padding} is more than half the window ({kernel} // 2 = {kernel // 2}); "
+            "PyTorch refuses it because a window could then see only padding",
+            padding=padding,
+            kernel=kernel,
+            limit=kernel // 2,
+        )
     return padding, padding
 
 
@@ -89,8 +96,9 @@ def _unchecked_output(size: int, span: int, stride: int, before: int, after: int
     return out, False
 
 
-def _checked(size: int, kernel: int, stride: int, padding: int | str, dilation: int, op: str,
-             ceil_mode: bool) -> tuple[int, int, int, bool]:
+def _checked(
+    size: int, kernel: int, stride: int, padding: int | str, dilation: int, op: str, ceil_mode: bool
+) -> tuple[int, int, int, bool]:
     """Validate one axis like PyTorch and return (output, before, after, trimmed)."""
     if op not in OPS:
         raise LayerError("bad_op", f"op must be one of {', '.join(OPS)}, not {op!r}", value=op)
@@ -102,14 +110,25 @@ def _checked(size: int, kernel: int, stride: int, padding: int | str, dilation: 
     out, trimmed = _unchecked_output(size, span, stride, before, after, op != "conv" and bool(ceil_mode))
     if out < 1:  # only when the window is larger than the padded input (ceil mode may rescue one)
         padded = size + before + after
-        raise LayerError("kernel_too_big",
-                         f"the window ({span} px{' with dilation' if dilation > 1 else ''}) is larger than "
-                         f"the padded input ({padded} px)", span=span, padded=padded)
+        raise LayerError(
+            "kernel_too_big",
+            f"the window ({span} px{' with dilation' if dilation > 1 else ''}) is larger than "
+            f"the padded input ({padded} px)",
+            span=span,
+            padded=padded,
+        )
     return out, before, after, trimmed
 
 
-def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int | str = 0, dilation: int = 1,
-                     op: str = "conv", ceil_mode: bool = False) -> int:
+def conv_output_size(
+    size: int,
+    kernel: int,
+    stride: int = 1,
+    padding: int | str = 0,
+    dilation: int = 1,
+    op: str = "conv",
+    ceil_mode: bool = False,
+) -> int:
     """Output length on one axis of a conv or pooling layer, as PyTorch computes it.
 
     Args:
@@ -162,8 +181,11 @@ class Fit:
         Not simply the last window's last tap: with dilation above the stride an earlier window's
         later tap can reach further.
         """
-        ends = [offset + last * self.stride for offset, first, last in map(self._tap_windows, range(self.kernel))
-                if first <= last]
+        ends = [
+            offset + last * self.stride
+            for offset, first, last in map(self._tap_windows, range(self.kernel))
+            if first <= last
+        ]
         return max(ends, default=-1)
 
     @property
@@ -179,7 +201,7 @@ class Fit:
         for offset, first, last in map(self._tap_windows, range(self.kernel)):
             if first <= last:  # each tap reads an arithmetic progression: mark it as one slice
                 start, stop = offset + first * self.stride, offset + last * self.stride + 1
-                read[start:stop:self.stride] = b"\x01" * len(range(start, stop, self.stride))
+                read[start : stop : self.stride] = b"\x01" * len(range(start, stop, self.stride))
         return tuple(i for i, flag in enumerate(read) if not flag)
 
     @property
@@ -188,8 +210,15 @@ class Fit:
         return tuple(i for i in self.uncovered if i <= self.last_read)
 
 
-def stride_fit(size: int, kernel: int, stride: int = 1, padding: int | str = 0, dilation: int = 1,
-               op: str = "conv", ceil_mode: bool = False) -> Fit:
+def stride_fit(
+    size: int,
+    kernel: int,
+    stride: int = 1,
+    padding: int | str = 0,
+    dilation: int = 1,
+    op: str = "conv",
+    ceil_mode: bool = False,
+) -> Fit:
     """Whether the stride tiles the padded input exactly, and what is dropped when it does not.
 
     Raises:
@@ -199,9 +228,20 @@ def stride_fit(size: int, kernel: int, stride: int = 1, padding: int | str = 0, 
     span = _window(kernel, dilation)
     padded = size + before + after
     covered = (out - 1) * stride + span
-    return Fit(output=out, exact=(padded - span) % stride == 0, dropped=max(0, padded - covered),
-               quotient=(padded - span) / stride + 1, size=size, before=before, after=after, span=span,
-               trimmed=trimmed, kernel=kernel, stride=stride, dilation=dilation)
+    return Fit(
+        output=out,
+        exact=(padded - span) % stride == 0,
+        dropped=max(0, padded - covered),
+        quotient=(padded - span) / stride + 1,
+        size=size,
+        before=before,
+        after=after,
+        span=span,
+        trimmed=trimmed,
+        kernel=kernel,
+        stride=stride,
+        dilation=dilation,
+    )
 
 
 def index_ranges(indices) -> list[tuple[int, int]]:

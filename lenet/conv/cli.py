@@ -20,9 +20,11 @@ EXIT_INVALID = 2
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the `shape` subcommand to an argparse subparsers object and return its parser."""
     p = subparsers.add_parser(
-        "shape", help="output size of a conv or pooling layer, exactly as PyTorch computes it",
+        "shape",
+        help="output size of a conv or pooling layer, exactly as PyTorch computes it",
         description="Print the output size H x W of one conv or pooling layer, identical to PyTorch's. "
-                    "An impossible setting exits with code 2 and says why.")
+        "An impossible setting exits with code 2 and says why.",
+    )
     p.add_argument("--input", metavar="H[xW]", help="input size, like 28 or 28x32 (required)")
     p.add_argument("--kernel", metavar="K", help="filter or window size (required)")
     p.add_argument("--stride", metavar="S", default="1", help="step between windows (default 1)")
@@ -40,9 +42,14 @@ def compute(args) -> tuple[tuple[int, int], tuple[int, int]]:
         if getattr(args, name) is None:
             raise LayerError("missing_option", f"--{name} is required", name=name)
     height, width = parse_size(args.input)
-    settings = dict(kernel=parse_int(args.kernel, "kernel"), stride=parse_int(args.stride, "stride"),
-                    padding=parse_padding(args.padding), dilation=parse_int(args.dilation, "dilation"),
-                    op=str(args.op).strip().lower(), ceil_mode=args.ceil_mode)
+    settings = dict(
+        kernel=parse_int(args.kernel, "kernel"),
+        stride=parse_int(args.stride, "stride"),
+        padding=parse_padding(args.padding),
+        dilation=parse_int(args.dilation, "dilation"),
+        op=str(args.op).strip().lower(),
+        ceil_mode=args.ceil_mode,
+    )
     return (height, width), (conv_output_size(height, **settings), conv_output_size(width, **settings))
 
 

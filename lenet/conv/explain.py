@@ -36,8 +36,10 @@ def formula_latex(fit: Fit, ceil: bool = False, symbol: str = "W") -> str:
     numerator = fit.padded - fit.span
     raw = (-(-numerator // fit.stride) if ceil else numerator // fit.stride) + 1
     tail = rf" - 1 = {raw - 1}" if fit.trimmed else ""
-    return (rf"O_{symbol} = {left} \frac{{{symbol} - {k_sym} + {p_sym}}}{{S}} {right} + 1"
-            rf" = {left} \frac{{{fit.size} - {k_num} + {p_num}}}{{{fit.stride}}} {right} + 1 = {raw}{tail}")
+    return (
+        rf"O_{symbol} = {left} \frac{{{symbol} - {k_sym} + {p_sym}}}{{S}} {right} + 1"
+        rf" = {left} \frac{{{fit.size} - {k_num} + {p_num}}}{{{fit.stride}}} {right} + 1 = {raw}{tail}"
+    )
 
 
 def check_latex(fit: Fit) -> str:
@@ -128,15 +130,23 @@ def _candidates(report: LayerReport) -> dict[str, tuple[int, list[int]]]:
     padding = _numeric_padding(report)
     # 'same' or 'valid' written as its number is a real change, so keep that number then
     paddings = _around(padding, 0, 8) if isinstance(report.padding, int) else sorted({padding, *_around(padding, 0, 8)})
-    return {"padding": (padding, paddings), "stride": (report.stride, _around(report.stride, 1, 8)),
-            "kernel": (report.kernel, _around(report.kernel, 1, 8)),
-            "dilation": (report.dilation, _around(report.dilation, 1, 2))}
+    return {
+        "padding": (padding, paddings),
+        "stride": (report.stride, _around(report.stride, 1, 8)),
+        "kernel": (report.kernel, _around(report.kernel, 1, 8)),
+        "dilation": (report.dilation, _around(report.dilation, 1, 2)),
+    }
 
 
 def _try(report: LayerReport, name: str, value: int) -> Suggestion | None:
     """The suggestion of changing one setting to `value`, or None when that does not work either."""
-    settings = {"kernel": report.kernel, "stride": report.stride, "padding": report.padding,
-                "dilation": report.dilation, name: value}
+    settings = {
+        "kernel": report.kernel,
+        "stride": report.stride,
+        "padding": report.padding,
+        "dilation": report.dilation,
+        name: value,
+    }
     try:
         rows = stride_fit(report.height, op=report.op, ceil_mode=report.ceil_mode, **settings)
         cols = stride_fit(report.width, op=report.op, ceil_mode=report.ceil_mode, **settings)
@@ -163,8 +173,9 @@ def suggest_settings(report: LayerReport, limit_per_kind: int = 1) -> list[Sugge
     for priority, (name, (current, values)) in enumerate(_candidates(report).items()):
         trials = [(trial, value) for value in values if (trial := _try(report, name, value)) is not None]
         trials.sort(key=lambda item: (not item[0].exact, abs(item[1] - current), item[1]))
-        found += [((not trial.exact, abs(value - current), priority), trial)
-                  for trial, value in trials[:limit_per_kind]]
+        found += [
+            ((not trial.exact, abs(value - current), priority), trial) for trial, value in trials[:limit_per_kind]
+        ]
     found.sort(key=lambda item: item[0])
     exact = [s for _, s in found if s.exact]
     return exact or [s for _, s in found]
@@ -173,9 +184,19 @@ def suggest_settings(report: LayerReport, limit_per_kind: int = 1) -> list[Sugge
 _FIXABLE = ("kernel_too_big", "same_stride", "same_pool", "pool_padding", "avgpool_dilation")
 
 
-def explain_layer(height, width, kernel, stride=1, padding: int | str = 0, dilation=1, op: str = "conv",
-                  ceil_mode: bool = False, in_channels: int = 1, out_channels: int = 1,
-                  bias: bool = True) -> LayerReport:
+def explain_layer(
+    height,
+    width,
+    kernel,
+    stride=1,
+    padding: int | str = 0,
+    dilation=1,
+    op: str = "conv",
+    ceil_mode: bool = False,
+    in_channels: int = 1,
+    out_channels: int = 1,
+    bias: bool = True,
+) -> LayerReport:
     """Everything about one conv or pooling layer that the Convolution lab shows.
 
     Never raises for a bad setting: the reason is in `.error` (a LayerError with code and params).
@@ -193,8 +214,9 @@ def explain_layer(height, width, kernel, stride=1, padding: int | str = 0, dilat
         a LayerReport: output size, per-axis Fit (exact tiling, uncovered lines), params,
         multiply-adds and, when the setting is invalid or the stride does not tile, suggestions.
     """
-    report = LayerReport(height, width, kernel, stride, padding, dilation, op, bool(ceil_mode), in_channels,
-                         out_channels)
+    report = LayerReport(
+        height, width, kernel, stride, padding, dilation, op, bool(ceil_mode), in_channels, out_channels
+    )
     try:
         report.padding = parse_padding(padding)
         check_positive(input_channels=in_channels, filters=out_channels)

@@ -14,8 +14,14 @@ from lenet.conv.arithmetic import LayerError, check_positive, conv_output_size, 
 
 # Bounds of the lab's network designer. CHECK_PARAM_LIMIT: its PyTorch check builds the network,
 # so keep that small on a shared server.
-NETWORK_LIMITS = {"channels": (1, 256), "kernel": (1, 28), "stride": (1, 8), "padding": (0, 8),
-                  "pool_size": (1, 8), "f6_units": (1, 1024)}
+NETWORK_LIMITS = {
+    "channels": (1, 256),
+    "kernel": (1, 28),
+    "stride": (1, 8),
+    "padding": (0, 8),
+    "pool_size": (1, 8),
+    "f6_units": (1, 1024),
+}
 CHECK_PARAM_LIMIT = 5_000_000
 POOL_OPS = {"max": "maxpool", "avg": "avgpool", "none": "conv"}  # "none": a learned strided conv downsamples
 
@@ -58,8 +64,14 @@ def _conv_row(spec: LayerSpec, shape: tuple[int, int, int]) -> LayerRow:
         return LayerRow(spec.name, "conv", shape, None, error=exc)
     params = layer_params("conv", c, spec.channels, spec.kernel, bias=not spec.batch_norm)
     params += 2 * spec.channels if spec.batch_norm else 0  # BatchNorm2d's scale and shift
-    return LayerRow(spec.name, "conv", shape, (spec.channels, oh, ow), params,
-                    layer_macs("conv", c, spec.channels, spec.kernel, oh, ow))
+    return LayerRow(
+        spec.name,
+        "conv",
+        shape,
+        (spec.channels, oh, ow),
+        params,
+        layer_macs("conv", c, spec.channels, spec.kernel, oh, ow),
+    )
 
 
 def _pool_row(spec: LayerSpec, shape: tuple[int, int, int]) -> LayerRow:
@@ -82,12 +94,13 @@ def _fc_row(spec: LayerSpec, shape: tuple[int, ...]) -> LayerRow:
     except LayerError as exc:
         return LayerRow(spec.name, "fc", shape, None, error=exc)
     fan_in = math.prod(shape)
-    return LayerRow(spec.name, "fc", shape, (spec.channels,), fan_in * spec.channels + spec.channels,
-                    fan_in * spec.channels)
+    return LayerRow(
+        spec.name, "fc", shape, (spec.channels,), fan_in * spec.channels + spec.channels, fan_in * spec.channels
+    )
 
 
 def _input_row(shape: tuple[int, int, int]) -> LayerRow:
-    channels, height, width = shape
+    channels, height, _width = shape
     try:
         check_positive(input_size=height, in_channels=channels)
     except LayerError as exc:

@@ -26,14 +26,16 @@ SINGLE_PRESETS = PRESETS[:4]  # hand-made presets are one filter each
 
 # --- kernels -----------------------------------------------------------------------------------
 
+
 def _binomial(k: int) -> np.ndarray:
     """Row k of Pascal's triangle, normalised: the discrete Gaussian (1 2 1 for k = 3)."""
     row = np.array([math.comb(k - 1, i) for i in range(k)], dtype=np.float64)
     return row / row.sum()
 
 
-def preset_kernels(name: str, kernel: int, depth: int = 1, seed: int = 0,
-                   trained: np.ndarray | None = None) -> np.ndarray:
+def preset_kernels(
+    name: str, kernel: int, depth: int = 1, seed: int = 0, trained: np.ndarray | None = None
+) -> np.ndarray:
     """The filters of a preset, as float32 (n, kernel, kernel).
 
     Args:
@@ -73,6 +75,7 @@ def preset_kernels(name: str, kernel: int, depth: int = 1, seed: int = 0,
 
 
 # --- the layer on a digit ----------------------------------------------------------------------
+
 
 def synthetic_digit(size: int = 28) -> np.ndarray:
     """A drawn "7" in MNIST's format (light ink on black, values 0..1), for when MNIST is absent."""
@@ -128,8 +131,9 @@ def apply_layer(image: np.ndarray, settings: LabSettings, kernels: np.ndarray | 
         # Pad explicitly, as PyTorch's padding='same' does internally (the extra pixel after): passing
         # 'same' with an even kernel would log a performance warning on every rerun of the page.
         before, after = resolve_padding(settings.padding, settings.kernel, settings.dilation, settings.stride)
-        y = F.conv2d(F.pad(x, (before, after, before, after)), weight, stride=settings.stride,
-                     dilation=settings.dilation)
+        y = F.conv2d(
+            F.pad(x, (before, after, before, after)), weight, stride=settings.stride, dilation=settings.dilation
+        )
     else:
         padding = 0 if settings.padding == "valid" else int(settings.padding)
         if settings.op == "maxpool":

@@ -44,8 +44,9 @@ def parse_size(value) -> tuple[int, int]:
     try:
         numbers = [parse_int(p, "input") for p in parts]
     except LayerError:
-        raise LayerError("bad_size", f"input size must be H or HxW (like 28 or 28x32), not {value!r}",
-                         value=value) from None
+        raise LayerError(
+            "bad_size", f"input size must be H or HxW (like 28 or 28x32), not {value!r}", value=value
+        ) from None
     return numbers[0], numbers[-1]
 
 
@@ -66,21 +67,33 @@ def parse_padding(padding: int | str) -> int | str:
     try:
         return parse_int(text, "padding")
     except LayerError:
-        raise LayerError("bad_padding", f"padding must be a number, 'same' or 'valid', not {padding!r}",
-                         value=padding) from None
+        raise LayerError(
+            "bad_padding", f"padding must be a number, 'same' or 'valid', not {padding!r}", value=padding
+        ) from None
 
 
 # Widget bounds, also applied to values read from a URL. Wide enough to show every failure
 # (a kernel larger than the input, a stride that skips pixels), small enough that the page
 # stays quick for a whole class on one server.
 LIMITS = {
-    "height": (1, 512), "width": (1, 512), "kernel": (1, 31), "stride": (1, 16), "padding": (0, 16),
-    "dilation": (1, 8), "in_channels": (1, 512), "out_channels": (1, 512),
+    "height": (1, 512),
+    "width": (1, 512),
+    "kernel": (1, 31),
+    "stride": (1, 16),
+    "padding": (0, 16),
+    "dilation": (1, 8),
+    "in_channels": (1, 512),
+    "out_channels": (1, 512),
 }
 # URL query key -> LabSettings field, for the settings that are plain whole numbers. The keys are
 # the links' public names (DESIGN §4.2); "channels" and "filters" are what a teacher calls them.
-INT_KEYS = {"kernel": "kernel", "stride": "stride", "dilation": "dilation", "channels": "in_channels",
-            "filters": "out_channels"}
+INT_KEYS = {
+    "kernel": "kernel",
+    "stride": "stride",
+    "dilation": "dilation",
+    "channels": "in_channels",
+    "filters": "out_channels",
+}
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 _OP_NAMES = {"max": "maxpool", "avg": "avgpool", "average": "avgpool"}
 
@@ -102,9 +115,16 @@ class LabSettings:
 
     def to_query(self) -> dict[str, str]:
         """The URL query that reproduces these settings (`ceil` only when on)."""
-        query = {"input": format_size(self.height, self.width), "kernel": str(self.kernel),
-                 "stride": str(self.stride), "padding": str(self.padding), "dilation": str(self.dilation),
-                 "op": self.op, "channels": str(self.in_channels), "filters": str(self.out_channels)}
+        query = {
+            "input": format_size(self.height, self.width),
+            "kernel": str(self.kernel),
+            "stride": str(self.stride),
+            "padding": str(self.padding),
+            "dilation": str(self.dilation),
+            "op": self.op,
+            "channels": str(self.in_channels),
+            "filters": str(self.out_channels),
+        }
         if self.ceil_mode:
             query["ceil"] = "1"
         return query
@@ -184,8 +204,13 @@ def _read_ceil(settings: LabSettings, key: str, text: str) -> QueryProblem | Non
 
 
 # In the order the problems are reported.
-_READERS = {"input": _read_input, **dict.fromkeys(INT_KEYS, _read_int), "padding": _read_padding, "op": _read_op,
-            "ceil": _read_ceil}
+_READERS = {
+    "input": _read_input,
+    **dict.fromkeys(INT_KEYS, _read_int),
+    "padding": _read_padding,
+    "op": _read_op,
+    "ceil": _read_ceil,
+}
 
 
 def settings_from_query(query: Mapping) -> tuple[LabSettings, list[QueryProblem]]:

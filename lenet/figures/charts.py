@@ -5,8 +5,8 @@ Every function takes already translated text, so the engine stays free of UI sta
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -49,19 +49,34 @@ def _colour(i: int, n: int) -> str:
     return PRIMARY if i == n - 1 else PALETTE[i % len(PALETTE)]
 
 
-def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: int, x_max: float | None,
-            yaxis: dict, **extra) -> go.Figure:
+def _layout(
+    fig: go.Figure, title: str, x_title: str, y_title: str, height: int, x_max: float | None, yaxis: dict, **extra
+) -> go.Figure:
     """The curves' shared layout, set in one update: the live charts are rebuilt every second."""
     # With x_max, the axis spans the whole run from the start and the curve grows into it.
-    fig.update_layout(title=title, height=height, margin=_MARGIN,
-                      xaxis=dict(title=x_title, range=[0, x_max] if x_max else None),
-                      yaxis=dict(title=y_title, **yaxis), legend=dict(orientation="h", yanchor="top", y=-0.25),
-                      hovermode="x unified", uirevision="keep", **extra)  # uirevision: live updates keep the zoom
+    fig.update_layout(
+        title=title,
+        height=height,
+        margin=_MARGIN,
+        xaxis=dict(title=x_title, range=[0, x_max] if x_max else None),
+        yaxis=dict(title=y_title, **yaxis),
+        legend=dict(orientation="h", yanchor="top", y=-0.25),
+        hovermode="x unified",
+        uirevision="keep",
+        **extra,
+    )  # uirevision: live updates keep the zoom
     return fig
 
 
-def loss_figure(curves: Sequence[Curve], title: str, x_title: str, y_title: str, raw_label: str | None = None,
-                x_max: float | None = None, height: int = 320) -> go.Figure:
+def loss_figure(
+    curves: Sequence[Curve],
+    title: str,
+    x_title: str,
+    y_title: str,
+    raw_label: str | None = None,
+    x_max: float | None = None,
+    height: int = 320,
+) -> go.Figure:
     """Smoothed training loss per step for each run; the raw loss faintly behind it when there is one run.
 
     Args:
@@ -73,16 +88,35 @@ def loss_figure(curves: Sequence[Curve], title: str, x_title: str, y_title: str,
     for i, c in enumerate(curves):
         colour = _colour(i, len(curves))
         if raw_label and len(curves) == 1:
-            fig.add_scatter(x=_array(c.epochs), y=_array(c.values), mode="lines", name=raw_label,
-                            line=dict(color=colour, width=1), opacity=0.25, hoverinfo="skip")
-        fig.add_scatter(x=_array(c.epochs), y=smooth(c.values), mode="lines", name=c.label,
-                        line=dict(color=colour, width=2.5), hovertemplate="%{y:.3f}")
+            fig.add_scatter(
+                x=_array(c.epochs),
+                y=_array(c.values),
+                mode="lines",
+                name=raw_label,
+                line=dict(color=colour, width=1),
+                opacity=0.25,
+                hoverinfo="skip",
+            )
+        fig.add_scatter(
+            x=_array(c.epochs),
+            y=smooth(c.values),
+            mode="lines",
+            name=c.label,
+            line=dict(color=colour, width=2.5),
+            hovertemplate="%{y:.3f}",
+        )
     return _layout(fig, title, x_title, y_title, height, x_max, dict(rangemode="tozero"))
 
 
-def accuracy_figure(curves: Sequence[Curve], title: str, x_title: str, y_title: str,
-                    reference: tuple[str, float] | None = None, x_max: float | None = None,
-                    height: int = 320) -> go.Figure:
+def accuracy_figure(
+    curves: Sequence[Curve],
+    title: str,
+    x_title: str,
+    y_title: str,
+    reference: tuple[str, float] | None = None,
+    x_max: float | None = None,
+    height: int = 320,
+) -> go.Figure:
     """Test accuracy at each evaluation for each run, with an optional reference line (the shipped model).
 
     The y axis starts at the worst point shown rather than 0: the interesting part is the last few percent.
@@ -90,37 +124,72 @@ def accuracy_figure(curves: Sequence[Curve], title: str, x_title: str, y_title: 
     fig = go.Figure()
     lows = []
     for i, c in enumerate(curves):
-        fig.add_scatter(x=_array(c.epochs), y=_array(c.values), mode="lines+markers", name=c.label,
-                        line=dict(color=_colour(i, len(curves)), width=2.5), hovertemplate="%{y:.2%}")
+        fig.add_scatter(
+            x=_array(c.epochs),
+            y=_array(c.values),
+            mode="lines+markers",
+            name=c.label,
+            line=dict(color=_colour(i, len(curves)), width=2.5),
+            hovertemplate="%{y:.2%}",
+        )
         lows.extend(c.values)
     extra = {}
-    if reference is not None:  # a dashed line across the whole width, labelled at its right end
-        label, acc = reference
-        extra = dict(shapes=[dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=acc, y1=acc,
-                                  line=dict(color=REFERENCE, dash="dash", width=1.5))],
-                     annotations=[dict(xref="x domain", x=1, xanchor="right", yref="y", y=acc, yanchor="top",
-                                       text=f"{label}: {acc:.2%}", showarrow=False)])
-        lows.append(acc)
+    if reference is not None:
+        extra = _reference_line(*reference)
+        lows.append(reference[1])
     low = min(lows) if lows else 0.9
-    return _layout(fig, title, x_title, y_title, height, x_max,
-                   dict(tickformat=".0%", range=[max(0.0, min(low, 0.98) - 0.01), 1.0]), **extra)
+    return _layout(
+        fig,
+        title,
+        x_title,
+        y_title,
+        height,
+        x_max,
+        dict(tickformat=".0%", range=[max(0.0, min(low, 0.98) - 0.01), 1.0]),
+        **extra,
+    )
 
 
-def per_class_figure(per_class: Sequence[float], title: str, x_title: str, y_title: str,
-                     height: int = 300) -> go.Figure:
+def _reference_line(label: str, acc: float) -> dict:
+    """Layout for a dashed line across the whole width at `acc`, labelled at its right end."""
+    line = dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=acc, y1=acc)
+    note = dict(xref="x domain", x=1, xanchor="right", yref="y", y=acc, yanchor="top", showarrow=False)
+    return dict(
+        shapes=[dict(line, line=dict(color=REFERENCE, dash="dash", width=1.5))],
+        annotations=[dict(note, text=f"{label}: {acc:.2%}")],
+    )
+
+
+def per_class_figure(
+    per_class: Sequence[float], title: str, x_title: str, y_title: str, height: int = 300
+) -> go.Figure:
     """A bar per digit: the share of that digit's test images read correctly."""
     acc = np.nan_to_num(np.asarray(per_class, dtype=float))
-    fig = go.Figure(go.Bar(x=[str(d) for d in range(len(acc))], y=acc, marker_color=PRIMARY,
-                           text=[f"{a:.1%}" for a in acc], textposition="outside",
-                           hovertemplate="%{x}: %{y:.2%}<extra></extra>"))
+    fig = go.Figure(
+        go.Bar(
+            x=[str(d) for d in range(len(acc))],
+            y=acc,
+            marker_color=PRIMARY,
+            text=[f"{a:.1%}" for a in acc],
+            textposition="outside",
+            hovertemplate="%{x}: %{y:.2%}<extra></extra>",
+        )
+    )
     fig.update_layout(title=title, height=height, margin=_MARGIN, xaxis_title=x_title, yaxis_title=y_title)
     fig.update_yaxes(tickformat=".0%", range=[max(0.0, float(acc.min()) - 0.03), 1.01])
     fig.update_xaxes(type="category")
     return fig
 
 
-def confusion_figure(confusion: np.ndarray, x_title: str, y_title: str, hover: str, hover_right: str | None = None,
-                     colormap: str = "viridis", height: int = 480) -> go.Figure:
+def confusion_figure(
+    confusion: np.ndarray,
+    x_title: str,
+    y_title: str,
+    hover: str,
+    hover_right: str | None = None,
+    colormap: str = "viridis",
+    height: int = 480,
+) -> go.Figure:
     """The confusion matrix as a heatmap: rows are true digits, columns the model's answers.
 
     Colour follows log(1 + count): the diagonal holds ~1000 per cell and the mistakes a handful, so a linear
@@ -129,14 +198,29 @@ def confusion_figure(confusion: np.ndarray, x_title: str, y_title: str, hover: s
     """
     counts = np.asarray(confusion)
     k = counts.shape[0]
-    text = [[(hover_right if t == p and hover_right else hover).format(true=t, pred=p, count=int(counts[t, p]))
-             for p in range(k)] for t in range(k)]
-    fig = go.Figure(go.Heatmap(
-        z=np.log1p(counts), x=[str(d) for d in range(k)], y=[str(d) for d in range(k)], colorscale=colormap,
-        showscale=False, text=counts, texttemplate="%{text}", customdata=text,
-        hovertemplate="%{customdata}<extra></extra>", xgap=1, ygap=1))
+    text = [
+        [
+            (hover_right if t == p and hover_right else hover).format(true=t, pred=p, count=int(counts[t, p]))
+            for p in range(k)
+        ]
+        for t in range(k)
+    ]
+    fig = go.Figure(
+        go.Heatmap(
+            z=np.log1p(counts),
+            x=[str(d) for d in range(k)],
+            y=[str(d) for d in range(k)],
+            colorscale=colormap,
+            showscale=False,
+            text=counts,
+            texttemplate="%{text}",
+            customdata=text,
+            hovertemplate="%{customdata}<extra></extra>",
+            xgap=1,
+            ygap=1,
+        )
+    )
     fig.update_layout(height=height, margin=_MARGIN, xaxis_title=x_title, yaxis_title=y_title)
     fig.update_xaxes(side="top", type="category", constrain="domain")
     fig.update_yaxes(autorange="reversed", type="category", scaleanchor="x")
     return fig
-

@@ -40,8 +40,15 @@ def _reason(prep: Preprocessed | None, model, canvas: bool) -> str | None:
     return None
 
 
-def draw_view(prep: Preprocessed | None, model, cmap: str, label: int | None = None, started: float | None = None,
-              canvas: bool = False, step_px: int = 160) -> DrawView:
+def draw_view(
+    prep: Preprocessed | None,
+    model,
+    cmap: str,
+    label: int | None = None,
+    started: float | None = None,
+    canvas: bool = False,
+    step_px: int = 160,
+) -> DrawView:
     """Run the network on one input and build every picture the Draw page shows for it.
 
     Args:
@@ -72,4 +79,3 @@ def draw_view(prep: Preprocessed | None, model, cmap: str, label: int | None = N
 def png_size(png: bytes) -> tuple[int, int]:
     """(height, width) of a PNG, from its header."""
     return int.from_bytes(png[20:24], "big"), int.from_bytes(png[16:20], "big")
-

@@ -20,8 +20,9 @@ VIEW = 20  # padded cells per axis drawn in the sliding-window picture before it
 OUTLINE = "#ff7f0e"  # orange is in neither viridis nor cividis, so the window's outline stands out on both
 
 
-def maps_figure(maps, titles: list[str], colormap: str = "viridis", columns: int = 4,
-                zmid: float | None = None) -> go.Figure:
+def maps_figure(
+    maps, titles: list[str], colormap: str = "viridis", columns: int = 4, zmid: float | None = None
+) -> go.Figure:
     """Small multiples of 2-D maps (of any sizes), each on its own colour scale, pixels square, no axes.
 
     Args:
@@ -38,9 +39,17 @@ def maps_figure(maps, titles: list[str], colormap: str = "viridis", columns: int
     rows = math.ceil(n / cols)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.03, vertical_spacing=0.08)
     for i, m in enumerate(maps):
-        fig.add_trace(go.Heatmap(z=m, colorscale=colormap, showscale=False, zmid=zmid,
-                                 hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>"),
-                      row=i // cols + 1, col=i % cols + 1)
+        fig.add_trace(
+            go.Heatmap(
+                z=m,
+                colorscale=colormap,
+                showscale=False,
+                zmid=zmid,
+                hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>",
+            ),
+            row=i // cols + 1,
+            col=i % cols + 1,
+        )
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed")
     for i in range(n):  # square pixels: each y axis follows its own x axis
@@ -51,6 +60,7 @@ def maps_figure(maps, titles: list[str], colormap: str = "viridis", columns: int
 
 
 # --- the sliding-window picture ----------------------------------------------------------------
+
 
 @dataclass
 class WindowView:
@@ -109,7 +119,7 @@ def _padded_input(report: LayerReport, image: np.ndarray, grid: _Grid) -> tuple[
     padded = np.full((grid.height, grid.width), np.nan)
     top, left = report.rows.before, report.cols.before
     inner = image[: max(0, grid.height - top), : max(0, grid.width - left)]
-    padded[top:top + inner.shape[0], left:left + inner.shape[1]] = inner
+    padded[top : top + inner.shape[0], left : left + inner.shape[1]] = inner
     is_padding = np.isnan(padded)
     padded[is_padding] = 0.0  # PyTorch pads with zeros (max pooling pads with -inf: drawn as zeros too)
     return padded, is_padding
@@ -123,28 +133,52 @@ def _frame_traces(report: LayerReport, j: int, out_w: int) -> list[dict]:
     """
     r, c = divmod(j, out_w)
     r0, c0 = r * report.rows.stride, c * report.cols.stride
-    taps = [(r0 + a * report.dilation, c0 + b * report.dilation)
-            for a in range(report.kernel) for b in range(report.kernel)]
+    taps = [
+        (r0 + a * report.dilation, c0 + b * report.dilation) for a in range(report.kernel) for b in range(report.kernel)
+    ]
     wx, wy = _cell_outlines(taps)
     ox, oy = _cell_outlines([(r, c)])
-    return [dict(type="scatter", x=wx, y=wy, mode="lines", line=dict(color=OUTLINE, width=3), hoverinfo="skip"),
-            dict(type="scatter", x=ox, y=oy, mode="lines", line=dict(color=OUTLINE, width=4), hoverinfo="skip")]
+    return [
+        dict(type="scatter", x=wx, y=wy, mode="lines", line=dict(color=OUTLINE, width=3), hoverinfo="skip"),
+        dict(type="scatter", x=ox, y=oy, mode="lines", line=dict(color=OUTLINE, width=4), hoverinfo="skip"),
+    ]
 
 
-def _still_figure(padded: np.ndarray, is_padding: np.ndarray, shown: np.ndarray, labels: Mapping[str, str],
-                  colormap: str) -> go.Figure:
+def _still_figure(
+    padded: np.ndarray, is_padding: np.ndarray, shown: np.ndarray, labels: Mapping[str, str], colormap: str
+) -> go.Figure:
     """The input grid with its padding marked, and the output map: traces 0, 1 and 2."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(labels["input"], labels["output"]),
-                        horizontal_spacing=0.08, column_widths=[0.55, 0.45])
-    fig.add_trace(go.Heatmap(z=padded, colorscale=colormap, showscale=False,
-                             hovertemplate="%{y}, %{x}: %{z:.2f}<extra></extra>"), row=1, col=1)
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=(labels["input"], labels["output"]),
+        horizontal_spacing=0.08,
+        column_widths=[0.55, 0.45],
+    )
+    fig.add_trace(
+        go.Heatmap(z=padded, colorscale=colormap, showscale=False, hovertemplate="%{y}, %{x}: %{z:.2f}<extra></extra>"),
+        row=1,
+        col=1,
+    )
     pad_y, pad_x = np.nonzero(is_padding)
     grey = "rgba(128,128,128,0.8)"
-    fig.add_trace(go.Scatter(x=pad_x, y=pad_y, mode="markers", name=labels["padding"],
-                             marker=dict(symbol="x-thin", size=5, color=grey, line=dict(width=1, color=grey)),
-                             hoverinfo="skip"), row=1, col=1)
-    fig.add_trace(go.Heatmap(z=shown, colorscale=colormap, showscale=False,
-                             hovertemplate="%{y}, %{x}: %{z:.2f}<extra></extra>"), row=1, col=2)
+    fig.add_trace(
+        go.Scatter(
+            x=pad_x,
+            y=pad_y,
+            mode="markers",
+            name=labels["padding"],
+            marker=dict(symbol="x-thin", size=5, color=grey, line=dict(width=1, color=grey)),
+            hoverinfo="skip",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Heatmap(z=shown, colorscale=colormap, showscale=False, hovertemplate="%{y}, %{x}: %{z:.2f}<extra></extra>"),
+        row=1,
+        col=2,
+    )
     return fig
 
 
@@ -156,18 +190,45 @@ def _animation_layout(positions: int, labels: Mapping[str, str]) -> dict:
     pause = dict(mode="immediate", frame=dict(duration=0, redraw=True))
     # plotly's usual animation layout: the buttons on the left, the slider to their right
     return dict(
-        sliders=[dict(active=0, x=0.17, len=0.83, y=0, yanchor="top", pad=dict(t=30),
-                      currentvalue=dict(prefix=labels["position"] + " "),
-                      steps=[dict(method="animate", label=str(j + 1), args=[[str(j)], step])
-                             for j in range(positions)])],
-        updatemenus=[dict(type="buttons", direction="left", x=0, y=0, xanchor="left", yanchor="top",
-                          pad=dict(t=45), showactive=False, buttons=[
-                              dict(label="▶ " + labels["play"], method="animate", args=[None, play]),
-                              dict(label=labels["pause"], method="animate", args=[[None], pause])])])
+        sliders=[
+            dict(
+                active=0,
+                x=0.17,
+                len=0.83,
+                y=0,
+                yanchor="top",
+                pad=dict(t=30),
+                currentvalue=dict(prefix=labels["position"] + " "),
+                steps=[dict(method="animate", label=str(j + 1), args=[[str(j)], step]) for j in range(positions)],
+            )
+        ],
+        updatemenus=[
+            dict(
+                type="buttons",
+                direction="left",
+                x=0,
+                y=0,
+                xanchor="left",
+                yanchor="top",
+                pad=dict(t=45),
+                showactive=False,
+                buttons=[
+                    dict(label="▶ " + labels["play"], method="animate", args=[None, play]),
+                    dict(label=labels["pause"], method="animate", args=[[None], pause]),
+                ],
+            )
+        ],
+    )
 
 
-def window_figure(report: LayerReport, image: np.ndarray, output: np.ndarray, labels: Mapping[str, str],
-                  colormap: str = "viridis", view: int = VIEW) -> WindowView | None:
+def window_figure(
+    report: LayerReport,
+    image: np.ndarray,
+    output: np.ndarray,
+    labels: Mapping[str, str],
+    colormap: str = "viridis",
+    view: int = VIEW,
+) -> WindowView | None:
     """The padded input with the window on it, and the output map with the cell that window makes.
 
     A plotly slider and a play button move the window position by position, in the browser, so
@@ -188,15 +249,15 @@ def window_figure(report: LayerReport, image: np.ndarray, output: np.ndarray, la
         return None
     grid = _grid(report, view)
     padded, is_padding = _padded_input(report, image, grid)
-    fig = _still_figure(padded, is_padding, output[:grid.out_h, :grid.out_w], labels, colormap)
+    fig = _still_figure(padded, is_padding, output[: grid.out_h, : grid.out_w], labels, colormap)
     window, cell = _frame_traces(report, 0, grid.out_w)
     fig.add_trace(go.Scatter(window), row=1, col=1)
     fig.add_trace(go.Scatter(cell), row=1, col=2)
     positions = grid.out_h * grid.out_w
-    fig.frames = [dict(data=_frame_traces(report, j, grid.out_w), traces=[3, 4], name=str(j))
-                  for j in range(positions)]
-    fig.update_layout(showlegend=False, height=460, margin=dict(l=10, r=10, t=40, b=10),
-                      **_animation_layout(positions, labels))
+    fig.frames = [dict(data=_frame_traces(report, j, grid.out_w), traces=[3, 4], name=str(j)) for j in range(positions)]
+    fig.update_layout(
+        showlegend=False, height=460, margin=dict(l=10, r=10, t=40, b=10), **_animation_layout(positions, labels)
+    )
     hidden = dict(showgrid=False, zeroline=False, showticklabels=False, ticks="")
     fig.update_xaxes(**hidden)
     fig.update_yaxes(autorange="reversed", **hidden)

@@ -45,16 +45,25 @@ def data_uri(png: bytes) -> str:
 def image_html(png: bytes, width: int, *, pixelated: bool = True, alt: str = "") -> str:
     """An <img> of a PNG shown `width` px wide, scaled with hard pixel edges unless `pixelated` is False."""
     rendering = "image-rendering:pixelated;" if pixelated else ""
-    return (f'<img src="{data_uri(png)}" alt="{html.escape(alt)}" '
-            f'style="width:{int(width)}px;max-width:100%;height:auto;{rendering}border-radius:4px;display:block">')
+    return (
+        f'<img src="{data_uri(png)}" alt="{html.escape(alt)}" '
+        f'style="width:{int(width)}px;max-width:100%;height:auto;{rendering}border-radius:4px;display:block">'
+    )
 
 
 def _rgb(colour) -> str:
     return "rgb({},{},{})".format(*(int(c) for c in colour))
 
 
-def bars_html(values: np.ndarray, colours: list[str], texts: list[str] | None = None, *,
-              signed: bool = False, height: int = 180, limit: float | None = None) -> str:
+def bars_html(
+    values: np.ndarray,
+    colours: list[str],
+    texts: list[str] | None = None,
+    *,
+    signed: bool = False,
+    height: int = 180,
+    limit: float | None = None,
+) -> str:
     """A bar chart in plain HTML, one bar per digit 0..N-1, labelled underneath.
 
     Plain HTML updates on every stroke at a fraction of a chart library's cost, and stays sharp on a
@@ -78,10 +87,7 @@ def bars_html(values: np.ndarray, colours: list[str], texts: list[str] | None = 
     cells = []
     for i, value in enumerate(values):
         size = min(abs(value) / top, 1.0) * span
-        if value >= 0:
-            place = f"bottom:{zero:.1f}px"
-        else:
-            place = f"top:{height - zero:.1f}px"
+        place = f"bottom:{zero:.1f}px" if value >= 0 else f"top:{height - zero:.1f}px"
         label = html.escape(texts[i]) if texts else ""
         text_pos = f"bottom:{zero + size + 2:.1f}px" if value >= 0 else f"top:{height - zero + size + 2:.1f}px"
         cells.append(
@@ -91,16 +97,17 @@ def bars_html(values: np.ndarray, colours: list[str], texts: list[str] | None = 
             f'background:{colours[i]};border-radius:3px"></div>'
             f'<div style="position:absolute;left:0;right:0;{text_pos};text-align:center;font-size:0.85rem;'
             f'color:#495057;white-space:nowrap">{label}</div></div>'
-            f'<div style="font-size:1.3rem;font-weight:600;color:#495057">{i}</div></div>')
-    axis = (f'<div style="position:absolute;left:0;right:0;bottom:{zero:.1f}px;border-top:1px solid #868e96">'
-            '</div>')
-    return (f'<div style="position:relative;padding-top:1.4rem"><div style="position:relative">'
-            f'<div style="position:absolute;left:0;right:0;top:0;height:{height}px">{axis}</div>'
-            f'<div style="display:flex;gap:2px">{"".join(cells)}</div></div></div>')
+            f'<div style="font-size:1.3rem;font-weight:600;color:#495057">{i}</div></div>'
+        )
+    axis = f'<div style="position:absolute;left:0;right:0;bottom:{zero:.1f}px;border-top:1px solid #868e96"></div>'
+    return (
+        f'<div style="position:relative;padding-top:1.4rem"><div style="position:relative">'
+        f'<div style="position:absolute;left:0;right:0;top:0;height:{height}px">{axis}</div>'
+        f'<div style="display:flex;gap:2px">{"".join(cells)}</div></div></div>'
+    )
 
 
-def probability_bars(probs: np.ndarray, prediction: int | None, runner_up: int | None = None,
-                     height: int = 180) -> str:
+def probability_bars(probs: np.ndarray, prediction: int | None, runner_up: int | None = None, height: int = 180) -> str:
     """The ten class probabilities as HTML bars, the predicted digit highlighted, percentages on top.
 
     Args:

@@ -29,7 +29,8 @@ _ANCHORS = {
 
 # Colour maps
 
-@functools.lru_cache(maxsize=None)
+
+@functools.cache
 def colormap_lut(name: str) -> np.ndarray:
     """A 256-entry RGB lookup table for a colour map.
 
@@ -39,8 +40,10 @@ def colormap_lut(name: str) -> np.ndarray:
         uint8 array of shape (256, 3), read-only.
     """
     anchors = _ANCHORS.get(name, _ANCHORS["viridis"])
-    rgb = np.array([plotly.colors.hex_to_rgb(c) if c.startswith("#") else plotly.colors.unlabel_rgb(c)
-                    for c in anchors], dtype=np.float64)
+    rgb = np.array(
+        [plotly.colors.hex_to_rgb(c) if c.startswith("#") else plotly.colors.unlabel_rgb(c) for c in anchors],
+        dtype=np.float64,
+    )
     stops = np.linspace(0.0, 1.0, len(rgb))
     x = np.linspace(0.0, 1.0, 256)
     lut = np.stack([np.interp(x, stops, rgb[:, i]) for i in range(3)], axis=1)
@@ -101,6 +104,7 @@ def _to_index(scaled: np.ndarray) -> np.ndarray:
 
 # Mosaics: whole layers and kernel sets as one small image
 
+
 def tile(tiles: np.ndarray, cols: int, gutter: int = 1) -> np.ndarray:
     """Lay out equally sized RGB tiles in a grid, row by row, with white gutters.
 
@@ -118,7 +122,7 @@ def tile(tiles: np.ndarray, cols: int, gutter: int = 1) -> np.ndarray:
     out[:] = GUTTER
     for i in range(n):
         r, c = divmod(i, cols)
-        out[r * (h + gutter):r * (h + gutter) + h, c * (w + gutter):c * (w + gutter) + w] = tiles[i]
+        out[r * (h + gutter) : r * (h + gutter) + h, c * (w + gutter) : c * (w + gutter) + w] = tiles[i]
     return out
 
 

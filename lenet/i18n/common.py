@@ -9,9 +9,13 @@ STRINGS: dict[str, dict[str, str]] = {
     "sidebar.language": {"en": "Language", "zh": "语言"},
     "sidebar.device": {"en": "Device: {device}", "zh": "设备：{device}"},
     "sidebar.shipped": {"en": "shipped LeNet-5", "zh": "自带的 LeNet-5"},
-    "sidebar.no_models": {"en": "No model found. Train one on the Train page.",
-                          "zh": "没有找到模型。请在“训练”页面训练一个。"},
+    "sidebar.no_models": {
+        "en": "No model found. Train one on the Train page.",
+        "zh": "没有找到模型。请在“训练”页面训练一个。",
+    },
     "sidebar.colormap": {"en": "Colour map", "zh": "配色"},
-    "sidebar.credit": {"en": "MNIST © Yann LeCun, Corinna Cortes, Christopher J.C. Burges (CC BY-SA 3.0)",
-                       "zh": "MNIST © Yann LeCun、Corinna Cortes、Christopher J.C. Burges（CC BY-SA 3.0）"},
+    "sidebar.credit": {
+        "en": "MNIST © Yann LeCun, Corinna Cortes, Christopher J.C. Burges (CC BY-SA 3.0)",
+        "zh": "MNIST © Yann LeCun、Corinna Cortes、Christopher J.C. Burges（CC BY-SA 3.0）",
+    },
 }

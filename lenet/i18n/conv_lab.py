@@ -10,25 +10,32 @@ STRINGS: dict[str, dict[str, str]] = {
     # --- page ------------------------------------------------------------------------------
     "lab.intro": {
         "en": "A convolution slides a small window (the filter) over an image and, at every stop, multiplies "
-              "and adds. Change one layer's settings and see the size of what comes out, and why.",
+        "and adds. Change one layer's settings and see the size of what comes out, and why.",
         "zh": "卷积就是让一个小窗口（滤波器）在图像上滑动，每停一处就做一次“相乘再相加”。"
-              "改一改这一层的设置，看看输出有多大，以及为什么。"},
+        "改一改这一层的设置，看看输出有多大，以及为什么。",
+    },
     "lab.layer.title": {"en": "One layer", "zh": "单独一层"},
     "lab.height": {"en": "Input height H", "zh": "输入高度 H"},
     "lab.width": {"en": "Input width W", "zh": "输入宽度 W"},
     "lab.channels": {"en": "Input channels", "zh": "输入通道数"},
-    "lab.channels.help": {"en": "How many maps come in: 1 for a grey image, 3 for colour, 6 after LeNet's C1.",
-                          "zh": "输入有几张图：灰度图是 1，彩色图是 3，LeNet 的 C1 之后是 6。"},
+    "lab.channels.help": {
+        "en": "How many maps come in: 1 for a grey image, 3 for colour, 6 after LeNet's C1.",
+        "zh": "输入有几张图：灰度图是 1，彩色图是 3，LeNet 的 C1 之后是 6。",
+    },
     "lab.op": {"en": "Layer", "zh": "层的类型"},
     "lab.op.conv": {"en": "Convolution", "zh": "卷积"},
     "lab.op.maxpool": {"en": "Max pooling", "zh": "最大池化"},
     "lab.op.avgpool": {"en": "Average pooling", "zh": "平均池化"},
     "lab.kernel": {"en": "Filter size K", "zh": "滤波器尺寸 K"},
-    "lab.kernel.help": {"en": "The window is K×K pixels. 3×3 and 5×5 are the usual choices.",
-                        "zh": "窗口大小是 K×K 个像素，常用 3×3 和 5×5。"},
+    "lab.kernel.help": {
+        "en": "The window is K×K pixels. 3×3 and 5×5 are the usual choices.",
+        "zh": "窗口大小是 K×K 个像素，常用 3×3 和 5×5。",
+    },
     "lab.filters": {"en": "Depth (number of filters)", "zh": "深度（滤波器个数）"},
-    "lab.filters.help": {"en": "Each filter looks for its own pattern and makes one output map.",
-                         "zh": "每个滤波器寻找一种自己的图案，并生成一张输出图。"},
+    "lab.filters.help": {
+        "en": "Each filter looks for its own pattern and makes one output map.",
+        "zh": "每个滤波器寻找一种自己的图案，并生成一张输出图。",
+    },
     "lab.stride": {"en": "Stride S", "zh": "步幅 S"},
     "lab.stride.help": {"en": "How many pixels the window jumps each step.", "zh": "窗口每一步跳过几个像素。"},
     "lab.padding_mode": {"en": "Padding", "zh": "填充方式"},
@@ -38,76 +45,114 @@ STRINGS: dict[str, dict[str, str]] = {
     "lab.padding": {"en": "Padding P", "zh": "填充 P"},
     "lab.padding.help": {"en": "Rings of zeros added around the image.", "zh": "在图像四周补上几圈 0。"},
     "lab.dilation": {"en": "Dilation D", "zh": "膨胀 D"},
-    "lab.dilation.help": {"en": "Spreads the filter's cells apart: D−1 pixels are skipped between them.",
-                          "zh": "把滤波器的格子拉开：相邻格子之间跳过 D−1 个像素。"},
+    "lab.dilation.help": {
+        "en": "Spreads the filter's cells apart: D−1 pixels are skipped between them.",
+        "zh": "把滤波器的格子拉开：相邻格子之间跳过 D−1 个像素。",
+    },
     "lab.ceil": {"en": "Ceil mode (round up)", "zh": "向上取整（ceil mode）"},
-    "lab.ceil.help": {"en": "Pooling only: keep a last window that hangs over the edge.",
-                      "zh": "仅用于池化：保留最后一个超出边缘的窗口。"},
-    "lab.ceil.conv": {"en": "Ceil mode exists only for pooling; a convolution always rounds down.",
-                      "zh": "只有池化层有向上取整模式；卷积总是向下取整。"},
-    "lab.link": {"en": "The address bar now holds these settings: copy the link to share them.",
-                 "zh": "浏览器地址栏里已经记下了这些设置，复制链接就能分享。"},
-    "lab.query.bad": {"en": "The link's {setting}={value} could not be read, so the lab uses {used}.",
-                      "zh": "链接里的 {setting}={value} 无法识别，实验室改用 {used}。"},
-    "lab.query.clamped": {"en": "The link asked for {setting}={value}, which is outside what the lab offers, so it "
-                                "uses {used}.",
-                          "zh": "链接里的 {setting}={value} 超出了实验室允许的范围，因此改用 {used}。"},
-
+    "lab.ceil.help": {
+        "en": "Pooling only: keep a last window that hangs over the edge.",
+        "zh": "仅用于池化：保留最后一个超出边缘的窗口。",
+    },
+    "lab.ceil.conv": {
+        "en": "Ceil mode exists only for pooling; a convolution always rounds down.",
+        "zh": "只有池化层有向上取整模式；卷积总是向下取整。",
+    },
+    "lab.link": {
+        "en": "The address bar now holds these settings: copy the link to share them.",
+        "zh": "浏览器地址栏里已经记下了这些设置，复制链接就能分享。",
+    },
+    "lab.query.bad": {
+        "en": "The link's {setting}={value} could not be read, so the lab uses {used}.",
+        "zh": "链接里的 {setting}={value} 无法识别，实验室改用 {used}。",
+    },
+    "lab.query.clamped": {
+        "en": "The link asked for {setting}={value}, which is outside what the lab offers, so it uses {used}.",
+        "zh": "链接里的 {setting}={value} 超出了实验室允许的范围，因此改用 {used}。",
+    },
     # --- result ------------------------------------------------------------------------------
     "lab.result": {"en": "Output: {h}×{w}, depth {c}", "zh": "输出：{h}×{w}，深度 {c}"},
     "lab.result.input": {"en": "Input {h}×{w}, depth {c}", "zh": "输入 {h}×{w}，深度 {c}"},
     "lab.invalid": {"en": "This layer cannot work: {reason}", "zh": "这一层无法工作：{reason}"},
     "lab.formula": {"en": "The output size, with your numbers:", "zh": "用你的数字代入输出尺寸公式："},
-    "lab.formula.same": {"en": "With padding “same”, PyTorch adds {total} zeros per axis, {before} before and "
-                               "{after} after, so that the output is as big as the input.",
-                         "zh": "选 “same” 时，PyTorch 在每个方向补 {total} 个 0（前面 {before} 个，后面 {after} 个），"
-                               "让输出和输入一样大。"},
-    "lab.formula.dilation": {"en": "With dilation D the window reaches D(K−1)+1 = {span} pixels.",
-                             "zh": "膨胀为 D 时，窗口覆盖 D(K−1)+1 = {span} 个像素。"},
+    "lab.formula.same": {
+        "en": "With padding “same”, PyTorch adds {total} zeros per axis, {before} before and "
+        "{after} after, so that the output is as big as the input.",
+        "zh": "选 “same” 时，PyTorch 在每个方向补 {total} 个 0（前面 {before} 个，后面 {after} 个），"
+        "让输出和输入一样大。",
+    },
+    "lab.formula.dilation": {
+        "en": "With dilation D the window reaches D(K−1)+1 = {span} pixels.",
+        "zh": "膨胀为 D 时，窗口覆盖 D(K−1)+1 = {span} 个像素。",
+    },
     "lab.params": {"en": "Learned parameters", "zh": "可学习参数"},
-    "lab.params.help": {"en": "{f} filters × {c} channels × {k}×{k} weights, plus {f} biases.",
-                        "zh": "{f} 个滤波器 × {c} 个通道 × {k}×{k} 个权重，再加 {f} 个偏置。"},
-    "lab.params.pool": {"en": "Pooling learns nothing: it only compares or averages.",
-                        "zh": "池化层不学习任何参数：它只做比较或求平均。"},
+    "lab.params.help": {
+        "en": "{f} filters × {c} channels × {k}×{k} weights, plus {f} biases.",
+        "zh": "{f} 个滤波器 × {c} 个通道 × {k}×{k} 个权重，再加 {f} 个偏置。",
+    },
+    "lab.params.pool": {
+        "en": "Pooling learns nothing: it only compares or averages.",
+        "zh": "池化层不学习任何参数：它只做比较或求平均。",
+    },
     "lab.macs": {"en": "Multiply-adds per image", "zh": "每张图的乘加次数"},
-    "lab.macs.help": {"en": "{h}×{w} positions × {f} filters × {c} channels × {k}×{k}.",
-                      "zh": "{h}×{w} 个位置 × {f} 个滤波器 × {c} 个通道 × {k}×{k}。"},
+    "lab.macs.help": {
+        "en": "{h}×{w} positions × {f} filters × {c} channels × {k}×{k}.",
+        "zh": "{h}×{w} 个位置 × {f} 个滤波器 × {c} 个通道 × {k}×{k}。",
+    },
     "lab.reads.maxpool": {"en": "Values compared per image", "zh": "每张图比较的数值个数"},
     "lab.reads.avgpool": {"en": "Values added per image", "zh": "每张图相加的数值个数"},
-    "lab.fit.exact": {"en": "The check (W − K + 2P)/S + 1 gives a whole number, so the stride fits: the windows "
-                            "end exactly at the edge.",
-                      "zh": "检验式 (W − K + 2P)/S + 1 得到整数，说明步幅合适：窗口正好停在边缘。"},
-    "lab.fit.not_exact": {"en": "The stride does not fit the {axis}: (W − K + 2P)/S + 1 is not a whole number. "
-                                "PyTorch rounds down, to {out}: a last window that would stick out past the edge "
-                                "is not made.",
-                          "zh": "步幅与{axis}不匹配：(W − K + 2P)/S + 1 不是整数。PyTorch 向下取整得到 {out}："
-                                "会伸出边缘的最后一个窗口不会被计算。"},
-    "lab.fit.ceil": {"en": "The stride does not fit the {axis}: (W − K + 2P)/S + 1 is not a whole number. In ceil "
-                           "mode PyTorch rounds up, to {out}: the last window hangs over the edge and uses only "
-                           "what is inside.",
-                     "zh": "步幅与{axis}不匹配：(W − K + 2P)/S + 1 不是整数。在向上取整模式下 PyTorch 得到 {out}："
-                           "最后一个窗口伸出边缘，只使用边缘以内的部分。"},
-    "lab.fit.trimmed": {"en": "PyTorch then drops one more window, because it would start in the padding and see "
-                              "no image at all.",
-                        "zh": "PyTorch 随后又去掉一个窗口，因为它会从填充区开始，完全看不到图像。"},
+    "lab.fit.exact": {
+        "en": "The check (W − K + 2P)/S + 1 gives a whole number, so the stride fits: the windows "
+        "end exactly at the edge.",
+        "zh": "检验式 (W − K + 2P)/S + 1 得到整数，说明步幅合适：窗口正好停在边缘。",
+    },
+    "lab.fit.not_exact": {
+        "en": "The stride does not fit the {axis}: (W − K + 2P)/S + 1 is not a whole number. "
+        "PyTorch rounds down, to {out}: a last window that would stick out past the edge "
+        "is not made.",
+        "zh": "步幅与{axis}不匹配：(W − K + 2P)/S + 1 不是整数。PyTorch 向下取整得到 {out}："
+        "会伸出边缘的最后一个窗口不会被计算。",
+    },
+    "lab.fit.ceil": {
+        "en": "The stride does not fit the {axis}: (W − K + 2P)/S + 1 is not a whole number. In ceil "
+        "mode PyTorch rounds up, to {out}: the last window hangs over the edge and uses only "
+        "what is inside.",
+        "zh": "步幅与{axis}不匹配：(W − K + 2P)/S + 1 不是整数。在向上取整模式下 PyTorch 得到 {out}："
+        "最后一个窗口伸出边缘，只使用边缘以内的部分。",
+    },
+    "lab.fit.trimmed": {
+        "en": "PyTorch then drops one more window, because it would start in the padding and see no image at all.",
+        "zh": "PyTorch 随后又去掉一个窗口，因为它会从填充区开始，完全看不到图像。",
+    },
     "lab.axis.rows": {"en": "height", "zh": "高度"},
     "lab.axis.cols": {"en": "width", "zh": "宽度"},
     "lab.axis.both": {"en": "height and width", "zh": "高度和宽度"},
-    "lab.uncovered.rows": {"en": "Rows that no window ever covers, at the bottom: {lines} (counting from 1).",
-                           "zh": "底部的第 {lines} 行不会被任何窗口覆盖（从 1 开始数）。"},
-    "lab.uncovered.cols": {"en": "Columns that no window ever covers, on the right: {lines} (counting from 1).",
-                           "zh": "右侧的第 {lines} 列不会被任何窗口覆盖（从 1 开始数）。"},
-    "lab.uncovered.padding_only": {"en": "Only padding is left out on the {axis}: every real pixel is still read.",
-                                   "zh": "{axis}方向只漏掉了填充的 0：真正的像素都被读到了。"},
-    "lab.gaps.rows": {"en": "Rows skipped between windows, because the stride jumps further than the window "
-                            "reaches: {lines} (counting from 1).",
-                      "zh": "第 {lines} 行落在两个窗口之间而被跳过：步幅比窗口覆盖的范围还大（从 1 开始数）。"},
-    "lab.gaps.cols": {"en": "Columns skipped between windows, because the stride jumps further than the window "
-                            "reaches: {lines} (counting from 1).",
-                      "zh": "第 {lines} 列落在两个窗口之间而被跳过：步幅比窗口覆盖的范围还大（从 1 开始数）。"},
-    "lab.gaps.dilation": {"en": "With dilation {d}, the filter's cells have gaps, and {axis} {lines} are never read "
-                                "(counting from 1).",
-                          "zh": "膨胀为 {d} 时，滤波器的格子之间有空隙，{axis}方向的第 {lines} 个像素从未被读取（从 1 开始数）。"},
+    "lab.uncovered.rows": {
+        "en": "Rows that no window ever covers, at the bottom: {lines} (counting from 1).",
+        "zh": "底部的第 {lines} 行不会被任何窗口覆盖（从 1 开始数）。",
+    },
+    "lab.uncovered.cols": {
+        "en": "Columns that no window ever covers, on the right: {lines} (counting from 1).",
+        "zh": "右侧的第 {lines} 列不会被任何窗口覆盖（从 1 开始数）。",
+    },
+    "lab.uncovered.padding_only": {
+        "en": "Only padding is left out on the {axis}: every real pixel is still read.",
+        "zh": "{axis}方向只漏掉了填充的 0：真正的像素都被读到了。",
+    },
+    "lab.gaps.rows": {
+        "en": "Rows skipped between windows, because the stride jumps further than the window "
+        "reaches: {lines} (counting from 1).",
+        "zh": "第 {lines} 行落在两个窗口之间而被跳过：步幅比窗口覆盖的范围还大（从 1 开始数）。",
+    },
+    "lab.gaps.cols": {
+        "en": "Columns skipped between windows, because the stride jumps further than the window "
+        "reaches: {lines} (counting from 1).",
+        "zh": "第 {lines} 列落在两个窗口之间而被跳过：步幅比窗口覆盖的范围还大（从 1 开始数）。",
+    },
+    "lab.gaps.dilation": {
+        "en": "With dilation {d}, the filter's cells have gaps, and {axis} {lines} are never read (counting from 1).",
+        "zh": "膨胀为 {d} 时，滤波器的格子之间有空隙，{axis}方向的第 {lines} 个像素从未被读取（从 1 开始数）。",
+    },
     "lab.suggest": {"en": "Nearby settings that fit:", "zh": "附近能整除的设置："},
     "lab.suggest.working": {"en": "Nearby settings that work:", "zh": "附近可行的设置："},
     "lab.suggest.item": {"en": "{change} → output {h}×{w}", "zh": "{change} → 输出 {h}×{w}"},
@@ -122,44 +167,60 @@ STRINGS: dict[str, dict[str, str]] = {
     "setting.input_channels": {"en": "the number of input channels", "zh": "输入通道数"},
     "setting.filters": {"en": "the number of filters", "zh": "滤波器个数"},
     "setting.channels": {"en": "the number of filters", "zh": "滤波器个数"},
-
     # --- the picture -----------------------------------------------------------------------------
     "lab.picture.title": {"en": "Watch the window slide", "zh": "看窗口如何滑动"},
-    "lab.picture.caption": {"en": "Left: the input with its padding (marked ×). The orange squares are the filter's "
-                                  "cells. Right: the output; the orange square is the number this window makes. "
-                                  "Drag the slider or press play.",
-                            "zh": "左边是加了填充（用 × 标出）的输入，橙色方格是滤波器的格子。右边是输出，"
-                                  "橙色方格就是这个窗口算出的那个数。拖动滑块或点击播放。"},
-    "lab.picture.clipped": {"en": "This input is large, so only its top-left {h}×{w} corner and the {n} window "
-                                  "positions inside it are drawn.",
-                            "zh": "输入太大，这里只画出左上角 {h}×{w} 的部分，以及其中的 {n} 个窗口位置。"},
-    "lab.picture.too_big": {"en": "The window reaches {span} pixels: too wide to draw here. Try a smaller filter "
-                                  "or dilation.",
-                            "zh": "窗口覆盖 {span} 个像素，太大了，这里画不下。试试更小的滤波器或膨胀。"},
-    "lab.picture.invalid": {"en": "Fix the layer above to see the window move.",
-                            "zh": "先把上面的层改成可行的设置，才能看到窗口移动。"},
+    "lab.picture.caption": {
+        "en": "Left: the input with its padding (marked ×). The orange squares are the filter's "
+        "cells. Right: the output; the orange square is the number this window makes. "
+        "Drag the slider or press play.",
+        "zh": "左边是加了填充（用 × 标出）的输入，橙色方格是滤波器的格子。右边是输出，"
+        "橙色方格就是这个窗口算出的那个数。拖动滑块或点击播放。",
+    },
+    "lab.picture.clipped": {
+        "en": "This input is large, so only its top-left {h}×{w} corner and the {n} window "
+        "positions inside it are drawn.",
+        "zh": "输入太大，这里只画出左上角 {h}×{w} 的部分，以及其中的 {n} 个窗口位置。",
+    },
+    "lab.picture.too_big": {
+        "en": "The window reaches {span} pixels: too wide to draw here. Try a smaller filter or dilation.",
+        "zh": "窗口覆盖 {span} 个像素，太大了，这里画不下。试试更小的滤波器或膨胀。",
+    },
+    "lab.picture.invalid": {
+        "en": "Fix the layer above to see the window move.",
+        "zh": "先把上面的层改成可行的设置，才能看到窗口移动。",
+    },
     "lab.picture.input": {"en": "input + padding", "zh": "输入 + 填充"},
     "lab.picture.output": {"en": "output", "zh": "输出"},
     "lab.picture.padding": {"en": "padding", "zh": "填充"},
     "lab.picture.play": {"en": "Play", "zh": "播放"},
     "lab.picture.pause": {"en": "Pause", "zh": "暂停"},
     "lab.picture.position": {"en": "position", "zh": "位置"},
-
     # --- the digit -------------------------------------------------------------------------------
     "lab.digit.title": {"en": "Try it on a real digit", "zh": "在真实的手写数字上试一试"},
     "lab.digit.pick": {"en": "Digit", "zh": "数字"},
-    "lab.digit.synthetic": {"en": "MNIST is not on this computer, so the lab uses a drawn 7.",
-                            "zh": "这台电脑上没有 MNIST，所以实验室用一个画出来的 7。"},
-    "lab.digit.resized": {"en": "The 28×28 digit is resized to {h}×{w} to match the input size.",
-                          "zh": "28×28 的数字被缩放成 {h}×{w}，以匹配输入尺寸。"},
-    "lab.digit.one_channel": {"en": "A digit has one channel, so here every filter reads just that one map.",
-                              "zh": "手写数字只有一个通道，所以这里每个滤波器只读这一张图。"},
-    "lab.digit.too_big": {"en": "The digit demo works up to {n}×{n} inputs; make the input smaller to try it.",
-                          "zh": "数字演示最多支持 {n}×{n} 的输入，把输入调小一些再试。"},
+    "lab.digit.synthetic": {
+        "en": "MNIST is not on this computer, so the lab uses a drawn 7.",
+        "zh": "这台电脑上没有 MNIST，所以实验室用一个画出来的 7。",
+    },
+    "lab.digit.resized": {
+        "en": "The 28×28 digit is resized to {h}×{w} to match the input size.",
+        "zh": "28×28 的数字被缩放成 {h}×{w}，以匹配输入尺寸。",
+    },
+    "lab.digit.one_channel": {
+        "en": "A digit has one channel, so here every filter reads just that one map.",
+        "zh": "手写数字只有一个通道，所以这里每个滤波器只读这一张图。",
+    },
+    "lab.digit.too_big": {
+        "en": "The digit demo works up to {n}×{n} inputs; make the input smaller to try it.",
+        "zh": "数字演示最多支持 {n}×{n} 的输入，把输入调小一些再试。",
+    },
     "lab.digit.input": {"en": "input", "zh": "输入"},
     "lab.digit.map": {"en": "map {i}", "zh": "第 {i} 张图"},
     "lab.digit.pooled": {"en": "pooled", "zh": "池化后"},
-    "lab.digit.more": {"en": "Showing {shown} of the {total} output maps.", "zh": "显示了 {total} 张输出图中的 {shown} 张。"},
+    "lab.digit.more": {
+        "en": "Showing {shown} of the {total} output maps.",
+        "zh": "显示了 {total} 张输出图中的 {shown} 张。",
+    },
     "lab.preset": {"en": "Filters", "zh": "滤波器"},
     "lab.preset.edge_horizontal": {"en": "horizontal edges", "zh": "水平边缘"},
     "lab.preset.edge_vertical": {"en": "vertical edges", "zh": "竖直边缘"},
@@ -167,28 +228,38 @@ STRINGS: dict[str, dict[str, str]] = {
     "lab.preset.sharpen": {"en": "sharpen", "zh": "锐化"},
     "lab.preset.random": {"en": "random (an untrained layer)", "zh": "随机（未训练的层）"},
     "lab.preset.trained": {"en": "the trained model's C1 filters", "zh": "训练好的模型的 C1 滤波器"},
-    "lab.preset.single": {"en": "A hand-made filter is just one filter, so you see one map. With depth {depth} the "
-                                "layer would have {depth} different filters: choose random or trained to see several.",
-                          "zh": "手工设计的滤波器只有一个，所以只看到一张图。深度为 {depth} 时，这一层会有 {depth} "
-                                "个不同的滤波器：选“随机”或“训练好的”就能看到多张。"},
-    "lab.preset.trained_size": {"en": "The trained model's C1 filters are {k}×{k}. Set the filter size to {k} to use "
-                                      "them.",
-                                "zh": "训练好的模型的 C1 滤波器是 {k}×{k} 的。把滤波器尺寸设为 {k} 就能使用它们。"},
+    "lab.preset.single": {
+        "en": "A hand-made filter is just one filter, so you see one map. With depth {depth} the "
+        "layer would have {depth} different filters: choose random or trained to see several.",
+        "zh": "手工设计的滤波器只有一个，所以只看到一张图。深度为 {depth} 时，这一层会有 {depth} "
+        "个不同的滤波器：选“随机”或“训练好的”就能看到多张。",
+    },
+    "lab.preset.trained_size": {
+        "en": "The trained model's C1 filters are {k}×{k}. Set the filter size to {k} to use them.",
+        "zh": "训练好的模型的 C1 滤波器是 {k}×{k} 的。把滤波器尺寸设为 {k} 就能使用它们。",
+    },
     "lab.preset.use_size": {"en": "Use {k}×{k}", "zh": "改用 {k}×{k}"},
-    "lab.preset.trained_fewer": {"en": "The trained model has {n} C1 filters, so {n} maps are shown.",
-                                 "zh": "训练好的模型只有 {n} 个 C1 滤波器，因此显示 {n} 张图。"},
-    "lab.preset.no_model": {"en": "No trained model is available; showing random filters instead.",
-                            "zh": "没有可用的训练好的模型，改为显示随机滤波器。"},
-    "lab.kernels": {"en": "The filters (orange: positive weights, purple: negative)",
-                    "zh": "滤波器（橙色为正权重，紫色为负权重）"},
+    "lab.preset.trained_fewer": {
+        "en": "The trained model has {n} C1 filters, so {n} maps are shown.",
+        "zh": "训练好的模型只有 {n} 个 C1 滤波器，因此显示 {n} 张图。",
+    },
+    "lab.preset.no_model": {
+        "en": "No trained model is available; showing random filters instead.",
+        "zh": "没有可用的训练好的模型，改为显示随机滤波器。",
+    },
+    "lab.kernels": {
+        "en": "The filters (orange: positive weights, purple: negative)",
+        "zh": "滤波器（橙色为正权重，紫色为负权重）",
+    },
     "lab.kernel_n": {"en": "filter {i}", "zh": "滤波器 {i}"},
-
     # --- the whole network -----------------------------------------------------------------------
     "lab.net.title": {"en": "A whole network", "zh": "整个网络"},
-    "lab.net.intro": {"en": "LeNet-5 on a 28×28 digit. Change any layer: every size below is recomputed at once. "
-                            "A layer that cannot work turns red, and everything after it cannot be reached.",
-                      "zh": "在 28×28 的数字上运行 LeNet-5。改动任意一层，下面所有尺寸立即重新计算。"
-                            "无法工作的层会被标出，它后面的层都无法到达。"},
+    "lab.net.intro": {
+        "en": "LeNet-5 on a 28×28 digit. Change any layer: every size below is recomputed at once. "
+        "A layer that cannot work turns red, and everything after it cannot be reached.",
+        "zh": "在 28×28 的数字上运行 LeNet-5。改动任意一层，下面所有尺寸立即重新计算。"
+        "无法工作的层会被标出，它后面的层都无法到达。",
+    },
     "lab.net.layer_channels": {"en": "{name} filters", "zh": "{name} 滤波器个数"},
     "lab.net.layer_kernel": {"en": "{name} filter size", "zh": "{name} 滤波器尺寸"},
     "lab.net.layer_stride": {"en": "{name} stride", "zh": "{name} 步幅"},
@@ -210,8 +281,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "lab.net.bad": {"en": "✗ {reason}", "zh": "✗ {reason}"},
     "lab.net.unreachable": {"en": "— unreachable (an earlier layer fails)", "zh": "— 无法到达（前面的层出错）"},
     "lab.net.what.input": {"en": "the digit", "zh": "手写数字"},
-    "lab.net.what.conv": {"en": "convolution {c} filters {k}×{k}, stride {s}, padding {p}",
-                          "zh": "卷积：{c} 个 {k}×{k} 滤波器，步幅 {s}，填充 {p}"},
+    "lab.net.what.conv": {
+        "en": "convolution {c} filters {k}×{k}, stride {s}, padding {p}",
+        "zh": "卷积：{c} 个 {k}×{k} 滤波器，步幅 {s}，填充 {p}",
+    },
     "lab.net.what.max": {"en": "max pooling {k}×{k}", "zh": "最大池化 {k}×{k}"},
     "lab.net.what.avg": {"en": "average pooling {k}×{k}", "zh": "平均池化 {k}×{k}"},
     "lab.net.what.none": {"en": "strided convolution {k}×{k}, stride {k}", "zh": "带步幅的卷积 {k}×{k}，步幅 {k}"},
@@ -222,91 +295,123 @@ STRINGS: dict[str, dict[str, str]] = {
     "lab.net.train_help": {"en": "Opens the Train page with this network.", "zh": "带着这个网络打开“训练”页面。"},
     "lab.net.reset": {"en": "Back to LeNet-5", "zh": "恢复 LeNet-5"},
     "lab.net.check": {"en": "Check with PyTorch", "zh": "用 PyTorch 验证"},
-    "lab.net.check_intro": {"en": "Builds the network in PyTorch and pushes one blank image through it.",
-                            "zh": "在 PyTorch 里搭建这个网络，并让一张空白图像通过它。"},
+    "lab.net.check_intro": {
+        "en": "Builds the network in PyTorch and pushes one blank image through it.",
+        "zh": "在 PyTorch 里搭建这个网络，并让一张空白图像通过它。",
+    },
     "lab.net.check_run": {"en": "Run a forward pass", "zh": "运行一次前向传播"},
     "lab.net.check_ok": {"en": "PyTorch agrees on every shape.", "zh": "PyTorch 给出的每个形状都一致。"},
     "lab.net.check_diff": {"en": "PyTorch disagrees on {names}.", "zh": "PyTorch 在 {names} 上结果不同。"},
-    "lab.net.check_invalid": {"en": "The network cannot be built until every layer works.",
-                              "zh": "要等每一层都可行，才能搭建这个网络。"},
-    "lab.net.check_too_big": {"en": "This network has {n} parameters, too many to build on this shared server.",
-                              "zh": "这个网络有 {n} 个参数，太多了，不便在这台共享服务器上搭建。"},
-
+    "lab.net.check_invalid": {
+        "en": "The network cannot be built until every layer works.",
+        "zh": "要等每一层都可行，才能搭建这个网络。",
+    },
+    "lab.net.check_too_big": {
+        "en": "This network has {n} parameters, too many to build on this shared server.",
+        "zh": "这个网络有 {n} 个参数，太多了，不便在这台共享服务器上搭建。",
+    },
     # --- ideas -----------------------------------------------------------------------------------
     "lab.learn.title": {"en": "The ideas, in short", "zh": "几个概念，简单说"},
     "lab.learn.filter": {
         "en": "**Filter size.** A filter is a small grid of numbers, say 5×5. Put it on a patch of the image, multiply "
-              "each pixel by the number on top of it and add everything up: that is one output number. A bigger "
-              "filter sees more at once but has more numbers to learn. 3×3 and 5×5 are the usual choices.",
+        "each pixel by the number on top of it and add everything up: that is one output number. A bigger "
+        "filter sees more at once but has more numbers to learn. 3×3 and 5×5 are the usual choices.",
         "zh": "**滤波器尺寸。** 滤波器是一个小小的数字网格，比如 5×5。把它放在图像的一块区域上，"
-              "每个像素乘以它上面的数字，再全部加起来，就得到一个输出数。滤波器越大，一次看到的越多，"
-              "但要学的数字也越多。常用 3×3 和 5×5。"},
+        "每个像素乘以它上面的数字，再全部加起来，就得到一个输出数。滤波器越大，一次看到的越多，"
+        "但要学的数字也越多。常用 3×3 和 5×5。",
+    },
     "lab.learn.depth": {
         "en": "**Depth.** A layer has many filters, and each one hunts for its own pattern: one for edges, one for "
-              "curves, and so on. Each filter makes one output map, so the number of filters is the depth of the "
-              "output. Deeper layers usually get more filters (LeNet: 6, then 16, then 120).",
+        "curves, and so on. Each filter makes one output map, so the number of filters is the depth of the "
+        "output. Deeper layers usually get more filters (LeNet: 6, then 16, then 120).",
         "zh": "**深度。** 一层里有很多个滤波器，每个都在寻找自己的图案：有的找边缘，有的找弧线……"
-              "每个滤波器生成一张输出图，所以滤波器的个数就是输出的深度。越往后的层通常滤波器越多"
-              "（LeNet：6 个，然后 16 个，再然后 120 个）。"},
+        "每个滤波器生成一张输出图，所以滤波器的个数就是输出的深度。越往后的层通常滤波器越多"
+        "（LeNet：6 个，然后 16 个，再然后 120 个）。",
+    },
     "lab.learn.stride": {
         "en": "**Stride.** How far the filter jumps between stops. Stride 1 visits every position; stride 2 skips "
-              "every other one, so the output is about half as wide and the layer is faster. The stride fits when "
-              "(W − K + 2P)/S + 1 is a whole number; otherwise PyTorch rounds down and the last pixels are left out.",
+        "every other one, so the output is about half as wide and the layer is faster. The stride fits when "
+        "(W − K + 2P)/S + 1 is a whole number; otherwise PyTorch rounds down and the last pixels are left out.",
         "zh": "**步幅。** 滤波器每次跳多远。步幅为 1 时每个位置都经过；步幅为 2 时隔一个跳一个，"
-              "输出宽度大约减半，计算也更快。当 (W − K + 2P)/S + 1 是整数时步幅才合适，"
-              "否则 PyTorch 会向下取整，最后几个像素就被漏掉了。"},
+        "输出宽度大约减半，计算也更快。当 (W − K + 2P)/S + 1 是整数时步幅才合适，"
+        "否则 PyTorch 会向下取整，最后几个像素就被漏掉了。",
+    },
     "lab.learn.padding": {
         "en": "**Padding.** Without help, a 5×5 filter cannot be centred on the border pixels, so every layer "
-              "shrinks the image by 4 pixels. Padding adds rings of zeros around the image so the filter can reach "
-              "the border too, and the size shrinks less, or not at all.",
+        "shrinks the image by 4 pixels. Padding adds rings of zeros around the image so the filter can reach "
+        "the border too, and the size shrinks less, or not at all.",
         "zh": "**填充。** 如果不做处理，5×5 的滤波器无法以边缘像素为中心，所以每经过一层，图像就缩小 4 个像素。"
-              "填充是在图像周围补几圈 0，让滤波器也能照顾到边缘，尺寸就缩得少，甚至不缩。"},
+        "填充是在图像周围补几圈 0，让滤波器也能照顾到边缘，尺寸就缩得少，甚至不缩。",
+    },
     "lab.learn.same_valid": {
         "en": "**“same” and “valid”.** “same” adds just enough zeros that the output is as big as the input "
-              "(with stride 1). “valid” adds none: the filter only stops where it fits completely, so the output "
-              "is smaller. Deep networks like “same”, or the image would vanish after a few layers.",
+        "(with stride 1). “valid” adds none: the filter only stops where it fits completely, so the output "
+        "is smaller. Deep networks like “same”, or the image would vanish after a few layers.",
         "zh": "**“same” 和 “valid”。** “same” 补上刚好够用的 0，使输出和输入一样大（步幅为 1 时）。"
-              "“valid” 不补 0：滤波器只停在完全放得下的位置，所以输出会变小。"
-              "很深的网络喜欢用 “same”，否则图像经过几层就缩没了。"},
+        "“valid” 不补 0：滤波器只停在完全放得下的位置，所以输出会变小。"
+        "很深的网络喜欢用 “same”，否则图像经过几层就缩没了。",
+    },
     "lab.learn.pooling": {
         "en": "**Max and average pooling.** Pooling shrinks a map without learning anything. Max pooling keeps the "
-              "strongest value in each window: the clearest, brightest feature. Average pooling keeps the mean: a "
-              "smoother summary. Either way a small shift of the digit changes the result less.",
+        "strongest value in each window: the clearest, brightest feature. Average pooling keeps the mean: a "
+        "smoother summary. Either way a small shift of the digit changes the result less.",
         "zh": "**最大池化和平均池化。** 池化把图缩小，但不学习任何参数。最大池化在每个窗口里保留最大的值，"
-              "也就是最清楚、最亮的特征；平均池化保留平均值，是更平滑的概括。"
-              "两种方式都能让数字稍微移动一点时，结果变化更小。"},
+        "也就是最清楚、最亮的特征；平均池化保留平均值，是更平滑的概括。"
+        "两种方式都能让数字稍微移动一点时，结果变化更小。",
+    },
     "lab.learn.strided": {
         "en": "**Strides replacing pooling.** Modern networks often skip pooling: a convolution with stride 2 "
-              "shrinks the map just as well, and it learns how to do it. Try it in the network below: set the "
-              "downsampling to “a strided convolution”.",
+        "shrinks the map just as well, and it learns how to do it. Try it in the network below: set the "
+        "downsampling to “a strided convolution”.",
         "zh": "**用步幅代替池化。** 现代网络常常不再使用池化：步幅为 2 的卷积同样能把图缩小，"
-              "而且它还能学会怎样缩小。在下面的网络里试试：把降采样方式改成“带步幅的卷积”。"},
-
+        "而且它还能学会怎样缩小。在下面的网络里试试：把降采样方式改成“带步幅的卷积”。",
+    },
     # --- messages for lenet.conv.arithmetic.LayerError codes ---------------------------------------
-    "error.kernel_too_big": {"en": "the window ({span} pixels) is larger than the padded input ({padded} pixels), "
-                                   "so it fits nowhere.",
-                             "zh": "窗口（{span} 个像素）比填充后的输入（{padded} 个像素）还大，哪里都放不下。"},
-    "error.same_stride": {"en": "padding “same” needs stride 1. With stride {stride} the output is smaller than "
-                                "the input anyway, so PyTorch refuses it; use a number for the padding.",
-                          "zh": "“same” 填充要求步幅为 1。步幅为 {stride} 时输出本来就比输入小，"
-                                "所以 PyTorch 不接受；请把填充改成一个数字。"},
-    "error.same_pool": {"en": "pooling layers take a number for padding, not “same”.",
-                        "zh": "池化层的填充必须是数字，不能用 “same”。"},
-    "error.pool_padding": {"en": "pooling padding {padding} is more than half the window ({kernel} ÷ 2 → {limit}). "
-                                 "PyTorch refuses it, because a window could then hold only padding.",
-                           "zh": "池化的填充 {padding} 超过了窗口的一半（{kernel} ÷ 2 → {limit}）。"
-                                 "PyTorch 不接受，因为那样某个窗口里可能只有填充。"},
-    "error.avgpool_dilation": {"en": "average pooling has no dilation in PyTorch; set dilation to 1.",
-                               "zh": "PyTorch 的平均池化没有膨胀参数，请把膨胀设为 1。"},
-    "error.negative_padding": {"en": "padding must be 0 or more, not {value}.", "zh": "填充必须大于等于 0，不能是 {value}。"},
+    "error.kernel_too_big": {
+        "en": "the window ({span} pixels) is larger than the padded input ({padded} pixels), so it fits nowhere.",
+        "zh": "窗口（{span} 个像素）比填充后的输入（{padded} 个像素）还大，哪里都放不下。",
+    },
+    "error.same_stride": {
+        "en": "padding “same” needs stride 1. With stride {stride} the output is smaller than "
+        "the input anyway, so PyTorch refuses it; use a number for the padding.",
+        "zh": "“same” 填充要求步幅为 1。步幅为 {stride} 时输出本来就比输入小，"
+        "所以 PyTorch 不接受；请把填充改成一个数字。",
+    },
+    "error.same_pool": {
+        "en": "pooling layers take a number for padding, not “same”.",
+        "zh": "池化层的填充必须是数字，不能用 “same”。",
+    },
+    "error.pool_padding": {
+        "en": "pooling padding {padding} is more than half the window ({kernel} ÷ 2 → {limit}). "
+        "PyTorch refuses it, because a window could then hold only padding.",
+        "zh": "池化的填充 {padding} 超过了窗口的一半（{kernel} ÷ 2 → {limit}）。"
+        "PyTorch 不接受，因为那样某个窗口里可能只有填充。",
+    },
+    "error.avgpool_dilation": {
+        "en": "average pooling has no dilation in PyTorch; set dilation to 1.",
+        "zh": "PyTorch 的平均池化没有膨胀参数，请把膨胀设为 1。",
+    },
+    "error.negative_padding": {
+        "en": "padding must be 0 or more, not {value}.",
+        "zh": "填充必须大于等于 0，不能是 {value}。",
+    },
     "error.not_positive": {"en": "{name} must be at least 1, not {value}.", "zh": "{name}至少要是 1，不能是 {value}。"},
-    "error.not_integer": {"en": "{name} must be a whole number, not {value}.", "zh": "{name}必须是整数，不能是 {value}。"},
-    "error.bad_padding": {"en": "padding must be a number, “same” or “valid”, not {value}.",
-                          "zh": "填充必须是数字、“same” 或 “valid”，不能是 {value}。"},
-    "error.bad_op": {"en": "the layer must be conv, maxpool or avgpool, not {value}.",
-                     "zh": "层的类型必须是 conv、maxpool 或 avgpool，不能是 {value}。"},
-    "error.bad_size": {"en": "the input size must look like 28 or 28x32, not {value}.",
-                       "zh": "输入尺寸应该写成 28 或 28x32 的样子，不能是 {value}。"},
+    "error.not_integer": {
+        "en": "{name} must be a whole number, not {value}.",
+        "zh": "{name}必须是整数，不能是 {value}。",
+    },
+    "error.bad_padding": {
+        "en": "padding must be a number, “same” or “valid”, not {value}.",
+        "zh": "填充必须是数字、“same” 或 “valid”，不能是 {value}。",
+    },
+    "error.bad_op": {
+        "en": "the layer must be conv, maxpool or avgpool, not {value}.",
+        "zh": "层的类型必须是 conv、maxpool 或 avgpool，不能是 {value}。",
+    },
+    "error.bad_size": {
+        "en": "the input size must look like 28 or 28x32, not {value}.",
+        "zh": "输入尺寸应该写成 28 或 28x32 的样子，不能是 {value}。",
+    },
     "error.missing_option": {"en": "--{name} is required.", "zh": "缺少必需的参数 --{name}。"},
     "error.unreachable": {"en": "unreachable: an earlier layer fails.", "zh": "无法到达：前面的层出错了。"},
 }

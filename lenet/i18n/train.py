@@ -2,59 +2,67 @@
 
 STRINGS: dict[str, dict[str, str]] = {
     "train.title": {"en": "Train a LeNet", "zh": "训练一个 LeNet"},
-    "train.intro": {"en": "Training means showing the network 60,000 handwritten digits with their answers, over "
-                          "and over, and nudging its weights a little after every batch so that it makes fewer "
-                          "mistakes. Pick the settings, press Start, and watch it learn.",
-                    "zh": "训练就是把 60,000 个带答案的手写数字一遍又一遍地给网络看，每看完一批就把它的权重"
-                          "稍微调整一点，让它犯的错更少。选好设置，按“开始”，看着它学习。"},
+    "train.intro": {
+        "en": "Training means showing the network 60,000 handwritten digits with their answers, over "
+        "and over, and nudging its weights a little after every batch so that it makes fewer "
+        "mistakes. Pick the settings, press Start, and watch it learn.",
+        "zh": "训练就是把 60,000 个带答案的手写数字一遍又一遍地给网络看，每看完一批就把它的权重"
+        "稍微调整一点，让它犯的错更少。选好设置，按“开始”，看着它学习。",
+    },
     "train.glossary_title": {"en": "What do these words mean?", "zh": "这些词是什么意思？"},
     "train.glossary": {
         "en": "- **Epoch**: one pass over all 60,000 training digits. More epochs = more practice, but it takes "
-              "longer, and after a while the network stops improving.\n"
-              "- **Batch**: how many digits the network looks at before it adjusts its weights once. Small "
-              "batches mean many small, noisy steps; big batches mean fewer, steadier steps.\n"
-              "- **Learning rate**: how big each adjustment is. Too small and learning crawls; too big and "
-              "the network overshoots, the loss explodes and the run fails.\n"
-              "- **Loss**: a score for how wrong the network is on the batch it just saw (0 would be perfect). "
-              "It goes down because every step changes the weights in the direction that lowers it.\n"
-              "- **Test accuracy**: the share of 10,000 *other* digits, never used for training, that it reads "
-              "correctly. This shows whether it really learned, rather than memorised.\n"
-              "- **Optimizer**: the rule for adjusting the weights. SGD with momentum is the classic; Adam "
-              "gives every weight its own step size and is usually faster to get going.\n"
-              "- **Augmentation**: slightly rotated, stretched, thicker or thinner copies of the digits, so the "
-              "network also reads digits drawn with a mouse. It learns a bit slower.",
+        "longer, and after a while the network stops improving.\n"
+        "- **Batch**: how many digits the network looks at before it adjusts its weights once. Small "
+        "batches mean many small, noisy steps; big batches mean fewer, steadier steps.\n"
+        "- **Learning rate**: how big each adjustment is. Too small and learning crawls; too big and "
+        "the network overshoots, the loss explodes and the run fails.\n"
+        "- **Loss**: a score for how wrong the network is on the batch it just saw (0 would be perfect). "
+        "It goes down because every step changes the weights in the direction that lowers it.\n"
+        "- **Test accuracy**: the share of 10,000 *other* digits, never used for training, that it reads "
+        "correctly. This shows whether it really learned, rather than memorised.\n"
+        "- **Optimizer**: the rule for adjusting the weights. SGD with momentum is the classic; Adam "
+        "gives every weight its own step size and is usually faster to get going.\n"
+        "- **Augmentation**: slightly rotated, stretched, thicker or thinner copies of the digits, so the "
+        "network also reads digits drawn with a mouse. It learns a bit slower.",
         "zh": "- **轮（epoch）**：把全部 60,000 个训练数字完整看一遍。轮数越多，练习越多，但耗时更长，"
-              "而且过一阵子网络就不再进步了。\n"
-              "- **批（batch）**：网络每看多少个数字才调整一次权重。批小：步子多、小而抖动；批大：步子少而稳。\n"
-              "- **学习率**：每次调整的幅度。太小学得很慢；太大会冲过头，损失爆炸，训练失败。\n"
-              "- **损失（loss）**：衡量网络在刚看过的这一批上错得有多厉害（0 表示完美）。"
-              "它会下降，因为每一步都朝着让它变小的方向调整权重。\n"
-              "- **测试准确率**：在另外 10,000 个从未用于训练的数字上认对的比例。它说明网络是真的学会了，"
-              "而不是死记硬背。\n"
-              "- **优化器**：调整权重的规则。带动量的 SGD 是经典做法；Adam 给每个权重各自的步长，通常起步更快。\n"
-              "- **数据增强**：把数字稍微旋转、拉伸、加粗或变细后再给网络看，让它也能认出用鼠标写的数字。"
-              "代价是学得稍慢一些。"},
+        "而且过一阵子网络就不再进步了。\n"
+        "- **批（batch）**：网络每看多少个数字才调整一次权重。批小：步子多、小而抖动；批大：步子少而稳。\n"
+        "- **学习率**：每次调整的幅度。太小学得很慢；太大会冲过头，损失爆炸，训练失败。\n"
+        "- **损失（loss）**：衡量网络在刚看过的这一批上错得有多厉害（0 表示完美）。"
+        "它会下降，因为每一步都朝着让它变小的方向调整权重。\n"
+        "- **测试准确率**：在另外 10,000 个从未用于训练的数字上认对的比例。它说明网络是真的学会了，"
+        "而不是死记硬背。\n"
+        "- **优化器**：调整权重的规则。带动量的 SGD 是经典做法；Adam 给每个权重各自的步长，通常起步更快。\n"
+        "- **数据增强**：把数字稍微旋转、拉伸、加粗或变细后再给网络看，让它也能认出用鼠标写的数字。"
+        "代价是学得稍慢一些。",
+    },
     "train.network": {"en": "Network", "zh": "网络"},
     "train.network_lenet5": {"en": "LeNet-5 (the classic)", "zh": "LeNet-5（经典结构）"},
     "train.network_lab": {"en": "The network from the convolution lab", "zh": "卷积实验室里的网络"},
     "train.network_params": {"en": "{n:,} weights to learn.", "zh": "需要学习 {n:,} 个权重。"},
-    "train.lab_invalid": {"en": "The network sent from the convolution lab cannot be built: {reason}",
-                          "zh": "卷积实验室发来的网络无法构建：{reason}"},
-    "train.network_invalid": {"en": "This combination cannot be built: {reason}",
-                              "zh": "这种组合无法构建：{reason}"},
+    "train.lab_invalid": {
+        "en": "The network sent from the convolution lab cannot be built: {reason}",
+        "zh": "卷积实验室发来的网络无法构建：{reason}",
+    },
+    "train.network_invalid": {"en": "This combination cannot be built: {reason}", "zh": "这种组合无法构建：{reason}"},
     "train.activation": {"en": "Activation", "zh": "激活函数"},
-    "train.activation_help": {"en": "The function each neuron applies to its sum. ReLU keeps positives and zeroes "
-                                    "negatives; tanh and sigmoid squash into a range (the 1998 LeNet used tanh).",
-                              "zh": "每个神经元对加权和施加的函数。ReLU 保留正数、把负数变成 0；tanh 和 sigmoid "
-                                    "把数值压进一个范围（1998 年的 LeNet 用的是 tanh）。"},
+    "train.activation_help": {
+        "en": "The function each neuron applies to its sum. ReLU keeps positives and zeroes "
+        "negatives; tanh and sigmoid squash into a range (the 1998 LeNet used tanh).",
+        "zh": "每个神经元对加权和施加的函数。ReLU 保留正数、把负数变成 0；tanh 和 sigmoid "
+        "把数值压进一个范围（1998 年的 LeNet 用的是 tanh）。",
+    },
     "train.activation_relu": {"en": "ReLU", "zh": "ReLU"},
     "train.activation_tanh": {"en": "tanh", "zh": "tanh"},
     "train.activation_sigmoid": {"en": "sigmoid", "zh": "sigmoid"},
     "train.pool": {"en": "Pooling", "zh": "池化"},
-    "train.pool_help": {"en": "How each map is shrunk to half size: keep the strongest value (max), the average, "
-                              "or let a learned convolution with stride 2 do it (none).",
-                        "zh": "把每张特征图缩小一半的方式：保留最大值（max）、取平均（avg），"
-                              "或者用一个步长为 2 的可学习卷积来完成（none）。"},
+    "train.pool_help": {
+        "en": "How each map is shrunk to half size: keep the strongest value (max), the average, "
+        "or let a learned convolution with stride 2 do it (none).",
+        "zh": "把每张特征图缩小一半的方式：保留最大值（max）、取平均（avg），"
+        "或者用一个步长为 2 的可学习卷积来完成（none）。",
+    },
     "train.pool_max": {"en": "max", "zh": "最大池化"},
     "train.pool_avg": {"en": "average", "zh": "平均池化"},
     "train.pool_none": {"en": "none (strided convolution)", "zh": "无（带步长的卷积）"},
@@ -63,17 +71,21 @@ STRINGS: dict[str, dict[str, str]] = {
     "train.optimizer_adamw": {"en": "Adam (W)", "zh": "Adam（W）"},
     "train.optimizer_sgd": {"en": "SGD with momentum", "zh": "带动量的 SGD"},
     "train.lr": {"en": "Learning rate (peak)", "zh": "学习率（峰值）"},
-    "train.lr_help": {"en": "How big each step is. It warms up to this value, then slowly cools down (a "
-                            "one-cycle schedule). Try 1.0 with SGD to see a run fail.",
-                      "zh": "每一步的大小。先逐渐升到这个值，再慢慢降下来（one-cycle 调度）。"
-                            "试试 SGD 配 1.0，看看训练如何失败。"},
+    "train.lr_help": {
+        "en": "How big each step is. It warms up to this value, then slowly cools down (a "
+        "one-cycle schedule). Try 1.0 with SGD to see a run fail.",
+        "zh": "每一步的大小。先逐渐升到这个值，再慢慢降下来（one-cycle 调度）。试试 SGD 配 1.0，看看训练如何失败。",
+    },
     "train.batch": {"en": "Batch size", "zh": "批大小"},
-    "train.batch_help": {"en": "Digits per step. 60,000 ÷ batch size = steps per epoch.",
-                         "zh": "每一步看的数字个数。60,000 ÷ 批大小 = 每轮的步数。"},
+    "train.batch_help": {
+        "en": "Digits per step. 60,000 ÷ batch size = steps per epoch.",
+        "zh": "每一步看的数字个数。60,000 ÷ 批大小 = 每轮的步数。",
+    },
     "train.epochs": {"en": "Epochs (at most {max})", "zh": "轮数（最多 {max}）"},
-    "train.epochs_help": {"en": "Passes over the training digits. One epoch of the default settings already "
-                                "reaches about 98.5 %.",
-                          "zh": "把训练数字看几遍。默认设置训练一轮就能达到约 98.5%。"},
+    "train.epochs_help": {
+        "en": "Passes over the training digits. One epoch of the default settings already reaches about 98.5 %.",
+        "zh": "把训练数字看几遍。默认设置训练一轮就能达到约 98.5%。",
+    },
     "train.device": {"en": "Device", "zh": "设备"},
     "train.device_auto": {"en": "automatic ({device})", "zh": "自动（{device}）"},
     "train.device_cpu": {"en": "CPU", "zh": "CPU"},
@@ -81,35 +93,49 @@ STRINGS: dict[str, dict[str, str]] = {
     "train.device_mps": {"en": "Apple GPU (MPS)", "zh": "Apple GPU（MPS）"},
     "train.name": {"en": "Run name", "zh": "训练名称"},
     "train.default_name": {"en": "my-lenet", "zh": "my-lenet"},
-    "train.augment": {"en": "Augment the digits (reads mouse-drawn digits better, learns a bit slower)",
-                      "zh": "数据增强（更能认出鼠标写的数字，但学得稍慢）"},
+    "train.augment": {
+        "en": "Augment the digits (reads mouse-drawn digits better, learns a bit slower)",
+        "zh": "数据增强（更能认出鼠标写的数字，但学得稍慢）",
+    },
     "train.keep": {"en": "If I stop early, keep the model anyway", "zh": "如果我提前停止，也保留模型"},
     "train.start": {"en": "Start training", "zh": "开始训练"},
     "train.stop": {"en": "Stop", "zh": "停止"},
-    "train.status_none": {"en": "No run yet: choose the settings and press **Start training**.",
-                          "zh": "还没有训练：选好设置，然后按 **开始训练**。"},
-    "train.status_queued": {"en": "⏳ **queued**: number {position} in the line. It starts by itself when the "
-                                  "runs ahead of it end.",
-                            "zh": "⏳ **排队中**：排在第 {position} 位。前面的训练结束后会自动开始。"},
+    "train.status_none": {
+        "en": "No run yet: choose the settings and press **Start training**.",
+        "zh": "还没有训练：选好设置，然后按 **开始训练**。",
+    },
+    "train.status_queued": {
+        "en": "⏳ **queued**: number {position} in the line. It starts by itself when the runs ahead of it end.",
+        "zh": "⏳ **排队中**：排在第 {position} 位。前面的训练结束后会自动开始。",
+    },
     "train.status_preparing": {"en": "🏃 **running**: loading the digits…", "zh": "🏃 **训练中**：正在加载数字…"},
-    "train.status_running": {"en": "🏃 **running** on {device}: epoch {epoch:.2f} of {epochs}, "
-                                   "step {step:,} of {total:,}",
-                             "zh": "🏃 **训练中**，设备 {device}：第 {epoch:.2f} / {epochs} 轮，"
-                                   "第 {step:,} / {total:,} 步"},
-    "train.status_stopping": {"en": "🏃 **running**: stopping after this batch…",
-                              "zh": "🏃 **训练中**：这一批结束后停止…"},
-    "train.status_finished": {"en": "✅ **finished**: {acc:.2%} of the test digits right, after {epochs} epoch(s) "
-                                    "in {seconds:.0f} s. Saved as {file}.",
-                              "zh": "✅ **已完成**：测试数字认对 {acc:.2%}，训练 {epochs} 轮，"
-                                    "用时 {seconds:.0f} 秒。已保存为 {file}。"},
-    "train.status_stopped": {"en": "⏹️ **stopped** after {epoch:.2f} epoch(s).",
-                             "zh": "⏹️ **已停止**，共训练 {epoch:.2f} 轮。"},
-    "train.stopped_saved": {"en": "The model so far ({acc:.2%} right) was saved as {file}.",
-                            "zh": "目前的模型（认对 {acc:.2%}）已保存为 {file}。"},
+    "train.status_running": {
+        "en": "🏃 **running** on {device}: epoch {epoch:.2f} of {epochs}, step {step:,} of {total:,}",
+        "zh": "🏃 **训练中**，设备 {device}：第 {epoch:.2f} / {epochs} 轮，第 {step:,} / {total:,} 步",
+    },
+    "train.status_stopping": {
+        "en": "🏃 **running**: stopping after this batch…",
+        "zh": "🏃 **训练中**：这一批结束后停止…",
+    },
+    "train.status_finished": {
+        "en": "✅ **finished**: {acc:.2%} of the test digits right, after {epochs} epoch(s) "
+        "in {seconds:.0f} s. Saved as {file}.",
+        "zh": "✅ **已完成**：测试数字认对 {acc:.2%}，训练 {epochs} 轮，用时 {seconds:.0f} 秒。已保存为 {file}。",
+    },
+    "train.status_stopped": {
+        "en": "⏹️ **stopped** after {epoch:.2f} epoch(s).",
+        "zh": "⏹️ **已停止**，共训练 {epoch:.2f} 轮。",
+    },
+    "train.stopped_saved": {
+        "en": "The model so far ({acc:.2%} right) was saved as {file}.",
+        "zh": "目前的模型（认对 {acc:.2%}）已保存为 {file}。",
+    },
     "train.stopped_dropped": {"en": "Nothing was saved.", "zh": "没有保存任何东西。"},
     "train.status_failed": {"en": "❌ **failed**: {reason}", "zh": "❌ **失败**：{reason}"},
-    "train.progress": {"en": "{rate:,.0f} digits per second · about {eta} left",
-                       "zh": "每秒 {rate:,.0f} 个数字 · 大约还剩 {eta}"},
+    "train.progress": {
+        "en": "{rate:,.0f} digits per second · about {eta} left",
+        "zh": "每秒 {rate:,.0f} 个数字 · 大约还剩 {eta}",
+    },
     "train.progress_start": {"en": "{rate:,.0f} digits per second", "zh": "每秒 {rate:,.0f} 个数字"},
     "train.seconds": {"en": "{s} s", "zh": "{s} 秒"},
     "train.minutes": {"en": "{m} min {s} s", "zh": "{m} 分 {s} 秒"},
@@ -119,21 +145,28 @@ STRINGS: dict[str, dict[str, str]] = {
     "train.epoch_axis": {"en": "epoch", "zh": "轮"},
     "train.acc_title": {"en": "Test accuracy", "zh": "测试准确率"},
     "train.acc_axis": {"en": "right on the test digits", "zh": "测试数字认对的比例"},
-    "train.loss_caption": {"en": "The loss is high at first, because the weights start random. Every step "
-                                 "nudges them so that the loss on that batch would have been a bit lower, "
-                                 "so the curve goes down.",
-                           "zh": "一开始权重是随机的，所以损失很高。每一步都会把权重往“让这一批的损失更小”的"
-                                 "方向推一点，所以曲线会往下走。"},
-    "train.acc_caption": {"en": "Checked {n} times per epoch on 10,000 digits the network never trains on.",
-                          "zh": "每轮在 10,000 个网络从没练过的数字上检查 {n} 次。"},
+    "train.loss_caption": {
+        "en": "The loss is high at first, because the weights start random. Every step "
+        "nudges them so that the loss on that batch would have been a bit lower, "
+        "so the curve goes down.",
+        "zh": "一开始权重是随机的，所以损失很高。每一步都会把权重往“让这一批的损失更小”的"
+        "方向推一点，所以曲线会往下走。",
+    },
+    "train.acc_caption": {
+        "en": "Checked {n} times per epoch on 10,000 digits the network never trains on.",
+        "zh": "每轮在 10,000 个网络从没练过的数字上检查 {n} 次。",
+    },
     "train.use_model": {"en": "Use this model", "zh": "使用这个模型"},
-    "train.using_model": {"en": "This model is now picked in the sidebar: try it on **Draw & explore**.",
-                          "zh": "侧边栏已经选中这个模型：去 **手写与探索** 试试它吧。"},
+    "train.using_model": {
+        "en": "This model is now picked in the sidebar: try it on **Draw & explore**.",
+        "zh": "侧边栏已经选中这个模型：去 **手写与探索** 试试它吧。",
+    },
     "train.compare": {"en": "Compare runs", "zh": "比较训练"},
-    "train.compare_help": {"en": "Your runs in this session, next to the shipped LeNet-5 (trained 15 epochs "
-                                 "with augmentation). Which settings learn fastest?",
-                           "zh": "你在本次会话中的训练，与自带的 LeNet-5（带数据增强训练了 15 轮）放在一起比较。"
-                                 "哪种设置学得最快？"},
+    "train.compare_help": {
+        "en": "Your runs in this session, next to the shipped LeNet-5 (trained 15 epochs "
+        "with augmentation). Which settings learn fastest?",
+        "zh": "你在本次会话中的训练，与自带的 LeNet-5（带数据增强训练了 15 轮）放在一起比较。哪种设置学得最快？",
+    },
     "train.state_queued": {"en": "queued", "zh": "排队中"},
     "train.state_running": {"en": "running", "zh": "训练中"},
     "train.state_finished": {"en": "finished", "zh": "已完成"},
@@ -149,33 +182,52 @@ STRINGS: dict[str, dict[str, str]] = {
     "train.data_download": {"en": "Download MNIST (about 12 MB)", "zh": "下载 MNIST（约 12 MB）"},
     "train.data_downloading": {"en": "Downloading MNIST…", "zh": "正在下载 MNIST…"},
     "train.data_done": {"en": "MNIST is ready.", "zh": "MNIST 已准备好。"},
-    "error.diverged": {"en": "The run failed at step {step}: the learning rate is too high ({lr:g}), so the loss "
-                             "blew up. Try a learning rate ten times smaller.",
-                       "zh": "训练在第 {step} 步失败：学习率太高（{lr:g}），损失爆炸了。试试小十倍的学习率。"},
-    "error.oom": {"en": "The GPU ran out of memory. Try a smaller batch than {batch_size}.",
-                  "zh": "GPU 内存不够了。试试比 {batch_size} 更小的批大小。"},
-    "error.bad_setting": {"en": "{name} = {value} cannot train: use {expected}.",
-                          "zh": "{name} = {value} 无法训练，请换一个值。"},
-    "error.device_unavailable": {"en": "This machine has no {device} device. Pick another device.",
-                                 "zh": "这台机器没有 {device} 设备。请选择其他设备。"},
-    "error.device_unknown": {"en": "{device} is not a device: use auto, cpu, cuda or mps.",
-                             "zh": "{device} 不是设备名：请使用 auto、cpu、cuda 或 mps。"},
-    "error.train_failed": {"en": "The run failed unexpectedly: {reason}",
-                           "zh": "训练意外失败：{reason}"},
-    "error.too_many_epochs": {"en": "{epochs} epochs is more than this server allows: at most {max}.",
-                              "zh": "{epochs} 轮超过了服务器的上限：最多 {max} 轮。"},
-    "error.already_running": {"en": "You already have a run ({name}) {status}. Stop it or wait for it first.",
-                              "zh": "你已经有一个训练（{name}）在排队或进行中。请先停止它或等它结束。"},
-    "error.not_owner": {"en": "Only the person who started {name} can stop it.",
-                        "zh": "只有启动 {name} 的人才能停止它。"},
-    "error.unknown_run": {"en": "That run is no longer known to the server.",
-                          "zh": "服务器上已经没有这个训练了。"},
-    "error.queue_full": {"en": "The queue is full ({max} runs). Try again in a few minutes.",
-                         "zh": "队列已满（{max} 个训练）。请过几分钟再试。"},
-    "error.save_failed": {"en": "The model could not be saved ({reason}). Nothing half-written was left behind.",
-                          "zh": "模型无法保存（{reason}）。没有留下写了一半的文件。"},
-    "error.owner_gone": {"en": "This queued run was dropped because nobody watched it for a long while.",
-                         "zh": "这个排队中的训练因为很久没人查看而被取消了。"},
-    "error.bad_name": {"en": "{name} cannot be used as a file name.",
-                       "zh": "{name} 不能用作文件名。"},
+    "error.diverged": {
+        "en": "The run failed at step {step}: the learning rate is too high ({lr:g}), so the loss "
+        "blew up. Try a learning rate ten times smaller.",
+        "zh": "训练在第 {step} 步失败：学习率太高（{lr:g}），损失爆炸了。试试小十倍的学习率。",
+    },
+    "error.oom": {
+        "en": "The GPU ran out of memory. Try a smaller batch than {batch_size}.",
+        "zh": "GPU 内存不够了。试试比 {batch_size} 更小的批大小。",
+    },
+    "error.bad_setting": {
+        "en": "{name} = {value} cannot train: use {expected}.",
+        "zh": "{name} = {value} 无法训练，请换一个值。",
+    },
+    "error.device_unavailable": {
+        "en": "This machine has no {device} device. Pick another device.",
+        "zh": "这台机器没有 {device} 设备。请选择其他设备。",
+    },
+    "error.device_unknown": {
+        "en": "{device} is not a device: use auto, cpu, cuda or mps.",
+        "zh": "{device} 不是设备名：请使用 auto、cpu、cuda 或 mps。",
+    },
+    "error.train_failed": {"en": "The run failed unexpectedly: {reason}", "zh": "训练意外失败：{reason}"},
+    "error.too_many_epochs": {
+        "en": "{epochs} epochs is more than this server allows: at most {max}.",
+        "zh": "{epochs} 轮超过了服务器的上限：最多 {max} 轮。",
+    },
+    "error.already_running": {
+        "en": "You already have a run ({name}) {status}. Stop it or wait for it first.",
+        "zh": "你已经有一个训练（{name}）在排队或进行中。请先停止它或等它结束。",
+    },
+    "error.not_owner": {
+        "en": "Only the person who started {name} can stop it.",
+        "zh": "只有启动 {name} 的人才能停止它。",
+    },
+    "error.unknown_run": {"en": "That run is no longer known to the server.", "zh": "服务器上已经没有这个训练了。"},
+    "error.queue_full": {
+        "en": "The queue is full ({max} runs). Try again in a few minutes.",
+        "zh": "队列已满（{max} 个训练）。请过几分钟再试。",
+    },
+    "error.save_failed": {
+        "en": "The model could not be saved ({reason}). Nothing half-written was left behind.",
+        "zh": "模型无法保存（{reason}）。没有留下写了一半的文件。",
+    },
+    "error.owner_gone": {
+        "en": "This queued run was dropped because nobody watched it for a long while.",
+        "zh": "这个排队中的训练因为很久没人查看而被取消了。",
+    },
+    "error.bad_name": {"en": "{name} cannot be used as a file name.", "zh": "{name} 不能用作文件名。"},
 }

@@ -77,8 +77,7 @@ def _create_questions() -> None:
         sa.Column("revealed", sa.Boolean, nullable=False),
         sa.Column("created_at", sa.Double, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_questions"),
-        sa.ForeignKeyConstraint(["class_id"], ["classes.id"], name="fk_questions_class_id_classes",
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["class_id"], ["classes.id"], name="fk_questions_class_id_classes", ondelete="CASCADE"),
     )
     op.create_index("ix_questions_class_id", "questions", ["class_id"])
 
@@ -94,8 +93,9 @@ def _create_answers() -> None:
         sa.Column("created_at", sa.Double, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_answers"),
         sa.ForeignKeyConstraint(["class_id"], ["classes.id"], name="fk_answers_class_id_classes", ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["question_id"], ["questions.id"], name="fk_answers_question_id_questions",
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["question_id"], ["questions.id"], name="fk_answers_question_id_questions", ondelete="CASCADE"
+        ),
         sa.ForeignKeyConstraint(["member_id"], ["members.id"], name="fk_answers_member_id_members", ondelete="CASCADE"),
         sa.UniqueConstraint("question_id", "member_id", name="uq_answers_question_member"),
     )
