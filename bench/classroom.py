@@ -52,8 +52,10 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
+from common import machine, percentiles, report  # first: it puts the repository and tests/ on sys.path
+
+# isort: split
 from appserver import CHROMIUM, CHROMIUM_ARGS, serve
-from common import machine, percentiles, report
 from draw_latency import (
     IDLE_JS,
     INIT_JS,

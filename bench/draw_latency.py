@@ -36,8 +36,10 @@ import tempfile
 import time
 
 import numpy as np
+from common import ROOT, machine, percentiles, report  # first: it puts the repository and tests/ on sys.path
+
+# isort: split
 from appserver import CHROMIUM, CHROMIUM_ARGS, page_exceptions, serve
-from common import ROOT, machine, percentiles, report
 from strokes import random_strokes
 
 TRIVIAL = ROOT / "bench" / "trivial_canvas.py"
