@@ -15,11 +15,6 @@ GALLERY_COLUMNS = 8
 GALLERY_ROWS = 5
 
 
-def _label(info: checkpoints.CheckpointInfo) -> str:
-    name = ui.tr("sidebar.shipped") if info.path == checkpoints.DEFAULT_CHECKPOINT else info.name
-    return name + (f" · {info.test_acc:.2%}" if info.test_acc is not None else "")
-
-
 def checkpoint_ui() -> checkpoints.CheckpointInfo | None:
     """The checkpoint to evaluate: the sidebar's pick unless the user picks another one here."""
     choices = {str(info.path): info for info in ui.model_choices()}
@@ -32,7 +27,7 @@ def checkpoint_ui() -> checkpoints.CheckpointInfo | None:
     if st.session_state.get("eval_follows") != sidebar or st.session_state.get("eval_model") not in choices:
         st.session_state["eval_follows"] = sidebar
         st.session_state["eval_model"] = default
-    labels = {p: _label(info) for p, info in choices.items()}
+    labels = {p: ui.checkpoint_label(info) for p, info in choices.items()}
     path = st.selectbox(ui.tr("eval.checkpoint"), list(choices), format_func=labels.get, key="eval_model")
     return choices[path]
 

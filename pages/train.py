@@ -34,12 +34,6 @@ def owner() -> str:
     return st.session_state["train_owner"]
 
 
-def _labels(prefix: str, options, **params) -> dict:
-    """Translated labels for a widget's options, made now: a format_func that called ui.tr later would
-    run outside the script (AppTest, serialisation) and miss the session's language."""
-    return {o: ui.tr(f"{prefix}{o}", **params) for o in options}
-
-
 def network_ui() -> LeNetConfig | None:
     """The network to train: LeNet-5 or the conv lab's, with the activation and pooling to try; None if invalid."""
     sent = st.session_state.get("train_config")
@@ -49,7 +43,7 @@ def network_ui() -> LeNetConfig | None:
         options,
         index=len(options) - 1,
         horizontal=True,
-        format_func=_labels("train.network_", options).get,
+        format_func=ui.option_labels("train.network_", options).get,
         key="train_network",
     )
     try:
@@ -63,7 +57,7 @@ def network_ui() -> LeNetConfig | None:
         ui.tr("train.activation"),
         ACTIVATIONS,
         index=ACTIVATIONS.index(base.activation),
-        format_func=_labels("train.activation_", ACTIVATIONS).get,
+        format_func=ui.option_labels("train.activation_", ACTIVATIONS).get,
         help=ui.tr("train.activation_help"),
         key=f"train_activation_{choice}",
     )
@@ -71,7 +65,7 @@ def network_ui() -> LeNetConfig | None:
         ui.tr("train.pool"),
         POOLS,
         index=POOLS.index(base.pool),
-        format_func=_labels("train.pool_", POOLS).get,
+        format_func=ui.option_labels("train.pool_", POOLS).get,
         help=ui.tr("train.pool_help"),
         key=f"train_pool_{choice}",
     )
@@ -98,7 +92,7 @@ def training_ui(max_epochs: int) -> tuple[TrainConfig, str, bool]:
         ui.tr("train.optimizer"),
         OPTIMIZER_CHOICES,
         key="train_optimizer",
-        format_func=_labels("train.optimizer_", OPTIMIZER_CHOICES).get,
+        format_func=ui.option_labels("train.optimizer_", OPTIMIZER_CHOICES).get,
         on_change=_reset_lr,
     )
     # min 0 on purpose: a zero rate is refused with an explanation rather than silently clamped.
@@ -128,7 +122,7 @@ def training_ui(max_epochs: int) -> tuple[TrainConfig, str, bool]:
         ui.tr("train.device"),
         devices,
         key="train_device",
-        format_func=_labels("train.device_", devices, device=ui.device_name()).get,
+        format_func=ui.option_labels("train.device_", devices, device=ui.device_name()).get,
     )
     name = c6.text_input(ui.tr("train.name"), value=ui.tr("train.default_name"), max_chars=40, key="train_name")
     augment = st.checkbox(ui.tr("train.augment"), key="train_augment")
