@@ -65,7 +65,7 @@ def test_picking_transposed_in_the_widgets_writes_the_link():
     at = step(at)
     assert not at.exception
     assert at.query_params["op"] == "convtranspose" and at.query_params["output_padding"] == "1"
-    assert "14×14" in output_text(at)  # (7 - 1) * 2 + 2 + 1 + 1
+    assert "16×16" in output_text(at)  # (7 - 1) * 2 + (3 - 1) + 1 + 1
     at.selectbox(key="lab_op").set_value("conv")
     at = step(at)
     assert "output_padding" not in at.query_params and "3×3" in output_text(at)
@@ -106,10 +106,12 @@ def test_the_digit_demo_and_the_picture_agree_with_the_arithmetic():
         maps = ops.apply_layer(image, s, ops.preset_kernels("random", s.kernel, 2))
         assert maps.shape == (2, *report.output[1:]), s
         view = figures.transposed_figure(report, LABELS)
-        assert view is not None and view.positions == s.height * s.width and not view.clipped
+        rows, cols = min(s.height, figures.TRANSPOSED_VIEW), min(s.width, figures.TRANSPOSED_VIEW)
+        assert view is not None and view.positions == rows * cols
+        assert view.clipped == ((rows, cols) != (s.height, s.width))
         # frame j outlines, on the output, exactly the cells input cell j paints
         j = rng.randrange(view.positions)
-        r, c = divmod(j, s.width)
+        r, c = divmod(j, cols)
         outline = view.figure.frames[j].data[2]
         corners = {(round(y + 0.5), round(x + 0.5)) for x, y in zip(outline.x, outline.y, strict=True) if x == x}
         painted = {(y, x) for y in report.rows.painted(r) for x in report.cols.painted(c)}
