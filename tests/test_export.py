@@ -16,11 +16,13 @@ import sys
 from pathlib import Path
 
 import torch
+from test_train_page import env, open_train, wait_for  # noqa: F401 (env is a fixture)
 from tiny_mnist import write_tiny_mnist
 
 from lenet.config import LeNetConfig
 from lenet.conv.export import network_source, script_filename, training_script
 from lenet.conv.network import total_params
+from lenet.i18n import t
 from lenet.model import LeNet
 from lenet.train import TrainConfig
 
@@ -161,3 +163,12 @@ def test_a_run_name_stays_a_string():
     assert not any(isinstance(node, ast.Import) and node.names[0].name == "os" for node in tree.body)
     assert re.fullmatch(r"train_[A-Za-z0-9_-]+\.py", script_filename(name))
     assert script_filename("") == "train_run.py"
+
+
+def test_a_finished_run_offers_its_script(env):  # noqa: F811 (the fixture)
+    at = open_train()
+    assert not any(b.proto.id.endswith("train_download_script") for b in at.get("download_button"))
+    at.button(key="start_training").click().run()
+    assert "finished" in wait_for(at, "finished", "failed", timeout=180)  # a shared CPU can be slow
+    (button,) = [b for b in at.get("download_button") if b.proto.id.endswith("train_download_script")]
+    assert button.proto.label == t("export.script") and not at.exception
