@@ -286,19 +286,15 @@ def show_transposed(report, settings: LabSettings) -> None:
     """A transposed conv's formula, next to the conv it undoes, and why output_padding exists."""
     _, out_h, out_w = report.output
     back_h, back_w = report.undone
-    left, right = st.columns(2)
-    with left:
-        st.markdown(ui.tr("lab.tr.formula"))
-        for formula in report.formulas():
-            st.latex(formula)
-    with right:
-        st.markdown(ui.tr("lab.tr.undo"))
-        conv = dict(
-            kernel=settings.kernel, stride=settings.stride, padding=report.rows.padding, dilation=settings.dilation
-        )
-        axes = [(out_w, "W")] if settings.height == settings.width else [(out_h, "H"), (out_w, "W")]
-        for size, symbol in axes:
-            st.latex(formula_latex(stride_fit(size, **conv), symbol=symbol))
+    # one under the other, not side by side: each formula needs the full width to be read on a phone
+    st.markdown(ui.tr("lab.tr.formula"))
+    for formula in report.formulas():
+        st.latex(formula)
+    st.markdown(ui.tr("lab.tr.undo"))
+    conv = dict(kernel=settings.kernel, stride=settings.stride, padding=report.rows.padding, dilation=settings.dilation)
+    axes = [(out_w, "W")] if settings.height == settings.width else [(out_h, "H"), (out_w, "W")]
+    for size, symbol in axes:
+        st.latex(formula_latex(stride_fit(size, **conv), symbol=symbol))
     if (back_h, back_w) == (settings.height, settings.width):
         st.success(ui.tr("lab.tr.back", h=settings.height, w=settings.width, oh=out_h, ow=out_w))
     else:
@@ -410,8 +406,9 @@ def digit_tab(report, settings: LabSettings) -> tuple[np.ndarray | None, np.ndar
 def transposed_picture(report) -> None:
     """Which output cells each input pixel paints, and the input spread out by the stride."""
     st.caption(ui.tr("lab.picture.tr.caption"))
-    names = ("input", "spread", "padding", "play", "pause", "position")
-    labels = {name: ui.tr(f"lab.picture.{name}") for name in names} | {"output": ui.tr("lab.picture.painted")}
+    names = ("spread", "padding", "play", "pause", "position")
+    labels = {name: ui.tr(f"lab.picture.{name}") for name in names}
+    labels |= {"input": ui.tr("lab.digit.input"), "output": ui.tr("lab.picture.painted")}
     view = transposed_figure(report, labels, ui.colormap())
     if view is None:
         st.info(ui.tr("lab.picture.tr.too_big"))

@@ -546,3 +546,19 @@ def test_cli_and_page_agree_with_pytorch_on_transposed_convolutions():
             assert report.output[1:] == expected and code == 0 and json.loads(out) == {"output": list(expected)}, s
     code, out, err = run_cli(["--input", "5", "--kernel", "3", "--output-padding", "1"])
     assert code == 2 and "transposed" in err
+
+
+def test_python_m_lenet_shape_transposed():
+    argv = ["--input", "5", "--kernel", "3", "--stride", "2", "--op", "convtranspose", "--output-padding"]
+    ok = subprocess.run(
+        [sys.executable, "-m", "lenet", "shape", *argv, "1", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ok.returncode == 0 and json.loads(ok.stdout) == {"output": [12, 12]}
+    bad = subprocess.run(
+        [sys.executable, "-m", "lenet", "shape", *argv, "2"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert bad.returncode == 2 and "output_padding" in bad.stderr and "Traceback" not in bad.stderr

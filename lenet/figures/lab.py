@@ -290,15 +290,20 @@ def _spread_grid(report: LayerReport, rows: int, cols: int) -> tuple[np.ndarray,
     """The input spread out by the stride and padded as the equivalent direct conv pads it.
 
     Returns the grid (1 at the input's cells, 0 at the zeros put between them), a mask of the padding, and the
-    padding drawn on each side (D(K-1) - P, none when P crops instead).
+    padding drawn at the top and left (D(K-1) - P, none when P crops instead). The bottom and right get
+    output_padding more, as PyTorch's equivalent direct convolution pads them, unless the input is clipped.
     """
     pad = max(0, report.rows.inner_padding)
     s = report.stride
-    size = ((rows - 1) * s + 1 + 2 * pad, (cols - 1) * s + 1 + 2 * pad)
+    spread = ((rows - 1) * s + 1, (cols - 1) * s + 1)
+    extra = [
+        report.output_padding if drawn == whole else 0 for drawn, whole in ((rows, report.height), (cols, report.width))
+    ]
+    size = tuple(n + 2 * pad + e for n, e in zip(spread, extra, strict=True))
     grid = np.zeros(size)
-    grid[pad : pad + (rows - 1) * s + 1 : s, pad : pad + (cols - 1) * s + 1 : s] = 1.0
+    grid[pad : pad + spread[0] : s, pad : pad + spread[1] : s] = 1.0
     is_padding = np.ones(size, dtype=bool)
-    is_padding[pad : size[0] - pad, pad : size[1] - pad] = False
+    is_padding[pad : pad + spread[0], pad : pad + spread[1]] = False
     return grid, is_padding, pad
 
 
