@@ -390,6 +390,12 @@ def conv_inputs(output: int, kernel: int, stride: int = 1, padding: int = 0, dil
 
     With stride S, S neighbouring sizes round down to the same output; a transposed conv can give back
     only one of them, and output_padding says which (the smallest, plus output_padding).
+
+    Args:
+        output: the conv's output length (the transposed conv's input).
+        kernel, stride, padding, dilation: the conv's settings.
+    Returns:
+        the input lengths, smallest first (those below 1 left out).
     """
     first = (output - 1) * stride - 2 * padding + dilation * (kernel - 1) + 1
     return range(max(first, 1), first + stride)
