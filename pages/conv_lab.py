@@ -7,18 +7,21 @@ layer's settings live in the URL query (DESIGN §4.2), so a link reproduces what
 
 from __future__ import annotations
 
+import random
+import re
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 import ui
 from lenet.config import POOLS, LeNetConfig
-from lenet.conv import ops
-from lenet.conv.arithmetic import OPS, index_ranges
-from lenet.conv.explain import check_latex, explain_layer
-from lenet.conv.network import CHECK_PARAM_LIMIT, NETWORK_LIMITS, LayerRow, total_params
+from lenet.conv import exercise, export, ops
+from lenet.conv.arithmetic import OPS, TRANSPOSED, conv_inputs, index_ranges, stride_fit
+from lenet.conv.explain import check_latex, explain_layer, formula_latex
+from lenet.conv.network import CHECK_PARAM_LIMIT, NETWORK_LIMITS, LayerRow, total_params, totals
 from lenet.conv.query import LIMITS, LabSettings, settings_from_query
-from lenet.figures.lab import maps_figure, window_figure
+from lenet.figures.lab import TRANSPOSED_VIEW, maps_figure, transposed_figure, window_figure
 
 ui.ensure_shell()
 
@@ -52,7 +55,9 @@ WIDGETS = {
     "stride": "lab_stride",
     "dilation": "lab_dilation",
     "ceil_mode": "lab_ceil",
+    "output_padding": "lab_output_padding",
 }
+LEARNED = ("conv", TRANSPOSED)  # the ops with filters
 
 
 def load_settings_into_widgets() -> None:
@@ -94,13 +99,32 @@ def settings_widgets() -> LabSettings:
         step=1,
         key="lab_filters",
         help=ui.tr("lab.filters.help"),
-        disabled=op != "conv",
+        disabled=op not in LEARNED,
     )
     c3.number_input(ui.tr("lab.stride"), *LIMITS["stride"], step=1, key="lab_stride", help=ui.tr("lab.stride.help"))
     c4.number_input(
         ui.tr("lab.dilation"), *LIMITS["dilation"], step=1, key="lab_dilation", help=ui.tr("lab.dilation.help")
     )
-    c1, c2, c3, _ = st.columns(4)
+    mode = padding_widgets(op)
+    state = st.session_state
+    return LabSettings(
+        height=int(state["lab_height"]),
+        width=int(state["lab_width"]),
+        kernel=int(state["lab_kernel"]),
+        stride=int(state["lab_stride"]),
+        padding=int(state["lab_padding"]) if mode == "number" else mode,
+        dilation=int(state["lab_dilation"]),
+        op=op,
+        ceil_mode=bool(state["lab_ceil"]) and op not in LEARNED,
+        in_channels=int(state["lab_channels"]),
+        out_channels=int(state["lab_filters"]),
+        output_padding=int(state["lab_output_padding"]) if op == TRANSPOSED else 0,
+    )
+
+
+def padding_widgets(op: str) -> str:
+    """The padding, ceil-mode and output-padding controls; returns the padding mode."""
+    c1, c2, c3, c4 = st.columns(4)
     mode = c1.selectbox(
         ui.tr("lab.padding_mode"),
         PADDING_MODES,
@@ -115,29 +139,23 @@ def settings_widgets() -> LabSettings:
         help=ui.tr("lab.padding.help"),
         disabled=mode != "number",
     )
-    c3.checkbox(
-        ui.tr("lab.ceil"),
-        key="lab_ceil",
-        disabled=op == "conv",
-        help=ui.tr("lab.ceil.help" if op != "conv" else "lab.ceil.conv"),
+    ceil_help = {"conv": "lab.ceil.conv", TRANSPOSED: "lab.ceil.transposed"}.get(op, "lab.ceil.help")
+    c3.checkbox(ui.tr("lab.ceil"), key="lab_ceil", disabled=op in LEARNED, help=ui.tr(ceil_help))
+    c4.number_input(
+        ui.tr("lab.output_padding"),
+        *LIMITS["output_padding"],
+        step=1,
+        key="lab_output_padding",
+        help=ui.tr("lab.output_padding.help"),
+        disabled=op != TRANSPOSED,
     )
-    state = st.session_state
-    return LabSettings(
-        height=int(state["lab_height"]),
-        width=int(state["lab_width"]),
-        kernel=int(state["lab_kernel"]),
-        stride=int(state["lab_stride"]),
-        padding=int(state["lab_padding"]) if mode == "number" else mode,
-        dilation=int(state["lab_dilation"]),
-        op=op,
-        ceil_mode=bool(state["lab_ceil"]) and op != "conv",
-        in_channels=int(state["lab_channels"]),
-        out_channels=int(state["lab_filters"]),
-    )
+    return mode
 
 
 def write_query(settings: LabSettings) -> None:
     query = settings.to_query()
+    if "exercise" in st.query_params:  # a teacher's exercise link keeps its seed while the layer changes
+        query["exercise"] = str(st.query_params["exercise"])[:20]
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
     st.session_state["lab_seen"] = query
@@ -209,6 +227,9 @@ def show_result(report, settings: LabSettings) -> None:
         channels, out_h, out_w = report.output
         st.subheader(ui.tr("lab.result", h=out_h, w=out_w, c=channels))
         st.caption(ui.tr("lab.result.input", h=settings.height, w=settings.width, c=settings.in_channels))
+        if report.transposed:
+            show_transposed(report, settings)
+            return
         st.markdown(ui.tr("lab.formula"))
         for formula in report.formulas():
             st.latex(formula)
@@ -217,23 +238,85 @@ def show_result(report, settings: LabSettings) -> None:
             st.caption(ui.tr("lab.formula.same", total=fit.before + fit.after, before=fit.before, after=fit.after))
         if settings.dilation > 1:
             st.caption(ui.tr("lab.formula.dilation", span=report.cols.span))
-        left, right = st.columns(2)
-        k, c, f = settings.kernel, settings.in_channels, settings.out_channels
         if settings.op == "conv":
-            left.metric(ui.tr("lab.params"), f"{report.params:,}", help=ui.tr("lab.params.help", f=f, c=c, k=k))
-            right.metric(
-                ui.tr("lab.macs"), f"{report.macs:,}", help=ui.tr("lab.macs.help", h=out_h, w=out_w, f=f, c=c, k=k)
-            )
+            cost_metrics(report, settings)
         else:
+            left, right = st.columns(2)
             left.metric(ui.tr("lab.params"), "0", help=ui.tr("lab.params.pool"))
             right.metric(ui.tr(f"lab.reads.{settings.op}"), f"{report.macs:,}")
         show_fit(report)
         show_suggestions(report)
 
 
+def cost_metrics(report, settings: LabSettings) -> None:
+    """A learned layer's parameters and multiply-adds, with how they are counted."""
+    _, out_h, out_w = report.output
+    # a transposed conv multiplies every input pixel by every filter: count over the input, not the output
+    h, w = (settings.height, settings.width) if report.transposed else (out_h, out_w)
+    k, c, f = settings.kernel, settings.in_channels, settings.out_channels
+    left, right = st.columns(2)
+    left.metric(ui.tr("lab.params"), f"{report.params:,}", help=ui.tr("lab.params.help", f=f, c=c, k=k))
+    right.metric(ui.tr("lab.macs"), f"{report.macs:,}", help=ui.tr("lab.macs.help", h=h, w=w, f=f, c=c, k=k))
+
+
+def why_output_padding(report) -> None:
+    """The sizes one convolution maps to the same output, and which of them output_padding picks."""
+    if report.stride == 1:
+        st.markdown(ui.tr("lab.tr.why.stride1"))
+        return
+    axes = (
+        [(report.cols, "width")] if report.height == report.width else [(report.rows, "height"), (report.cols, "width")]
+    )
+    for axis, name in axes:
+        sizes = conv_inputs(axis.size, axis.kernel, axis.stride, axis.padding, axis.dilation)
+        text = ui.tr(
+            "lab.tr.why",
+            s=axis.stride,
+            axis=ui.tr(f"lab.axis.{name}"),
+            sizes=", ".join(str(n) for n in sizes),
+            n=axis.size,
+            first=sizes[0],
+            op=axis.output_padding,
+            chosen=axis.output,
+        )
+        st.markdown(text)
+
+
+def show_transposed(report, settings: LabSettings) -> None:
+    """A transposed conv's formula, next to the conv it undoes, and why output_padding exists."""
+    _, out_h, out_w = report.output
+    back_h, back_w = report.undone
+    # one under the other, not side by side: each formula needs the full width to be read on a phone
+    st.markdown(ui.tr("lab.tr.formula"))
+    for formula in report.formulas():
+        st.latex(formula)
+    st.markdown(ui.tr("lab.tr.undo"))
+    conv = dict(kernel=settings.kernel, stride=settings.stride, padding=report.rows.padding, dilation=settings.dilation)
+    axes = [(out_w, "W")] if settings.height == settings.width else [(out_h, "H"), (out_w, "W")]
+    for size, symbol in axes:
+        st.latex(formula_latex(stride_fit(size, **conv), symbol=symbol))
+    if (back_h, back_w) == (settings.height, settings.width):
+        st.success(ui.tr("lab.tr.back", h=settings.height, w=settings.width, oh=out_h, ow=out_w))
+    else:
+        st.info(
+            ui.tr(
+                "lab.tr.not_back",
+                op=settings.output_padding,
+                s=settings.stride,
+                bh=back_h,
+                bw=back_w,
+                h=settings.height,
+                w=settings.width,
+            )
+        )
+    st.markdown(ui.tr("lab.tr.how", gap=settings.stride - 1, inner=report.rows.inner_padding))
+    why_output_padding(report)
+    cost_metrics(report, settings)
+
+
 def show_ideas() -> None:
     with st.expander(ui.tr("lab.learn.title")):
-        for idea in ("filter", "depth", "stride", "padding", "same_valid", "pooling", "strided"):
+        for idea in ("filter", "depth", "stride", "padding", "same_valid", "pooling", "strided", "transposed"):
             st.markdown(ui.tr(f"lab.learn.{idea}"))
 
 
@@ -281,6 +364,9 @@ def digit_tab(report, settings: LabSettings) -> tuple[np.ndarray | None, np.ndar
     if max(settings.height, settings.width) > ops.DIGIT_LIMIT:
         st.info(ui.tr("lab.digit.too_big", n=ops.DIGIT_LIMIT))
         return None, None
+    if max(report.output[1:]) > ops.DIGIT_OUTPUT_LIMIT:  # a transposed conv can grow a map many times over
+        st.info(ui.tr("lab.digit.too_big_output", h=report.output[1], w=report.output[2]))
+        return None, None
     digits, real = ui.example_digits()
     if not real:
         st.caption(ui.tr("lab.digit.synthetic"))
@@ -292,7 +378,7 @@ def digit_tab(report, settings: LabSettings) -> tuple[np.ndarray | None, np.ndar
     image = ops.fit_image(digits[label], settings.height, settings.width)
     if (settings.height, settings.width) != (28, 28):
         st.caption(ui.tr("lab.digit.resized", h=settings.height, w=settings.width))
-    if settings.op == "conv":
+    if settings.op in LEARNED:
         with right:
             kernels = choose_kernels(settings)
         if settings.in_channels > 1:
@@ -317,9 +403,29 @@ def digit_tab(report, settings: LabSettings) -> tuple[np.ndarray | None, np.ndar
     return image, maps[0]
 
 
+def transposed_picture(report) -> None:
+    """Which output cells each input pixel paints, and the input spread out by the stride."""
+    st.caption(ui.tr("lab.picture.tr.caption"))
+    names = ("spread", "padding", "play", "pause", "position")
+    labels = {name: ui.tr(f"lab.picture.{name}") for name in names}
+    labels |= {"input": ui.tr("lab.digit.input"), "output": ui.tr("lab.picture.painted")}
+    view = transposed_figure(report, labels, ui.colormap())
+    if view is None:
+        st.info(ui.tr("lab.picture.tr.too_big"))
+        return
+    if view.clipped:
+        st.caption(
+            ui.tr("lab.picture.tr.clipped", h=min(report.height, TRANSPOSED_VIEW), w=min(report.width, TRANSPOSED_VIEW))
+        )
+    st.plotly_chart(view.figure, width="stretch")
+
+
 def picture_tab(report, settings: LabSettings, image, output) -> None:
     if not report.ok:
         st.info(ui.tr("lab.picture.invalid"))
+        return
+    if report.transposed:
+        transposed_picture(report)
         return
     st.caption(ui.tr("lab.picture.caption"))
     if image is None:  # too large for the digit demo: the grid and the window's path are the point here
@@ -336,6 +442,106 @@ def picture_tab(report, settings: LabSettings, image, output) -> None:
         h, w = (len(view.figure.data[0].z), len(view.figure.data[0].z[0]))
         st.caption(ui.tr("lab.picture.clipped", h=h, w=w, n=view.positions))
     st.plotly_chart(view.figure, width="stretch")
+
+
+# --- guess, then reveal ---------------------------------------------------------------------------
+
+
+def exercise_seed() -> tuple[int, bool]:
+    """(seed, shared): the teacher's `exercise=SEED` from the link, else this session's own random seed."""
+    text = str(st.query_params.get("exercise", "")).strip()
+    if re.fullmatch(r"\d{1,9}", text):
+        return int(text), True
+    if "lab_ex_seed" not in st.session_state:
+        st.session_state["lab_ex_seed"] = random.randrange(exercise.SEED_LIMIT)
+    return st.session_state["lab_ex_seed"], False
+
+
+def next_exercise(level: str) -> None:
+    positions = st.session_state.setdefault("lab_ex_index", {})
+    positions[level] = positions.get(level, 0) + 1
+    st.session_state["lab_answer"] = ""
+    st.session_state.pop("lab_ex_verdict", None)
+
+
+def question_text(ex: exercise.Exercise) -> str:
+    padding = ui.tr("lab.ex.padding_same") if ex.padding == "same" else str(ex.padding)
+    return ui.tr(
+        "lab.ex.question",
+        n=ex.index + 1,
+        op=ui.tr(f"lab.op.{ex.op}").lower(),
+        size=ex.size,
+        k=ex.kernel,
+        s=ex.stride,
+        p=padding,
+        d=ex.dilation,
+    )
+
+
+def check_clicked(ex: exercise.Exercise) -> None:
+    """Score a readable answer once per exercise; an unreadable one is only pointed out."""
+    verdict = exercise.check_answer(ex, st.session_state.get("lab_answer", ""))
+    st.session_state["lab_ex_verdict"] = (ex, verdict)
+    scored = st.session_state.setdefault("lab_ex_scored", {})
+    key = (ex.level, ex.index)
+    if verdict.readable and key not in scored:
+        scored[key] = verdict.correct
+
+
+def reveal(ex: exercise.Exercise, verdict) -> None:
+    """Right or wrong, then the formula and the picture (or why the layer cannot work)."""
+    report = ex.report()
+    with st.container(key="lab_result", border=True):
+        if not verdict.readable:
+            st.warning(ui.tr("lab.ex.unreadable"))
+            return
+        answer = ui.tr("lab.ex.no_fit") if ex.answer is None else f"{ex.answer[0]}×{ex.answer[1]}"
+        (st.success if verdict.correct else st.error)(
+            ui.tr("lab.ex.right" if verdict.correct else "lab.ex.wrong", answer=answer)
+        )
+        if not report.ok:
+            st.markdown(ui.tr("lab.ex.why_not", reason=ui.tr_error(report.error)))
+            return
+        st.markdown(ui.tr("lab.formula"))
+        for formula in report.formulas():
+            st.latex(formula)
+        if not report.exact:
+            st.caption(ui.tr("lab.ex.rounded"))
+            st.latex(check_latex(report.cols))
+        shape = report.output[1:]
+        labels = {
+            name: ui.tr(f"lab.picture.{name}") for name in ("input", "output", "padding", "play", "pause", "position")
+        }
+        view = window_figure(report, np.zeros((ex.size, ex.size)), np.zeros(shape), labels, ui.colormap())
+        if view is not None:
+            st.plotly_chart(view.figure, width="stretch", key="lab_ex_picture")
+
+
+def exercise_ui() -> None:
+    """A layer to size up, a box for the guess, the score, and the reveal once checked."""
+    seed, shared = exercise_seed()
+    st.caption(ui.tr("lab.ex.intro"))
+    level = st.radio(
+        ui.tr("lab.ex.level"),
+        exercise.LEVELS,
+        horizontal=True,
+        key="lab_ex_level",
+        format_func=ui.option_labels("lab.ex.level.", exercise.LEVELS).get,
+    )
+    index = st.session_state.get("lab_ex_index", {}).get(level, 0)
+    ex = exercise.make_exercise(seed, level, index)
+    with st.container(key="lab_exercise", border=True):
+        st.markdown(question_text(ex))
+    st.text_input(ui.tr("lab.ex.answer"), key="lab_answer", placeholder=ui.tr("lab.ex.placeholder"))
+    left, right = st.columns(2)
+    left.button(ui.tr("lab.ex.check"), key="lab_check", type="primary", on_click=check_clicked, args=(ex,))
+    right.button(ui.tr("lab.ex.next"), key="lab_next", on_click=next_exercise, args=(level,))
+    scored = st.session_state.get("lab_ex_scored", {})
+    st.metric(ui.tr("lab.ex.score"), f"{sum(scored.values())} / {len(scored)}")
+    last = st.session_state.get("lab_ex_verdict")
+    if last is not None and last[0] == ex:
+        reveal(*last)
+    st.caption(ui.tr("lab.ex.shared" if shared else "lab.ex.share", seed=seed))
 
 
 # --- the whole network ------------------------------------------------------------------------------
@@ -410,6 +616,16 @@ def shape_text(shape) -> str:
     return "×".join(str(n) for n in shape) if shape else "—"
 
 
+def memory_text(n: int) -> str:
+    """Bytes for people: 3136 -> "3.1 kB"."""
+    return f"{n:,} B" if n < 1000 else f"{n / 1000:,.1f} kB" if n < 1_000_000 else f"{n / 1_000_000:,.2f} MB"
+
+
+def cost_text(row: LayerRow, value: int, text) -> str:
+    """A cost cell: the value in words, or a dash when the layer has no shape to cost."""
+    return text(value) if row.output is not None else "—"
+
+
 def row_status(row: LayerRow) -> str:
     if row.error is None:
         return ui.tr("lab.net.ok")
@@ -426,6 +642,9 @@ def network_table_view(rows: list[LayerRow], fields: dict) -> None:
             ui.tr("lab.net.col.what"): [row_what(r, fields) for r in rows],
             ui.tr("lab.net.col.output"): [shape_text(r.output) for r in rows],
             ui.tr("lab.net.col.params"): [f"{r.params:,}" for r in rows],
+            ui.tr("lab.net.col.receptive"): [cost_text(r, r.receptive, lambda n: f"{n}×{n}") for r in rows],
+            ui.tr("lab.net.col.macs"): [cost_text(r, r.macs, "{:,}".format) for r in rows],
+            ui.tr("lab.net.col.memory"): [cost_text(r, r.memory, memory_text) for r in rows],
             ui.tr("lab.net.col.status"): status,
         }
     )
@@ -473,12 +692,32 @@ def pytorch_check(rows: list[LayerRow], config: LeNetConfig | None) -> None:
             st.success(ui.tr("lab.net.check_ok"))
 
 
+def export_ui(config: LeNetConfig | None) -> None:
+    """The designed network as a self-contained PyTorch file (st.code has a copy button)."""
+    with st.expander(ui.tr("lab.net.export")):
+        if config is None:
+            st.info(ui.tr("lab.net.export_invalid"))
+            return
+        source = export.network_source(config)
+        st.caption(ui.tr("lab.net.export_help"))
+        st.code(source, language="python")
+        st.download_button(
+            ui.tr("lab.net.export_download"),
+            source,
+            file_name="lenet_network.py",
+            mime="text/x-python",
+            key="lab_net_download",
+        )
+
+
 def network_tab() -> None:
     st.caption(ui.tr("lab.net.intro"))
     fields = network_controls()
     rows = LeNetConfig.unchecked(**fields).table()
     network_table_view(rows, fields)
     st.markdown(ui.tr("lab.net.total", n=f"{total_params(rows):,}"))
+    params, macs, memory = totals(rows)
+    st.caption(ui.tr("lab.net.costs", params=f"{params:,}", macs=f"{macs:,}", memory=memory_text(memory)))
     failed = next((r for r in rows if r.error is not None and not unreachable(r)), None)
     config = None
     if failed is not None:
@@ -498,6 +737,7 @@ def network_tab() -> None:
         st.session_state["train_config"] = config.to_dict()
         st.switch_page("pages/train.py")
     pytorch_check(rows, config)
+    export_ui(config)
 
 
 # --- the page -------------------------------------------------------------------------------------
@@ -505,6 +745,10 @@ def network_tab() -> None:
 st.title(ui.tr("nav.conv_lab"))
 st.caption(ui.tr("lab.intro"))
 
+shared_exercises = "exercise" in st.query_params
+if shared_exercises:  # a teacher's link: the class starts with the exercises
+    st.subheader(ui.tr("lab.ex.title"))
+    exercise_ui()
 load_settings_into_widgets()
 st.subheader(ui.tr("lab.layer.title"))
 settings = settings_widgets()
@@ -521,17 +765,20 @@ report = explain_layer(
     settings.ceil_mode,
     settings.in_channels,
     settings.out_channels,
+    output_padding=settings.output_padding,
 )
 show_result(report, settings)
 st.caption(ui.tr("lab.link"))
 show_ideas()
 
-tab_picture, tab_digit, tab_network = st.tabs(
-    [ui.tr("lab.picture.title"), ui.tr("lab.digit.title"), ui.tr("lab.net.title")]
-)
-with tab_digit:  # first, so the picture can show the digit and the filter picked here
+titles = [ui.tr("lab.picture.title"), ui.tr("lab.digit.title"), ui.tr("lab.net.title")]
+tabs = st.tabs(titles if shared_exercises else [*titles, ui.tr("lab.ex.title")])
+with tabs[1]:  # first, so the picture can show the digit and the filter picked here
     digit_image, first_map = digit_tab(report, settings)
-with tab_picture:
+with tabs[0]:
     picture_tab(report, settings, digit_image, first_map)
-with tab_network:
+with tabs[2]:
     network_tab()
+if not shared_exercises:
+    with tabs[3]:
+        exercise_ui()

@@ -14,6 +14,7 @@ import streamlit as st
 import ui
 from lenet import data, jobs
 from lenet.config import ACTIVATIONS, POOLS, LeNetConfig
+from lenet.conv import export
 from lenet.device import DeviceError, available_devices
 from lenet.figures.charts import Curve, accuracy_figure, loss_figure
 from lenet.model import LeNet
@@ -297,6 +298,20 @@ def use_model_ui(run: jobs.RunView | None) -> None:
         st.button(ui.tr("train.use_model"), key="use_model", on_click=_use_model, args=(run.checkpoint,))
 
 
+def download_script_ui(run: jobs.RunView | None) -> None:
+    """A finished run as one standalone script that retrains it with torch and torchvision (lenet.conv.export)."""
+    if run is None or run.status != "finished":
+        return
+    st.download_button(
+        ui.tr("export.script"),
+        export.training_script(run.model_config, run.train_config, run.name),
+        file_name=export.script_filename(run.name),
+        mime="text/x-python",
+        help=ui.tr("export.script_help"),
+        key="train_download_script",
+    )
+
+
 def compare_ui(runs: list[jobs.RunView]) -> None:
     """This session's ended runs overlaid, next to the shipped model's figures."""
     st.subheader(ui.tr("train.compare"))
@@ -361,6 +376,7 @@ st.fragment(live_panel, run_every=POLL_S if active else None)(
     model_config, train_config, run_name, keep_stopped, active
 )
 use_model_ui(current)
+download_script_ui(current)
 ended = [r for r in ui.registry().runs(owner()) if not r.active]
 if ended:
     compare_ui(ended)

@@ -20,7 +20,15 @@ from torch import nn
 
 from lenet.config import LeNetConfig
 from lenet.conv import cli as shape_cli
-from lenet.conv.arithmetic import LayerError, conv_output_size, index_ranges, resolve_padding, stride_fit
+from lenet.conv.arithmetic import (
+    LayerError,
+    conv_inputs,
+    conv_output_size,
+    index_ranges,
+    resolve_padding,
+    spread,
+    stride_fit,
+)
 from lenet.conv.explain import explain_layer
 from lenet.conv.network import total_params
 from lenet.conv.query import parse_size
@@ -367,3 +375,190 @@ def test_python_m_lenet_shape():
         timeout=60,
     )
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
+
+
+# --- transposed convolutions ----------------------------------------------------------------------
+
+N_TRANSPOSED = 400
+
+
+def torch_transposed_shape(h, w, kernel, stride, padding, dilation, output_padding, empty_is_refused=True):
+    """(H, W) of a real nn.ConvTranspose2d's output, or None when PyTorch refuses the setting.
+
+    An output with no rows or no columns counts as refused. PyTorch itself is of two minds there: its
+    native CPU kernel (slow_conv_transpose2d, chosen for kernels up to 3x3) raises "Output size is too
+    small", while its oneDNN kernel (chosen for larger kernels, larger batches or inputs) returns an empty
+    tensor, so whether a 0-pixel output raises depends on the backend, not on the layer. The arithmetic
+    refuses it always; count_transposed_agreement counts how often torch returned an empty tensor.
+    With empty_is_refused=False the empty shape is returned as it is.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            layer = nn.ConvTranspose2d(
+                1, 1, kernel, stride=stride, padding=padding, dilation=dilation, output_padding=output_padding
+            )
+            shape = tuple(layer(torch.zeros(1, 1, h, w)).shape[-2:])
+    except (RuntimeError, ValueError, TypeError):
+        return None
+    return None if empty_is_refused and 0 in shape else shape
+
+
+def ours_transposed(h, w, kernel, stride, padding, dilation, output_padding):
+    try:
+        return tuple(
+            conv_output_size(n, kernel, stride, padding, dilation, "convtranspose", output_padding=output_padding)
+            for n in (h, w)
+        )
+    except LayerError as exc:
+        return exc.code
+
+
+def random_transposed_settings(seed: int, n: int = N_TRANSPOSED):
+    """Small random settings, weighted so that every refusal (output padding, over-cropping, 'same') comes up."""
+    rng = random.Random(seed)
+    for _ in range(n):
+        yield dict(
+            h=rng.randint(1, 12),
+            w=rng.randint(1, 12),
+            kernel=rng.randint(1, 6),
+            stride=rng.choice([1, 1, 2, 3, 4]),
+            padding=rng.choice([0, 0, 1, 2, 3, 5, 8, "same", "valid"]),
+            dilation=rng.choice([1, 1, 2, 3]),
+            output_padding=rng.choice([0, 0, 0, 1, 1, 2, 3]),
+        )
+
+
+def count_transposed_agreement(seed: int = 11) -> dict[str, int]:
+    """Compare every random setting with nn.ConvTranspose2d; count the outcomes (and each refusal's reason)."""
+    outcomes = {"ok": 0, "refused": 0}
+    for s in random_transposed_settings(seed):
+        expected, got = torch_transposed_shape(**s), ours_transposed(**s)
+        if expected is None:
+            assert isinstance(got, str), (s, got)  # refused by both, and ours says why
+            outcomes["refused"] += 1
+            outcomes[got] = outcomes.get(got, 0) + 1
+            empty = torch_transposed_shape(**s, empty_is_refused=False)
+            outcomes["torch_empty"] = outcomes.get("torch_empty", 0) + (empty is not None)
+        else:
+            assert got == expected, s
+            outcomes["ok"] += 1
+    return outcomes
+
+
+def test_transposed_random_settings_match_pytorch_including_refusals():
+    outcomes = count_transposed_agreement()
+    assert outcomes["ok"] + outcomes["refused"] == N_TRANSPOSED
+    assert outcomes["ok"] > N_TRANSPOSED // 3 and outcomes["refused"] > N_TRANSPOSED // 10, outcomes
+    # every reason PyTorch has for refusing must be exercised, or agreement on it proves little
+    for code in ("output_padding_too_big", "transpose_too_small", "transpose_padding_word"):
+        assert outcomes.get(code, 0) >= 10, outcomes
+
+
+@pytest.mark.parametrize(
+    "s",
+    [
+        dict(h=5, w=5, kernel=3, stride=2, padding=0, dilation=1, output_padding=1),
+        dict(h=5, w=5, kernel=3, stride=2, padding=0, dilation=1, output_padding=2),  # not below the stride
+        dict(h=5, w=5, kernel=3, stride=1, padding=0, dilation=2, output_padding=1),  # below the dilation: fine
+        dict(h=5, w=5, kernel=3, stride=2, padding=5, dilation=1, output_padding=0),  # crops down to 1
+        dict(h=1, w=9, kernel=3, stride=1, padding=2, dilation=1, output_padding=0),  # one axis too small
+        dict(h=4, w=4, kernel=3, stride=1, padding=3, dilation=1, output_padding=0),  # exactly 0: raises
+        dict(h=2, w=2, kernel=4, stride=4, padding=4, dilation=1, output_padding=0),  # exactly 0: empty (oneDNN)
+        dict(h=6, w=1, kernel=6, stride=1, padding=3, dilation=1, output_padding=0),  # 5 x 0: empty (oneDNN)
+        dict(h=5, w=5, kernel=3, stride=1, padding=0, dilation=1, output_padding=-1),
+        dict(h=5, w=5, kernel=3, stride=1, padding=-1, dilation=1, output_padding=0),
+    ],
+)
+def test_transposed_edge_cases_match_pytorch(s):
+    expected, got = torch_transposed_shape(**s), ours_transposed(**s)
+    assert got == expected or (expected is None and isinstance(got, str)), (s, got)
+
+
+def painted_by_torch(size, kernel, stride, padding, dilation, output_padding, i):
+    """Output cells a one-hot input cell reaches in a real transposed conv with an all-ones kernel."""
+    x = torch.zeros(1, 1, 1, size)
+    x[0, 0, 0, i] = 1.0
+    y = F.conv_transpose2d(
+        x,
+        torch.ones(1, 1, 1, kernel),
+        stride=(1, stride),
+        padding=(0, padding),
+        output_padding=(0, output_padding),
+        dilation=(1, dilation),
+    )
+    return [j for j in range(y.shape[-1]) if y[0, 0, 0, j] != 0]
+
+
+def test_painted_cells_and_the_conv_it_undoes():
+    checked = 0
+    for s in random_transposed_settings(seed=12, n=200):
+        if not isinstance(ours_transposed(**s), tuple):
+            continue
+        settings = {k: s[k] for k in ("kernel", "stride", "padding", "dilation", "output_padding")}
+        axis = spread(s["w"], **settings)
+        for i in range(s["w"]):
+            assert axis.painted(i) == painted_by_torch(s["w"], **settings, i=i), (s, i)
+        # the conv with the same settings maps every size in conv_inputs back to the input size ...
+        sizes = conv_inputs(s["w"], s["kernel"], s["stride"], s["padding"], s["dilation"])
+        conv = {k: s[k] for k in ("kernel", "stride", "padding", "dilation")}
+        assert all(conv_output_size(n, **conv) == s["w"] for n in sizes), s
+        # ... and output_padding picks one of them
+        if s["output_padding"] < s["stride"]:
+            assert axis.output == sizes[s["output_padding"]], s
+        checked += 1
+    assert checked > 60
+
+
+def test_explain_layer_transposed():
+    report = explain_layer(5, 5, 3, 2, 0, op="convtranspose", in_channels=4, out_channels=6, output_padding=1)
+    assert report.ok and report.output == (6, 12, 12) and report.undone == (5, 5)
+    layer = nn.ConvTranspose2d(4, 6, 3, stride=2, output_padding=1)
+    assert report.params == sum(p.numel() for p in layer.parameters())
+    assert report.macs == 4 * 6 * 9 * 5 * 5
+    (formula,) = report.formulas()
+    assert r"(5 - 1)\cdot 2" in formula and formula.endswith("= 12")
+    refused = explain_layer(5, 5, 3, 2, 0, op="convtranspose", output_padding=2)
+    assert refused.error.code == "output_padding_too_big" and not refused.suggestions
+    assert explain_layer(5, 5, 3, op="conv", output_padding=1).error.code == "output_padding_op"
+    assert explain_layer(5, 5, 3, padding="same", op="convtranspose").error.code == "transpose_padding_word"
+
+
+def test_cli_and_page_agree_with_pytorch_on_transposed_convolutions():
+    for s in random_transposed_settings(seed=13, n=150):
+        expected = torch_transposed_shape(**s)
+        argv = ["--input", f"{s['h']}x{s['w']}", "--kernel", str(s["kernel"]), "--stride", str(s["stride"])]
+        argv += ["--padding", str(s["padding"]), "--dilation", str(s["dilation"]), "--op", "convtranspose"]
+        code, out, err = run_cli([*argv, "--output-padding", str(s["output_padding"]), "--json"])
+        report = explain_layer(
+            s["h"],
+            s["w"],
+            s["kernel"],
+            s["stride"],
+            s["padding"],
+            s["dilation"],
+            "convtranspose",
+            output_padding=s["output_padding"],
+        )
+        if expected is None:
+            assert not report.ok and code == 2 and out == "" and len(err.strip().splitlines()) == 1, s
+        else:
+            assert report.output[1:] == expected and code == 0 and json.loads(out) == {"output": list(expected)}, s
+    code, out, err = run_cli(["--input", "5", "--kernel", "3", "--output-padding", "1"])
+    assert code == 2 and "transposed" in err
+
+
+def test_python_m_lenet_shape_transposed():
+    argv = ["--input", "5", "--kernel", "3", "--stride", "2", "--op", "convtranspose", "--output-padding"]
+    ok = subprocess.run(
+        [sys.executable, "-m", "lenet", "shape", *argv, "1", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ok.returncode == 0 and json.loads(ok.stdout) == {"output": [12, 12]}
+    bad = subprocess.run(
+        [sys.executable, "-m", "lenet", "shape", *argv, "2"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert bad.returncode == 2 and "output_padding" in bad.stderr and "Traceback" not in bad.stderr

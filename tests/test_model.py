@@ -1,3 +1,5 @@
+import math
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -5,8 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from lenet.config import LAYER_NAMES, LeNetConfig
+from lenet.conv.network import totals
 from lenet.model import LeNet
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,3 +123,132 @@ def test_the_config_does_not_import_torch():
     code = "import sys, lenet.config; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "False", result.stderr
+
+
+# --- every layer's cost, checked against torch ----------------------------------------------------
+
+
+def random_costed_config(rng: random.Random) -> LeNetConfig | None:
+    """A random valid LeNetConfig with small layers (None when the draw cannot be built)."""
+    fields = dict(
+        c1_channels=rng.randint(1, 6),
+        c1_kernel=rng.randint(1, 7),
+        c1_stride=rng.randint(1, 3),
+        c1_padding=rng.randint(0, 3),
+        c3_channels=rng.randint(1, 6),
+        c3_kernel=rng.randint(1, 5),
+        c3_stride=rng.randint(1, 2),
+        c3_padding=rng.randint(0, 2),
+        c5_channels=rng.randint(1, 12),
+        c5_kernel=rng.randint(1, 4),
+        c5_padding=rng.randint(0, 2),
+        pool=rng.choice(["max", "avg", "none"]),
+        pool_size=rng.randint(1, 3),
+        f6_units=rng.randint(1, 12),
+        activation=rng.choice(["relu", "tanh", "sigmoid"]),
+        batch_norm=rng.random() < 0.3,
+    )
+    try:
+        return LeNetConfig(**fields)
+    except ValueError:
+        return None
+
+
+def hooked_macs(model: nn.Module, x: torch.Tensor) -> dict[str, int]:
+    """Multiply-adds per textbook layer, counted by forward hooks on every Conv2d and Linear of a real pass."""
+    counts: dict[str, int] = {}
+    handles = []
+    for name, block in model.named_layers().items():
+        for module in block.modules():
+
+            def hook(module, inputs, output, name=name):
+                if isinstance(module, nn.Conv2d):
+                    per_output = module.in_channels // module.groups * math.prod(module.kernel_size)
+                    counts[name] = counts.get(name, 0) + output[0].numel() * per_output
+                else:
+                    counts[name] = counts.get(name, 0) + module.in_features * module.out_features
+
+            if isinstance(module, (nn.Conv2d, nn.Linear)):
+                handles.append(module.register_forward_hook(hook))
+    with torch.no_grad():
+        model(x)
+    for handle in handles:
+        handle.remove()
+    return counts
+
+
+def positive_probe(config: LeNetConfig) -> LeNet:
+    """LeNet(config) with every weight 1/fan-in and no bias, max pooling swapped for average pooling.
+
+    Every path from an input pixel to a unit then carries a positive gradient, so the pixels with a
+    non-zero gradient are exactly the unit's receptive field (max pooling would pass only its argmax).
+    """
+    model = LeNet(config).double().eval()
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, (nn.Conv2d, nn.Linear)):
+                module.weight.fill_(1.0 / (module.weight[0].numel()))
+                if module.bias is not None:
+                    module.bias.zero_()
+    for block in (model.features, model.classifier):
+        for name, child in block.named_children():
+            if isinstance(child, nn.MaxPool2d):
+                setattr(block, name, nn.AvgPool2d(child.kernel_size, child.stride))
+    return model
+
+
+def gradient_extent(output: torch.Tensor, x: torch.Tensor, index) -> int:
+    """Rows of the input with a non-zero gradient of output[index], from first to last."""
+    (grad,) = torch.autograd.grad(output[index], x, retain_graph=True)
+    rows = torch.nonzero(grad[0, 0].abs().sum(dim=1)).flatten()
+    return int(rows.max() - rows.min() + 1)
+
+
+def measured_receptive_fields(config: LeNetConfig) -> dict[str, int]:
+    """Each layer's receptive field, from back-propagating a one-hot gradient of one unit.
+
+    Conv and pooling layers: the centre unit of a map on an input large enough that its field lies
+    inside the image (the field does not depend on the input size). F6 and output: a unit on the real input.
+    """
+    model = positive_probe(config)
+    fields = {}
+    x = torch.ones(1, 1, 28, 28, dtype=torch.float64, requires_grad=True)
+    _, outputs = model.forward_with_activations(x)
+    for name in ("F6", "output"):
+        fields[name] = gradient_extent(outputs[name], x, (0, 0))
+    big = 28 + 4 * max(r.receptive for r in config.table())
+    x = torch.ones(1, 1, big, big, dtype=torch.float64, requires_grad=True)
+    y = x
+    for name, layer in model.features.named_children():
+        y = layer(y)
+        fields[name] = gradient_extent(y, x, (0, 0, y.shape[2] // 2, y.shape[3] // 2))
+    return fields
+
+
+def test_every_layers_cost_matches_torch():
+    rng = random.Random(21)
+    checked = 0
+    while checked < 25:
+        config = random_costed_config(rng)
+        if config is None:
+            continue
+        rows = config.table()
+        model = LeNet(config).eval()
+        macs = hooked_macs(model, torch.zeros(1, *config.input_shape))
+        receptive = measured_receptive_fields(config)
+        for row in rows[1:]:
+            assert row.params == sum(p.numel() for p in model.named_layers()[row.name].parameters()), row
+            assert row.macs == macs.get(row.name, 0), (config, row)
+            assert row.receptive == receptive[row.name], (config, row, receptive)
+            assert row.memory == 4 * math.prod(row.output)
+        params, total_macs, memory = totals(rows)
+        assert params == sum(p.numel() for p in model.parameters()) and total_macs == sum(macs.values())
+        assert memory == sum(4 * math.prod(r.output) for r in rows)
+        checked += 1
+
+
+def test_lenet5_costs():
+    rows = {r.name: r for r in LeNetConfig().table()}
+    # C1 with padding 2 reads 5x5 (of which a 2-pixel border may be padding); C5 sees 32x32 of the padded image
+    assert [rows[n].receptive for n in LAYER_NAMES] == [5, 6, 14, 16, 32, 28, 28]
+    assert rows["C1"].macs == 6 * 25 * 28 * 28 and rows["input"].memory == 4 * 28 * 28

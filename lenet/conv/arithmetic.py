@@ -5,7 +5,9 @@ answers instantly.
 Reference: Dumoulin & Visin, "A guide to convolution arithmetic for deep learning" (2016),
 the shape formulas in the docs of torch.nn.Conv2d / MaxPool2d / AvgPool2d, and the checks in
 ATen's `pooling_output_shape` / `pool2d_shape_check` (aten/src/ATen/native/Pool.h), which decide
-what PyTorch refuses. tests/test_arithmetic.py compares every rule here with the real layers.
+what PyTorch refuses; for transposed convolutions the docs of torch.nn.ConvTranspose2d and ATen's
+`slow_conv_transpose2d_shape_check` (aten/src/ATen/native/NaiveConvolutionTranspose2d.cpp).
+tests/test_arithmetic.py compares every rule here with the real layers.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from dataclasses import dataclass
 
 from lenet.errors import CodedError
 
-OPS = ("conv", "maxpool", "avgpool")
+OPS = ("conv", "maxpool", "avgpool", "convtranspose")
+TRANSPOSED = "convtranspose"
 
 
 class LayerError(CodedError, ValueError):
@@ -102,6 +105,8 @@ def _checked(
     """Validate one axis like PyTorch and return (output, before, after, trimmed)."""
     if op not in OPS:
         raise LayerError("bad_op", f"op must be one of {', '.join(OPS)}, not {op!r}", value=op)
+    if op == TRANSPOSED:
+        raise LayerError("bad_op", "a transposed convolution has no sliding-window fit; use spread()", value=op)
     check_positive(input=size, kernel=kernel, stride=stride, dilation=dilation)
     if op == "avgpool" and dilation != 1:
         raise LayerError("avgpool_dilation", "average pooling has no dilation in PyTorch; use 1")
@@ -128,20 +133,28 @@ def conv_output_size(
     dilation: int = 1,
     op: str = "conv",
     ceil_mode: bool = False,
+    output_padding: int = 0,
 ) -> int:
-    """Output length on one axis of a conv or pooling layer, as PyTorch computes it.
+    """Output length on one axis of a conv, pooling or transposed conv layer, as PyTorch computes it.
 
     Args:
         size: input length (H or W).
         kernel, stride, dilation: the layer's settings on this axis.
         padding: a number, "same" or "valid".
-        op: "conv", "maxpool" or "avgpool".
+        op: "conv", "maxpool", "avgpool" or "convtranspose".
         ceil_mode: pooling only: round up instead of down (a last window may hang over the edge).
+        output_padding: transposed conv only: extra rows/columns at the bottom/right of the output.
     Returns:
         the output length, at least 1.
     Raises:
         LayerError: with the reason the setting cannot work, exactly when PyTorch refuses it.
     """
+    if op == TRANSPOSED:
+        return spread(size, kernel, stride, padding, dilation, output_padding).output
+    if output_padding != 0:
+        raise LayerError(
+            "output_padding_op", "output_padding belongs to transposed convolutions only", value=output_padding
+        )
     return _checked(size, kernel, stride, padding, dilation, op, ceil_mode)[0]
 
 
@@ -256,8 +269,8 @@ def index_ranges(indices) -> list[tuple[int, int]]:
 
 
 def layer_params(op: str, in_channels: int, out_channels: int, kernel: int, bias: bool = True) -> int:
-    """Learned numbers in a layer: a conv has one kernel per (input, output) channel pair, plus biases."""
-    if op != "conv":
+    """Learned numbers in a layer: a conv (transposed too) has one kernel per channel pair, plus biases."""
+    if op not in ("conv", TRANSPOSED):
         return 0
     return out_channels * in_channels * kernel * kernel + (out_channels if bias else 0)
 
@@ -267,3 +280,122 @@ def layer_macs(op: str, in_channels: int, out_channels: int, kernel: int, out_h:
     if op != "conv":
         return in_channels * kernel * kernel * out_h * out_w
     return out_channels * in_channels * kernel * kernel * out_h * out_w
+
+
+# --- transposed convolution ---------------------------------------------------------------------
+
+
+@dataclass
+class Spread:
+    """One axis of a transposed convolution: the input spread out by the stride, padded, then convolved.
+
+    Each input cell paints a K-tap (dilated) patch of the output, starting at i*S - P; output_padding
+    adds rows/columns at the end that no conv with these settings could tell apart (see conv_inputs).
+    """
+
+    output: int
+    size: int
+    kernel: int
+    stride: int
+    padding: int
+    dilation: int
+    output_padding: int
+    exact: bool = True  # always tiles: there is no rounding in the transposed formula
+    trimmed: bool = False
+
+    @property
+    def span(self) -> int:
+        return _window(self.kernel, self.dilation)
+
+    @property
+    def spread_size(self) -> int:
+        """The input with S-1 zeros between neighbours: (H-1)*S + 1."""
+        return (self.size - 1) * self.stride + 1
+
+    @property
+    def inner_padding(self) -> int:
+        """Zeros the equivalent direct convolution adds around the spread input: D(K-1) - P (may be < 0: a crop)."""
+        return self.dilation * (self.kernel - 1) - self.padding
+
+    def painted(self, i: int) -> list[int]:
+        """The output cells (0-based) input cell `i` adds into: one per kernel tap that lands inside."""
+        start = i * self.stride - self.padding
+        return [start + t * self.dilation for t in range(self.kernel) if 0 <= start + t * self.dilation < self.output]
+
+
+def _transposed_padding(padding: int | str) -> int:
+    if isinstance(padding, str):
+        # ConvTranspose2d's padding is the conv's it undoes; PyTorch has no 'same'/'valid' for it
+        raise LayerError(
+            "transpose_padding_word",
+            f"a transposed convolution takes a number for padding, not {padding!r}",
+            value=padding,
+        )
+    return resolve_padding(padding, 1)[0]
+
+
+def spread(
+    size: int, kernel: int, stride: int = 1, padding: int | str = 0, dilation: int = 1, output_padding: int = 0
+) -> Spread:
+    """One axis of a transposed convolution, exactly as PyTorch's ConvTranspose2d computes and refuses it.
+
+    Output: (H - 1)*S - 2P + D*(K - 1) + output_padding + 1.
+
+    Args:
+        size: input length (H or W).
+        kernel, stride, padding, dilation: the settings of the convolution it undoes.
+        output_padding: extra rows/columns at the end; PyTorch needs it below the stride or the dilation.
+    Returns:
+        a Spread with the output length, at least 1.
+    Raises:
+        LayerError: exactly when PyTorch refuses the setting, saying why.
+    """
+    check_positive(input=size, kernel=kernel, stride=stride, dilation=dilation)
+    padding = _transposed_padding(padding)
+    if isinstance(output_padding, bool) or not isinstance(output_padding, int):
+        raise LayerError(
+            "not_integer",
+            f"output_padding must be a whole number, not {output_padding!r}",
+            name="output_padding",
+            value=output_padding,
+        )
+    if output_padding < 0:
+        raise LayerError(
+            "negative_output_padding", f"output_padding must be 0 or more, not {output_padding}", value=output_padding
+        )
+    if output_padding >= stride and output_padding >= dilation:
+        raise LayerError(
+            "output_padding_too_big",
+            f"output_padding {output_padding} must be smaller than the stride ({stride}) or the dilation "
+            f"({dilation}): only then does it choose between outputs the same conv maps back to one size",
+            value=output_padding,
+            stride=stride,
+            dilation=dilation,
+        )
+    out = (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+    if out < 1:
+        raise LayerError(
+            "transpose_too_small",
+            f"the padding {padding} crops more than the spread, convolved input has ({out + 2 * padding} px): "
+            f"the output would be {out} px",
+            padding=padding,
+            full=out + 2 * padding,
+            out=out,
+        )
+    return Spread(out, size, kernel, stride, padding, dilation, output_padding)
+
+
+def conv_inputs(output: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> range:
+    """Every input length a conv with these settings turns into `output`: why output_padding exists.
+
+    With stride S, S neighbouring sizes round down to the same output; a transposed conv can give back
+    only one of them, and output_padding says which (the smallest, plus output_padding).
+
+    Args:
+        output: the conv's output length (the transposed conv's input).
+        kernel, stride, padding, dilation: the conv's settings.
+    Returns:
+        the input lengths, smallest first (those below 1 left out).
+    """
+    first = (output - 1) * stride - 2 * padding + dilation * (kernel - 1) + 1
+    return range(max(first, 1), first + stride)

@@ -1,4 +1,4 @@
-"""`python -m lenet shape`: the output size of one conv or pooling layer (DESIGN §4.1).
+"""`python -m lenet shape`: the output size of one conv, pooling or transposed conv layer (DESIGN §4.1).
 
 Imports only lenet.conv's arithmetic and query (pure Python), never torch, so it answers instantly.
 Every option is read as text and checked here rather than by argparse, so that any bad value
@@ -21,9 +21,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the `shape` subcommand to an argparse subparsers object and return its parser."""
     p = subparsers.add_parser(
         "shape",
-        help="output size of a conv or pooling layer, exactly as PyTorch computes it",
-        description="Print the output size H x W of one conv or pooling layer, identical to PyTorch's. "
-        "An impossible setting exits with code 2 and says why.",
+        help="output size of a conv, pooling or transposed conv layer, exactly as PyTorch computes it",
+        description="Print the output size H x W of one conv, pooling or transposed conv layer, identical to "
+        "PyTorch's. An impossible setting exits with code 2 and says why.",
     )
     p.add_argument("--input", metavar="H[xW]", help="input size, like 28 or 28x32 (required)")
     p.add_argument("--kernel", metavar="K", help="filter or window size (required)")
@@ -32,6 +32,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--dilation", metavar="D", default="1", help="gap between kernel taps (default 1)")
     p.add_argument("--op", default="conv", help=f"one of {', '.join(OPS)} (default conv)")
     p.add_argument("--ceil-mode", action="store_true", help="pooling: round the output size up")
+    p.add_argument(
+        "--output-padding", metavar="N", default="0", help="convtranspose: extra rows/columns at the end (default 0)"
+    )
     p.add_argument("--json", action="store_true", help='print {"output": [H, W]}')
     return p
 
@@ -49,6 +52,7 @@ def compute(args) -> tuple[tuple[int, int], tuple[int, int]]:
         dilation=parse_int(args.dilation, "dilation"),
         op=str(args.op).strip().lower(),
         ceil_mode=args.ceil_mode,
+        output_padding=parse_int(args.output_padding, "output_padding"),
     )
     return (height, width), (conv_output_size(height, **settings), conv_output_size(width, **settings))
 

@@ -8,7 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from lenet.conv.arithmetic import Fit, LayerError, check_positive, layer_macs, layer_params, stride_fit
+from lenet.conv.arithmetic import (
+    TRANSPOSED,
+    Fit,
+    LayerError,
+    Spread,
+    check_positive,
+    conv_output_size,
+    layer_macs,
+    layer_params,
+    spread,
+    stride_fit,
+)
 from lenet.conv.query import parse_padding
 
 
@@ -39,6 +50,16 @@ def formula_latex(fit: Fit, ceil: bool = False, symbol: str = "W") -> str:
     return (
         rf"O_{symbol} = {left} \frac{{{symbol} - {k_sym} + {p_sym}}}{{S}} {right} + 1"
         rf" = {left} \frac{{{fit.size} - {k_num} + {p_num}}}{{{fit.stride}}} {right} + 1 = {raw}{tail}"
+    )
+
+
+def transposed_latex(axis: Spread, symbol: str = "W") -> str:
+    """PyTorch's ConvTranspose2d output formula with this axis's numbers filled in, as LaTeX."""
+    d_sym, d_num = ("", "") if axis.dilation == 1 else (r"D\cdot", rf"{axis.dilation}\cdot")
+    return (
+        rf"O_{symbol} = ({symbol} - 1)\cdot S - 2P + {d_sym}(K - 1) + P_\mathrm{{out}} + 1"
+        rf" = ({axis.size} - 1)\cdot {axis.stride} - 2\cdot {axis.padding} + {d_num}({axis.kernel} - 1)"
+        rf" + {axis.output_padding} + 1 = {axis.output}"
     )
 
 
@@ -77,8 +98,9 @@ class LayerReport:
     in_channels: int
     out_channels: int
     error: LayerError | None = None
-    rows: Fit | None = None  # the height axis
-    cols: Fit | None = None  # the width axis
+    rows: Fit | Spread | None = None  # the height axis (a Spread for a transposed conv)
+    cols: Fit | Spread | None = None  # the width axis
+    output_padding: int = 0  # transposed conv only
     params: int = 0
     macs: int = 0
     suggestions: list[Suggestion] = field(default_factory=list)
@@ -96,8 +118,24 @@ class LayerReport:
         """(channels, H, W) of the output, or None when the setting is invalid."""
         if not self.ok:
             return None
-        channels = self.out_channels if self.op == "conv" else self.in_channels
+        channels = self.out_channels if self.op in ("conv", TRANSPOSED) else self.in_channels
         return channels, self.rows.output, self.cols.output
+
+    @property
+    def transposed(self) -> bool:
+        return self.op == TRANSPOSED
+
+    @property
+    def undone(self) -> tuple[int, int] | None:
+        """Transposed conv only: (H, W) that the conv with the same settings makes of this output.
+
+        Back to the input size whenever output_padding < stride; always valid, since the output is
+        at least one window wide once padded.
+        """
+        if not (self.ok and self.transposed):
+            return None
+        settings = dict(kernel=self.kernel, stride=self.stride, padding=self.padding, dilation=self.dilation)
+        return conv_output_size(self.rows.output, **settings), conv_output_size(self.cols.output, **settings)
 
     def formulas(self) -> list[str]:
         """One LaTeX formula per axis with numbers filled in; one only when both axes read the same."""
@@ -105,7 +143,10 @@ class LayerReport:
             return []
         out = []
         for fit, symbol in ((self.rows, "H"), (self.cols, "W")):
-            out.append(formula_latex(fit, self.op != "conv" and self.ceil_mode, symbol))
+            if self.transposed:
+                out.append(transposed_latex(fit, symbol))
+            else:
+                out.append(formula_latex(fit, self.op != "conv" and self.ceil_mode, symbol))
         if self.height == self.width:
             return [out[1]]
         return out
@@ -181,6 +222,22 @@ def suggest_settings(report: LayerReport, limit_per_kind: int = 1) -> list[Sugge
     return exact or [s for _, s in found]
 
 
+def _axes(report: LayerReport) -> tuple[Fit | Spread, Fit | Spread]:
+    """The height and width axes of a layer: a Fit each, or a Spread each for a transposed conv."""
+    r = report
+    if r.transposed:
+        return tuple(
+            spread(n, r.kernel, r.stride, r.padding, r.dilation, r.output_padding) for n in (r.height, r.width)
+        )
+    if r.output_padding != 0:
+        raise LayerError(
+            "output_padding_op", "output_padding belongs to transposed convolutions only", value=r.output_padding
+        )
+    return tuple(
+        stride_fit(n, r.kernel, r.stride, r.padding, r.dilation, r.op, r.ceil_mode) for n in (r.height, r.width)
+    )
+
+
 _FIXABLE = ("kernel_too_big", "same_stride", "same_pool", "pool_padding", "avgpool_dilation")
 
 
@@ -196,8 +253,9 @@ def explain_layer(
     in_channels: int = 1,
     out_channels: int = 1,
     bias: bool = True,
+    output_padding: int = 0,
 ) -> LayerReport:
-    """Everything about one conv or pooling layer that the Convolution lab shows.
+    """Everything about one conv, pooling or transposed conv layer that the Convolution lab shows.
 
     Never raises for a bad setting: the reason is in `.error` (a LayerError with code and params).
 
@@ -205,11 +263,12 @@ def explain_layer(
         height, width: input size.
         kernel, stride, dilation: square settings, as in the lab and the CLI.
         padding: a number, "same" or "valid".
-        op: "conv", "maxpool" or "avgpool".
+        op: "conv", "maxpool", "avgpool" or "convtranspose".
         ceil_mode: pooling only: round the output size up.
         in_channels: input depth.
         out_channels: the number of filters (conv only; pooling keeps the input's depth).
         bias: whether a conv has a bias per filter.
+        output_padding: transposed conv only: extra rows/columns at the output's end.
     Returns:
         a LayerReport: output size, per-axis Fit (exact tiling, uncovered lines), params,
         multiply-adds and, when the setting is invalid or the stride does not tile, suggestions.
@@ -217,17 +276,20 @@ def explain_layer(
     report = LayerReport(
         height, width, kernel, stride, padding, dilation, op, bool(ceil_mode), in_channels, out_channels
     )
+    report.output_padding = output_padding
     try:
         report.padding = parse_padding(padding)
         check_positive(input_channels=in_channels, filters=out_channels)
-        report.rows = stride_fit(height, kernel, stride, report.padding, dilation, op, ceil_mode)
-        report.cols = stride_fit(width, kernel, stride, report.padding, dilation, op, ceil_mode)
+        report.rows, report.cols = _axes(report)
     except LayerError as exc:
         report.error, report.rows, report.cols = exc, None, None
     if report.ok:
         _, out_h, out_w = report.output
         report.params = layer_params(op, in_channels, out_channels, kernel, bias)
-        report.macs = layer_macs(op, in_channels, out_channels, kernel, out_h, out_w)
+        # each input pixel of a transposed conv paints a K x K patch in every filter: the direct conv's
+        # count, with the input's size where the conv has its output's
+        size = (height, width) if report.transposed else (out_h, out_w)
+        report.macs = layer_macs("conv" if report.transposed else op, in_channels, out_channels, kernel, *size)
     # Only a wrong combination of settings has a nearby fix; a size of 0 or a typo does not.
     fixable = report.error is not None and report.error.code in _FIXABLE
     if fixable or (report.ok and not report.exact):

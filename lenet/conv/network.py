@@ -1,4 +1,9 @@
-"""A whole network's shapes and learned numbers, layer by layer, from a table of its layers.
+"""A whole network's shapes and costs, layer by layer, from a table of its layers.
+
+Each row holds the output shape, the learned parameters, the multiply-adds and the activation memory for one
+image, and the receptive field: how many input pixels (per axis) one output unit depends on. The receptive
+field follows the "receptive field arithmetic" of Araujo et al., "Computing Receptive Fields of Convolutional
+Neural Networks" (Distill, 2019): r_L = r_(L-1) + (K - 1) * j_(L-1), j_L = j_(L-1) * S.
 
 LeNetConfig.layers() writes a LeNet as a list of LayerSpec (as torchvision's vgg writes its
 networks as `cfgs`); network_table measures that list and model.LeNet builds it. Pure Python.
@@ -10,7 +15,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lenet.conv.arithmetic import LayerError, check_positive, conv_output_size, layer_macs, layer_params
+from lenet.conv.arithmetic import (
+    LayerError,
+    check_positive,
+    conv_output_size,
+    layer_macs,
+    layer_params,
+    resolve_padding,
+)
 
 # Bounds of the lab's network designer. CHECK_PARAM_LIMIT: its PyTorch check builds the network,
 # so keep that small on a shared server.
@@ -23,6 +35,7 @@ NETWORK_LIMITS = {
     "f6_units": (1, 1024),
 }
 CHECK_PARAM_LIMIT = 5_000_000
+BYTES_PER_VALUE = 4  # float32, what LeNet computes in
 POOL_OPS = {"max": "maxpool", "avg": "avgpool", "none": "conv"}  # "none": a learned strided conv downsamples
 
 
@@ -52,6 +65,35 @@ class LayerRow:
     params: int = 0
     macs: int = 0  # multiply-adds for one image
     error: LayerError | None = None  # code "unreachable" when an earlier layer failed
+    receptive: int = 0  # input pixels per axis one output unit depends on (padding included); 0 when invalid
+    memory: int = 0  # bytes of this layer's output for one image
+
+
+def _window(spec: LayerSpec) -> tuple[int, int, int]:
+    """(kernel, stride, padding before) of a conv or pooling layer, on one axis."""
+    before = resolve_padding(spec.padding, spec.kernel)[0] if spec.kind == "conv" else 0
+    return spec.kernel, spec.stride, before
+
+
+def _field(windows: list[tuple[int, int, int]]) -> int:
+    """One unit's receptive field after these windows, padding included: r += (K - 1) * j, then j *= S."""
+    size, jump = 1, 1
+    for kernel, stride, _ in windows:
+        size, jump = size + (kernel - 1) * jump, jump * stride
+    return size
+
+
+def _seen(windows: list[tuple[int, int, int]], sizes: list[int], units: int) -> int:
+    """A fully connected unit's receptive field: from the first to the last input pixel that any of the last
+    map's `units` positions reads, following every window back through maps `sizes` long.
+
+    Counted pixel by pixel rather than clipped from _field: a stride longer than its kernel leaves lines no
+    window reads, and the field's ends may be such lines.
+    """
+    read = set(range(units))
+    for (kernel, stride, before), size in zip(reversed(windows), reversed(sizes), strict=True):
+        read = {i for i in (j * stride - before + t for j in read for t in range(kernel)) if 0 <= i < size}
+    return max(read) - min(read) + 1 if read else 0
 
 
 def _conv_row(spec: LayerSpec, shape: tuple[int, int, int]) -> LayerRow:
@@ -124,16 +166,36 @@ def network_table(input_shape: tuple[int, int, int], layers: Sequence[LayerSpec]
         the input's row, then one row per layer.
     """
     rows = [_input_row(input_shape)]
+    if rows[0].output is not None:
+        rows[0].receptive, rows[0].memory = 1, BYTES_PER_VALUE * math.prod(input_shape)
+    windows, sizes = [], []  # every conv and pooling layer so far, and the height of the map each one reads
     for spec in layers:
         shape = rows[-1].output
         if shape is None:
             unreachable = LayerError("unreachable", "unreachable: an earlier layer fails")
             rows.append(LayerRow(spec.name, spec.kind, None, None, error=unreachable))
+            continue
+        row = _ROWS[spec.kind](spec, shape)
+        rows.append(row)
+        if row.output is None:
+            continue
+        row.memory = BYTES_PER_VALUE * math.prod(row.output)
+        # the input is square in every network here: the height's field is the width's
+        if spec.kind == "fc":
+            last_map = next(r.output[1] for r in reversed(rows) if len(r.output or ()) == 3)
+            row.receptive = _seen(windows, sizes, last_map)
         else:
-            rows.append(_ROWS[spec.kind](spec, shape))
+            windows.append(_window(spec))
+            sizes.append(shape[1])
+            row.receptive = _field(windows)
     return rows
 
 
 def total_params(rows: list[LayerRow]) -> int:
     """Sum of the learned numbers over a network_table."""
     return sum(r.params for r in rows)
+
+
+def totals(rows: list[LayerRow]) -> tuple[int, int, int]:
+    """(parameters, multiply-adds, activation bytes) of a whole network_table, for one image."""
+    return total_params(rows), sum(r.macs for r in rows), sum(r.memory for r in rows)

@@ -19,6 +19,7 @@ from lenet.data import DataError, load_mnist
 from lenet.model import LeNet
 
 DIGIT_LIMIT = 128  # largest input the digit demo computes: a 512x512 input under 31x31 filters is too slow to share
+DIGIT_OUTPUT_LIMIT = 512  # largest output drawn: a transposed conv with stride 16 makes a 128 input 2000+ wide
 MAX_MAPS = 8  # output maps drawn for the digit
 PRESETS = ("edge_horizontal", "edge_vertical", "blur", "sharpen", "random", "trained")
 SINGLE_PRESETS = PRESETS[:4]  # hand-made presets are one filter each
@@ -119,14 +120,25 @@ def apply_layer(image: np.ndarray, settings: LabSettings, kernels: np.ndarray | 
     Args:
         image: H x W floats.
         settings: the layer (its op, kernel, stride, padding, dilation, ceil mode).
-        kernels: conv only: (n, K, K) filters, one output map each.
+        kernels: conv and transposed conv: (n, K, K) filters, one output map each.
     Returns:
         (n, OH, OW) maps; one map for pooling.
     Raises:
         LayerError / RuntimeError: a setting PyTorch refuses (the page checks with explain_layer first).
     """
     x = torch.as_tensor(np.asarray(image, dtype=np.float32))[None, None]
-    if settings.op == "conv":
+    if settings.op == "convtranspose":
+        # ConvTranspose2d's weight is (in, out, K, K): one input map painted by every filter
+        weight = torch.as_tensor(np.asarray(kernels, dtype=np.float32))[None]
+        y = F.conv_transpose2d(
+            x,
+            weight,
+            stride=settings.stride,
+            padding=int(settings.padding),
+            output_padding=settings.output_padding,
+            dilation=settings.dilation,
+        )
+    elif settings.op == "conv":
         weight = torch.as_tensor(np.asarray(kernels, dtype=np.float32))[:, None]
         # Pad explicitly, as PyTorch's padding='same' does internally (the extra pixel after): passing
         # 'same' with an even kernel would log a performance warning on every rerun of the page.

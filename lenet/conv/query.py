@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from lenet.conv.arithmetic import OPS, LayerError
+from lenet.conv.arithmetic import OPS, TRANSPOSED, LayerError
 
 
 def parse_int(value, name: str) -> int:
@@ -82,6 +82,7 @@ LIMITS = {
     "stride": (1, 16),
     "padding": (0, 16),
     "dilation": (1, 8),
+    "output_padding": (0, 15),  # PyTorch needs it below the stride or the dilation: 15 is the stride's limit - 1
     "in_channels": (1, 512),
     "out_channels": (1, 512),
 }
@@ -93,9 +94,18 @@ INT_KEYS = {
     "dilation": "dilation",
     "channels": "in_channels",
     "filters": "out_channels",
+    "output_padding": "output_padding",
 }
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
-_OP_NAMES = {"max": "maxpool", "avg": "avgpool", "average": "avgpool"}
+_OP_NAMES = {
+    "max": "maxpool",
+    "avg": "avgpool",
+    "average": "avgpool",
+    "transposed": "convtranspose",
+    "transpose": "convtranspose",
+    "deconv": "convtranspose",
+    "convtranspose2d": "convtranspose",
+}
 
 
 @dataclass
@@ -112,9 +122,10 @@ class LabSettings:
     ceil_mode: bool = False
     in_channels: int = 1
     out_channels: int = 6  # the number of filters (conv only: pooling keeps its input's depth)
+    output_padding: int = 0  # transposed conv only: extra rows/columns at the output's bottom/right
 
     def to_query(self) -> dict[str, str]:
-        """The URL query that reproduces these settings (`ceil` only when on)."""
+        """The URL query that reproduces these settings (`ceil` only when on, `output_padding` only when transposed)."""
         query = {
             "input": format_size(self.height, self.width),
             "kernel": str(self.kernel),
@@ -127,6 +138,8 @@ class LabSettings:
         }
         if self.ceil_mode:
             query["ceil"] = "1"
+        if self.op == TRANSPOSED:
+            query["output_padding"] = str(self.output_padding)
         return query
 
 

@@ -1,4 +1,5 @@
-"""The Convolution lab's plotly figures: maps side by side, and the window sliding over the input.
+"""The Convolution lab's plotly figures: maps side by side, the window sliding over the input, and a
+transposed convolution painting its output.
 
 Self-contained (numpy and plotly, and the lab's LayerReport), so it can join the other figures.
 """
@@ -13,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lenet.conv.arithmetic import Fit
+from lenet.conv.arithmetic import Fit, Spread
 from lenet.conv.explain import LayerReport
 
 VIEW = 20  # padded cells per axis drawn in the sliding-window picture before it is clipped
@@ -264,3 +265,108 @@ def window_figure(
     fig.layout.yaxis.scaleanchor = "x"
     fig.layout.yaxis2.scaleanchor = "x2"
     return WindowView(fig, grid.clipped, positions)
+
+
+# --- the transposed convolution picture ----------------------------------------------------------
+
+TRANSPOSED_VIEW = 8  # input cells per axis whose painting is animated
+TRANSPOSED_GRID = 64  # the largest spread or output grid drawn, per axis
+
+
+def _overlap(axis: Spread, cells: int) -> np.ndarray:
+    """How many of the first `cells` input cells paint each output cell on one axis.
+
+    With every input cell drawn this is the whole output; a clipped input shows the part its cells reach.
+    """
+    counts = np.zeros(axis.output)
+    for i in range(cells):
+        counts[axis.painted(i)] += 1
+    if cells == axis.size:
+        return counts
+    return counts[: int(np.flatnonzero(counts).max(initial=-1)) + 1]
+
+
+def _spread_grid(report: LayerReport, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The input spread out by the stride and padded as the equivalent direct conv pads it.
+
+    Returns the grid (1 at the input's cells, 0 at the zeros put between them), a mask of the padding, and the
+    padding drawn at the top and left (D(K-1) - P, none when P crops instead). The bottom and right get
+    output_padding more, as PyTorch's equivalent direct convolution pads them, unless the input is clipped.
+    """
+    pad = max(0, report.rows.inner_padding)
+    s = report.stride
+    spread = ((rows - 1) * s + 1, (cols - 1) * s + 1)
+    extra = [
+        report.output_padding if drawn == whole else 0 for drawn, whole in ((rows, report.height), (cols, report.width))
+    ]
+    size = tuple(n + 2 * pad + e for n, e in zip(spread, extra, strict=True))
+    grid = np.zeros(size)
+    grid[pad : pad + spread[0] : s, pad : pad + spread[1] : s] = 1.0
+    is_padding = np.ones(size, dtype=bool)
+    is_padding[pad : pad + spread[0], pad : pad + spread[1]] = False
+    return grid, is_padding, pad
+
+
+def _painted_traces(report: LayerReport, j: int, cols: int, pad: int) -> list[dict]:
+    """Frame j: input cell j outlined, its place in the spread grid, and the output cells it paints."""
+    r, c = divmod(j, cols)
+    s = report.stride
+    cells = [(y, x) for y in report.rows.painted(r) for x in report.cols.painted(c)]
+    line = dict(color=OUTLINE, width=3)
+    traces = []
+    for cell_list in ([(r, c)], [(pad + r * s, pad + c * s)], cells or [(np.nan, np.nan)]):
+        x, y = _cell_outlines(cell_list)
+        traces.append(dict(type="scatter", x=x, y=y, mode="lines", line=line, hoverinfo="skip"))
+    return traces
+
+
+def transposed_figure(
+    report: LayerReport, labels: Mapping[str, str], colormap: str = "viridis", view: int = TRANSPOSED_VIEW
+) -> WindowView | None:
+    """A transposed convolution in three panels: the input, the input spread out by the stride and padded,
+    and the output, coloured by how many input cells paint each of its cells. A slider walks the input cells
+    and outlines the output cells each one paints (its K x K patch, starting at i*S - P).
+
+    Args:
+        report: a valid explain_layer report of a "convtranspose" layer.
+        labels: translated texts: "input", "spread", "output", "padding", "play", "pause", "position".
+        colormap: a plotly colour scale name.
+        view: input cells per axis animated; a larger input is clipped to its top-left corner.
+    Returns:
+        the figure, or None when the spread grid or the output is too large to draw.
+    """
+    rows, cols = min(report.height, view), min(report.width, view)
+    grid, is_padding, pad = _spread_grid(report, rows, cols)
+    overlap = np.outer(_overlap(report.rows, rows), _overlap(report.cols, cols))
+    if max(*grid.shape, *overlap.shape) > TRANSPOSED_GRID:
+        return None
+    fig = make_subplots(
+        rows=1,
+        cols=3,
+        subplot_titles=(labels["input"], labels["spread"], labels["output"]),
+        horizontal_spacing=0.05,
+        column_widths=[0.2, 0.4, 0.4],
+    )
+    hover = "%{y}, %{x}: %{z:.0f}<extra></extra>"
+    fig.add_trace(go.Heatmap(z=np.ones((rows, cols)), colorscale=colormap, zmin=0, zmax=1, showscale=False), 1, 1)
+    fig.add_trace(go.Heatmap(z=grid, colorscale=colormap, zmin=0, zmax=1, showscale=False, hovertemplate=hover), 1, 2)
+    pad_y, pad_x = np.nonzero(is_padding)
+    grey = "rgba(128,128,128,0.8)"
+    marker = dict(symbol="x-thin", size=5, color=grey, line=dict(width=1, color=grey))
+    fig.add_trace(go.Scatter(x=pad_x, y=pad_y, mode="markers", marker=marker, hoverinfo="skip"), 1, 2)
+    fig.add_trace(go.Heatmap(z=overlap, colorscale=colormap, showscale=False, hovertemplate=hover), 1, 3)
+    for panel, trace in enumerate(_painted_traces(report, 0, cols, pad)):
+        fig.add_trace(go.Scatter(trace), 1, panel + 1)
+    positions = rows * cols
+    fig.frames = [
+        dict(data=_painted_traces(report, j, cols, pad), traces=[4, 5, 6], name=str(j)) for j in range(positions)
+    ]
+    fig.update_layout(
+        showlegend=False, height=420, margin=dict(l=10, r=10, t=40, b=10), **_animation_layout(positions, labels)
+    )
+    hidden = dict(showgrid=False, zeroline=False, showticklabels=False, ticks="")
+    fig.update_xaxes(constrain="domain", **hidden)
+    fig.update_yaxes(autorange="reversed", **hidden)
+    for suffix in ("", "2", "3"):
+        fig.layout[f"yaxis{suffix}"].scaleanchor = f"x{suffix}"
+    return WindowView(fig, (rows, cols) != (report.height, report.width), positions)

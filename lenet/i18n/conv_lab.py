@@ -26,6 +26,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "lab.op.conv": {"en": "Convolution", "zh": "卷积"},
     "lab.op.maxpool": {"en": "Max pooling", "zh": "最大池化"},
     "lab.op.avgpool": {"en": "Average pooling", "zh": "平均池化"},
+    "lab.op.convtranspose": {"en": "Transposed convolution", "zh": "转置卷积"},
     "lab.kernel": {"en": "Filter size K", "zh": "滤波器尺寸 K"},
     "lab.kernel.help": {
         "en": "The window is K×K pixels. 3×3 and 5×5 are the usual choices.",
@@ -164,6 +165,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "setting.kernel": {"en": "the filter size", "zh": "滤波器尺寸"},
     "setting.stride": {"en": "the stride", "zh": "步幅"},
     "setting.dilation": {"en": "the dilation", "zh": "膨胀"},
+    "setting.output_padding": {"en": "the output padding", "zh": "输出填充"},
     "setting.input_channels": {"en": "the number of input channels", "zh": "输入通道数"},
     "setting.filters": {"en": "the number of filters", "zh": "滤波器个数"},
     "setting.channels": {"en": "the number of filters", "zh": "滤波器个数"},
@@ -275,6 +277,16 @@ STRINGS: dict[str, dict[str, str]] = {
     "lab.net.col.output": {"en": "output shape", "zh": "输出形状"},
     "lab.net.col.params": {"en": "parameters", "zh": "参数"},
     "lab.net.col.status": {"en": "status", "zh": "状态"},
+    "lab.net.col.receptive": {"en": "receptive field", "zh": "感受野"},
+    "lab.net.col.macs": {"en": "multiply-adds", "zh": "乘加次数"},
+    "lab.net.col.memory": {"en": "activations", "zh": "激活内存"},
+    "lab.net.costs": {
+        "en": "Per image: {params} parameters, {macs} multiply-adds, {memory} of activations (float32). The "
+        "receptive field is how many input pixels, per side, one unit of the layer depends on; it may reach "
+        "into the padding, so it can be wider than the image.",
+        "zh": "每张图：{params} 个参数，{macs} 次乘加，{memory} 的激活（float32）。感受野是该层的一个单元"
+        "依赖的输入像素范围（每边多少像素）；它可能伸到填充里，所以可以比图像还宽。",
+    },
     "lab.net.col.arithmetic": {"en": "arithmetic", "zh": "公式计算"},
     "lab.net.col.pytorch": {"en": "PyTorch", "zh": "PyTorch"},
     "lab.net.ok": {"en": "✓ works", "zh": "✓ 可行"},
@@ -366,6 +378,159 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "**用步幅代替池化。** 现代网络常常不再使用池化：步幅为 2 的卷积同样能把图缩小，"
         "而且它还能学会怎样缩小。在下面的网络里试试：把降采样方式改成“带步幅的卷积”。",
     },
+    # --- transposed convolution ----------------------------------------------------------------
+    "lab.output_padding": {"en": "Output padding", "zh": "输出填充"},
+    "lab.output_padding.help": {
+        "en": "Transposed convolution only: extra rows and columns at the bottom and right of the output. "
+        "It must be smaller than the stride or the dilation.",
+        "zh": "仅用于转置卷积：在输出的下方和右侧多加几行几列。它必须小于步幅或膨胀。",
+    },
+    "lab.ceil.transposed": {
+        "en": "Ceil mode exists only for pooling; a transposed convolution never rounds.",
+        "zh": "只有池化层有向上取整模式；转置卷积从不取整。",
+    },
+    "lab.tr.formula": {
+        "en": "The output size, with your numbers (PyTorch's ConvTranspose2d):",
+        "zh": "用你的数字代入输出尺寸公式（PyTorch 的 ConvTranspose2d）：",
+    },
+    "lab.tr.how": {
+        "en": "**How it works.** Each input pixel is spread out: S − 1 = {gap} zeros go between neighbours. "
+        "The result is padded with D(K − 1) − P = {inner} zeros on each side (a negative number crops instead), "
+        "and an ordinary convolution with stride 1 runs over it. Seen from the input: every pixel paints a "
+        "K×K patch of the output with the filter, scaled by its value; where patches overlap, they add up.",
+        "zh": "**它是怎么算的。** 先把输入“摊开”：相邻像素之间插入 S − 1 = {gap} 个 0。"
+        "再在四周各补 D(K − 1) − P = {inner} 圈 0（负数表示反过来裁掉），然后用步幅 1 做一次普通卷积。"
+        "从输入的角度看：每个像素用滤波器在输出上“印”出一块 K×K 的图案，图案按像素值缩放；图案重叠的地方相加。",
+    },
+    "lab.tr.undo": {
+        "en": "**The convolution it undoes.** A convolution with the same K, S, P and D, run on this output:",
+        "zh": "**它“撤销”的那个卷积。** 用同样的 K、S、P、D 的卷积作用在这个输出上：",
+    },
+    "lab.tr.back": {
+        "en": "The shapes go back: {h}×{w} → transposed conv → {oh}×{ow} → conv → {h}×{w}. "
+        "Only the shape comes back, not the numbers: a transposed convolution is not an inverse.",
+        "zh": "尺寸变回来了：{h}×{w} → 转置卷积 → {oh}×{ow} → 卷积 → {h}×{w}。"
+        "变回来的只是尺寸，不是数值：转置卷积并不是卷积的逆运算。",
+    },
+    "lab.tr.not_back": {
+        "en": "With output padding {op} (not below the stride {s}) the convolution gives {bh}×{bw}, not the "
+        "input's {h}×{w}: the extra rows and columns are a whole stride.",
+        "zh": "输出填充是 {op}（不小于步幅 {s}），所以卷积得到的是 {bh}×{bw}，而不是输入的 {h}×{w}："
+        "多出来的行列已经够一整个步幅了。",
+    },
+    "lab.tr.why": {
+        "en": "**Why output padding exists.** A convolution with stride {s} rounds down, so {axis} of {sizes} "
+        "pixels all become {n}. Going back, a transposed convolution has to pick one of them: output padding 0 "
+        "gives {first}, and output padding {op} gives {chosen}.",
+        "zh": "**为什么需要输出填充。** 步幅为 {s} 的卷积会向下取整，所以{axis}为 {sizes} 个像素的输入都会变成 {n}。"
+        "反过来时，转置卷积只能选其中一个：输出填充 0 得到 {first}，输出填充 {op} 得到 {chosen}。",
+    },
+    "lab.tr.why.stride1": {
+        "en": "**Why output padding exists.** With stride 1 no two input sizes give the same output, so output "
+        "padding has nothing to choose here; try stride 2, where a conv turns two sizes into one.",
+        "zh": "**为什么需要输出填充。** 步幅为 1 时，不同的输入尺寸不会得到相同的输出，所以这里输出填充没什么可选的；"
+        "试试步幅 2，那时卷积会把两个尺寸变成同一个。",
+    },
+    "lab.axis.height": {"en": "a height", "zh": "高度"},
+    "lab.axis.width": {"en": "a width", "zh": "宽度"},
+    "lab.picture.tr.caption": {
+        "en": "Left: the input. Middle: the input spread out by the stride (bright: the input's pixels; dark: the "
+        "zeros put between them) and padded (×). Right: the output, coloured by how many input pixels paint each "
+        "cell; uneven overlaps are the checkerboard transposed convolutions are known for. The orange squares "
+        "show which output cells the selected input pixel paints. Drag the slider or press play.",
+        "zh": "左：输入。中：按步幅摊开的输入（亮的是输入的像素，暗的是插进去的 0），以及填充（×）。"
+        "右：输出，颜色表示每个格子被几个输入像素“印”到；重叠不均匀就会出现转置卷积常见的棋盘格。"
+        "橙色方框标出所选输入像素印到的输出格子。拖动滑块或按播放。",
+    },
+    "lab.picture.spread": {"en": "spread + padding", "zh": "摊开 + 填充"},
+    "lab.picture.painted": {"en": "output (pixels painting each cell)", "zh": "输出（每格被几个像素印到）"},
+    "lab.picture.tr.too_big": {
+        "en": "This output is too large to draw here; try a smaller stride, filter or input.",
+        "zh": "输出太大，这里画不下；试试更小的步幅、滤波器或输入。",
+    },
+    "lab.picture.tr.clipped": {
+        "en": "Only the input's top-left {h}×{w} pixels and the output cells they paint are drawn.",
+        "zh": "这里只画出输入左上角 {h}×{w} 的像素，以及它们印到的输出格子。",
+    },
+    "lab.digit.too_big_output": {
+        "en": "The output ({h}×{w}) is too large for the digit demo; make the stride or the input smaller.",
+        "zh": "输出（{h}×{w}）太大，数字演示画不下；请把步幅或输入调小。",
+    },
+    "lab.learn.transposed": {
+        "en": "**Transposed convolution.** It goes the other way: a small map becomes a bigger one (decoders and "
+        "image generators use it). It is not the inverse of a convolution: it gives back the shape, not the "
+        "numbers. Its settings are those of the convolution it mirrors, and output padding picks the size when "
+        "several would do.",
+        "zh": "**转置卷积。** 它往反方向走：把小图变成大图（解码器和图像生成网络会用它）。它不是卷积的逆运算："
+        "它还原的是尺寸，不是数值。它的设置就是它所对应的那个卷积的设置；当好几个尺寸都说得通时，由输出填充来选。",
+    },
+    # --- guess, then reveal ----------------------------------------------------------------------
+    "lab.ex.title": {"en": "Guess, then check", "zh": "先猜，再核对"},
+    "lab.ex.intro": {
+        "en": "Work out the output size before the lab tells you. Type it (like 12 or 12x10), or type "
+        "“doesn't fit” if PyTorch would refuse the layer.",
+        "zh": "在实验室告诉你之前，先自己算出输出尺寸。输入答案（如 12 或 12x10）；如果 PyTorch 会拒绝这一层，"
+        "就输入“放不下”。",
+    },
+    "lab.ex.level": {"en": "Level", "zh": "难度"},
+    "lab.ex.level.easy": {"en": "easy: no padding, no dilation", "zh": "简单：无填充、无膨胀"},
+    "lab.ex.level.harder": {"en": "harder: padding and dilation", "zh": "进阶：有填充和膨胀"},
+    "lab.ex.level.tricky": {"en": "tricky: settings that don't fit", "zh": "陷阱：不合适的设置"},
+    "lab.ex.question": {
+        "en": "**Exercise {n}.** A {op} layer on a {size}×{size} input: filter K = {k}, stride S = {s}, "
+        "padding P = {p}, dilation D = {d}. What size comes out?",
+        "zh": "**第 {n} 题。** 一个{op}层，输入 {size}×{size}：滤波器 K = {k}，步幅 S = {s}，"
+        "填充 P = {p}，膨胀 D = {d}。输出是多大？",
+    },
+    "lab.ex.padding_same": {"en": "“same”", "zh": "“same”"},
+    "lab.ex.answer": {"en": "Your answer", "zh": "你的答案"},
+    "lab.ex.placeholder": {"en": "12, 12x10 or doesn't fit", "zh": "12、12x10 或 放不下"},
+    "lab.ex.check": {"en": "Check", "zh": "核对"},
+    "lab.ex.next": {"en": "Next exercise", "zh": "下一题"},
+    "lab.ex.score": {"en": "Score (right / answered)", "zh": "得分（答对 / 已答）"},
+    "lab.ex.unreadable": {
+        "en": "That is not a size. Type a number like 12, a size like 12x10, or “doesn't fit”.",
+        "zh": "这不是一个尺寸。请输入像 12 这样的数字、像 12x10 这样的尺寸，或者“放不下”。",
+    },
+    "lab.ex.no_fit": {"en": "it doesn't fit", "zh": "放不下"},
+    "lab.ex.right": {"en": "Right: {answer}.", "zh": "答对了：{answer}。"},
+    "lab.ex.wrong": {
+        "en": "Not quite: the answer is {answer}. Here is why.",
+        "zh": "不太对：答案是 {answer}。原因如下。",
+    },
+    "lab.ex.why_not": {"en": "PyTorch refuses this layer: {reason}", "zh": "PyTorch 拒绝这一层：{reason}"},
+    "lab.ex.rounded": {
+        "en": "The stride does not tile the input exactly, so the division rounds down:",
+        "zh": "步幅不能正好铺满输入，所以除法要向下取整：",
+    },
+    "lab.ex.share": {
+        "en": "To give the whole class these exercises, share this page's link with ?exercise={seed} added.",
+        "zh": "想让全班做同样的题目，就分享本页链接，并在后面加上 ?exercise={seed}。",
+    },
+    "lab.ex.shared": {
+        "en": "Everyone with this link (exercise={seed}) gets the same exercises.",
+        "zh": "拿到这个链接（exercise={seed}）的每个人都会做同样的题目。",
+    },
+    # --- take it away (the designer's export, and the Train page's script: lenet.conv.export) ----------
+    "lab.net.export": {"en": "Copy as PyTorch", "zh": "复制为 PyTorch 代码"},
+    "lab.net.export_help": {
+        "en": "A self-contained file: the network as an nn.Module, with the same layer names as the app, so it "
+        "loads the app's checkpoints. Run it to print every layer's shape; they match the table above. "
+        "The copy button is at the code's top right.",
+        "zh": "一个独立的文件：把这个网络写成 nn.Module，层的名字与应用里相同，所以能载入应用的检查点。"
+        "运行它会打印每一层的形状，与上面的表格一致。复制按钮在代码的右上角。",
+    },
+    "lab.net.export_invalid": {
+        "en": "Fix the network above first: only a network that works can be exported.",
+        "zh": "请先修好上面的网络：只有能工作的网络才能导出。",
+    },
+    "lab.net.export_download": {"en": "Download lenet_network.py", "zh": "下载 lenet_network.py"},
+    "export.script": {"en": "Download as a script", "zh": "下载为脚本"},
+    "export.script_help": {
+        "en": "One Python file, needing only torch and torchvision, that retrains this network with the same "
+        "settings and seed on MNIST.",
+        "zh": "一个 Python 文件，只需要 torch 和 torchvision，用同样的设置和随机种子在 MNIST 上重新训练这个网络。",
+    },
     # --- messages for lenet.conv.arithmetic.LayerError codes ---------------------------------------
     "error.kernel_too_big": {
         "en": "the window ({span} pixels) is larger than the padded input ({padded} pixels), so it fits nowhere.",
@@ -405,8 +570,34 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "填充必须是数字、“same” 或 “valid”，不能是 {value}。",
     },
     "error.bad_op": {
-        "en": "the layer must be conv, maxpool or avgpool, not {value}.",
-        "zh": "层的类型必须是 conv、maxpool 或 avgpool，不能是 {value}。",
+        "en": "the layer must be conv, maxpool, avgpool or convtranspose, not {value}.",
+        "zh": "层的类型必须是 conv、maxpool、avgpool 或 convtranspose，不能是 {value}。",
+    },
+    "error.transpose_padding_word": {
+        "en": "a transposed convolution takes a number for padding, not “{value}”: PyTorch has no "
+        "“same” or “valid” for it.",
+        "zh": "转置卷积的填充必须是数字，不能是 “{value}”：PyTorch 的转置卷积没有 “same” 或 “valid”。",
+    },
+    "error.negative_output_padding": {
+        "en": "output padding must be 0 or more, not {value}.",
+        "zh": "输出填充必须大于等于 0，不能是 {value}。",
+    },
+    "error.output_padding_too_big": {
+        "en": "output padding {value} must be smaller than the stride ({stride}) or the dilation ({dilation}). "
+        "It only chooses between the sizes one convolution maps to the same output, and there are no more "
+        "of those than the stride.",
+        "zh": "输出填充 {value} 必须小于步幅（{stride}）或膨胀（{dilation}）。它只是在“同一个卷积会变成同样大小”"
+        "的几个尺寸之间做选择，而这样的尺寸最多只有步幅那么多个。",
+    },
+    "error.transpose_too_small": {
+        "en": "the padding {padding} crops more than the output has: before cropping it is {full} pixels, "
+        "after cropping 2×{padding} it would be {out}.",
+        "zh": "填充 {padding} 裁掉的比输出本身还多：裁剪前有 {full} 个像素，裁掉 2×{padding} 后只剩 {out}。",
+    },
+    "error.output_padding_op": {
+        "en": "output padding ({value}) belongs to transposed convolutions only; set it to 0 or pick "
+        "“Transposed convolution”.",
+        "zh": "输出填充（{value}）只属于转置卷积；请把它设为 0，或选择“转置卷积”。",
     },
     "error.bad_size": {
         "en": "the input size must look like 28 or 28x32, not {value}.",
