@@ -154,6 +154,7 @@ def test_two_replicas(app_env, tmp_path):
                     wait_count(teacher, i + 1, timeout=10)
                 replica_b.kill()  # SIGKILL, mid-lesson
                 replica_b.wait(10)
+                pupil.context.close()  # (left open, it would reconnect to the restarted server and join again)
                 port_b = int(url_b.rsplit(":", 1)[1])
             with serve(env=env, port=port_b) as (url_b, _):
                 pupil = join(browser, f"{url_b}/class?join={code}", fired)

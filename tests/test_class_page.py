@@ -21,7 +21,7 @@ from lenet.i18n import STRINGS, t
 from lenet.i18n import class_mode as class_strings
 from lenet.i18n import errors as error_strings
 
-PAGE = "pages/class_mode.py"
+PAGE = "pages/class.py"
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 

@@ -1,4 +1,4 @@
-"""Strings of the Class page (pages/class_mode.py): the teacher's projector view and the student's view."""
+"""Strings of the Class page (pages/class.py): the teacher's projector view and the student's view."""
 
 STRINGS: dict[str, dict[str, str]] = {
     "nav.class": {"en": "Class", "zh": "课堂"},
