@@ -38,9 +38,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import ROOT, machine, percentiles, report  # first: it puts tests/ and the repository on sys.path
+
+# isort: split
 from appserver import CHROMIUM, CHROMIUM_ARGS, serve
 from classroom import rss_mb, thinned
-from common import ROOT, machine, percentiles, report
 from strokes import random_strokes
 
 from lenet.classmode.store import Store
