@@ -10,9 +10,11 @@ import re
 import string
 from pathlib import Path
 
+import numpy as np
 import pytest
 import strokes
 from apptest import open_app
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from lenet.classmode import codes
@@ -23,6 +25,15 @@ from lenet.i18n import errors as error_strings
 
 PAGE = "pages/class.py"
 HOSTILE = "<img src=x onerror=alert(1)>"
+HOSTILE_NAMES = [
+    "<script>alert('x')</script>",
+    "[click](javascript:alert(1)) ![x](http://example.com/x.png)",
+    "x" * 10_000,
+    "مرحبا بالعالم \u202eevil",
+    "👩‍🏫🎉 数字",
+    "",
+    "   ",
+]
 
 
 @pytest.fixture
@@ -155,15 +166,26 @@ def test_sent_digits_show_in_the_teachers_counts_and_wall(state_dir):
     assert members.value == "3"
 
 
-def test_hostile_nickname_is_shown_as_text(state_dir):
+def test_hostile_nicknames_are_shown_as_text(state_dir):
     teacher, code = start_class()
     pupil = student(code)
     pupil.text_input(key="class_name").input(HOSTILE).run()
     send(pupil, 3)
+    store = Store.open(None, state_dir)  # the same database as the page's store
+    image = strokes.render(strokes.digit_strokes(1, 0))[..., 3]  # any 28 x 28 would do; a real one reads better
+    image = np.asarray(Image.fromarray(image).resize((28, 28)))
+    for name in HOSTILE_NAMES:
+        store.submit_digit(store.join(code, name), image, 1, 1, 0.9)
     teacher.run()
+    assert not teacher.exception
     wall = " ".join(h.value for h in teacher.html)
     assert "&lt;img src=x onerror=alert(1)&gt;" in wall
-    assert "<img src=x" not in wall
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in wall
+    assert "[click](javascript:alert(1))" in wall and "<bdi>مرحبا" in wall and "👩‍🏫🎉 数字" in wall
+    assert "x" * 40 in wall and "x" * 41 not in wall  # capped
+    assert wall.count(f"<bdi>{t('class.anonymous')}</bdi>") >= 2  # empty, and only spaces
+    for raw in ("<img src=x", "<script>", '<a href="javascript'):
+        assert raw not in wall
 
 
 def test_a_wrong_code_says_so(state_dir):
@@ -229,6 +251,15 @@ def test_a_send_the_database_lost_is_retried_with_its_key(state_dir, monkeypatch
     assert len(calls) == 2 and calls[0] == calls[1]
     teacher.run()
     assert count(teacher) == 1  # once, not twice
+
+
+def test_guessing_codes_is_slowed_and_told(state_dir):
+    at = open_app(PAGE, "zh")
+    for attempt in range(11):
+        at.session_state["language"] = "zh"  # AppTest runs the page without the sidebar's language widget
+        at.text_input(key="class_join_code").input(f"WWWWW{codes.ALPHABET[attempt]}")
+        at.button(key="class_join").click().run()
+    assert t("error.too_many_guesses", "zh") in messages(at)
 
 
 def test_a_flood_is_slowed_and_told(state_dir):
@@ -320,8 +351,6 @@ def test_every_key_the_page_uses_and_every_store_error_has_words():
 
 
 def test_rename_wall_statistics_and_the_sweep(tmp_path):
-    import numpy as np
-
     now = [1_800_000_000.0]
     store = Store.open(None, tmp_path, ttl_hours=1, clock=lambda: now[0])
     code, _ = store.start_class()
