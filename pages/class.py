@@ -18,6 +18,7 @@ import uuid
 
 import numpy as np
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 from streamlit_drawable_canvas import st_canvas
 
 import ui
@@ -308,7 +309,16 @@ def send(store: Store, view: DrawView, label) -> None:
         }
         st.session_state["class_pending"] = pending
     if submit(store, pending):
-        st.rerun()  # the cleared canvas and the acknowledgement (a whole run: AppTest has no fragment runs)
+        _rerun_fragment()  # the cleared canvas and the acknowledgement
+
+
+def _rerun_fragment() -> None:
+    """Rerun the fragment that is running, or everything when it runs as part of a whole run (as in AppTest),
+    where Streamlit refuses a fragment's rerun."""
+    try:
+        st.rerun(scope="fragment")
+    except StreamlitAPIException:
+        st.rerun()
 
 
 def sent_ui() -> None:
