@@ -26,7 +26,8 @@ from lenet.classmode import codes, limits
 from lenet.classmode.store import ClassError, ClassInfo, DatabaseUnavailable, Member, Question, Store, Wall
 from lenet.figures import markup, theme, wall
 from lenet.figures.draw_view import DrawView, draw_view
-from lenet.preprocess import canvas_to_input
+from lenet.images import load_image
+from lenet.preprocess import Preprocessed, canvas_to_input, preprocess
 
 ui.ensure_shell()
 
@@ -232,6 +233,25 @@ def canvas_ui() -> np.ndarray | None:
     return result.image_data
 
 
+def upload_ui() -> Preprocessed | None:
+    """A photo of a digit instead of the drawing (a phone's camera), decoded as safely as on the Draw page;
+    None when there is none, or after saying why it cannot be read."""
+    with st.expander(ui.tr("class.upload"), icon=":material/photo_camera:"):
+        uploaded = st.file_uploader(ui.tr("draw.upload"), type=["png", "jpg", "jpeg"], key="class_upload")
+    data = st.session_state.get("draw_injected_upload")
+    if data is None and uploaded is not None:
+        data = uploaded.getvalue()
+    if data is None:
+        return None
+    try:
+        return preprocess(load_image(data))
+    # Image decoders fail on hostile bytes in more ways than ImageError covers (PIL plugins raise what they
+    # like); whatever happens, the student gets a sentence, not a traceback.
+    except Exception as exc:
+        st.error(ui.plain(ui.tr_error(exc, fallback="draw.upload.failed")), icon=":material/block:")
+        return None
+
+
 def read_ui(view: DrawView) -> None:
     """What the network reads: the digit, large, and its ten probabilities, as on the Draw page."""
     st.subheader(ui.tr("class.read"))
@@ -337,8 +357,9 @@ def draw_ui(store: Store, model) -> None:
     canvas_col, read_col = st.columns([1.2, 1], gap="medium")
     with canvas_col:
         rgba = canvas_ui()
-    prep = canvas_to_input(rgba) if rgba is not None else None
-    view = draw_view(prep, model, ui.colormap(), canvas=True)
+        photo = upload_ui()
+    prep = photo if photo is not None else canvas_to_input(rgba) if rgba is not None else None
+    view = draw_view(prep, model, ui.colormap(), canvas=photo is None)
     with read_col:
         read_ui(view)
     label = st.pills(ui.tr("class.label"), list(range(10)), key="class_label", format_func=str)

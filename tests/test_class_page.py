@@ -6,6 +6,7 @@ canvas, so students' drawings are injected as on the Draw page (`draw_injected_r
 
 from __future__ import annotations
 
+import io
 import re
 import string
 from pathlib import Path
@@ -372,3 +373,21 @@ def test_rename_wall_statistics_and_the_sweep(tmp_path):
     assert store.cleanup_if_due(every_s=300) == 1  # two hours on: due, and the class has expired
     assert store.cleanup_if_due(every_s=300) == 0  # not again within 5 minutes
     assert store.count_digits(member.class_id) == 0
+
+
+def test_an_uploaded_photo_is_sent_and_a_hostile_one_is_refused(state_dir):
+    teacher, code = start_class()
+    ink = strokes.render(strokes.digit_strokes(7, 0))[..., 3]
+    photo = Image.fromarray(255 - ink).convert("RGB")  # dark ink on white paper, as a phone takes it
+    buffer = io.BytesIO()
+    photo.save(buffer, format="JPEG")
+    pupil = student(code)
+    pupil.session_state["draw_injected_upload"] = buffer.getvalue()
+    send(pupil, 7)
+    assert t("class.sent", id=1, label=7, prediction=7) in block_text(pupil, "class_sent")
+    pupil.session_state["draw_injected_upload"] = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    pupil.run()
+    assert not pupil.exception
+    assert pupil.error, "a broken file is refused with a sentence"
+    teacher.run()
+    assert count(teacher) == 1

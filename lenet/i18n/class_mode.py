@@ -86,6 +86,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "class.label": {"en": "The digit you meant", "zh": "你想写的数字"},
     "class.submit": {"en": "Send", "zh": "发送"},
     "class.clear": {"en": "Clear", "zh": "清除"},
+    "class.upload": {
+        "en": "Or send a photo of a digit (it is read instead of the drawing)",
+        "zh": "或者发送一张数字的照片（会代替画布上的内容被读取）",
+    },
     "class.sent": {
         "en": "Sent to the wall as #{id}: you meant {label}, the network read {prediction}.",
         "zh": "已作为 #{id} 发送到墙上：你想写 {label}，网络读成 {prediction}。",
