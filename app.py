@@ -46,6 +46,7 @@ pages = [
     st.Page("pages/conv_lab.py", title=ui.tr("nav.conv_lab"), icon=":material/grid_on:", url_path="conv_lab"),
     st.Page("pages/train.py", title=ui.tr("nav.train"), icon=":material/model_training:", url_path="train"),
     st.Page("pages/evaluate.py", title=ui.tr("nav.evaluate"), icon=":material/analytics:", url_path="evaluate"),
+    st.Page("pages/class.py", title=ui.tr("nav.class"), icon=":material/groups:", url_path="class"),
 ]
 st.navigation(pages).run()
 ui.freeze_startup_heap()  # after the first page's imports; see its docstring

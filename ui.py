@@ -7,6 +7,8 @@ The engine (lenet/) never imports streamlit; this module is the one place that c
 from __future__ import annotations
 
 import gc
+import re
+import uuid
 from pathlib import Path
 
 # Imported here, once, before sessions run in parallel: plotly imports pandas lazily, and two sessions
@@ -15,7 +17,7 @@ import pandas  # noqa: F401
 import plotly.graph_objects  # noqa: F401
 import streamlit as st
 
-from lenet import checkpoints, data, jobs
+from lenet import checkpoints, data, jobs, settings
 from lenet.conv import ops
 from lenet.device import describe_device, pick_device
 from lenet.errors import CodedError
@@ -27,6 +29,7 @@ from lenet.i18n import DEFAULT_LANGUAGE, LANGUAGES, t, t_error
 __all__ = [
     "LANGUAGES",
     "checkpoint_label",
+    "class_store",
     "colormap",
     "current_model",
     "device_name",
@@ -40,12 +43,17 @@ __all__ = [
     "mnist_missing_ui",
     "model_choices",
     "option_labels",
+    "plain",
     "registry",
     "relabel_choices",
+    "session_key",
     "shipped_record",
     "tr",
     "tr_error",
 ]
+
+# Every ASCII punctuation character: CommonMark lets a backslash escape any of them, and markdown needs no other.
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 
 
 def ensure_shell() -> None:
@@ -260,3 +268,86 @@ def mnist_missing_ui(key: str) -> None:
             return
         st.toast(tr("train.data_done"))  # a toast survives the rerun that follows
         st.rerun()
+
+
+def plain(text: str) -> str:
+    """Text for a markdown element (st.error, a radio's options, ...) that shows exactly as written.
+
+    Every ASCII punctuation character is backslash-escaped (CommonMark allows it for all of them), so links,
+    images, emphasis or HTML that someone typed appear as the characters they typed.
+    """
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text))
+
+
+def session_key() -> str:
+    """This browser session's random id: the class store rate-limits wrong join codes per session with it."""
+    if "_session_key" not in st.session_state:
+        st.session_state["_session_key"] = uuid.uuid4().hex
+    return st.session_state["_session_key"]
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _class_store(url: str | None, state_dir: str, ttl_hours: float):
+    """One class store per server and settings: every session shares its connection pool."""
+    from lenet.classmode.store import Store  # SQLAlchemy and Alembic load only when a class page opens
+
+    return Store.open(url, Path(state_dir), ttl_hours)
+
+
+def class_store():
+    """The server's class-mode store (lenet.classmode.store.Store), or None after saying why there is none.
+
+    Expired classes are swept from here now and then (Store.cleanup_if_due), so a server that nobody restarts
+    still deletes a class's digits and nicknames once its time is up.
+    """
+    from lenet.classmode.store import ClassError
+
+    config = settings.current()
+    try:
+        store = _class_store(config.database_url, str(config.state_dir), config.class_ttl_hours)
+        store.cleanup_if_due()
+    except ClassError as exc:  # the database is unreachable: a sentence, and the page tries again on its next run
+        st.error(plain(tr_error(exc)))
+        return None
+    return store
+
+
+def hide_canvas_toolbar() -> None:
+    """Hide the drawing canvas's invisible toolbar, which swallows strokes that start in its corner.
+
+    The canvas component draws its toolbar (undo, redo, reset, ...) invisibly over the canvas's top-right
+    corner until hovered, so a stroke starting there, and every touch stroke on a tablet, hits the toolbar.
+    It lives in the component's shadow DOM, which page CSS cannot reach, so a script adds the rule inside it.
+    """
+    st.html(CANVAS_TOOLBAR_SCRIPT, unsafe_allow_javascript=True)
+
+
+# The same script as pages/draw.py's _PAGE_SCRIPT (that page may use this one instead; it is not changed here).
+CANVAS_TOOLBAR_SCRIPT = """
+<script>
+(() => {
+  const ID = "lenet-hide-canvas-toolbar";
+  function patch(tries) {
+    for (const host of document.querySelectorAll('.st-key-canvas [data-testid="stBidiComponentIsolated"]')) {
+      const root = host.shadowRoot;
+      if (!root) {
+        if ((tries || 0) < 40) setTimeout(() => patch((tries || 0) + 1), 50);  // mounted, not attached yet
+        continue;
+      }
+      if (!root.getElementById(ID)) {
+        const style = document.createElement("style");
+        style.id = ID;
+        style.textContent = ".dc-toolbar { display: none !important; }";
+        root.appendChild(style);
+      }
+    }
+  }
+  patch(0);
+  if (!window.__lenetCanvasToolbarObserver) {
+    // The canvas remounts when the input source changes: patch every new one.
+    window.__lenetCanvasToolbarObserver = new MutationObserver(() => patch(0));
+    window.__lenetCanvasToolbarObserver.observe(document.body, {childList: true, subtree: true});
+  }
+})();
+</script>
+"""

@@ -10,6 +10,7 @@ finds them wherever it is started from; a folder given in the environment is tak
 from __future__ import annotations
 
 import logging
+import math
 import os
 import tomllib
 from dataclasses import dataclass
@@ -40,6 +41,13 @@ class Settings:
     language: str = "en"
     # LENET_DEBUG: set to anything to see the CLI's tracebacks instead of one-line errors.
     debug: bool = False
+    # LENET_STATE_DIR: the server's own state (git-ignored): class mode's embedded SQLite database lives here.
+    state_dir: Path = ROOT / "checkpoints" / "state"
+    # LENET_DATABASE_URL: class mode's database server (postgresql://user:pass@host/db), shared by replicas.
+    # None: the embedded SQLite file in the state folder, which needs nothing else installed.
+    database_url: str | None = None
+    # LENET_CLASS_TTL_HOURS: a class ends this long after it starts, and its digits and nicknames are deleted.
+    class_ttl_hours: float = 12.0
 
 
 def _folder(name: str, default: Path) -> Path:
@@ -58,6 +66,21 @@ def _positive_int(name: str, default: int | None) -> int | None:
         value = 0
     if value < 1:
         log.warning("%s=%r is not a whole number of at least 1; using the default (%s)", name, raw, default)
+        return default
+    return value
+
+
+def _positive_float(name: str, default: float) -> float:
+    """A number above 0; a bad value is logged and the default used."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        log.warning("%s=%r is not a number above 0; using the default (%s)", name, raw, default)
         return default
     return value
 
@@ -88,6 +111,9 @@ def current() -> Settings:
         # Not checked here: the languages live in lenet.i18n, which ignores a code it does not know.
         language=os.environ.get("LENET_LANGUAGE", "").strip().lower() or defaults.language,
         debug=bool(os.environ.get("LENET_DEBUG")),
+        state_dir=_folder("LENET_STATE_DIR", defaults.state_dir),
+        database_url=os.environ.get("LENET_DATABASE_URL", "").strip() or defaults.database_url,
+        class_ttl_hours=_positive_float("LENET_CLASS_TTL_HOURS", defaults.class_ttl_hours),
     )
 
 

@@ -37,6 +37,7 @@ MAX_CODE_ATTEMPTS = 20  # a collision needs two live classes with one code: retr
 SQLITE_BUSY_TIMEOUT_S = 10.0  # how long a writer waits for another process's write before "db_unavailable"
 _MIGRATION_LOCK = 0x1E7E7  # PostgreSQL advisory lock key: replicas starting at once migrate one after the other
 IMAGE_SHAPE = (28, 28)
+CLEANUP_EVERY_S = 300.0  # a class's TTL is hours: sweeping every few minutes deletes it close enough to on time
 
 
 class ClassError(CodedError, ValueError):
@@ -92,11 +93,25 @@ class Wall:
 
     digits: tuple[Digit, ...]
     members: int
+    names: tuple[str, ...] = ()  # the students' nicknames, in the order they joined
 
     @property
     def sent(self) -> int:
         """How many digits the class has sent (and the teacher has not deleted)."""
         return len(self.digits)
+
+    def accuracy(self) -> float | None:
+        """The share of the class's digits the model read as meant; None before the first digit."""
+        if not self.digits:
+            return None
+        return sum(d.prediction == d.label for d in self.digits) / len(self.digits)
+
+    def confusion(self) -> np.ndarray:
+        """10 x 10 counts of the class's digits: rows the digit meant, columns what the model read."""
+        counts = np.zeros((10, 10), dtype=np.int64)
+        for digit in self.digits:
+            counts[digit.label, digit.prediction] += 1
+        return counts
 
     def by_label(self) -> dict[int, list[Digit]]:
         """The digits grouped by the digit meant (0-9, every key present), newest first."""
@@ -221,6 +236,7 @@ class Store:
         self.ttl_s = float(ttl_hours) * 3600.0
         self.clock = clock  # seconds since the epoch; tests pass a fake one to move through a class's lifetime
         self.guesses = limits.GuessLimiter()
+        self._next_cleanup = 0.0  # when cleanup_if_due next sweeps
 
     @classmethod
     def open(
@@ -422,6 +438,14 @@ class Store:
                 conn.execute(classes.delete().where(classes.c.id.in_(ids)))
         return len(ids)
 
+    def cleanup_if_due(self, every_s: float = CLEANUP_EVERY_S) -> int:
+        """cleanup_expired, at most once every `every_s` seconds per process: pages call it on every refresh."""
+        now = self.clock()
+        if now < self._next_cleanup:
+            return 0
+        self._next_cleanup = now + every_s  # set first: concurrent refreshes sweep once, not each
+        return self.cleanup_expired(now)
+
     # Students
 
     def _live_class_locked(self, conn: sa.Connection, class_id: int) -> ClassInfo:
@@ -455,6 +479,17 @@ class Store:
                 members.insert().values(class_id=info.id, nickname=name, joined_at=self.clock())
             ).inserted_primary_key[0]
         return Member(member_id, info.id, name)
+
+    def rename(self, member: Member, nickname: str | None) -> Member:
+        """Change the member's nickname (stored as given, capped, shown as text); returns the renamed member.
+
+        Raises ClassError "member_unknown", "class_ended" or "class_expired".
+        """
+        name = _text(nickname, limits.MAX_NICKNAME_CHARS)
+        with self._transaction(write=True) as conn:
+            self._member_row(conn, member)
+            conn.execute(members.update().where(members.c.id == member.id).values(nickname=name))
+        return Member(member.id, member.class_id, name)
 
     def _member_row(self, conn: sa.Connection, member: Member):
         """The member's row in its (live, locked) class; ClassError "member_unknown" if it is gone."""
@@ -565,10 +600,11 @@ class Store:
     def wall(self, class_id: int) -> Wall:
         """The digits and the number of students, read in one transaction so that they agree."""
         query = _digits_query(class_id)
+        names = sa.select(members.c.nickname).where(members.c.class_id == class_id).order_by(members.c.id)
         with self._transaction() as conn:
             rows = tuple(_digit(row) for row in conn.execute(query))
-            count = conn.scalar(sa.select(sa.func.count()).select_from(members).where(members.c.class_id == class_id))
-        return Wall(rows, count)
+            nicknames = tuple(conn.scalars(names))
+        return Wall(rows, len(nicknames), nicknames)
 
     def delete_digit(self, token: str, digit_id: int) -> None:
         """Delete one digit of the teacher's class; ClassError "digit_unknown" if it is not in that class."""

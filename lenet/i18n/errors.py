@@ -44,4 +44,73 @@ STRINGS: dict[str, dict[str, str]] = {
         "the four files there by hand.",
         "zh": "无法把 MNIST 下载到 {folder}。请检查网络连接，或手动把这四个文件复制到那里。",
     },
+    # Class mode (lenet/classmode/store.py's codes)
+    "error.class_unknown": {
+        "en": "No class is running with the code “{class_code}”. Check the code, or ask your teacher for the link.",
+        "zh": "没有代码为“{class_code}”的课堂。请检查代码，或向老师要链接。",
+    },
+    "error.class_ended": {
+        "en": "Class {class_code} has ended. Thank you for taking part!",
+        "zh": "课堂 {class_code} 已经结束。谢谢参与！",
+    },
+    "error.class_expired": {
+        "en": "Class {class_code} has expired (classes last a few hours). Ask your teacher for a new code.",
+        "zh": "课堂 {class_code} 已过期（课堂只保留几个小时）。请向老师要一个新代码。",
+    },
+    "error.too_many_guesses": {
+        "en": "Too many wrong codes. Wait a minute, then try again.",
+        "zh": "输错代码的次数太多了。请等一分钟再试。",
+    },
+    "error.class_full": {
+        "en": "This class is full ({limit} at most).",
+        "zh": "这个课堂已满（最多 {limit} 个）。",
+    },
+    "error.too_fast": {
+        "en": "You are sending too fast: at most {limit} digits every {window_s} seconds. Slow down a little.",
+        "zh": "你发送得太快了：每 {window_s} 秒最多 {limit} 个数字。请慢一点。",
+    },
+    "error.bad_digit": {
+        "en": "That digit could not be sent (its {field} is not valid).",
+        "zh": "这个数字无法发送（它的 {field} 无效）。",
+    },
+    "error.member_unknown": {
+        "en": "You are no longer in this class; join again.",
+        "zh": "你已经不在这个课堂中了；请重新加入。",
+    },
+    "error.not_teacher": {
+        "en": "This teacher link is not valid. Only the link shown when the class started opens the teacher's view.",
+        "zh": "这个教师链接无效。只有开始课堂时显示的链接才能打开老师的视图。",
+    },
+    "error.bad_link": {
+        "en": "Only a page of this app can be sent to the class.",
+        "zh": "只能把本应用中的页面发送给全班。",
+    },
+    "error.digit_unknown": {
+        "en": "There is no digit #{digit_id} in this class.",
+        "zh": "这个课堂中没有数字 #{digit_id}。",
+    },
+    "error.bad_question": {
+        "en": "A question needs 2 to {limit} answers, and the right one among them.",
+        "zh": "一个问题需要 2 到 {limit} 个答案，并且正确答案要在其中。",
+    },
+    "error.question_unknown": {
+        "en": "That question is no longer open.",
+        "zh": "这个问题已经不存在了。",
+    },
+    "error.question_closed": {
+        "en": "The answer has been revealed; this question is closed.",
+        "zh": "答案已经揭晓；这个问题已关闭。",
+    },
+    "error.bad_choice": {
+        "en": "Choose one of the answers.",
+        "zh": "请选择其中一个答案。",
+    },
+    "error.no_free_code": {
+        "en": "No free class code was found; try again.",
+        "zh": "没有找到可用的课堂代码；请再试一次。",
+    },
+    "error.db_unavailable": {
+        "en": "The class database is not reachable right now; trying again.",
+        "zh": "暂时无法连接课堂数据库；正在重试。",
+    },
 }
