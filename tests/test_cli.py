@@ -61,8 +61,8 @@ def test_shape_matches_design():
 
 def _digit_png(tmp_path, name, digit, invert=False, size=200):
     """The first test digit with this label, as a file: from the real MNIST when it is there, else from the
-    500 real test digits the repository ships (data.test_digits), so this runs on every machine."""
-    images, labels, _, _ = data.test_digits()
+    500 real test digits the repository ships (data.picker_digits), so this runs on every machine."""
+    images, labels, _, _ = data.picker_digits()
     idx = int(np.flatnonzero(labels == digit)[0])
     img = Image.fromarray(images[idx]).resize((size, size), Image.BILINEAR)
     if invert:
