@@ -40,6 +40,9 @@ class Settings:
     language: str = "en"
     # LENET_DEBUG: set to anything to see the CLI's tracebacks instead of one-line errors.
     debug: bool = False
+    # Not a LENET_* variable: the user's cache folder, $XDG_CACHE_HOME/lenet-explorer (else ~/.cache/...).
+    # The decoded MNIST cache goes there when the data folder is read-only (lenet.data.cache_paths).
+    cache_dir: Path = Path.home() / ".cache" / "lenet-explorer"
 
 
 def _folder(name: str, default: Path) -> Path:
@@ -88,6 +91,7 @@ def current() -> Settings:
         # Not checked here: the languages live in lenet.i18n, which ignores a code it does not know.
         language=os.environ.get("LENET_LANGUAGE", "").strip().lower() or defaults.language,
         debug=bool(os.environ.get("LENET_DEBUG")),
+        cache_dir=_folder("XDG_CACHE_HOME", defaults.cache_dir.parent) / defaults.cache_dir.name,
     )
 
 
