@@ -85,10 +85,14 @@ def cmd_train(args) -> int:
     from lenet import checkpoints
     from lenet.config import LeNetConfig
     from lenet.data import load_mnist
-    from lenet.train import DEFAULT_LR, TrainConfig, fit
+    from lenet.train import DEFAULT_LR, PRESETS, TrainConfig, fit
 
-    model_config = LeNetConfig(batch_norm=args.batch_norm, activation=args.activation, pool=args.pool)
+    preset = PRESETS[args.preset] if args.preset else {}
+    model_config = LeNetConfig(
+        **{**preset.get("model", {}), "batch_norm": args.batch_norm, "activation": args.activation, "pool": args.pool}
+    )
     tc = TrainConfig(
+        **{k: v for k, v in preset.items() if k not in ("model", *vars(args))},
         epochs=args.epochs,
         batch_size=args.batch_size,
         lr=args.lr or DEFAULT_LR[args.optimizer],
@@ -184,11 +188,15 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _train_options(p: argparse.ArgumentParser) -> None:
-    """The train subcommand's options: choices and defaults come from the engine's own constants."""
+def _train_options(p: argparse.ArgumentParser, preset: str | None = None) -> None:
+    """The train subcommand's options: choices and defaults come from the engine's own constants.
+
+    Args:
+        preset: a name in lenet.train.PRESETS whose values become the defaults (options given still win).
+    """
     from lenet.config import ACTIVATIONS, POOLS, LeNetConfig
     from lenet.settings import DEVICES
-    from lenet.train import DEFAULT_LR, OPTIMIZERS, TrainConfig
+    from lenet.train import DEFAULT_LR, OPTIMIZERS, PRESETS, TrainConfig
 
     p.add_argument("--epochs", type=_positive_int, default=TrainConfig.epochs)
     p.add_argument("--batch-size", type=_positive_int, default=TrainConfig.batch_size)
@@ -210,14 +218,23 @@ def _train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=TrainConfig.seed)
     p.add_argument("--dry-run", action="store_true", help="train one batch only (a smoke test)")
     p.add_argument("--json", action="store_true", help="JSON lines on stdout")
+    p.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default=None,
+        help="a named recipe: fast99 trains 2 epochs for 99 %% test accuracy (README, Performance)",
+    )
+    values = PRESETS.get(preset, {})
+    p.set_defaults(**{k: v for k, v in {**values, **values.get("model", {})}.items() if k != "model"})
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+def build_parser(command: str | None = None, preset: str | None = None) -> argparse.ArgumentParser:
     """The CLI's parser.
 
     Args:
         command: the subcommand about to be parsed. For "shape" the train options are left out: their
             constants live beside torch, and shape answers without importing it.
+        preset: train's --preset, read ahead (`_preset`): its recipe becomes train's defaults.
     """
     parser = _Parser(prog="python -m lenet", description="LeNet Explorer's command line.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
@@ -226,10 +243,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "train",
         help="train a LeNet on MNIST (default: the quick classroom recipe)",
         description="Train a LeNet-5 on MNIST and save a checkpoint. With no options: the quick "
-        "recipe (AdamW, one-cycle, batch 128, 2 epochs), about 99 %% in seconds.",
+        "recipe (AdamW, one-cycle, batch 128, 1 epoch), about 98.6 %% in seconds; --preset fast99 "
+        "trains 2 epochs for 99 %%.",
     )
     if command != "shape":
-        _train_options(p)
+        _train_options(p, preset)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="test accuracy of a checkpoint on the 10,000 MNIST test images")
@@ -254,9 +272,17 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _preset(argv: list[str]) -> str | None:
+    """train's --preset, read before the real parse so that the preset's values can be its defaults."""
+    ahead = argparse.ArgumentParser(add_help=False)
+    ahead.add_argument("--preset")
+    return ahead.parse_known_args(argv)[0].preset
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    args = build_parser(argv[0] if argv else None).parse_args(argv)
+    command = argv[0] if argv else None
+    args = build_parser(command, _preset(argv) if command == "train" else None).parse_args(argv)
     try:
         return args.func(args)
     except KeyboardInterrupt:

@@ -1,15 +1,24 @@
-"""Finding MNIST on disk and loading it into uint8 tensors; downloading it on request.
+"""Finding MNIST on disk and loading it into uint8 arrays; downloading it on request.
 
 The four standard IDX files are read directly (gzipped or raw), which is far faster
-than torchvision's per-sample PIL pipeline and needs no network.
+than torchvision's per-sample PIL pipeline and needs no network. Decoding the gzip still takes a
+noticeable part of a second, and a training process did it on every run, so the decoded bytes are kept
+in one cache file that later loads memory-map (see `build_cache`).
 """
 
 from __future__ import annotations
 
 import functools
 import gzip
+import hashlib
+import json
+import logging
+import math
+import mmap
 import os
 import struct
+import tempfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +38,15 @@ MEAN = 0.1307
 STD = 0.3081
 _EXPECTED = {"train": 60000, "test": 10000}
 _MAGIC = {1: 2049, 3: 2051}  # labels, images
+# The decoded cache: this name beside the IDX files, or mnist-<folder digest>.cache in settings' cache_dir
+# when the data folder is read-only. Its layout: CACHE_MAGIC, the JSON header's length (8 bytes, little
+# endian), the JSON header (the source files' names, sizes and mtimes; each array's shape, offset and CRC-32;
+# the file's total size), then the arrays' bytes.
+CACHE_NAME = "lenet-mnist.cache"
+CACHE_MAGIC = b"LENETMN1"
+_ALIGN = 64  # each array starts on a cache line
+
+log = logging.getLogger(__name__)
 
 
 class DataError(CodedError, RuntimeError):
@@ -134,35 +152,189 @@ class MNIST:
     test_labels: np.ndarray
 
 
-@functools.lru_cache(maxsize=4)
-def _load(folder: str) -> MNIST:
-    root = Path(folder)
-    arrays = {}
-    for key, name in FILES.items():
-        path = _find(root, name)
-        if path is None:
-            raise DataError(missing_message(root), "data_missing", folder=str(root))
-        arrays[key] = _read_idx(path, 3 if key.endswith("images") else 1)
+def _sources(root: Path) -> dict[str, Path]:
+    """The four IDX files in `root`, by key; DataError "data_missing" when one is not there."""
+    found = {key: _find(root, name) for key, name in FILES.items()}
+    if not all(found.values()):
+        raise DataError(missing_message(root), "data_missing", folder=str(root))
+    return found
+
+
+def _stamp(sources: dict[str, Path]) -> tuple[tuple[str, int, int], ...]:
+    """What identifies this version of the files: each one's name, size and modification time (ns)."""
+    stats = {key: path.stat() for key, path in sources.items()}
+    return tuple((sources[key].name, stats[key].st_size, stats[key].st_mtime_ns) for key in FILES)
+
+
+def _decode(root: Path, sources: dict[str, Path]) -> dict[str, np.ndarray]:
+    """The four IDX files decoded and checked against each other."""
+    arrays = {key: _read_idx(path, 3 if key.endswith("images") else 1) for key, path in sources.items()}
     for split in ("train", "test"):
         n_img, n_lab = len(arrays[f"{split}_images"]), len(arrays[f"{split}_labels"])
         if n_img != n_lab:
             raise DataError(
                 f"MNIST {split} set in {root} has {n_img} images but {n_lab} labels.", "data_corrupt", file=str(root)
             )
+    return arrays
+
+
+def cache_paths(path: str | os.PathLike | None = None) -> list[Path]:
+    """Where the decoded cache of an MNIST folder may live, in the order they are tried.
+
+    Args:
+        path: the MNIST folder; default `data_dir()`.
+    Returns:
+        beside the data first, then the user's cache folder (`settings.current().cache_dir`), for a data
+        folder that is read-only (not writable, or without any write permission bit, even for root).
+    """
+    root = data_dir(path).resolve()
+    digest = hashlib.sha256(str(root).encode()).hexdigest()[:16]
+    return [root / CACHE_NAME, settings.current().cache_dir / f"mnist-{digest}.cache"]
+
+
+def _aligned(n: int) -> int:
+    return -(-n // _ALIGN) * _ALIGN
+
+
+def _read_cache(cache: Path, stamp: tuple) -> dict[str, np.ndarray] | None:
+    """The cached arrays, memory-mapped read-only, or None unless the file is whole, current and intact."""
+    try:
+        with cache.open("rb") as fh:
+            head = fh.read(len(CACHE_MAGIC) + 8)
+            if len(head) < len(CACHE_MAGIC) + 8 or not head.startswith(CACHE_MAGIC):
+                return None
+            length = int.from_bytes(head[len(CACHE_MAGIC) :], "little")
+            header = json.loads(fh.read(length))
+            if header.get("sources") != [list(s) for s in stamp]:
+                return None  # made from other files: MNIST was replaced since
+            mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        start = _aligned(len(head) + length)
+        # A half-written or truncated file has the wrong size; a damaged one fails an array's checksum.
+        if len(mapped) != start + header["payload"]:
+            return None
+        arrays, view = {}, memoryview(mapped)
+        for key in FILES:
+            shape, offset, crc = header["arrays"][key]
+            count, offset = math.prod(shape), start + offset
+            if offset + count > len(mapped) or zlib.crc32(view[offset : offset + count]) != crc:
+                return None
+            arrays[key] = np.frombuffer(mapped, np.uint8, count, offset).reshape(shape)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # unreadable, empty or a broken header: rebuilt like a missing one
+    return arrays
+
+
+def _cached(root: Path, stamp: tuple) -> dict[str, np.ndarray] | None:
+    """The first whole and current cache of `root`'s files, memory-mapped; None when there is none."""
+    for cache in cache_paths(root):
+        arrays = _read_cache(cache, stamp)
+        if arrays is not None:
+            return arrays
+    return None
+
+
+def _write_cache(root: Path, stamp: tuple, arrays: dict[str, np.ndarray]) -> Path | None:
+    """Write the cache to the first place that takes it; None when none does (the run goes on without it)."""
+    layout, payload = {}, 0
+    for key in FILES:
+        layout[key] = [list(arrays[key].shape), payload, zlib.crc32(arrays[key])]
+        payload = _aligned(payload + arrays[key].size)
+    header = json.dumps({"sources": [list(s) for s in stamp], "arrays": layout, "payload": payload}).encode()
+    head = CACHE_MAGIC + len(header).to_bytes(8, "little") + header
+    for target in cache_paths(root):
+        if target.parent == root and not _writable(root):
+            continue
+        try:
+            return _write_atomically(target, head, arrays, layout, payload)
+        except OSError as exc:
+            log.debug("MNIST cache not written to %s: %s", target, exc)
+    return None
+
+
+def _writable(folder: Path) -> bool:
+    """True when we may write into `folder`: allowed, and not marked read-only (which root could ignore)."""
+    try:
+        return os.access(folder, os.W_OK) and bool(folder.stat().st_mode & 0o222)
+    except OSError:
+        return False
+
+
+def _write_atomically(target: Path, head: bytes, arrays: dict, layout: dict, payload: int) -> Path:
+    """Write into a temporary file beside `target`, then rename it over: readers see the old file or the new."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    start = _aligned(len(head))
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(head)
+            for key, (_, offset, _) in layout.items():
+                fh.seek(start + offset)
+                fh.write(np.ascontiguousarray(arrays[key]).data)
+            fh.truncate(start + payload)
+            fh.flush()
+            os.fsync(fh.fileno())  # the bytes are on disk before the name points at them
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def read_cache(path: str | os.PathLike | None = None) -> MNIST | None:
+    """MNIST from its decoded cache, memory-mapped, if a whole and current one exists; else None.
+
+    Args:
+        path: the MNIST folder; default `data_dir()`.
+    Returns:
+        read-only arrays backed by the cache file, or None (no cache, or one that is stale, truncated or damaged).
+    Raises:
+        DataError: the IDX files themselves are missing.
+    """
+    root = data_dir(path).resolve()
+    arrays = _cached(root, _stamp(_sources(root)))
+    return MNIST(**arrays) if arrays is not None else None
+
+
+def build_cache(path: str | os.PathLike | None = None) -> Path | None:
+    """Decode the IDX files and write the cache atomically, whatever is there now.
+
+    Args:
+        path: the MNIST folder; default `data_dir()`.
+    Returns:
+        the cache file written, or None when neither place was writable.
+    Raises:
+        DataError: the IDX files are missing or corrupt.
+    """
+    root = data_dir(path).resolve()
+    sources = _sources(root)
+    return _write_cache(root, _stamp(sources), _decode(root, sources))
+
+
+@functools.lru_cache(maxsize=4)
+def _load(folder: str, stamp: tuple) -> MNIST:
+    root = Path(folder)
+    arrays = _cached(root, stamp)
+    if arrays is None:
+        arrays = _decode(root, _sources(root))
+        _write_cache(root, stamp, arrays)
     return MNIST(**arrays)
 
 
 def load_mnist(path: str | os.PathLike | None = None) -> MNIST:
-    """Load all of MNIST once per process (cached), as uint8 numpy arrays.
+    """Load all of MNIST once per process and version of the files (cached), as uint8 numpy arrays.
+
+    The first load decodes the IDX files and writes the decoded cache (`build_cache`); later loads, in any
+    process, memory-map it as long as the files are unchanged and the cache is intact.
 
     Args:
         path: the folder with the IDX files; default `data_dir()`.
     Returns:
-        an MNIST with train and test images and labels.
+        an MNIST with train and test images and labels (read-only arrays).
     Raises:
         DataError: the files are missing (saying where to put them) or corrupt (naming the file).
     """
-    return _load(str(data_dir(path).resolve()))
+    root = data_dir(path).resolve()
+    return _load(str(root), _stamp(_sources(root)))
 
 
 def fetch(path: str | os.PathLike | None = None, progress=None) -> Path:

@@ -26,7 +26,7 @@ from lenet.device import DeviceError, available_devices, default_threads, pick_d
 from lenet.errors import CodedError
 from lenet.events import End, Eval, Event, Start, Step
 from lenet.train import FitResult, TrainConfig, TrainError, fit
-from lenet.worker import fit_in_process
+from lenet.worker import fit_in_process, prewarm
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +200,8 @@ class Registry:
         self._queue: deque[str] = deque()
         self._threads: dict[str, threading.Thread] = {}
         self._last_seen: dict[str, float] = {}
+        if isolation == "process" and data is None:
+            prewarm()  # the first run from the app starts in a child that is ready (lenet.worker)
 
     @property
     def runs_dir(self) -> Path:

@@ -48,6 +48,9 @@ class Settings:
     database_url: str | None = None
     # LENET_CLASS_TTL_HOURS: a class ends this long after it starts, and its digits and nicknames are deleted.
     class_ttl_hours: float = 12.0
+    # Not a LENET_* variable: the user's cache folder, $XDG_CACHE_HOME/lenet-explorer (else ~/.cache/...).
+    # The decoded MNIST cache goes there when the data folder is read-only (lenet.data.cache_paths).
+    cache_dir: Path = Path.home() / ".cache" / "lenet-explorer"
 
 
 def _folder(name: str, default: Path) -> Path:
@@ -114,6 +117,7 @@ def current() -> Settings:
         state_dir=_folder("LENET_STATE_DIR", defaults.state_dir),
         database_url=os.environ.get("LENET_DATABASE_URL", "").strip() or defaults.database_url,
         class_ttl_hours=_positive_float("LENET_CLASS_TTL_HOURS", defaults.class_ttl_hours),
+        cache_dir=_folder("XDG_CACHE_HOME", defaults.cache_dir.parent) / defaults.cache_dir.name,
     )
 
 

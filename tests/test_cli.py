@@ -109,3 +109,17 @@ def test_shipped_checkpoint_reaches_99_3_percent():
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["n"] == 10000 and result["test_acc"] >= 0.993
+
+
+def test_the_fast99_preset_sets_its_recipe_and_options_given_beside_it_win():
+    from lenet.__main__ import _preset, build_parser
+    from lenet.train import PRESETS
+
+    argv = ["train", "--preset", "fast99"]
+    args = build_parser("train", _preset(argv)).parse_args(argv)
+    assert args.preset == "fast99"
+    assert all(getattr(args, k) == v for k, v in PRESETS["fast99"].items() if hasattr(args, k))
+    argv = ["train", "--preset=fast99", "--epochs", "3"]
+    assert build_parser("train", _preset(argv)).parse_args(argv).epochs == 3
+    proc = run("train", "--preset", "nonsense")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr

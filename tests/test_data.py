@@ -1,4 +1,7 @@
 import gzip
+import mmap
+import multiprocessing
+import os
 import struct
 
 import numpy as np
@@ -87,3 +90,123 @@ def test_the_default_data_folder_is_the_repositorys_wherever_the_app_starts(tmp_
     assert data.data_dir() == settings.ROOT / "data" / "mnist"
     monkeypatch.setenv("LENET_DATA_DIR", str(tmp_path / "elsewhere"))
     assert data.data_dir() == tmp_path / "elsewhere"
+
+
+# The decoded cache (lenet.data.build_cache): memory-mapped, rebuilt when MNIST changes or the cache is damaged,
+# written atomically so that concurrent builders never leave a broken file.
+
+
+@pytest.fixture
+def fresh(tmp_path, monkeypatch):
+    """A fake MNIST folder, the user's cache folder inside tmp_path, and no arrays cached in this process."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    _fake_mnist(folder)
+    data._load.cache_clear()
+    yield folder
+    data._load.cache_clear()
+
+
+def _raw(folder):
+    """The folder's arrays decoded straight from the IDX files, bypassing every cache."""
+    root = folder.resolve()
+    return data._decode(root, data._sources(root))
+
+
+def _same(m, arrays):
+    return all(np.array_equal(getattr(m, key), arrays[key]) for key in data.FILES)
+
+
+def _mapped(array):
+    """Whether the array's memory is a memory-mapped file (it or its bases)."""
+    while isinstance(array, (np.ndarray, memoryview)):
+        array = array.base if isinstance(array, np.ndarray) else array.obj
+    return isinstance(array, mmap.mmap)
+
+
+def test_the_cache_is_written_beside_the_data_and_memory_mapped(fresh):
+    first = load_mnist(fresh)
+    assert (fresh / data.CACHE_NAME).is_file() and not _mapped(first.train_images)  # decoded this time
+    data._load.cache_clear()
+    again = load_mnist(fresh)
+    assert _same(again, _raw(fresh)) and all(_mapped(getattr(again, key)) for key in data.FILES)
+    assert not again.train_images.flags.writeable
+    assert [p.name for p in fresh.iterdir() if p.name.startswith(".")] == []  # no temporary file left
+
+
+def test_a_read_only_data_folder_gets_its_cache_in_the_users_cache_folder(fresh, tmp_path):
+    fresh.chmod(0o555)  # no write bit: respected even by root, who could write anyway
+    try:
+        load_mnist(fresh)
+    finally:
+        fresh.chmod(0o755)
+    assert not (fresh / data.CACHE_NAME).exists()
+    [cache] = (tmp_path / "xdg" / "lenet-explorer").iterdir()
+    assert cache == data.cache_paths(fresh)[1] and _same(data.read_cache(fresh), _raw(fresh))
+
+
+@pytest.mark.parametrize("change", ["other size", "same size, newer"])
+def test_the_cache_is_rebuilt_when_the_source_files_change(fresh, change):
+    folder = fresh.parent / "raw"  # uncompressed files: the same count of images gives the same size
+    folder.mkdir()
+    _fake_mnist(folder, gz=False)
+    old = load_mnist(folder)
+    victim = folder / "train-images-idx3-ubyte"
+    stat = victim.stat()
+    images = np.full((20 if change == "same size, newer" else 30, 28, 28), 7, np.uint8)
+    _write_idx(folder, "train-images-idx3-ubyte", images, gz=False)
+    _write_idx(folder, "train-labels-idx1-ubyte", np.zeros(len(images)), gz=False)
+    assert (victim.stat().st_size == stat.st_size) == (change == "same size, newer")
+    os.utime(victim, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # even a coarse clock sees the change
+    new = load_mnist(folder)  # no cache_clear: the process notices the new files too
+    assert np.array_equal(new.train_images, images) and not np.array_equal(old.train_images[:1], images[:1])
+    data._load.cache_clear()
+    assert np.array_equal(data.read_cache(folder).train_images, images)  # the file on disk was rebuilt
+
+
+@pytest.mark.parametrize("damage", ["half-written", "flipped byte", "garbage", "empty", "missing tail"])
+def test_a_damaged_cache_is_detected_and_rebuilt_never_used(fresh, damage):
+    truth = _raw(fresh)
+    load_mnist(fresh)
+    cache = fresh / data.CACHE_NAME
+    raw = bytearray(cache.read_bytes())
+    if damage == "half-written":
+        raw = raw[: len(raw) // 2]
+    elif damage == "flipped byte":
+        raw[-(16 * 28 * 28)] ^= 0xFF  # inside the training images (the padding between arrays is not data)
+    elif damage == "garbage":
+        raw = bytearray(os.urandom(len(raw)))
+    elif damage == "empty":
+        raw = bytearray()
+    else:
+        raw = raw[:-1]
+    cache.write_bytes(bytes(raw))
+    assert data.read_cache(fresh) is None
+    data._load.cache_clear()
+    assert _same(load_mnist(fresh), truth)
+    assert _same(data.read_cache(fresh), truth)  # rebuilt whole
+
+
+def _build_repeatedly(folder: str, times: int) -> None:
+    for _ in range(times):
+        assert data.build_cache(folder) is not None
+
+
+def test_two_processes_building_at_once_never_leave_a_broken_cache(fresh):
+    truth = _raw(fresh)
+    data.build_cache(fresh)
+    context = multiprocessing.get_context("spawn")
+    builders = [context.Process(target=_build_repeatedly, args=(str(fresh), 150)) for _ in range(2)]
+    for proc in builders:
+        proc.start()
+    reads = 0
+    while any(proc.is_alive() for proc in builders) or reads < 20:
+        cached = data.read_cache(fresh)  # a reader always finds the old file or the new one, whole
+        assert cached is not None and _same(cached, truth)
+        reads += 1
+    for proc in builders:
+        proc.join(60)
+        assert proc.exitcode == 0
+    assert _same(data.read_cache(fresh), truth)
+    assert [p.name for p in fresh.iterdir() if p.suffix == ".tmp"] == []
