@@ -431,6 +431,7 @@ def kernels_ui(path: str) -> None:
 PICK_KEY = "trace_pick"  # the clickable picture's value: the last click's x, y and the picture's size
 SHOWN_CHANNELS = 3  # input maps of C3/C5 shown as grids; every map's sum is in the table
 FIELD_PX = 140  # about how wide each receptive-field picture is drawn
+PLAYER_SIDE = 10  # the player steps over at most this many rows and columns of the map, around the picked cell
 
 
 def _num(x: float, decimals: int = 4) -> str:
@@ -706,6 +707,12 @@ def softmax_ui(softmax: dict, digit: int) -> None:
     )
 
 
+def _span(index: int, size: int, side: int) -> tuple[int, int]:
+    """[start, stop) of at most `side` positions out of `size`, around `index`."""
+    start = min(max(0, index - side // 2), max(0, size - side))
+    return start, min(size, start + side)
+
+
 def player_ui(view: DrawView, model, cell: Cell, prev: str, cmap: str, result: Trace) -> None:
     """The window stepping across the map the cell is on, building it, animated in the browser."""
     st.markdown(f"#### {ui.tr('trace.player.title')}")
@@ -720,7 +727,14 @@ def player_ui(view: DrawView, model, cell: Cell, prev: str, cmap: str, result: T
         # a conv's window spans every input map: show the one that adds the most to the picked cell
         channel = cell.channel if step.kind == "pool" else int(np.argmax(np.abs(step.partial_sums)))
         source = maps[channel]
-    windows = np.array([geo.window(r, c) for r in range(output.shape[0]) for c in range(output.shape[1])])
+    # plotly checks every frame as the figure is built: at most PLAYER_SIDE² positions keep that under a second
+    (r0, r1), (c0, c1) = (
+        _span(i, n, PLAYER_SIDE) for i, n in ((cell.row, output.shape[0]), (cell.col, output.shape[1]))
+    )
+    if (r1 - r0, c1 - c0) != output.shape:
+        st.caption(ui.tr("trace.player.part", top=r0, bottom=r1 - 1, left=c0, right=c1 - 1))
+    output = output[r0:r1, c0:c1]
+    windows = np.array([geo.window(r, c) for r in range(r0, r1) for c in range(c0, c1)])
     labels = {
         "input": ui.tr("trace.player.input", prev=_layer_label(prev)),
         "output": ui.tr("trace.player.output", layer=cell.layer, channel=cell.channel),

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.browser
 PICKER = 'iframe[title*="streamlit_image_coordinates"]'
 TRACE = ".st-key-trace"
 CHART = '[data-testid="stPlotlyChart"]'
+CURRENT = f"{CHART} .slider-group > text.slider-label"  # the slider's "position N" (plotly's current value)
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +44,13 @@ def _model():
 
 
 def _idle(page, timeout_s: float = 30) -> None:
+    time.sleep(0.6)  # a rerun shows the status widget only after a moment: give it that moment first
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_s * 1000
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')",
+        timeout=timeout_s * 1000,
     )
-    time.sleep(0.6)  # a fragment rerun can start just after the status widget went
+    time.sleep(0.6)
 
 
 def _network_input(page) -> np.ndarray:
@@ -155,14 +159,15 @@ def test_tap_a_c3_cell_on_a_touch_screen(server):
     toggle = page.locator(".st-key-trace_player label")
     toggle.scroll_into_view_if_needed()
     tap(*_centre(toggle.bounding_box()))
-    page.wait_for_selector(f"{CHART} .slider-current-value", timeout=30000)
+    page.wait_for_function("() => document.querySelector('.st-key-trace_player input')?.checked", timeout=10000)
+    page.wait_for_selector(CURRENT, timeout=60000, state="attached")
     _idle(page)
-    before = page.locator(f"{CHART} .slider-current-value").inner_text()
+    before = page.locator(CURRENT).text_content()
     play = page.locator(f"{CHART} .updatemenu-button").first
     play.scroll_into_view_if_needed()
     tap(*_centre(play.bounding_box()))
     time.sleep(1.5)
-    after = page.locator(f"{CHART} .slider-current-value").inner_text()
+    after = page.locator(CURRENT).text_content()
     assert before != after, (before, after)
     assert not page_exceptions(page)
     context.close()

@@ -390,3 +390,15 @@ def test_the_sandbox_moves_the_answer_and_nudges_it():
     said = " ".join(m.value for m in [*at.success, *at.warning])
     found, missed = (STRINGS[f"sandbox.nudge.{k}"]["en"].split("{")[0] for k in ("found", "not_found"))
     assert found in said or missed in said
+
+
+def test_the_player_steps_over_the_map_around_the_picked_cell():
+    import json
+
+    key = {"layer": "C1", "channel": 1, "row": 27, "col": 0}
+    at = open_app(draw_injected_rgba=strokes.render(strokes.digit_strokes(3, None)), trace=key, trace_player=True)
+    assert not at.exception
+    (chart,) = at.get("plotly_chart")
+    spec = json.loads(chart.proto.spec)
+    assert len(spec["frames"]) == 100  # 10 x 10 positions of C1's 28 x 28, precomputed for the browser
+    assert any(t("trace.player.part", top=18, bottom=27, left=0, right=9) in c.value for c in at.caption)

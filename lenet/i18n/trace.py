@@ -173,6 +173,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "把 {layer} 的第 {channel} 张图一个数一个数地填出来。"
         "可以暂停，也可以拖动滑块一步一步看。",
     },
+    "trace.player.part": {
+        "en": "Shown: rows {top} to {bottom} and columns {left} to {right} of the map, around the number you picked.",
+        "zh": "显示的是这张图的第 {top} 到 {bottom} 行、第 {left} 到 {right} 列，在你选的数字周围。",
+    },
     "trace.player.input": {"en": "{prev} (the window)", "zh": "{prev}（窗口）"},
     "trace.player.output": {"en": "{layer} map {channel}, being built", "zh": "{layer} 第 {channel} 张图（正在生成）"},
     "trace.player.play": {"en": "Play", "zh": "播放"},
