@@ -7,6 +7,9 @@ Tests cannot drive the canvas, so two session-state keys stand in for it:
 `draw_injected_rgba` (an RGBA array, read instead of the canvas) and `draw_injected_upload`
 (a file's bytes, read instead of the uploader). The Evaluate page opens an MNIST test digit here
 by setting `draw_sample` to its index in the test set.
+
+Below the layers, a click or a tap on a layer's picture sets `trace` ({"layer", "channel", "row", "col"}), and
+the `trace` container explains that number (lenet.trace); tests set the key directly, as a click would.
 """
 
 from __future__ import annotations
