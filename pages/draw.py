@@ -466,10 +466,23 @@ def _on_pick(layer: str, layout: trace_figures.PickLayout) -> None:
         st.session_state["trace"] = Cell(layer, *hit).as_key()
 
 
-def trace_pick_ui(view: DrawView, cmap: str) -> None:
-    """The layer to pick from and its picture, clickable: a click or a tap sets the session-state key `trace`."""
+def _trace_switched() -> None:
+    """Switching tracing off forgets the pick, or the next run would switch it back on."""
+    if not st.session_state.get("trace_on"):
+        st.session_state.pop("trace", None)
+
+
+def trace_toggle_ui() -> bool:
+    """The tracing section's title and switch; True while it is on. Off, strokes pay nothing for tracing."""
     st.header(ui.tr("trace.title"))
     st.caption(ui.tr("trace.intro"))
+    if st.session_state.get("trace") is not None:
+        st.session_state["trace_on"] = True  # a pick (a click, or a test's key) shows its explanation
+    return st.toggle(ui.tr("trace.on"), key="trace_on", on_change=_trace_switched)
+
+
+def trace_pick_ui(view: DrawView, cmap: str) -> None:
+    """The layer to pick from and its picture, clickable: a click or a tap sets the session-state key `trace`."""
     names = list(view.insp.activations)
     if st.session_state.get("trace_layer") not in names:
         st.session_state["trace_layer"] = names[0]
@@ -864,8 +877,9 @@ def explore(model, model_path: str | None) -> None:
         network_ui(view, model, cmap)
     if view.insp is not None:
         st.divider()
-        trace_pick_ui(view, cmap)
-        trace_ui(view, model, cmap)
+        if trace_toggle_ui():
+            trace_pick_ui(view, cmap)
+            trace_ui(view, model, cmap)
         st.divider()
         sandbox_ui(view, model)
 

@@ -8,6 +8,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "选一层，然后点一下它图片里的任意一个小方块：每个小方块都是网络算出来的一个数。"
         "下面会用真实的数字告诉你它是怎么算出来的，以及它看的是你手写的哪一部分。",
     },
+    "trace.on": {"en": "Pick a number to trace", "zh": "选一个数字来追溯"},
     "trace.layer": {"en": "Layer to pick from", "zh": "从哪一层选"},
     "trace.pick_help": {
         "en": "Brighter squares are bigger numbers. Click one to trace it; it stays picked while you keep drawing.",
