@@ -22,7 +22,11 @@ A stroke with no change within the timeout counts as unanswered; an exception bo
 error on the page counts as an error. `--quick` (CI) draws one digit on each page and checks all that,
 never the timings.
 
-    python bench/draw_latency.py [--strokes 24] [--quick] [--json]
+With `--trace N`, the same run then picks N cells on the Draw page's clickable C1 picture with the mouse and N
+with touch (a tablet context, taps through the DevTools protocol), each from just before the click to the
+settled answer, and draws the digits again with a cell picked; all against the trivial page's strokes.
+
+    python bench/draw_latency.py [--strokes 24] [--quick] [--json] [--trace N]
 """
 
 from __future__ import annotations
@@ -89,9 +93,10 @@ SIGNATURE_JS = """
 () => {
   const main = document.querySelector('[data-testid="stMain"]');
   const pred = document.querySelector(".st-key-prediction");
+  const trace = document.querySelector(".st-key-trace");
   const imgs = main ? [...main.querySelectorAll("img")].filter((i) => !i.closest(".st-key-canvas"))
                                                       .map((i) => i.getAttribute("src")) : [];
-  return (pred ? pred.innerText : "") + "|" + imgs.join(",");
+  return (pred ? pred.innerText : "") + "|" + (trace ? trace.innerText : "") + "|" + imgs.join(",");
 }
 """
 
@@ -164,12 +169,14 @@ def strokes_plan(n_strokes: int, seed: int) -> list[tuple[int, list]]:
 class Session:
     """One browser page on one server, with the measuring hooks."""
 
-    def __init__(self, browser, url: str, name: str):
+    def __init__(self, browser, url: str, name: str, touch: bool = False):
         self.name = name
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        # touch: a tablet's touch screen (taps through the DevTools protocol, as a finger sends them)
+        self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, has_touch=touch, is_mobile=touch)
         self.context.add_init_script(INIT_JS)
         self.page = self.context.new_page()
         self.js_errors: list[str] = []
+        self.cdp = None
         self.page.on("pageerror", lambda exc: self.js_errors.append(str(exc)))
         self.page.goto(url, timeout=LOAD_TIMEOUT_S * 1000)
         self.page.wait_for_selector(".st-key-canvas canvas", timeout=LOAD_TIMEOUT_S * 1000)
@@ -209,6 +216,30 @@ class Session:
             "predict_s": (b["lastPred"] - b["up"]) / 1000 if b["lastPred"] > b["up"] else None,
             **phases(b),
         }
+
+    def pick(self, point: tuple[float, float], touch: bool = False) -> float | None:
+        """Click (or tap) one point of the page and wait for the answer; returns the seconds, None if unanswered.
+
+        The picture is a component's iframe, whose events never reach this page's listeners: the clock starts
+        just before the click is sent.
+        """
+        before = self.page.evaluate(SIGNATURE_JS)
+        self.page.evaluate("() => { window.__bench.up = performance.now(); }")
+        if touch:
+            cdp = self.cdp or self.context.new_cdp_session(self.page)
+            self.cdp = cdp
+            cdp.send(
+                "Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": point[0], "y": point[1]}]}
+            )
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        else:
+            self.page.mouse.click(*point)
+        try:
+            self.page.wait_for_function(SETTLED_JS, arg=[before, QUIET_MS], timeout=TIMEOUT_S * 1000, polling=50)
+        except Exception:
+            return None
+        b = self.page.evaluate("() => window.__bench")
+        return (b["lastMain"] - b["up"]) / 1000
 
     def clear(self) -> bool:
         """Press the page's clear button; True once the page shows its blank state again."""
@@ -284,12 +315,82 @@ def summary(log: dict, errors: list[str], page: str) -> dict:
     return out
 
 
+PICK_CELLS = [(c, r, q) for r, q in ((14, 12), (8, 18), (20, 9)) for c in range(6)]  # C1 cells, each a new pick
+
+
+def cell_points(session: Session) -> list[tuple[float, float]]:
+    """Page coordinates of PICK_CELLS' centres on the Draw page's clickable C1 picture."""
+    from lenet.figures.trace import pick_layout
+
+    frame = session.page.locator('iframe[title*="streamlit_image_coordinates"]')
+    frame.scroll_into_view_if_needed()
+    box = frame.bounding_box()
+    layout = pick_layout((6, 28, 28))
+    points = []
+    for channel, row, col in PICK_CELLS:
+        x = ((channel % layout.cols) * (layout.tile_w + layout.gutter) + col + 0.5) * layout.scale
+        y = ((channel // layout.cols) * (layout.tile_h + layout.gutter) + row + 0.5) * layout.scale
+        points.append((box["x"] + x, box["y"] + y))
+    return points
+
+
+def measure_picks(session: Session, digit_strokes, n: int, touch: bool) -> tuple[list[float], int]:
+    """Draw a digit, then pick `n` cells one after another; returns the seconds of each and the unanswered."""
+    for points in digit_strokes:
+        session.stroke(points)
+    session.wait_idle()
+    switch = session.page.locator(".st-key-trace_on label")
+    if not session.page.locator(".st-key-trace_on input").is_checked():
+        switch.scroll_into_view_if_needed()
+        switch.click()  # tracing is off until switched on: strokes before this paid nothing for it
+        session.page.wait_for_selector('iframe[title*="streamlit_image_coordinates"]', timeout=TIMEOUT_S * 1000)
+        session.wait_idle()
+    spots = cell_points(session)
+    times, unanswered = [], 0
+    for i in range(n):
+        seconds = session.pick(spots[i % len(spots)], touch=touch)
+        if seconds is None:
+            unanswered += 1
+        else:
+            times.append(seconds)
+        session.wait_idle()
+    return times, unanswered
+
+
+def trace_figures(browser, app_url: str, sessions: dict, plan, n_picks: int) -> dict:
+    """Picks with the mouse and with touch, then strokes with a cell picked, each beside the trivial page's
+    strokes in the same run."""
+    out, base = {}, new_log()
+    for touch in (False, True):
+        session = sessions["app"] if not touch else Session(sessions["app"].context.browser, app_url, "touch", True)
+        digit, strokes = plan[0]
+        times, unanswered = measure_picks(session, strokes, n_picks, touch)
+        session.clear()
+        run_page(sessions["trivial"], digit, strokes, base)
+        out["tap" if touch else "click"] = {**percentiles(times), "unanswered": unanswered}
+        if touch:
+            out["touch_errors"] = len(session.errors())
+            session.close()
+    traced = new_log()  # the mouse session still has its last pick: every stroke now updates the trace too
+    for digit, strokes in plan:
+        run_page(sessions["app"], digit, strokes, traced)
+        run_page(sessions["trivial"], digit, strokes, base)
+    out["stroke_with_cell_picked"] = percentiles(traced["update"])
+    out["trivial_stroke"] = percentiles(base["update"])
+    for key in ("click", "tap", "stroke_with_cell_picked"):
+        a, t = out[key].get("median_ms"), out["trivial_stroke"].get("median_ms")
+        out[f"ratio_{key}_median"] = round(a / t, 2) if a and t else None
+    out["unanswered_traced_strokes"] = traced["unanswered"]
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strokes", type=int, default=24, help="strokes measured on each page (at least 20)")
     parser.add_argument("--quick", action="store_true", help="one digit on each page: checks answers, not speed")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--trace", type=int, default=0, metavar="N", help="also N cell picks by mouse and by touch")
     args = parser.parse_args()
     n_strokes = 1 if args.quick else args.strokes
     plan = strokes_plan(n_strokes, args.seed)
@@ -312,6 +413,7 @@ def main() -> int:
         for digit, strokes in plan:
             for name, session in sessions.items():
                 run_page(session, digit, strokes, logs[name])
+        traced = trace_figures(browser, app_url, sessions, plan, args.trace) if args.trace else None
         errors = {name: session.errors() for name, session in sessions.items()}
         blanks = {name: session.blank for name, session in sessions.items()}
     app, trivial = summary(logs["app"], errors["app"], "app"), summary(logs["trivial"], errors["trivial"], "trivial")
@@ -332,6 +434,8 @@ def main() -> int:
         "app_blank_has_no_digit": predicted_digit(blanks["app"]) is None,
         "wall_s": round(time.perf_counter() - started, 1),
     }
+    if traced is not None:
+        result["trace"] = traced
     report(result, args.json)
     ok = all(s["unanswered"] == 0 and s["errors"] == 0 and s["clear_failed"] == 0 for s in (app, trivial))
     return 0 if ok and result["app_blank_has_no_digit"] else 1

@@ -7,10 +7,14 @@ Tests cannot drive the canvas, so two session-state keys stand in for it:
 `draw_injected_rgba` (an RGBA array, read instead of the canvas) and `draw_injected_upload`
 (a file's bytes, read instead of the uploader). The Evaluate page opens an MNIST test digit here
 by setting `draw_sample` to its index in the test set.
+
+Below the layers, a click or a tap on a layer's picture sets `trace` ({"layer", "channel", "row", "col"}), and
+the `trace` container explains that number (lenet.trace); tests set the key directly, as a click would.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import time
@@ -18,16 +22,19 @@ import time
 import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
+from streamlit_image_coordinates import streamlit_image_coordinates
 
 import ui
-from lenet import checkpoints
+from lenet import checkpoints, sandbox
 from lenet.data import normalise, picker_digits
 from lenet.explain import Inspection
-from lenet.figures import markup, theme
+from lenet.figures import markup, mosaics, theme
+from lenet.figures import trace as trace_figures
 from lenet.figures.draw_view import DrawView, draw_view, png_size
 from lenet.i18n import STRINGS
 from lenet.images import load_image
 from lenet.preprocess import Preprocessed, canvas_to_input, preprocess
+from lenet.trace import SPATIAL, Cell, Trace, geometry, parse_cell, shapes, trace
 
 ui.ensure_shell()
 
@@ -422,6 +429,421 @@ def kernels_ui(path: str) -> None:
         st.html(_scaled(png, 16 if layer == "C1" else 8, alt=caption))
 
 
+# --- tracing one number: the session-state key `trace` selects a cell, a click on a layer's picture sets it ---
+
+PICK_KEY = "trace_pick"  # the clickable picture's value: the last click's x, y and the picture's size
+SHOWN_CHANNELS = 3  # input maps of C3/C5 shown as grids; every map's sum is in the table
+FIELD_PX = 140  # about how wide each receptive-field picture is drawn
+PLAYER_SIDE = 10  # the player steps over at most this many rows and columns of the map, around the picked cell
+
+
+def _num(x: float, decimals: int = 4) -> str:
+    return f"{x:.{decimals}f}"
+
+
+def _layer_label(name: str) -> str:
+    return ui.tr("trace.input") if name == "input" else name
+
+
+def _cell_name(cell: Cell) -> str:
+    if cell.layer == "output":
+        return ui.tr("trace.cell.output", channel=cell.channel)
+    if cell.layer in SPATIAL:
+        return ui.tr("trace.cell.map", layer=cell.layer, channel=cell.channel, row=cell.row, col=cell.col)
+    return ui.tr("trace.cell.unit", layer=cell.layer, channel=cell.channel)
+
+
+def _on_pick(layer: str, layout: trace_figures.PickLayout) -> None:
+    """A click on a layer's picture selects the cell under it; a gutter, a blank tile or the margin selects nothing."""
+    click = st.session_state.get(PICK_KEY)
+    try:
+        hit = trace_figures.cell_at(
+            layout, float(click["x"]), float(click["y"]), float(click["width"]), float(click["height"])
+        )
+    except (KeyError, TypeError, ValueError):
+        return  # no click (a cleared value) or one from another version of the component
+    if hit is not None:
+        st.session_state["trace"] = Cell(layer, *hit).as_key()
+
+
+def _trace_switched() -> None:
+    """Switching tracing off forgets the pick, or the next run would switch it back on."""
+    if not st.session_state.get("trace_on"):
+        st.session_state.pop("trace", None)
+
+
+def trace_toggle_ui() -> bool:
+    """The tracing section's title and switch; True while it is on. Off, strokes pay nothing for tracing."""
+    st.header(ui.tr("trace.title"))
+    st.caption(ui.tr("trace.intro"))
+    if st.session_state.get("trace") is not None:
+        st.session_state["trace_on"] = True  # a pick (a click, or a test's key) shows its explanation
+    return st.toggle(ui.tr("trace.on"), key="trace_on", on_change=_trace_switched)
+
+
+def trace_pick_ui(view: DrawView, cmap: str) -> None:
+    """The layer to pick from and its picture, clickable: a click or a tap sets the session-state key `trace`."""
+    names = list(view.insp.activations)
+    if st.session_state.get("trace_layer") not in names:
+        st.session_state["trace_layer"] = names[0]
+    layer = st.radio(ui.tr("trace.layer"), names, key="trace_layer", horizontal=True)
+    act = view.insp.activations[layer]
+    layout = trace_figures.pick_layout(act.shape)
+    picked = st.session_state.get("trace")
+    selected = None
+    if isinstance(picked, dict) and picked.get("layer") == layer:
+        selected = parse_cell(picked, shapes(view.insp.activations))
+    streamlit_image_coordinates(
+        trace_figures.pick_image(
+            act, cmap, layout, (selected.channel, selected.row, selected.col) if selected else None
+        ),
+        key=PICK_KEY,
+        on_click=functools.partial(_on_pick, layer, layout),
+        png_compression_level=1,
+        cursor="crosshair",
+    )
+    st.caption(ui.tr("trace.pick_help"))
+
+
+def selected_cell(view: DrawView) -> Cell | None:
+    """The cell the session-state key `trace` names, if this model and input have it; a stale one is dropped."""
+    raw = st.session_state.get("trace")
+    if raw is None or view.insp is None:
+        return None  # nothing to read: no trace, but the selection waits for the next digit
+    cell = parse_cell(raw, shapes(view.insp.activations))
+    if cell is None:
+        del st.session_state["trace"]  # another model, or nonsense: dropped quietly
+    return cell
+
+
+def _model_value(view: DrawView, cell: Cell) -> float:
+    """The cell's value as the model computed it (the page shows that one; the trace adds up to it)."""
+    act = view.insp.activations[cell.layer]
+    return float(act[cell.channel] if act.ndim == 1 else act[cell.channel, cell.row, cell.col])
+
+
+def trace_ui(view: DrawView, model, cmap: str) -> None:
+    """The selected cell explained in the `trace` container: its value, where it looks, how it was computed."""
+    cell = selected_cell(view)
+    if cell is None:
+        st.caption(ui.tr("trace.none"))
+        return
+    result = trace(model, view.prep.input, view.insp.activations, cell)
+    with st.container(key="trace", border=True):
+        st.subheader(ui.tr("trace.heading", cell=_cell_name(cell)))
+        lines = [ui.tr("trace.value", value=_num(_model_value(view, cell)))]
+        if cell.layer == "output":
+            p = float(view.insp.probs[cell.channel])
+            lines.append(ui.tr("trace.prob", digit=cell.channel, prob=_num(p), pct=f"{p:.1%}"))
+        st.markdown("  \n".join(f"**{_esc(line)}**" for line in lines))
+        where_ui(view, result, cmap)
+        st.markdown(f"#### {ui.tr('trace.how')}")
+        names = ["input", *view.insp.activations]
+        prev = names[names.index(cell.layer) - 1]
+        shape = view.prep.image.shape if prev == "input" else view.insp.activations[prev].shape[-2:]
+        {"conv": conv_step_ui, "pool": pool_step_ui, "fc": fc_step_ui}[result.step.kind](result.step, prev, shape)
+        if result.step.kind == "fc" and result.step.softmax is not None:
+            softmax_ui(result.step.softmax, cell.channel)
+        if cell.layer in SPATIAL and st.toggle(ui.tr("trace.player.show"), key="trace_player"):
+            player_ui(view, model, cell, prev, cmap, result)
+
+
+def where_ui(view: DrawView, result: Trace, cmap: str) -> None:
+    """The receptive field outlined on the input and on every layer up to the cell's."""
+    st.markdown(f"#### {ui.tr('trace.where.title')}")
+    if result.cell.layer not in SPATIAL:
+        st.caption(ui.tr("trace.where.all"))
+        return
+    channel_of = {result.cell.layer: result.cell.channel}
+    pictures = trace_figures.field_pictures(
+        view.prep.image, view.insp.activations, result.fields, cmap, channel_of, FIELD_PX
+    )
+    cells = []
+    for name, (rgb, channel) in pictures.items():
+        caption = ui.tr("trace.where.map", layer=name, channel=channel)
+        if name == "input":
+            caption = ui.tr("trace.where.input")
+        image = markup.image_html(markup.png_bytes(rgb), rgb.shape[1], alt=caption)
+        cells.append(
+            f'<figure style="margin:0">{image}'
+            f'<figcaption style="font-size:0.85rem">{_esc(caption)}</figcaption></figure>'
+        )
+    arrow = '<div style="font-size:1.6rem;color:#adb5bd;align-self:center">→</div>'
+    st.html(f'<div style="display:flex;gap:0.8rem;flex-wrap:wrap;align-items:flex-start">{arrow.join(cells)}</div>')
+    st.caption(ui.tr("trace.where.text"))
+
+
+def _window_text(key: str, step, prev: str, shape, **params) -> str:
+    top, left, bottom, right = step.window
+    height, width = shape
+    return ui.tr(
+        key,
+        prev=_layer_label(prev),
+        top=max(0, top),
+        left=max(0, left),
+        bottom=min(height - 1, bottom),
+        right=min(width - 1, right),
+        **params,
+    )
+
+
+def conv_step_ui(step, prev: str, shape) -> None:
+    """Patch × kernel = products for the maps that add the most, the per-map sums, bias, batch norm, activation."""
+    k = step.kernels.shape[-1]
+    st.markdown(_esc(_window_text("trace.conv.text", step, prev, shape, k=k)))
+    top, left, bottom, right = step.window
+    if top < 0 or left < 0 or bottom >= shape[0] or right >= shape[1]:
+        st.caption(ui.tr("trace.conv.padding", prev=_layer_label(prev)))
+    n = len(step.partial_sums)
+    order = np.argsort(-np.abs(step.partial_sums))[:SHOWN_CHANNELS]
+    if n > 1:
+        st.markdown(
+            _esc(ui.tr("trace.conv.channels", n=n, prev=prev)) + " " + _esc(ui.tr("trace.conv.shown", shown=len(order)))
+        )
+    for i in sorted(order):
+        patch_title = ui.tr("trace.grid.input") if prev == "input" else ui.tr("trace.grid.patch", prev=prev, i=int(i))
+        st.html(
+            trace_figures.grids_row(
+                [
+                    trace_figures.number_grid(step.patches[i], patch_title),
+                    trace_figures.number_grid(step.kernels[i], ui.tr("trace.grid.kernel")),
+                    trace_figures.number_grid(step.products[i], ui.tr("trace.grid.products")),
+                ],
+                ["×", "="],
+            )
+        )
+        st.caption(ui.tr("trace.grid.sum", sum=_num(float(step.partial_sums[i]))))
+    if n > 1:
+        header = [ui.tr("trace.partial.map", prev=prev), ui.tr("trace.partial.sum")]
+        st.html(_table(header, [[str(i), _num(float(v))] for i, v in enumerate(step.partial_sums)]))
+    _finish_ui(step)
+
+
+def _finish_ui(step) -> None:
+    """The sum, the bias, batch norm if the model has it, and the activation, in words."""
+    lines = [
+        ui.tr("trace.sum", total=_num(step.total)),
+        ui.tr("trace.bias", total=_num(step.total), bias=_num(step.bias), pre=_num(step.pre_activation)),
+    ]
+    x = step.pre_activation
+    if getattr(step, "batch_norm", None):
+        bn = step.batch_norm
+        lines.append(
+            ui.tr(
+                "trace.bn",
+                pre=_num(x),
+                mean=_num(bn["mean"]),
+                var=_num(bn["var"]),
+                eps=f"{bn['eps']:g}",
+                weight=_num(bn["weight"]),
+                shift=_num(bn["bias"]),
+                out=_num(bn["value"]),
+            )
+        )
+        x = bn["value"]
+    if step.activation == "relu":
+        lines.append(ui.tr(f"trace.act.relu.{'on' if x > 0 else 'off'}", x=_num(x), value=_num(step.value)))
+    elif step.activation is not None:
+        lines.append(ui.tr(f"trace.act.{step.activation}", x=_num(x), value=_num(step.value)))
+    st.markdown("\n".join(f"- {_esc(line)}" for line in lines))
+
+
+def pool_step_ui(step, prev: str, shape) -> None:
+    """The pooling window with the winner outlined (max), or the mean (avg)."""
+    k = step.values.shape[0]
+    title = ui.tr("trace.pool.window", prev=prev, i=step.cell.channel)
+    st.html(trace_figures.number_grid(step.values, title, decimals=3, marked=step.winner))
+    finite = step.values[np.isfinite(step.values)]
+    params = dict(k=k, value=_num(step.value), n=step.values.size, sum=_num(float(finite.sum())))
+    st.markdown(_esc(_window_text(f"trace.pool.{step.op}", step, prev, shape, **params)))
+
+
+def _table(header: list[str], rows: list[list[str]], bold: int | None = None) -> str:
+    """A small HTML table; every cell is escaped. Row `bold` is highlighted."""
+    head = "".join(f'<th style="padding:2px 8px;text-align:left">{_esc(h)}</th>' for h in header)
+    body = []
+    for i, row in enumerate(rows):
+        style = "font-weight:700;background:#fff3e6" if i == bold else ""
+        cells = "".join(f'<td style="padding:2px 8px;font-family:monospace">{_esc(c)}</td>' for c in row)
+        body.append(f'<tr style="{style}">{cells}</tr>')
+    return f'<table style="border-collapse:collapse;font-size:0.9rem"><tr>{head}</tr>{"".join(body)}</table>'
+
+
+def fc_step_ui(step, prev: str, shape) -> None:
+    """The inputs that pushed an F6 or output unit up and down most, the others as one figure, the bias."""
+    cell = step.cell
+    if cell.layer == "output":
+        st.markdown(_esc(ui.tr("trace.output.text", digit=cell.channel)))
+    n = len(step.up) + len(step.down) + step.others_count
+    st.markdown(_esc(ui.tr("trace.fc.text", cell=_cell_name(cell), n=n, prev=prev)))
+    header = [
+        "",
+        ui.tr("trace.fc.input"),
+        ui.tr("trace.fc.in_value"),
+        ui.tr("trace.fc.weight"),
+        ui.tr("trace.fc.product"),
+    ]
+    rows = []
+    for key, group in (("trace.fc.up", step.up), ("trace.fc.down", step.down)):
+        for index, value, weight, product in group:
+            rows.append(
+                [ui.tr(key), ui.tr("trace.fc.unit", prev=prev, i=index), _num(value), _num(weight), _num(product)]
+            )
+    rows.append(["", ui.tr("trace.fc.others", n=step.others_count), "", "", _num(step.others)])
+    st.html(_table(header, rows))
+    _finish_ui(step)
+
+
+def softmax_ui(softmax: dict, digit: int) -> None:
+    """Softmax step by step, and why a small lead in score is a large lead in probability."""
+    st.markdown(f"#### {ui.tr('trace.softmax.title')}")
+    st.markdown(_esc(ui.tr("trace.softmax.steps", sum=f"{softmax['sum']:.6g}")))
+    if softmax["shift"]:
+        st.caption(ui.tr("trace.softmax.shift", shift=_num(softmax["shift"])))
+    header = [ui.tr(f"trace.softmax.{k}") for k in ("digit", "score", "exp", "prob")]
+    rows = [
+        [str(d), _num(float(s)), f"{e:.6g}", f"{p:.4f} ({p:.1%})"]
+        for d, (s, e, p) in enumerate(zip(softmax["logits"], softmax["exp"], softmax["probs"], strict=True))
+    ]
+    st.html(_table(header, rows, bold=digit))
+    a, b = (int(i) for i in np.argsort(-softmax["logits"])[:2])
+    diff = float(softmax["logits"][a] - softmax["logits"][b])
+    st.markdown(
+        _esc(
+            ui.tr(
+                "trace.softmax.why",
+                a=a,
+                b=b,
+                la=_num(float(softmax["logits"][a]), 2),
+                lb=_num(float(softmax["logits"][b]), 2),
+                diff=_num(diff, 2),
+                ratio=f"{np.exp(min(diff, 700)):.3g}",
+            )
+        )
+    )
+
+
+def _span(index: int, size: int, side: int) -> tuple[int, int]:
+    """[start, stop) of at most `side` positions out of `size`, around `index`."""
+    start = min(max(0, index - side // 2), max(0, size - side))
+    return start, min(size, start + side)
+
+
+def player_ui(view: DrawView, model, cell: Cell, prev: str, cmap: str, result: Trace) -> None:
+    """The window stepping across the map the cell is on, building it, animated in the browser."""
+    st.markdown(f"#### {ui.tr('trace.player.title')}")
+    st.caption(ui.tr("trace.player.text", prev=_layer_label(prev), layer=cell.layer, channel=cell.channel))
+    geo = geometry(model.named_layers()[cell.layer])
+    output = view.insp.activations[cell.layer][cell.channel]
+    if prev == "input":
+        source = np.asarray(view.prep.input).reshape(view.prep.image.shape)
+    else:
+        maps = view.insp.activations[prev]
+        step = result.step
+        # a conv's window spans every input map: show the one that adds the most to the picked cell
+        channel = cell.channel if step.kind == "pool" else int(np.argmax(np.abs(step.partial_sums)))
+        source = maps[channel]
+    # plotly checks every frame as the figure is built: at most PLAYER_SIDE² positions keep that under a second
+    (r0, r1), (c0, c1) = (
+        _span(i, n, PLAYER_SIDE) for i, n in ((cell.row, output.shape[0]), (cell.col, output.shape[1]))
+    )
+    if (r1 - r0, c1 - c0) != output.shape:
+        st.caption(ui.tr("trace.player.part", top=r0, bottom=r1 - 1, left=c0, right=c1 - 1))
+    output = output[r0:r1, c0:c1]
+    windows = np.array([geo.window(r, c) for r in range(r0, r1) for c in range(c0, c1)])
+    labels = {
+        "input": ui.tr("trace.player.input", prev=_layer_label(prev)),
+        "output": ui.tr("trace.player.output", layer=cell.layer, channel=cell.channel),
+        "play": ui.tr("trace.player.play"),
+        "pause": ui.tr("trace.player.pause"),
+        "position": ui.tr("trace.player.position"),
+    }
+    st.plotly_chart(
+        trace_figures.player_figure(source, output, windows, labels, cmap),
+        key="trace_player_chart",
+        config={"displayModeBar": False},
+    )
+
+
+# --- what would change its mind: the perturbation sandbox (lenet.sandbox), computed only while it is open ---
+
+AMPLIFY = 5  # the nudge's change is drawn this many times stronger: as it is, it is too faint to see
+
+
+def _picture(rgb: np.ndarray, caption: str, px: int = 168) -> str:
+    image = markup.image_html(markup.png_bytes(rgb), px, alt=caption)
+    return (
+        f'<figure style="margin:0">{image}<figcaption style="font-size:0.85rem">{_esc(caption)}</figcaption></figure>'
+    )
+
+
+def sandbox_ui(view: DrawView, model) -> None:
+    """Occlusion, small transforms and an adversarial nudge, behind a toggle: strokes pay nothing while it is off."""
+    if not st.toggle(ui.tr("sandbox.show"), key="sandbox"):
+        return
+    image, pred = view.prep.image, view.insp.prediction
+    st.markdown(f"#### {ui.tr('sandbox.occlusion.title')}")
+    drop = sandbox.occlusion(model, image, pred)
+    st.html(_picture(mosaics.saliency_overlay(image, drop), ui.tr("sandbox.occlusion.title")))
+    st.caption(ui.tr("sandbox.occlusion.text", digit=pred, drop=f"{max(0.0, float(drop.max())):.0%}"))
+    transform_ui(view, model)
+    nudge_ui(view, model)
+
+
+def transform_ui(view: DrawView, model) -> None:
+    """Shift, turn, thicken or thin the digit and watch the probabilities move."""
+    st.markdown(f"#### {ui.tr('sandbox.transform.title')}")
+    left, right = st.columns(2)
+    dx = left.slider(ui.tr("sandbox.shift_x"), -6, 6, 0, key="sandbox_dx")
+    dy = left.slider(ui.tr("sandbox.shift_y"), -6, 6, 0, key="sandbox_dy")
+    angle = right.slider(ui.tr("sandbox.angle"), -45, 45, 0, step=5, key="sandbox_angle")
+    thickness = right.slider(ui.tr("sandbox.thickness"), -1, 2, 0, key="sandbox_thickness")
+    changed = sandbox.transform(view.prep.image, (dx, dy), angle, thickness)
+    probs = sandbox.probabilities(model, changed)
+    digit = int(probs.argmax())
+    pictures, bars = st.columns([1, 2])
+    pictures.html(_picture(np.repeat(changed[..., None], 3, axis=2), ui.tr("sandbox.transform.title"), 140))
+    bars.html(markup.probability_bars(probs, digit))
+    st.caption(ui.tr("sandbox.transform.text", digit=digit, pct=f"{probs[digit]:.0%}", before=view.insp.prediction))
+
+
+def nudge_ui(view: DrawView, model) -> None:
+    """Find a small change that makes the network read a digit the student picks (Captum's PGD)."""
+    st.markdown(f"#### {ui.tr('sandbox.nudge.title')}")
+    left, right = st.columns([2, 1], vertical_alignment="bottom")
+    target = left.selectbox(ui.tr("sandbox.nudge.target"), list(range(10)), key="sandbox_target")
+    if not right.button(ui.tr("sandbox.nudge.go"), key="sandbox_nudge", width="stretch"):
+        return
+    result = sandbox.nudge(model, view.prep.image, int(target))
+    with st.container(key="sandbox_result"):
+        if result.status == "already":
+            st.info(ui.tr("sandbox.nudge.already", digit=target))
+            return
+        if result.status == "not_found":
+            st.warning(ui.tr("sandbox.nudge.not_found", digit=target, seconds=f"{result.seconds:.1f}"))
+            return
+        nudged = np.repeat((result.image * 255).astype(np.uint8)[..., None], 3, axis=2)
+        change = mosaics.colorize_signed(result.change * AMPLIFY, 1.0)
+        before = np.repeat(view.prep.image[..., None], 3, axis=2)
+        st.html(
+            '<div style="display:flex;gap:1rem;flex-wrap:wrap">'
+            + _picture(before, ui.tr("sandbox.nudge.before"))
+            + _picture(nudged, ui.tr("sandbox.nudge.after"))
+            + _picture(change, ui.tr("sandbox.nudge.change", times=AMPLIFY))
+            + "</div>"
+        )
+        p = float(result.probs[target])
+        st.success(
+            ui.tr(
+                "sandbox.nudge.found",
+                seconds=f"{result.seconds:.1f}",
+                largest=f"{result.largest:.0%}",
+                digit=target,
+                pct=f"{p:.0%}",
+            )
+        )
+
+
 @st.fragment
 def explore(model, model_path: str | None) -> None:
     """Input, prediction, preprocessing steps and the inside of the network: what one stroke reruns."""
@@ -453,6 +875,13 @@ def explore(model, model_path: str | None) -> None:
     st.divider()
     if model is not None:
         network_ui(view, model, cmap)
+    if view.insp is not None:
+        st.divider()
+        if trace_toggle_ui():
+            trace_pick_ui(view, cmap)
+            trace_ui(view, model, cmap)
+        st.divider()
+        sandbox_ui(view, model)
 
 
 _init_state()

@@ -231,3 +231,174 @@ def test_a_new_session_opens_in_the_language_of_the_link_or_the_server(monkeypat
     assert not at.exception
     assert at.session_state["language"] == expected
     assert at.title[0].value == t("draw.title", expected)
+
+
+# --- tracing one number (session-state key `trace`, container `trace`) ---------------------------------------
+
+TRACE_KEYS = [
+    {"layer": "C1", "channel": 2, "row": 14, "col": 12},
+    {"layer": "S2", "channel": 1, "row": 7, "col": 6},
+    {"layer": "C3", "channel": 4, "row": 3, "col": 7},
+    {"layer": "S4", "channel": 5, "row": 2, "col": 2},
+    {"layer": "C5", "channel": 7, "row": 0, "col": 0},
+    {"layer": "F6", "channel": 11},
+    {"layer": "output", "channel": 3},
+]
+
+
+def _find_block(node, key: str):
+    for child in getattr(node, "children", {}).values():
+        if str(getattr(getattr(child, "proto", None), "id", "")).endswith(f"-{key}"):
+            return child
+        found = _find_block(child, key)
+        if found is not None:
+            return found
+    return None
+
+
+def _block_text(node) -> str:
+    parts = []
+    for child in getattr(node, "children", {}).values():
+        value = getattr(child, "value", None)
+        if isinstance(value, str):
+            parts.append(value)
+        parts.append(_block_text(child))
+    return " ".join(p for p in parts if p)
+
+
+def _trace_text(at: AppTest) -> str | None:
+    """The text of the `trace` container, or None when the page shows none."""
+    block = _find_block(at._tree, "trace")
+    return None if block is None else _block_text(block)
+
+
+def _activations(rgba: np.ndarray):
+    """What lenet.explain computes for a drawing on the shipped model: the values the trace must state."""
+    from lenet.explain import explain
+    from lenet.preprocess import canvas_to_input
+
+    model, _ = checkpoints.load_checkpoint(checkpoints.DEFAULT_CHECKPOINT)
+    return explain(model.eval(), canvas_to_input(rgba).input)
+
+
+def _value(insp, key: dict) -> float:
+    act = insp.activations[key["layer"]]
+    return float(act[key["channel"]] if act.ndim == 1 else act[key["channel"], key["row"], key["col"]])
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_trace_key_explains_a_cell_of_every_layer(language):
+    rgba = strokes.render(strokes.digit_strokes(3, None))
+    insp = _activations(rgba)
+    at = open_app(language=language, draw_injected_rgba=rgba)
+    assert _trace_text(at) is None  # nothing picked: no explanation
+    for key in TRACE_KEYS:
+        at.session_state["trace"] = key
+        at.run()
+        assert not at.exception, key
+        text = _trace_text(at)
+        assert text is not None, key
+        assert t("trace.value", language, value=f"{_value(insp, key):.4f}") in text, (key, text[:300])
+        if key["layer"] == "output":
+            p = float(insp.probs[key["channel"]])
+            assert t("trace.prob", language, digit=key["channel"], prob=f"{p:.4f}", pct=f"{p:.1%}") in text
+        assert at.session_state["trace"] == key  # a valid selection is kept
+
+
+def test_a_switched_off_relu_is_explained_as_such():
+    rgba = strokes.render(strokes.digit_strokes(3, None))
+    insp = _activations(rgba)
+    c, r, q = (int(v) for v in np.argwhere(insp.activations["C1"] == 0)[0])
+    at = open_app(draw_injected_rgba=rgba, trace={"layer": "C1", "channel": c, "row": r, "col": q})
+    assert not at.exception
+    assert "switched off" in _trace_text(at)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"layer": "C7", "channel": 0},
+        {"layer": "C3", "channel": 99, "row": 0, "col": 0},
+        {"layer": "C1", "channel": 0, "row": 28, "col": 0},
+        {"layer": "C1", "channel": "<b>x</b>", "row": 0, "col": 0},
+        {"layer": ["C1"], "channel": 0},
+        "C3",
+        42,
+    ],
+)
+def test_invalid_trace_keys_are_ignored(bad):
+    at = open_app(draw_injected_rgba=strokes.render(strokes.digit_strokes(3, None)), trace=bad)
+    assert not at.exception
+    assert _trace_text(at) is None
+    assert "trace" not in at.session_state  # dropped quietly
+    assert _predicted_digit(at) == 3
+
+
+def test_the_selection_stays_while_drawing_and_waits_through_a_blank_canvas():
+    key = {"layer": "C3", "channel": 4, "row": 3, "col": 7}
+    three, five = (strokes.render(strokes.digit_strokes(d, None)) for d in (3, 5))
+    at = open_app(draw_injected_rgba=three, trace=key)
+    assert t("trace.value", value=f"{_value(_activations(three), key):.4f}") in _trace_text(at)
+    at.session_state["draw_injected_rgba"] = five
+    at.run()
+    assert t("trace.value", value=f"{_value(_activations(five), key):.4f}") in _trace_text(at)
+    at.session_state["draw_injected_rgba"] = np.zeros((280, 280, 4), np.uint8)
+    at.run()
+    assert not at.exception and _trace_text(at) is None  # blank: no trace, no error ...
+    assert at.session_state["trace"] == key  # ... and the pick waits for the next digit
+    at.session_state["language"] = "zh"
+    at.session_state["draw_injected_rgba"] = five
+    at.run()
+    assert t("trace.value", "zh", value=f"{_value(_activations(five), key):.4f}") in _trace_text(at)
+
+
+def test_switching_model_keeps_a_cell_it_has_and_drops_one_it_lacks(tmp_path, monkeypatch):
+    import torch
+
+    from lenet.model import lenet
+
+    torch.manual_seed(0)
+    path = checkpoints.save_checkpoint(lenet(c1_channels=4).eval(), tmp_path / "small.safetensors")
+    monkeypatch.setenv("LENET_RUNS_DIR", str(tmp_path))
+    rgba = strokes.render(strokes.digit_strokes(5, None))
+    for key, kept in (
+        ({"layer": "C1", "channel": 3, "row": 9, "col": 9}, True),
+        ({"layer": "C1", "channel": 5, "row": 9, "col": 9}, False),
+    ):
+        at = open_app(draw_injected_rgba=rgba, trace=key)
+        assert _trace_text(at) is not None
+        at.session_state["model"] = str(path)
+        at.run()
+        assert not at.exception
+        assert (_trace_text(at) is not None) is kept
+        assert ("trace" in at.session_state) is kept
+
+
+def test_the_sandbox_moves_the_answer_and_nudges_it():
+    from lenet.i18n import STRINGS
+
+    at = open_app(draw_injected_rgba=strokes.render(strokes.digit_strokes(3, None)), sandbox=True)
+    assert not at.exception
+    at.selectbox(key="sandbox_target").set_value(3).run()
+    at.button(key="sandbox_nudge").click().run()
+    assert not at.exception
+    assert any(t("sandbox.nudge.already", digit=3) in i.value for i in at.info)
+    at.slider(key="sandbox_dx").set_value(4).run()
+    at.selectbox(key="sandbox_target").set_value(8).run()
+    at.button(key="sandbox_nudge").click().run()
+    assert not at.exception
+    said = " ".join(m.value for m in [*at.success, *at.warning])
+    found, missed = (STRINGS[f"sandbox.nudge.{k}"]["en"].split("{")[0] for k in ("found", "not_found"))
+    assert found in said or missed in said
+
+
+def test_the_player_steps_over_the_map_around_the_picked_cell():
+    import json
+
+    key = {"layer": "C1", "channel": 1, "row": 27, "col": 0}
+    at = open_app(draw_injected_rgba=strokes.render(strokes.digit_strokes(3, None)), trace=key, trace_player=True)
+    assert not at.exception
+    (chart,) = at.get("plotly_chart")
+    spec = json.loads(chart.proto.spec)
+    assert len(spec["frames"]) == 100  # 10 x 10 positions of C1's 28 x 28, precomputed for the browser
+    assert any(t("trace.player.part", top=18, bottom=27, left=0, right=9) in c.value for c in at.caption)

@@ -1,13 +1,13 @@
 """Every UI string, in English and 简体中文.
 
-Strings live in one module per page (common, draw, conv_lab, train, evaluate, class_mode, errors), each a dict
+Strings live in one module per page (common, draw, trace, conv_lab, train, evaluate, class_mode, errors), each a dict
 key -> {"en": ..., "zh": ...}; they are merged here. `t(key, lang, **params)` formats one.
 """
 
 from __future__ import annotations
 
 from lenet import settings
-from lenet.i18n import class_mode, common, conv_lab, draw, errors, evaluate, train
+from lenet.i18n import class_mode, common, conv_lab, draw, errors, evaluate, trace, train
 
 LANGUAGES = {"en": "English", "zh": "简体中文"}
 DEFAULT_LANGUAGE = "en"
@@ -23,7 +23,7 @@ def _merge(*modules) -> dict[str, dict[str, str]]:
     return merged
 
 
-STRINGS = _merge(common, draw, conv_lab, train, evaluate, class_mode, errors)
+STRINGS = _merge(common, draw, trace, conv_lab, train, evaluate, class_mode, errors)
 
 
 def start_language(requested: str | None = None) -> str:
