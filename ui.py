@@ -322,7 +322,7 @@ def hide_canvas_toolbar() -> None:
     st.html(CANVAS_TOOLBAR_SCRIPT, unsafe_allow_javascript=True)
 
 
-# The same script as pages/draw.py's _PAGE_SCRIPT (that page may use this one instead; it is not changed here).
+# Run on every page with a canvas (Draw & explore, the class page).
 CANVAS_TOOLBAR_SCRIPT = """
 <script>
 (() => {

@@ -55,38 +55,6 @@ _PAGE_CSS = f"""
   .draw-verdict.draw-none {{ font-size: 1.1rem; color: {theme.REFERENCE}; }}
 </style>
 """
-# The canvas component draws its toolbar (undo, redo, reset, ...) invisibly over the canvas's
-# top-right corner until hovered, so a stroke starting there, and every touch stroke on a tablet,
-# hits the toolbar instead of the canvas. The toolbar lives in the component's shadow DOM, which
-# page CSS cannot reach, so a script adds the rule inside it; the page has its own buttons.
-_PAGE_SCRIPT = """
-<script>
-(() => {
-  const ID = "lenet-hide-canvas-toolbar";
-  function patch(tries) {
-    for (const host of document.querySelectorAll('.st-key-canvas [data-testid="stBidiComponentIsolated"]')) {
-      const root = host.shadowRoot;
-      if (!root) {
-        if ((tries || 0) < 40) setTimeout(() => patch((tries || 0) + 1), 50);  // mounted, not attached yet
-        continue;
-      }
-      if (!root.getElementById(ID)) {
-        const style = document.createElement("style");
-        style.id = ID;
-        style.textContent = ".dc-toolbar { display: none !important; }";
-        root.appendChild(style);
-      }
-    }
-  }
-  patch(0);
-  if (!window.__lenetCanvasToolbarObserver) {
-    // The canvas remounts when the input source changes: patch every new one.
-    window.__lenetCanvasToolbarObserver = new MutationObserver(() => patch(0));
-    window.__lenetCanvasToolbarObserver.observe(document.body, {childList: true, subtree: true});
-  }
-})();
-</script>
-"""
 
 
 def _init_state() -> None:
@@ -885,7 +853,8 @@ def explore(model, model_path: str | None) -> None:
 
 
 _init_state()
-st.html(_PAGE_CSS + _PAGE_SCRIPT, unsafe_allow_javascript=True)
+st.html(_PAGE_CSS)
+ui.hide_canvas_toolbar()
 st.title(ui.tr("draw.title"))
 st.markdown(ui.tr("draw.intro"))
 loaded = ui.current_model()
