@@ -183,11 +183,16 @@ def _still_figure(
     return fig
 
 
-def _animation_layout(positions: int, labels: Mapping[str, str]) -> dict:
-    """The slider and the play/pause buttons that move the window through `positions` frames."""
+def animation_layout(positions: int, labels: Mapping[str, str], frame_ms: int = 350) -> dict:
+    """The slider and the play/pause buttons that move a window through `positions` frames, `frame_ms` apart.
+
+    Shared by every animated figure (the lab's sliding window, the Draw page's trace player).
+    """
     # redraw=True: with partial redraws plotly.js drops the heatmaps while it animates the outlines
     step = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
-    play = dict(mode="immediate", fromcurrent=True, transition=dict(duration=0), frame=dict(duration=350, redraw=True))
+    play = dict(
+        mode="immediate", fromcurrent=True, transition=dict(duration=0), frame=dict(duration=frame_ms, redraw=True)
+    )
     pause = dict(mode="immediate", frame=dict(duration=0, redraw=True))
     # plotly's usual animation layout: the buttons on the left, the slider to their right
     return dict(
@@ -257,7 +262,7 @@ def window_figure(
     positions = grid.out_h * grid.out_w
     fig.frames = [dict(data=_frame_traces(report, j, grid.out_w), traces=[3, 4], name=str(j)) for j in range(positions)]
     fig.update_layout(
-        showlegend=False, height=460, margin=dict(l=10, r=10, t=40, b=10), **_animation_layout(positions, labels)
+        showlegend=False, height=460, margin=dict(l=10, r=10, t=40, b=10), **animation_layout(positions, labels)
     )
     hidden = dict(showgrid=False, zeroline=False, showticklabels=False, ticks="")
     fig.update_xaxes(**hidden)
@@ -362,7 +367,7 @@ def transposed_figure(
         dict(data=_painted_traces(report, j, cols, pad), traces=[4, 5, 6], name=str(j)) for j in range(positions)
     ]
     fig.update_layout(
-        showlegend=False, height=420, margin=dict(l=10, r=10, t=40, b=10), **_animation_layout(positions, labels)
+        showlegend=False, height=420, margin=dict(l=10, r=10, t=40, b=10), **animation_layout(positions, labels)
     )
     hidden = dict(showgrid=False, zeroline=False, showticklabels=False, ticks="")
     fig.update_xaxes(constrain="domain", **hidden)

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lenet.figures import mosaics
+from lenet.figures.lab import animation_layout
 
 PICK_WIDTH = 700  # px: the widest a clickable mosaic is drawn, to fit the page's main column
 OUTLINE = (255, 127, 14)  # orange: in neither viridis nor cividis, as lenet.figures.lab's window
@@ -261,7 +262,10 @@ def player_figure(
     positions = out_h * out_w
     fig.frames = [dict(data=_frame(windows, j, out_h, out_w), traces=[2, 3, 4], name=str(j)) for j in range(positions)]
     fig.update_layout(
-        showlegend=False, height=400, margin=dict(l=10, r=10, t=40, b=10), **_player_controls(positions, labels, fps)
+        showlegend=False,
+        height=400,
+        margin=dict(l=10, r=10, t=40, b=10),
+        **animation_layout(positions, labels, 1000 // fps),
     )
     hidden = dict(showgrid=False, zeroline=False, showticklabels=False, ticks="")
     fig.update_xaxes(**hidden)
@@ -269,42 +273,3 @@ def player_figure(
     fig.layout.yaxis.scaleanchor = "x"
     fig.layout.yaxis2.scaleanchor = "x2"
     return fig
-
-
-def _player_controls(positions: int, labels: dict, fps: int) -> dict:
-    """Play, pause and a slider over `positions` frames, as plotly's animation examples lay them out."""
-    step = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
-    play = dict(
-        mode="immediate", fromcurrent=True, transition=dict(duration=0), frame=dict(duration=1000 // fps, redraw=True)
-    )
-    pause = dict(mode="immediate", frame=dict(duration=0, redraw=True))
-    return dict(
-        sliders=[
-            dict(
-                active=0,
-                x=0.17,
-                len=0.83,
-                y=0,
-                yanchor="top",
-                pad=dict(t=30),
-                currentvalue=dict(prefix=labels["position"] + " "),
-                steps=[dict(method="animate", label=str(j + 1), args=[[str(j)], step]) for j in range(positions)],
-            )
-        ],
-        updatemenus=[
-            dict(
-                type="buttons",
-                direction="left",
-                x=0,
-                y=0,
-                xanchor="left",
-                yanchor="top",
-                pad=dict(t=45),
-                showactive=False,
-                buttons=[
-                    dict(label="▶ " + labels["play"], method="animate", args=[None, play]),
-                    dict(label=labels["pause"], method="animate", args=[[None], pause]),
-                ],
-            )
-        ],
-    )
