@@ -121,7 +121,14 @@ def draw_strokes(page, drawing: list[list[tuple[float, float]]], every: int = 1)
     `every` > 1 visits only every n-th point of a stroke (still a smooth curve): each mouse move is a
     round trip to the browser, so fewer of them make long browser tests much shorter.
     """
+    # While a rerun replaces the canvas, the old one can linger beside the new one for a moment (seen on a
+    # loaded machine): wait until there is just one, so the strokes go to the canvas the server listens to.
+    # (Counted by Playwright's locator, which sees into the component's shadow DOM; document.querySelectorAll
+    # does not.)
     canvas = page.locator(CANVAS)
+    deadline = time.monotonic() + 30
+    while canvas.count() != 1 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     for stroke in drawing:
