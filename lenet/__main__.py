@@ -101,6 +101,11 @@ def cmd_train(args) -> int:
         augment=args.augment,
         optimizer=args.optimizer,
         max_steps=1 if args.dry_run else None,
+        init_from=args.init_from,
+        extra_data=args.extra_data,
+        extra_holdout=args.holdout,
+        extra_repeat=args.extra_repeat,
+        mnist_mix=args.mnist_mix,
     )
     data = load_mnist(args.data_dir)
     out = Path(args.out) if args.out else checkpoints.runs_dir() / f"cli-{time.strftime('%Y%m%d-%H%M%S')}.safetensors"
@@ -109,10 +114,21 @@ def cmd_train(args) -> int:
     progress.close()
     checkpoints.save_checkpoint(result.model, out, result.metrics(tc))
     elapsed = round(time.perf_counter() - progress.started, 2)
+    extra = result.extra or {}
+    held = (
+        f"; your held-back digits {extra['before']:.0%} before, {extra['after']:.0%} after"
+        if extra.get("n_test")
+        else ""
+    )
     _emit(
         args,
-        {"checkpoint": str(out), "test_acc": result.test_acc, "elapsed_s": elapsed},
-        f"saved {out}: test accuracy {result.test_acc:.2%} in {elapsed:.1f} s",
+        {
+            "checkpoint": str(out),
+            "test_acc": result.test_acc,
+            "elapsed_s": elapsed,
+            **({"extra": extra} if extra else {}),
+        },
+        f"saved {out}: test accuracy {result.test_acc:.2%} in {elapsed:.1f} s{held}",
     )
     return 0
 
@@ -224,8 +240,34 @@ def _train_options(p: argparse.ArgumentParser, preset: str | None = None) -> Non
         default=None,
         help="a named recipe: fast99 trains 2 epochs for 99 %% test accuracy (README, Performance)",
     )
+    _fine_tune_options(p)
     values = PRESETS.get(preset, {})
     p.set_defaults(**{k: v for k, v in {**values, **values.get("model", {})}.items() if k != "model"})
+
+
+def _fine_tune_options(p: argparse.ArgumentParser) -> None:
+    """Train's options for starting from a checkpoint and adding digits of one's own (a class's export)."""
+    from lenet.train import TrainConfig
+
+    p.add_argument(
+        "--init-from", default=None, metavar="CHECKPOINT", help="start from this checkpoint (its network is used)"
+    )
+    p.add_argument(
+        "--extra-data",
+        default=None,
+        metavar="FILE",
+        help="digits of your own mixed into MNIST: a .npz (images, labels) or a zip of IDX files (class mode exports)",
+    )
+    p.add_argument(
+        "--holdout",
+        type=float,
+        default=TrainConfig.extra_holdout,
+        help="share of --extra-data held back and scored before and after training (default 0)",
+    )
+    p.add_argument("--extra-repeat", type=_positive_int, default=TrainConfig.extra_repeat)
+    p.add_argument(
+        "--mnist-mix", type=int, default=None, help="how many MNIST training images to mix in (default: all)"
+    )
 
 
 def build_parser(command: str | None = None, preset: str | None = None) -> argparse.ArgumentParser:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+import io
 import json
 import logging
 import math
@@ -18,6 +19,7 @@ import mmap
 import os
 import struct
 import tempfile
+import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,29 +119,98 @@ def _read_idx(path: Path, ndim: int) -> np.ndarray:
             "data_corrupt",
             file=str(path),
         ) from None
+    try:
+        return parse_idx(raw, ndim)
+    except ValueError as exc:
+        raise DataError(f"{path}: {exc}. Delete it and download MNIST again.", "data_corrupt", file=str(path)) from None
+
+
+def parse_idx(raw: bytes, ndim: int) -> np.ndarray:
+    """One IDX file's bytes (MNIST's format: magic, big-endian dimensions, uint8 data) as an array.
+
+    Args:
+        raw: the file's bytes, not gzipped.
+        ndim: 1 for labels, 3 for images.
+    Raises:
+        ValueError: saying what is wrong (truncated, padded, not IDX).
+    """
     if len(raw) < 4 + 4 * ndim:
-        raise DataError(
-            f"{path} is truncated: only {len(raw)} bytes. Delete it and download MNIST again.",
-            "data_corrupt",
-            file=str(path),
-        )
+        raise ValueError(f"truncated: only {len(raw)} bytes")
     magic, *dims = struct.unpack(f">{1 + ndim}I", raw[: 4 + 4 * ndim])
     if magic != _MAGIC[ndim]:
-        raise DataError(
-            f"{path} is not an MNIST IDX file (magic number {magic}, expected {_MAGIC[ndim]}).",
-            "data_corrupt",
-            file=str(path),
-        )
+        raise ValueError(f"not an MNIST IDX file (magic number {magic}, expected {_MAGIC[ndim]})")
     expected = int(np.prod(dims))
     body = raw[4 + 4 * ndim :]
     if len(body) != expected:
-        raise DataError(
-            f"{path} is truncated or padded: {len(body)} bytes of data, expected {expected}. "
-            "Delete it and download MNIST again.",
-            "data_corrupt",
-            file=str(path),
-        )
+        raise ValueError(f"truncated or padded: {len(body)} bytes of data, expected {expected}")
     return np.frombuffer(body, dtype=np.uint8).reshape(dims)
+
+
+# A digits dataset a person brings (a class's export, or their own): at most this many digits and bytes.
+DATASET_MAX_DIGITS = 100_000
+DATASET_MAX_BYTES = DATASET_MAX_DIGITS * (28 * 28 + 1) + 4096
+
+
+def read_dataset(source: bytes | str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """Digits in MNIST's format: a .npz with arrays `images` and `labels`, or a zip of two IDX files.
+
+    This is what class mode exports, so a class's digits can be trained on (the Train page, the CLI's
+    `--extra-data`). Nothing in the file is executed or unpickled, and sizes are checked before reading.
+    Args:
+        source: the file's bytes, or its path.
+    Returns:
+        (images N x 28 x 28 uint8, 0 = background; labels N uint8 in 0..9).
+    Raises:
+        DataError "dataset_bad" with a `reason` in English, for anything else.
+    """
+    try:
+        raw = source if isinstance(source, bytes) else Path(source).read_bytes()
+        if len(raw) > DATASET_MAX_BYTES:
+            raise ValueError(f"the file is larger than {DATASET_MAX_BYTES // 2**20} MB")
+        if raw[:2] != b"PK":
+            raise ValueError("it is neither a .npz nor a zip of MNIST IDX files")
+        images, labels = _dataset_arrays(raw)
+        return _checked_dataset(images, labels)
+    except (ValueError, OSError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+        raise DataError(f"this is not a digits dataset: {exc}", "dataset_bad", reason=str(exc)) from None
+
+
+def _dataset_arrays(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """The images and labels inside a zip (an .npz is one too), each member's size checked before reading."""
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        members = {info.filename: info for info in archive.infolist()}
+        if sum(info.file_size for info in members.values()) > DATASET_MAX_BYTES:
+            raise ValueError(f"it unpacks to more than {DATASET_MAX_BYTES // 2**20} MB")
+        if {"images.npy", "labels.npy"} <= set(members):
+            with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
+                return np.asarray(npz["images"]), np.asarray(npz["labels"])
+        names = {Path(name).name.removesuffix(".gz"): name for name in members}
+        kinds = ("images-idx3-ubyte", "labels-idx1-ubyte")
+        found = [next((names[n] for n in names if n.endswith(kind)), None) for kind in kinds]
+        if None in found:
+            raise ValueError("it holds no images-idx3-ubyte and labels-idx1-ubyte files")
+        arrays = []
+        for name, ndim in zip(found, (3, 1), strict=True):
+            with archive.open(name) as member:
+                body = (gzip.GzipFile(fileobj=member) if name.endswith(".gz") else member).read(DATASET_MAX_BYTES + 1)
+            if len(body) > DATASET_MAX_BYTES:
+                raise ValueError(f"{name} unpacks to more than {DATASET_MAX_BYTES // 2**20} MB")
+            arrays.append(parse_idx(body, ndim))
+        return arrays[0], arrays[1]
+
+
+def _checked_dataset(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise ValueError(f"the images are {'x'.join(map(str, images.shape))}, not N x 28 x 28")
+    if labels.shape != (len(images),):
+        raise ValueError(f"{len(images)} images but {labels.size} labels")
+    if not 1 <= len(images) <= DATASET_MAX_DIGITS:
+        raise ValueError(f"{len(images)} digits: bring 1 to {DATASET_MAX_DIGITS}")
+    if images.dtype != np.uint8 or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError("the images must be bytes (uint8) and the labels whole numbers")
+    if labels.min() < 0 or labels.max() > 9:
+        raise ValueError("a label is outside 0-9")
+    return np.ascontiguousarray(images), labels.astype(np.uint8)
 
 
 @dataclass(frozen=True)

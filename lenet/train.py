@@ -64,6 +64,12 @@ class TrainConfig:
     evals_per_epoch: int = 1  # test-set evaluations per epoch (the live accuracy chart's points)
     max_steps: int | None = None  # stop after this many batches: the one-batch smoke mode
     threads: int | None = None  # CPU threads for training; None: every core
+    # Fine-tuning (class mode's "teach it our handwriting", the Train page's own digits, the CLI's --extra-data):
+    init_from: str | None = None  # a checkpoint to start from; its network is the one trained
+    extra_data: str | None = None  # a digits dataset file (lenet.data.read_dataset) mixed into the training set
+    extra_holdout: float = 0.0  # the share of those digits held back: accuracy on them before and after
+    extra_repeat: int = 1  # how often each of those digits is seen per epoch (augmented anew each time)
+    mnist_mix: int | None = None  # how many MNIST training images are mixed in; None: all of them
 
     def validate(self) -> None:
         """Raise TrainError ("bad_setting", or "device_unknown") for a setting that cannot train."""
@@ -94,6 +100,14 @@ class TrainConfig:
                 "max_steps",
                 "1 or more",
             ),
+            (0 <= self.extra_holdout <= 0.9, "extra_holdout", "from 0 to 0.9"),
+            (isinstance(self.extra_repeat, int) and 1 <= self.extra_repeat <= 100, "extra_repeat", "from 1 to 100"),
+            (
+                self.mnist_mix is None or (isinstance(self.mnist_mix, int) and 0 <= self.mnist_mix <= 60000),
+                "mnist_mix",
+                "from 0 to 60000",
+            ),
+            (self.mnist_mix != 0 or self.extra_data, "mnist_mix", "1 or more when no dataset of your own is added"),
         ]
         for ok, name, expected in checks:
             if not ok:
@@ -135,10 +149,13 @@ class FitResult:
     steps: int
     epochs_done: float
     history: list[Eval] = field(default_factory=list)
+    # With extra_data: {"n_train", "n_test", "before", "after"}, accuracy on the held-back digits (None: none held).
+    extra: dict | None = None
 
     def metrics(self, train_config: TrainConfig) -> dict:
         """The metrics stored in a checkpoint's metadata."""
         return {
+            **({"extra": self.extra} if self.extra else {}),
             "test_acc": self.test_acc,
             "epochs": round(self.epochs_done, 3),
             "elapsed_s": round(self.elapsed_s, 2),
@@ -388,14 +405,12 @@ def _fit(
 ) -> FitResult:
     """The run itself, once the settings are checked and everything is seeded."""
     t0 = time.perf_counter()
-    # Copies: the cached arrays stay read-only.
-    tensors = (
-        torch.tensor(data.train_images, device=device),
-        torch.tensor(data.train_labels, device=device).long(),
-        torch.tensor(data.test_images, device=device),
-        torch.tensor(data.test_labels, device=device).long(),
-    )
-    model = LeNet(cfg).to(device)
+    model = initial_model(cfg, tc).to(device)
+    tensors, held = training_tensors(data, tc, device)
+    extra = None
+    if tc.extra_data:
+        before = evaluate(model, *held) if len(held[0]) else None
+        extra = {"n_train": len(tensors[0]) - _mnist_count(data, tc), "n_test": len(held[0]), "before": before}
     opt = make_optimizer(model, tc)
     steps_per_epoch, total, eval_at = _schedule(tc, len(tensors[0]))
     loop = _Loop(
@@ -419,7 +434,7 @@ def _fit(
     if loop.stopped and loop.step > 0 and (not loop.history or loop.history[-1].step != loop.step):
         loop.test_acc = evaluate(model, tensors[2], tensors[3])
     result = FitResult(
-        model=model.to("cpu").eval(),
+        model=model.eval(),
         test_acc=loop.test_acc,
         elapsed_s=time.perf_counter() - t0,
         device=describe_device(device),
@@ -427,6 +442,55 @@ def _fit(
         steps=loop.step,
         epochs_done=loop.step / steps_per_epoch,
         history=loop.history,
+        extra=extra and {**extra, "after": evaluate(model, *held) if len(held[0]) else None},
     )
+    result.model = model.to("cpu")
     emit(End(test_acc=loop.test_acc, stopped=loop.stopped, elapsed_s=result.elapsed_s, steps=loop.step))
     return result
+
+
+def initial_model(cfg: LeNetConfig, tc: TrainConfig) -> LeNet:
+    """A fresh LeNet of `cfg`, or with `init_from` that checkpoint's network and weights (fine-tuning)."""
+    if not tc.init_from:
+        return LeNet(cfg)
+    from lenet.checkpoints import load_checkpoint  # checkpoints imports the model; train is imported lazily there
+
+    model, _ = load_checkpoint(tc.init_from)
+    return model
+
+
+def _mnist_count(data: MNIST, tc: TrainConfig) -> int:
+    return len(data.train_images) if tc.mnist_mix is None else min(tc.mnist_mix, len(data.train_images))
+
+
+def training_tensors(data: MNIST, tc: TrainConfig, device: torch.device) -> tuple[tuple, tuple]:
+    """((train images, labels, test images, labels), (held-back images, labels)) on `device`.
+
+    MNIST's training set (or `mnist_mix` of it, chosen by the seed) with `extra_data`'s digits added
+    `extra_repeat` times, less the `extra_holdout` share held back to score before and after. The test set
+    stays MNIST's, so the live chart shows whether the network forgets MNIST while it learns the new digits.
+    """
+    rng = np.random.default_rng(tc.seed)
+    images, labels = data.train_images, data.train_labels
+    if tc.mnist_mix is not None and tc.mnist_mix < len(images):
+        keep = np.sort(rng.permutation(len(images))[: tc.mnist_mix])
+        images, labels = images[keep], labels[keep]
+    held = (np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8))
+    if tc.extra_data:
+        from lenet.data import read_dataset
+
+        extra_images, extra_labels = read_dataset(tc.extra_data)
+        order = rng.permutation(len(extra_images))
+        n_held = min(len(order) - 1, math.ceil(len(order) * tc.extra_holdout)) if tc.extra_holdout else 0
+        held = (extra_images[order[:n_held]], extra_labels[order[:n_held]])
+        train = order[n_held:]
+        images = np.concatenate([images, *[extra_images[train]] * tc.extra_repeat])
+        labels = np.concatenate([labels, *[extra_labels[train]] * tc.extra_repeat])
+    # Copies: the cached arrays stay read-only.
+    tensors = (
+        torch.tensor(images, device=device),
+        torch.tensor(labels, device=device).long(),
+        torch.tensor(data.test_images, device=device),
+        torch.tensor(data.test_labels, device=device).long(),
+    )
+    return tensors, (torch.tensor(held[0], device=device), torch.tensor(held[1], device=device).long())

@@ -35,6 +35,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "在 {folder} 中没有找到 MNIST。可以在“训练”页面下载，或运行 "
         "`python -m lenet fetch-data`，或把 LENET_DATA_DIR 设为存放这四个文件的文件夹。",
     },
+    "error.dataset_bad": {
+        "en": "This file is not a digits dataset ({reason}). Use a class's download: the .npz, or the zip of "
+        "MNIST IDX files.",
+        "zh": "这个文件不是数字数据集（{reason}）。请使用课堂导出的文件：.npz，或 MNIST IDX 文件的 zip。",
+    },
     "error.data_corrupt": {
         "en": "The MNIST file {file} is damaged. Delete it and download MNIST again.",
         "zh": "MNIST 文件 {file} 已损坏。请删除它并重新下载 MNIST。",
