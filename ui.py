@@ -279,6 +279,13 @@ def plain(text: str) -> str:
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text))
 
 
+def train_owner() -> str:
+    """This session's owner id for training runs: its runs can be stopped only from here, one at a time."""
+    if "train_owner" not in st.session_state:
+        st.session_state["train_owner"] = uuid.uuid4().hex
+    return st.session_state["train_owner"]
+
+
 def session_key() -> str:
     """This browser session's random id: the class store rate-limits wrong join codes per session with it."""
     if "_session_key" not in st.session_state:

@@ -19,6 +19,7 @@ import mmap
 import os
 import struct
 import tempfile
+import time
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -173,6 +174,37 @@ def read_dataset(source: bytes | str | os.PathLike) -> tuple[np.ndarray, np.ndar
         return _checked_dataset(images, labels)
     except (ValueError, OSError, KeyError, zipfile.BadZipFile, EOFError) as exc:
         raise DataError(f"this is not a digits dataset: {exc}", "dataset_bad", reason=str(exc)) from None
+
+
+def save_dataset(images: np.ndarray, labels: np.ndarray, stem: str, max_age_s: float | None = None) -> Path:
+    """Write digits as an .npz into the runs folder's `datasets/` (which every replica and training node can
+    read), atomically, for a run's `extra_data`. Files there older than `max_age_s` are swept first.
+
+    Returns:
+        the new file's path, `<stem>-<content digest>.npz`: the same digits saved twice are one file.
+    """
+    folder = settings.current().runs_dir / "datasets"
+    folder.mkdir(parents=True, exist_ok=True)
+    if max_age_s is not None:
+        cutoff = time.time() - max_age_s
+        for old in folder.glob("*.npz"):
+            if old.stat().st_mtime < cutoff:
+                old.unlink(missing_ok=True)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, images=np.asarray(images, np.uint8), labels=np.asarray(labels, np.uint8))
+    body = buffer.getvalue()
+    path = folder / f"{stem}-{hashlib.sha256(body).hexdigest()[:12]}.npz"
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(body)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def _dataset_arrays(raw: bytes) -> tuple[np.ndarray, np.ndarray]:

@@ -299,7 +299,7 @@ def _died(child: _Spawned | _Spare) -> TrainError:
 def _result(model_config: LeNetConfig, body: dict) -> FitResult:
     import torch
 
-    model = LeNet(model_config)
+    model = LeNet(body.pop("config", model_config))  # a fine-tuning run trains its checkpoint's network
     model.load_state_dict({k: torch.from_numpy(v) for k, v in body.pop("state").items()})
     return FitResult(model=model.eval(), **body)
 
@@ -334,6 +334,8 @@ def _child(conn, stop, model_config: LeNetConfig, train_config: TrainConfig, dat
                     "steps": result.steps,
                     "epochs_done": result.epochs_done,
                     "history": result.history,
+                    "extra": result.extra,
+                    "config": result.model.config,
                 },
             )
         )

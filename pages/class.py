@@ -22,8 +22,10 @@ from streamlit.errors import StreamlitAPIException
 from streamlit_drawable_canvas import st_canvas
 
 import ui
-from lenet.classmode import codes, limits
+from lenet import settings
+from lenet.classmode import codes, limits, tune
 from lenet.classmode.store import ClassError, ClassInfo, DatabaseUnavailable, Member, Question, Store, Wall
+from lenet.errors import CodedError
 from lenet.figures import markup, theme, wall
 from lenet.figures.draw_view import DrawView, draw_view
 from lenet.images import load_image
@@ -37,6 +39,7 @@ CANVAS = 280  # px, as on the Draw page
 BRUSH = 18  # px: the Draw page's default brush, MNIST-like strokes after scaling
 PER_DIGIT = 12  # thumbnails per digit meant on the wall; the rest are counted
 FOOLED = 10  # mistakes shown, largest first
+FOOLED_PER_ROW = 5
 NAMES = 60  # nicknames listed under "who is here"; the rest are counted
 GONE = {"class_ended", "class_expired", "class_unknown", "member_unknown"}  # codes that end a student's membership
 FOLLOW_PAGES = {"/": "nav.draw", "/conv_lab": "nav.conv_lab", "/train": "nav.train", "/evaluate": "nav.evaluate"}
@@ -500,19 +503,29 @@ def gallery_ui(data: Wall) -> None:
     st.html(wall.gallery_html(rows, ui.tr("class.wall.row_empty")))
 
 
+def _open_in_draw(digit, caption: str) -> None:
+    """Hand a wall digit to Draw & explore, with its output unit traced (the score it was read as)."""
+    st.session_state["draw_open_digit"] = {"image": digit.image, "caption": caption}
+    st.session_state["trace"] = {"layer": "output", "channel": int(digit.prediction)}
+    st.switch_page("pages/draw.py")
+
+
 def mistakes_ui(data: Wall) -> None:
-    """The digits that fooled the model, most confident mistakes first, and the class's confusion matrix."""
+    """The digits that fooled the model, most confident mistakes first (each opens in Draw & explore with its
+    trace), and the class's confusion matrix."""
     st.subheader(ui.tr("class.wall.fooled"))
     fooled = data.fooled()[:FOOLED]
     if not fooled:
         st.caption(ui.tr("class.wall.fooled_none"))
-    else:
-        captions = [
-            ui.tr("class.wall.fooled_caption", label=d.label, prediction=d.prediction, pct=f"{d.confidence:.0%}")
-            for d in fooled
-        ]
-        figures = [_figure(d, f"#{d.id} {caption}") for d, caption in zip(fooled, captions, strict=True)]
-        st.html('<div style="display:flex;flex-wrap:wrap;gap:0.5rem">' + "".join(figures) + "</div>")
+    for row in range(0, len(fooled), FOOLED_PER_ROW):
+        columns = st.columns(FOOLED_PER_ROW)
+        for column, d in zip(columns, fooled[row : row + FOOLED_PER_ROW], strict=False):
+            caption = ui.tr(
+                "class.wall.fooled_caption", label=d.label, prediction=d.prediction, pct=f"{d.confidence:.0%}"
+            )
+            column.html(_figure(d, f"#{d.id} {caption}"))
+            if column.button(ui.tr("class.wall.open"), key=f"class_open_{d.id}", icon=":material/search:"):
+                _open_in_draw(d, f"#{d.id} {caption}")
     st.subheader(ui.tr("class.wall.confusion"))
     meant, read = ui.tr("class.wall.meant_axis"), ui.tr("class.wall.read_axis")
     st.html(wall.confusion_html(data.confusion(), meant, read))
@@ -553,6 +566,9 @@ def wall_ui(store: Store, token: str, mnist_acc: float | None) -> None:
         return
     with st.container(key="class_wall"):
         stats_ui(data, mnist_acc)
+        tuned = tune.latest_result(info.code)
+        if tuned is not None:
+            before_after_ui(tuned)
         gallery_col, mistakes_col = st.columns([3, 2], gap="large")
         with gallery_col:
             gallery_ui(data)
@@ -685,6 +701,80 @@ def digits_steer_ui(store: Store, token: str, info: ClassInfo) -> None:
     )
 
 
+def _start_tuning(store: Store, token: str) -> None:
+    """Write the class's digits to a dataset file and queue a run that fine-tunes the current model on them."""
+    start = ui.current_model_path()
+    dataset = None
+    try:
+        info = store.teacher_class(token)
+        images, labels = store.dataset(info.id)
+        if len(labels) < tune.MIN_DIGITS:
+            st.warning(ui.tr("class.tune.too_few", n=len(labels), min=tune.MIN_DIGITS))
+            return
+        dataset = tune.write_dataset(images, labels, info.code, settings.current().class_ttl_hours)
+        run = ui.registry().submit(
+            ui.train_owner(),
+            tune.run_name(info.code),
+            tune.model_config(start),
+            tune.train_config(start, dataset, len(labels)),
+        )
+    except (CodedError, OSError) as exc:
+        tune.forget_dataset(dataset)
+        _error(exc)
+        return
+    st.session_state["class_tune_run"] = {"run": run.id, "file": str(dataset)}
+
+
+@st.fragment(run_every=WALL_REFRESH_S)
+def tune_status_ui(code: str) -> None:
+    """The fine-tuning run's progress while it trains; then what it learned, and the new model to use."""
+    state = st.session_state.get("class_tune_run")
+    run = ui.registry().get(state["run"]) if state else None
+    if run is not None and run.active:
+        label = ui.tr("class.tune.running", pct=f"{run.fraction:.0%}") if run.status == "running" else None
+        st.progress(run.fraction, text=label or ui.tr("class.tune.queued"))
+        return
+    if state:  # the run ended: its dataset file (the students' handwriting) goes
+        tune.forget_dataset(state["file"])
+        st.session_state.pop("class_tune_run")
+        if run is not None and run.error is not None:
+            st.session_state["class_tune_error"] = ui.tr_error(run.error)
+    if "class_tune_error" in st.session_state:
+        st.error(ui.plain(st.session_state["class_tune_error"]))
+    result = tune.latest_result(code)  # its figures are on the wall
+    if result is not None:
+        st.caption(ui.plain(ui.tr("class.tune.in_picker", name=ui.checkpoint_label(result))))
+        if st.session_state.get("model") != str(result.path):
+            st.button(ui.tr("class.tune.use"), key="class_tune_use", on_click=_use_model, args=(str(result.path),))
+
+
+def _use_model(path: str) -> None:
+    st.session_state["model"] = path  # a callback: it runs before the sidebar's picker is drawn
+
+
+def before_after_ui(result) -> None:
+    """Accuracy on the class's held-back digits before and after fine-tuning, and the new model's name."""
+    extra = result.metrics["extra"]
+    before, after = extra.get("before"), extra.get("after")
+    with st.container(key="class_tune_result"):
+        if before is not None and after is not None:
+            st.metric(
+                ui.tr("class.tune.after", n=extra.get("n_test", 0)),
+                f"{after:.0%}",
+                delta=ui.tr("class.tune.delta", before=f"{before:.0%}", points=f"{(after - before) * 100:+.0f}"),
+            )
+
+
+def tune_ui(store: Store, token: str, info: ClassInfo) -> None:
+    """Teach it our handwriting: fine-tune the current model on the class's digits, MNIST mixed in."""
+    st.caption(ui.tr("class.tune.text", pct=f"{tune.HOLDOUT:.0%}"))
+    busy = bool(st.session_state.get("class_tune_run"))
+    if st.button(ui.tr("class.tune.start"), key="class_tune", type="primary", icon=":material/school:", disabled=busy):
+        st.session_state.pop("class_tune_error", None)
+        _start_tuning(store, token)
+    tune_status_ui(info.code)
+
+
 def end_ui(store: Store, token: str) -> None:
     """End the class now, after a confirmation: its digits and nicknames are deleted."""
     st.checkbox(ui.tr("class.end.confirm"), key="class_end_confirm")
@@ -701,14 +791,23 @@ def _leave_teaching() -> None:
 def steer_ui(store: Store, token: str, info: ClassInfo) -> None:
     """The teacher's controls, one tab each."""
     st.header(ui.tr("class.steer.title"))
-    names = ("class.prompt.input", "class.follow.title", "class.quiz.title", "class.export.title", "class.end.title")
-    prompt_tab, follow_tab, quiz_tab, digits_tab, end_tab = st.tabs([ui.tr(name) for name in names])
+    names = (
+        "class.prompt.input",
+        "class.follow.title",
+        "class.quiz.title",
+        "class.tune.title",
+        "class.export.title",
+        "class.end.title",
+    )
+    prompt_tab, follow_tab, quiz_tab, tune_tab, digits_tab, end_tab = st.tabs([ui.tr(name) for name in names])
     with prompt_tab:
         prompt_steer_ui(store, token, info)
     with follow_tab:
         follow_ui(store, token, info)
     with quiz_tab:
         quiz_ui(store, token)
+    with tune_tab:
+        tune_ui(store, token, info)
     with digits_tab:
         digits_steer_ui(store, token, info)
     with end_tab:

@@ -69,6 +69,10 @@ def _init_state() -> None:
     if sample is not None:
         st.session_state["draw_source"] = "mnist"
         st.session_state["draw_mnist_index"] = int(sample)
+    opened = st.session_state.pop("draw_open_digit", None)
+    if opened is not None:  # a digit from the class wall: shown as an upload that is already the input
+        st.session_state["draw_source"] = "upload"
+        st.session_state["draw_opened"] = opened
 
 
 def _reset_canvas(objects: list) -> None:
@@ -176,7 +180,13 @@ def upload_ui() -> tuple[Preprocessed | None, float]:
     data = st.session_state.get("draw_injected_upload")
     if data is None and uploaded is not None:
         data = uploaded.getvalue()
+        st.session_state.pop("draw_opened", None)
     started = time.perf_counter()
+    opened = st.session_state.get("draw_opened")
+    if data is None and opened is not None:
+        st.markdown(ui.tr("draw.opened", caption=ui.plain(opened["caption"])))
+        image = np.asarray(opened["image"], dtype=np.uint8)
+        return Preprocessed(steps=[("class", image)], image=image, input=normalise(image), empty=False), started
     if data is None:
         st.info(ui.tr("draw.upload.none"))
         return None, started
@@ -293,14 +303,42 @@ def verdict(insp: Inspection) -> str:
     return ui.tr("draw.prediction.sure", pct=pct)
 
 
-def why_ui(view: DrawView) -> None:
-    """The saliency overlay: which pixels pushed the network towards its answer."""
+SALIENCY_METHODS = ("gradient", "integrated")
+
+
+def why_ui(view: DrawView, model) -> None:
+    """Which pixels pushed the network towards its answer: gradient x input (computed with the view), or
+    integrated gradients (Captum, computed only when chosen), whose credits add up to the score."""
     st.subheader(ui.tr("draw.why.title"))
     if view.insp is None:
         st.caption(ui.tr("draw.why.nothing"))
         return
-    st.html(_scaled(view.images["saliency"], 8, alt=ui.tr("draw.why.title")))
-    st.caption(ui.tr("draw.why.text"))
+    labels = ui.option_labels("draw.why.method.", SALIENCY_METHODS)
+    method = st.segmented_control(
+        ui.tr("draw.why.method"),
+        SALIENCY_METHODS,
+        default=SALIENCY_METHODS[0],
+        format_func=labels.get,
+        key="draw_saliency_method",
+        label_visibility="collapsed",
+    )
+    if method != "integrated":
+        st.html(_scaled(view.images["saliency"], 8, alt=ui.tr("draw.why.title")))
+        st.caption(ui.tr("draw.why.text"))
+        return
+    result = sandbox.integrated_gradients(model, view.prep.image, view.insp.prediction)
+    overlay = markup.png_bytes(mosaics.saliency_overlay(view.prep.image, result.pixels))
+    st.html(_scaled(overlay, 8, alt=ui.tr("draw.why.title")))
+    with st.container(key="draw_ig"):
+        st.caption(
+            ui.tr(
+                "draw.why.ig_text",
+                digit=view.insp.prediction,
+                blank=f"{result.blank_score:.2f}",
+                score=f"{result.score:.2f}",
+                total=f"{result.pixels.sum():.2f}",
+            )
+        )
 
 
 def steps_ui(view: DrawView) -> None:
@@ -836,7 +874,7 @@ def explore(model, model_path: str | None) -> None:
     with predict_col:
         prediction_ui(view)
     with why_col:
-        why_ui(view)
+        why_ui(view, model)
     steps_ui(view)
     if view.prep is not None:
         st.caption(ui.tr("draw.timing", ms=view.compute_ms))

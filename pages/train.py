@@ -6,13 +6,13 @@ The run itself lives in lenet.jobs (one registry per server); this page only sub
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 import ui
-from lenet import data, jobs
+from lenet import checkpoints, data, jobs
 from lenet.config import ACTIVATIONS, POOLS, LeNetConfig
 from lenet.conv import export
 from lenet.device import DeviceError, available_devices
@@ -30,9 +30,7 @@ OPTIMIZER_CHOICES = ("adamw", "sgd")  # the two a class compares; the CLI offers
 
 def owner() -> str:
     """This session's owner id: runs it starts can be stopped only from here."""
-    if "train_owner" not in st.session_state:
-        st.session_state["train_owner"] = uuid.uuid4().hex
-    return st.session_state["train_owner"]
+    return ui.train_owner()
 
 
 def network_ui() -> LeNetConfig | None:
@@ -138,6 +136,37 @@ def training_ui(max_epochs: int) -> tuple[TrainConfig, str, bool]:
         evals_per_epoch=EVALS_PER_EPOCH,
     )
     return config, name, keep
+
+
+OWN_HOLDOUT = 0.2  # the share of one's own digits held back to score before and after
+
+
+def own_digits_ui(model_config: LeNetConfig | None, config: TrainConfig) -> tuple[LeNetConfig | None, TrainConfig]:
+    """Digits of one's own (a class's download) mixed into MNIST, optionally fine-tuning the sidebar's model."""
+    with st.expander(ui.tr("train.own.title"), icon=":material/upload_file:"):
+        st.caption(ui.tr("train.own.text", pct=f"{OWN_HOLDOUT:.0%}"))
+        upload = st.file_uploader(ui.tr("train.own.upload"), type=["npz", "zip"], key="train_dataset")
+        raw = st.session_state.get("train_injected_dataset") or (upload.getvalue() if upload is not None else None)
+        if not raw:
+            return model_config, config
+        try:
+            images, labels = data.read_dataset(raw)
+            path = data.save_dataset(images, labels, "upload")
+        except (data.DataError, OSError) as exc:
+            st.error(ui.tr_error(exc))
+            return model_config, config
+        counts = ", ".join(f"{d}: {n}" for d, n in enumerate(np.bincount(labels, minlength=10)))
+        st.success(ui.tr("train.own.read", n=len(labels), counts=counts))
+        config = dataclasses.replace(config, extra_data=str(path), extra_holdout=OWN_HOLDOUT)
+        start = ui.current_model_path()
+        if start and st.checkbox(ui.tr("train.own.fine_tune"), key="train_fine_tune", value=True):
+            try:
+                model_config = checkpoints.read_info(start).config
+            except checkpoints.CheckpointError as exc:
+                st.error(ui.tr_error(exc))
+                return model_config, config
+            config = dataclasses.replace(config, init_from=start)
+    return model_config, config
 
 
 def _duration(seconds: float) -> str:
@@ -292,6 +321,13 @@ def use_model_ui(run: jobs.RunView | None) -> None:
     """Offer the run's checkpoint to the sidebar's model picker."""
     if run is None or run.active or not run.checkpoint or not Path(run.checkpoint).exists():
         return
+    try:
+        extra = checkpoints.read_info(run.checkpoint).metrics.get("extra") or {}
+    except checkpoints.CheckpointError:
+        extra = {}
+    if extra.get("n_test") and extra.get("before") is not None and extra.get("after") is not None:
+        before, after = f"{extra['before']:.0%}", f"{extra['after']:.0%}"
+        st.info(ui.tr("train.own.result", n=extra["n_test"], before=before, after=after))
     if st.session_state.get("model") == run.checkpoint:
         st.info(ui.tr("train.using_model"))
     else:
@@ -369,6 +405,7 @@ if not data.is_available():
 
 model_config = network_ui()
 train_config, run_name, keep_stopped = training_ui(ui.registry().max_epochs)
+model_config, train_config = own_digits_ui(model_config, train_config)
 current_id = st.session_state.get("train_run")
 current = ui.registry().get(current_id) if current_id else None
 active = current is not None and current.active

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import string
+import time
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from apptest import open_app
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from lenet import checkpoints
 from lenet.classmode import codes
 from lenet.classmode.store import DatabaseUnavailable, Store
 from lenet.i18n import STRINGS, t
@@ -391,3 +393,71 @@ def test_an_uploaded_photo_is_sent_and_a_hostile_one_is_refused(state_dir):
     assert pupil.error, "a broken file is refused with a sentence"
     teacher.run()
     assert count(teacher) == 1
+
+
+@pytest.fixture
+def training_env(state_dir, tmp_path, monkeypatch):
+    """A tiny MNIST to mix in, an empty runs folder, and a fresh job registry."""
+    import streamlit as st
+    from tiny_mnist import write_tiny_mnist
+
+    monkeypatch.setenv("LENET_DATA_DIR", str(write_tiny_mnist(tmp_path / "mnist", n_train=512)))
+    monkeypatch.setenv("LENET_RUNS_DIR", str(tmp_path / "runs"))
+    st.cache_resource.clear()
+    yield tmp_path
+    st.cache_resource.clear()
+
+
+def _send_directly(store: Store, code: str, n: int) -> None:
+    """n drawn digits from n students (one each, so no flood limit), committed as a Send commits them."""
+    for i in range(n):
+        member = store.join(code, f"s{i}", session_key=f"key{i}")
+        image = strokes.render(strokes.digit_strokes(i % 10, i))[..., 3]
+        small = np.asarray(Image.fromarray(image).resize((28, 28), Image.Resampling.BILINEAR))
+        store.submit_digit(member, small, i % 10, prediction=(i + 1) % 10, confidence=0.5)
+
+
+def test_teaching_it_our_handwriting(training_env):
+    teacher, code = start_class()
+    store = Store.open(None, Path(training_env / "state"))
+    _send_directly(store, code, 4)
+    teacher.button(key="class_tune").click().run()
+    assert t("class.tune.too_few", n=4, min=10) in messages(teacher)
+    _send_directly(store, code, 12)  # 16 in all: 4 held back
+    teacher.button(key="class_tune").click().run()
+    assert not teacher.exception
+    dataset = Path(teacher.session_state["class_tune_run"]["file"])
+    assert dataset.exists() and dataset.parent == training_env / "runs" / "datasets"
+    deadline = time.monotonic() + 60
+    while block_text(teacher, "class_tune_result") is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+        teacher.run()
+        assert not teacher.exception, teacher.exception
+    shown = block_text(teacher, "class_tune_result")
+    assert shown is not None, messages(teacher)
+    tuned = list((training_env / "runs").glob(f"class-{code}-*.safetensors"))
+    assert len(tuned) == 1
+    extra = checkpoints.read_info(tuned[0]).metrics["extra"]
+    assert extra["n_test"] == 4 and extra["n_train"] >= 12
+    metric = next(m for m in teacher.metric if m.label == t("class.tune.after", n=4))
+    assert metric.value == f"{extra['after']:.0%}" and f"{extra['before']:.0%}" in metric.delta
+    assert not dataset.exists(), "the class's handwriting must not outlive the run"
+    assert str(tuned[0]) in [str(info.path) for info in checkpoints.list_checkpoints()], "in everyone's picker"
+    teacher.button(key="class_tune_use").click().run()
+    assert teacher.session_state["model"] == str(tuned[0]), "the sidebar's picker (key `model`) holds it"
+
+
+def test_a_digit_that_fooled_the_model_opens_in_draw_and_explore_traced(state_dir):
+    teacher, code = start_class()
+    pupil = student(code, digit=3)
+    send(pupil, 8)  # meant 8, drawn 3: the model reads 3, so it "fooled" it
+    teacher.run()
+    opened = next(b for b in teacher.button if b.key and b.key.startswith("class_open_"))
+    opened.click().run()
+    assert not teacher.exception
+    trace = block_text(teacher, "trace")
+    assert trace is not None, "Draw & explore should open with the output unit traced"
+    assert "Its value:" in trace and "Probability of digit 3:" in trace, trace
+    prediction = block_text(teacher, "prediction")
+    assert prediction is not None and "3" in prediction
+    assert teacher.session_state["trace"]["layer"] == "output"

@@ -402,3 +402,15 @@ def test_the_player_steps_over_the_map_around_the_picked_cell():
     spec = json.loads(chart.proto.spec)
     assert len(spec["frames"]) == 100  # 10 x 10 positions of C1's 28 x 28, precomputed for the browser
     assert any(t("trace.player.part", top=18, bottom=27, left=0, right=9) in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_integrated_gradients_are_offered_and_add_up(language):
+    at = open_app(language=language, draw_injected_rgba=strokes.render(strokes.digit_strokes(3, None)))
+    assert not at.exception and at.session_state["draw_saliency_method"] == "gradient"
+    at.segmented_control(key="draw_saliency_method").set_value("integrated").run()
+    assert not at.exception
+    captions = [c.value for c in at.caption if "32" in c.value]
+    assert captions, "the integrated gradients explanation is missing"
+    blank, score, total = (float(x) for x in re.findall(r"-?\d+\.\d\d", captions[0]))
+    assert abs(total - (score - blank)) <= 0.02 * abs(score - blank) + 0.01

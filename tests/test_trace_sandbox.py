@@ -57,3 +57,13 @@ def test_nudge(model, three):
 def test_nudge_says_so_when_the_budget_runs_out(model, three):
     result = sandbox.nudge(model, three, 8, budget_s=0.0)
     assert result.status == "not_found" and result.image is None
+
+
+def test_integrated_gradients_add_up_to_the_score(model, three):
+    result = sandbox.integrated_gradients(model, three, 3)
+    rise = result.score - result.blank_score
+    assert abs(result.pixels.sum() - rise) <= 0.02 * abs(rise) + 1e-3, (result.pixels.sum(), rise)
+    assert abs(result.error) <= 0.02 * abs(rise) + 1e-3
+    # The ink carries the credit: blank pixels of the image get none (their input equals the baseline).
+    assert np.allclose(result.pixels[three == 0], 0.0, atol=1e-6)
+    assert result.pixels[three > 127].sum() > 0.5 * rise

@@ -8,7 +8,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 from tiny_mnist import write_tiny_mnist
 
-from lenet.checkpoints import list_checkpoints
+from lenet.checkpoints import list_checkpoints, read_info
 from lenet.config import LeNetConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,6 +94,25 @@ def test_a_run_finishes_and_can_be_used(env):
     assert str(runs[0]) in [str(info.path) for info in list_checkpoints()]  # what the sidebar offers
     at.button(key="use_model").click().run()
     assert at.session_state["model"] == str(runs[0]) and not at.exception
+
+
+def test_a_class_download_is_trained_on(env):
+    """A class's .npz on the Train page: read, mixed in, fine-tuning the sidebar's model; a bad file is refused."""
+    from tiny_mnist import bars
+
+    from lenet.classmode.export import idx_zip
+
+    at = open_train(train_injected_dataset=b"PK not really a zip")
+    assert any("not a digits dataset" in e.value for e in at.error), [e.value for e in at.error]
+    images, labels = bars(40, 9)
+    at = open_train(train_injected_dataset=idx_zip(images, labels))
+    assert any("40 digits" in s.value for s in at.success)
+    at.button(key="start_training").click().run()
+    assert "finished" in wait_for(at, "finished", "failed")
+    run = next(iter((env / "runs").glob("*.safetensors")))
+    metrics = read_info(run).metrics
+    assert metrics["extra"]["n_test"] == 8 and metrics["train_config"]["init_from"].endswith("lenet5.safetensors")
+    assert any("held-back digits (8)" in i.value for i in at.info)
 
 
 def test_stop_and_a_second_start(env):

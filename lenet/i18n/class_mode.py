@@ -156,6 +156,31 @@ STRINGS: dict[str, dict[str, str]] = {
     "class.delete.button": {"en": "Delete", "zh": "删除"},
     "class.delete.done": {"en": "Digit #{id} deleted.", "zh": "数字 #{id} 已删除。"},
     "class.export.title": {"en": "Take it home", "zh": "带回家"},
+    "class.wall.open": {"en": "Trace it", "zh": "追踪它"},
+    "class.tune.title": {"en": "Teach it our handwriting", "zh": "教它认我们的字"},
+    "class.tune.text": {
+        "en": "Fine-tune the current model on the class's digits, with MNIST mixed in so it does not forget. "
+        "{pct} of the class's digits are held back: the wall shows the model's accuracy on them before and after.",
+        "zh": "用全班的数字微调当前模型，并混入 MNIST，以免它忘记原来学会的。全班数字中的 {pct} 被留作检验："
+        "大屏会显示模型在这些数字上微调前后的准确率。",
+    },
+    "class.tune.start": {"en": "Teach it our handwriting", "zh": "开始教它认我们的字"},
+    "class.tune.too_few": {
+        "en": "The class has sent {n} digits: fine-tuning needs at least {min}.",
+        "zh": "全班已发送 {n} 个数字：微调至少需要 {min} 个。",
+    },
+    "class.tune.queued": {"en": "Waiting for a free training slot…", "zh": "正在等待空闲的训练位置…"},
+    "class.tune.running": {"en": "Learning the class's handwriting: {pct}", "zh": "正在学习全班的笔迹：{pct}"},
+    "class.tune.after": {
+        "en": "Our held-back digits ({n}), after fine-tuning",
+        "zh": "留作检验的全班数字（{n} 个），微调后",
+    },
+    "class.tune.delta": {"en": "{points} points (before: {before})", "zh": "{points} 个百分点（微调前：{before}）"},
+    "class.tune.in_picker": {
+        "en": "The new model, {name}, is in everyone's model picker.",
+        "zh": "新模型 {name} 已出现在每个人的模型选择框中。",
+    },
+    "class.tune.use": {"en": "Use the new model", "zh": "使用新模型"},
     "class.export.text": {
         "en": "The class's digits with the digits meant as labels, in MNIST's format.",
         "zh": "全班的数字及其想写的数字（作为标签），MNIST 格式。",

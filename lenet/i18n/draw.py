@@ -90,6 +90,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "draw.step.cropped": {"en": "② cropped to the ink", "zh": "② 裁剪到笔迹"},
     "draw.step.scaled": {"en": "③ shrunk to fit 20×20", "zh": "③ 缩小到 20×20 以内"},
     "draw.step.centred": {"en": "④ centred in 28×28: the input", "zh": "④ 放到 28×28 的中心：输入"},
+    "draw.step.class": {"en": "a class's digit is already 28×28: the input", "zh": "课堂上的数字本来就是 28×28：输入"},
+    "draw.opened": {"en": "Opened from the class wall: {caption}", "zh": "从课堂大屏打开：{caption}"},
     "draw.step.mnist": {"en": "an MNIST digit is already 28×28: the input", "zh": "MNIST 数字本来就是 28×28：输入"},
     # Prediction
     "draw.prediction.title": {"en": "The network says", "zh": "神经网络认为"},
@@ -228,6 +230,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Orange pixels pushed the network towards its answer, purple pixels pushed it away. "
         "Try erasing the orange parts and see what happens.",
         "zh": "橙色的像素把网络推向它的答案，紫色的像素把它推开。试着擦掉橙色的部分，看看会发生什么。",
+    },
+    "draw.why.method": {"en": "How to find the pixels that mattered", "zh": "如何找出起作用的像素"},
+    "draw.why.method.gradient": {"en": "Quick (gradient × ink)", "zh": "快速（梯度 × 笔迹）"},
+    "draw.why.method.integrated": {"en": "Integrated gradients", "zh": "积分梯度"},
+    "draw.why.ig_text": {
+        "en": "The digit is faded in from a blank page in 32 steps, and each pixel is credited with how much it "
+        "raised the score of {digit} on the way. A blank page scores {blank}, your digit {score}: the credits add "
+        "up to {total}, the difference. Orange pixels raised the score, purple ones lowered it.",
+        "zh": "把数字从一张白纸分 32 步慢慢显现出来，记下每个像素在这一路上把 {digit} 的分数提高了多少。"
+        "白纸得分 {blank}，你的数字得分 {score}：所有像素的功劳加起来是 {total}，正好是两者之差。"
+        "橙色像素提高了分数，紫色像素降低了分数。",
     },
     "draw.why.nothing": {
         "en": "Draw a digit to see which pixels mattered.",

@@ -93,6 +93,23 @@ STRINGS: dict[str, dict[str, str]] = {
     "train.device_mps": {"en": "Apple GPU (MPS)", "zh": "Apple GPU（MPS）"},
     "train.name": {"en": "Run name", "zh": "训练名称"},
     "train.default_name": {"en": "my-lenet", "zh": "my-lenet"},
+    "train.own.title": {"en": "Add digits of your own", "zh": "加入你们自己的数字"},
+    "train.own.text": {
+        "en": "A class's download (the .npz, or the zip of MNIST IDX files) is mixed into MNIST's training digits. "
+        "{pct} of them are held back: the finished run says how well it reads them before and after.",
+        "zh": "课堂导出的文件（.npz，或 MNIST IDX 文件的 zip）会混入 MNIST 的训练数字。其中 {pct} 被留作检验："
+        "训练结束后会显示训练前后在这些数字上的准确率。",
+    },
+    "train.own.upload": {"en": "Digits dataset", "zh": "数字数据集"},
+    "train.own.read": {"en": "{n} digits read (per digit: {counts}).", "zh": "已读取 {n} 个数字（各数字：{counts}）。"},
+    "train.own.fine_tune": {
+        "en": "Start from the model in the sidebar (fine-tune it) instead of from scratch",
+        "zh": "从侧边栏中的模型开始（微调），而不是从头训练",
+    },
+    "train.own.result": {
+        "en": "Your held-back digits ({n}): {before} before, {after} after",
+        "zh": "留作检验的数字（{n} 个）：训练前 {before}，训练后 {after}",
+    },
     "train.augment": {
         "en": "Augment the digits (reads mouse-drawn digits better, learns a bit slower)",
         "zh": "数据增强（更能认出鼠标写的数字，但学得稍慢）",
