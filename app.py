@@ -48,5 +48,8 @@ pages = [
     st.Page("pages/evaluate.py", title=ui.tr("nav.evaluate"), icon=":material/analytics:", url_path="evaluate"),
     st.Page("pages/class.py", title=ui.tr("nav.class"), icon=":material/groups:", url_path="class"),
 ]
-st.navigation(pages).run()
+page = st.navigation(pages)
+if page.url_path != "class":
+    ui.class_banner()  # the teacher's prompt and link reach a student on every page
+page.run()
 ui.freeze_startup_heap()  # after the first page's imports; see its docstring

@@ -319,6 +319,38 @@ def class_store():
     return store
 
 
+CLASS_BANNER_REFRESH_S = 2.0  # a student on another page sees the teacher's prompt or link within this
+
+
+def class_banner() -> None:
+    """On every page but the Class page, a student in a class sees what the teacher pushes: the prompt and
+    the "Follow me" link, refreshed every CLASS_BANNER_REFRESH_S (container `class_banner`)."""
+    if st.session_state.get("class_member") is not None:
+        _class_banner()
+
+
+@st.fragment(run_every=CLASS_BANNER_REFRESH_S)
+def _class_banner() -> None:
+    from lenet.classmode.store import ClassError
+
+    member = st.session_state.get("class_member")
+    store = class_store() if member is not None else None
+    if store is None:
+        return
+    try:
+        info = store.class_info(member.class_id)
+    except ClassError:
+        return  # away for a moment, or the class is over: the Class page says which
+    if not info.prompt and not info.pushed_link:
+        return
+    with st.container(key="class_banner", border=True):
+        if info.prompt:
+            st.markdown(f"**{plain(tr('class.prompt.shown'))}:** {plain(info.prompt)}")
+        if info.pushed_link:
+            label = f"{tr('class.follow.go')}: {plain(info.pushed_link)}"
+            st.link_button(label, info.pushed_link, icon=":material/open_in_new:")
+
+
 def hide_canvas_toolbar() -> None:
     """Hide the drawing canvas's invisible toolbar, which swallows strokes that start in its corner.
 

@@ -461,3 +461,18 @@ def test_a_digit_that_fooled_the_model_opens_in_draw_and_explore_traced(state_di
     prediction = block_text(teacher, "prediction")
     assert prediction is not None and "3" in prediction
     assert teacher.session_state["trace"]["layer"] == "output"
+
+
+def test_a_student_on_another_page_sees_the_prompt_and_the_link(state_dir):
+    store = Store.open(None, state_dir)
+    code, token = store.start_class()
+    member = store.join(code, "ana")
+    plain_page = open_app(class_member=member)  # the Draw page, with nothing pushed yet
+    assert block_text(plain_page, "class_banner") is None and not plain_page.exception
+    store.set_prompt(token, "Everyone draw a 7 <b>now</b>")
+    store.push_link(token, "/conv_lab?kernel=5")
+    at = open_app(class_member=member)
+    assert not at.exception
+    shown = unescaped(block_text(at, "class_banner") or "")
+    assert "Everyone draw a 7 <b>now</b>" in shown
+    assert any(b.proto.url == "/conv_lab?kernel=5" for b in at.link_button)
