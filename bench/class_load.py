@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import io
 import os
 import random
 import re
@@ -38,14 +40,18 @@ import subprocess
 import sys
 import tempfile
 import time
+from itertools import pairwise
 from pathlib import Path
 
 from common import ROOT, machine, percentiles, report  # first: it puts tests/ and the repository on sys.path
 
 # isort: split
+import numpy as np
 from appserver import CHROMIUM, CHROMIUM_ARGS, serve
 from classroom import rss_mb, thinned
-from strokes import random_strokes
+from PIL import Image
+from st_session import Session
+from strokes import random_strokes, render
 
 from lenet.classmode.store import Store
 
@@ -146,7 +152,7 @@ def training(folder: Path) -> subprocess.Popen:
     return subprocess.Popen(["nice", "-n", "19", *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-async def lesson(url: str, server_pid: int, args, sends: list, errors: list) -> dict:
+async def lesson_browser(url: str, server_pid: int, args, sends: list, errors: list) -> dict:
     """The teacher's class, the students' sends and the server's memory; returns the figures measured here."""
     from playwright.async_api import async_playwright
 
@@ -169,11 +175,155 @@ async def lesson(url: str, server_pid: int, args, sends: list, errors: list) -> 
     return {"code": code, "counts": counts, "mb_per_session": round((during_mb - before_mb) / args.sessions, 2)}
 
 
+# Protocol clients: one st_session.Session per student (and for the teacher), no browser
+
+
+STROKE_PAUSE_S = 0.4  # a student's pen between two strokes: each stroke's end sends the drawing, as the canvas does
+# A stroke as the canvas's fabric.js sends it (canvas.toObject()), less its path: what a browser sent, captured.
+FABRIC_PATH = {
+    **dict.fromkeys(("lockMovementX", "lockMovementY", "lockRotation", "lockScalingX", "lockScalingY"), False),
+    **dict.fromkeys(("lockSkewingX", "lockSkewingY", "lockScalingFlip"), False),
+    **{"type": "Path", "version": "7.4.0", "originX": "center", "originY": "center", "fill": None},
+    **{"stroke": "#ffffff", "strokeWidth": 18, "strokeDashArray": None, "strokeLineCap": "round"},
+    **{"strokeDashOffset": 0, "strokeLineJoin": "round", "strokeUniform": False, "strokeMiterLimit": 10},
+    **{"scaleX": 1, "scaleY": 1, "angle": 0, "flipX": False, "flipY": False, "opacity": 1, "shadow": None},
+    **{"visible": True, "backgroundColor": "", "fillRule": "nonzero", "paintFirst": "fill"},
+    **{"globalCompositeOperation": "source-over", "skewX": 0, "skewY": 0},
+}
+
+
+def fabric_path(stroke) -> dict:
+    """One freehand stroke as fabric.js's PencilBrush makes it: M, then quadratic curves through midpoints."""
+    xs, ys = [p[0] for p in stroke], [p[1] for p in stroke]
+    path = [["M", round(xs[0], 3), round(ys[0], 3)]]
+    for (x0, y0), (x1, y1) in pairwise(stroke):
+        path.append(["Q", round(x0, 3), round(y0, 3), round((x0 + x1) / 2, 3), round((y0 + y1) / 2, 3)])
+    path.append(["L", round(xs[-1], 3), round(ys[-1], 3)])
+    box = {"left": (min(xs) + max(xs)) / 2, "top": (min(ys) + max(ys)) / 2}
+    return {**FABRIC_PATH, **box, "width": max(xs) - min(xs), "height": max(ys) - min(ys), "path": path}
+
+
+def canvas_value(strokes) -> dict:
+    """The drawable canvas's component value after these strokes, as its frontend sends it (setStateValue):
+    the fabric objects and the canvas as a PNG data URL, 280 x 280 RGBA, white ink on the opaque black
+    background (tests/strokes.py renders the ink as the browser's canvas does)."""
+    ink = render(strokes, 280, 18)[..., 0] if strokes else np.zeros((280, 280), np.uint8)
+    rgba = np.dstack([ink, ink, ink, np.full_like(ink, 255)])
+    buf = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buf, format="PNG")
+    raw = {"version": "7.4.0", "objects": [fabric_path(s) for s in strokes], "background": "#000000"}
+    return {"drawing": {"raw": raw, "data": "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()}}
+
+
+EMPTY_CANVAS = canvas_value([])
+READ = re.compile(r'class="class-read">(\d)<')
+
+
+def reading_after(session: Session, seq: int) -> bool:
+    """Whether the page shows the network's reading of a digit from a run started after run number `seq`."""
+    return any(n.seq > seq and READ.search(n.text()) for n in session.nodes.values() if n.kind == "html")
+
+
+async def proto_send_one(session: Session, rng: random.Random) -> tuple[float, float, int]:
+    """As send_one, over the protocol: the digit meant, the drawing stroke by stroke, the reading, Send, and the
+    acknowledgement; then the cleared canvas sends its empty drawing, as the frontend's canvas does."""
+    digit = rng.randrange(10)
+    before = session.text("class_sent")
+    await session.set("class_label", string_array_value=[str(digit)])
+    strokes = random_strokes(digit, rng.randrange(1 << 30))
+    for k in range(1, len(strokes) + 1):
+        await asyncio.sleep(STROKE_PAUSE_S)
+        mark = session.runs_started
+        await session.set_json("canvas", canvas_value(strokes[:k]))
+    await session.wait_for(lambda: reading_after(session, mark), TIMEOUT_MS / 1000)
+    pressed = time.time()
+    await session.click("class_submit")
+    await session.wait_for(lambda: re.search(r"#\d+", t := session.text("class_sent")) and t != before, 30)
+    acked = time.time()
+    digit_id = int(re.search(r"#(\d+)", session.text("class_sent")).group(1))
+    await session.set_json("canvas", EMPTY_CANVAS)
+    return pressed, acked, digit_id
+
+
+async def proto_student(url: str, code: str, i: int, args, joined: list, out: list, errors: list) -> None:
+    """As student, over the protocol."""
+    rng = random.Random(i)
+    session = Session(url)
+    try:
+        await asyncio.sleep(rng.uniform(0, 10))
+        try:
+            await session.open("/class", f"join={code}", timeout=180)
+            await session.wait_for(lambda: session.node("class_submit") is not None, 180)
+        except Exception as exc:
+            errors.append(f"student {i} could not join: {type(exc).__name__}: {exc}")
+            return
+        joined.append(i)
+        stop_at = time.time() + args.duration
+        await asyncio.sleep(rng.uniform(0, args.pace))
+        while time.time() < stop_at:
+            began = time.time()
+            try:
+                out.append(await proto_send_one(session, rng))
+            except Exception as exc:
+                errors.append(f"student {i}: {type(exc).__name__}: {exc}")
+            await asyncio.sleep(max(0.0, args.pace * rng.uniform(0.8, 1.2) - (time.time() - began)))
+        errors.extend(f"student {i}: exception on the page: {e}" for e in session.exceptions)
+    finally:
+        await session.close()
+
+
+async def proto_teacher(url: str) -> tuple[Session, str, list]:
+    """The teacher's session with a started class, its wall rerunning every second (the fragment's run_every,
+    which the session honours as the browser does); returns it, the join code and the wall's count changes
+    [(epoch ms, count)], recorded as each message arrives."""
+    teacher = Session(url)
+    await teacher.open("/class", timeout=180)
+    await teacher.click("class_start")
+    await teacher.wait_text("class_count", r"\d", 120)
+    code = re.search(r"\?join=(\w+)", teacher.text("class_code")).group(1)
+    counts: list = []
+
+    def record() -> None:
+        text = teacher.text("class_count").strip()
+        if text.isdigit() and (not counts or counts[-1][1] != int(text)):
+            counts.append([time.time() * 1000, int(text)])
+
+    teacher.listeners.append(record)
+    return teacher, code, counts
+
+
+async def lesson_protocol(url: str, server_pid: int, args, sends: list, errors: list) -> dict:
+    """As lesson, with protocol sessions for the teacher and every student."""
+    teacher, code, counts = await proto_teacher(url)
+    try:
+        before_mb = rss_mb(server_pid)
+        joined: list = []
+        tasks = [
+            asyncio.create_task(proto_student(url, code, i, args, joined, sends, errors)) for i in range(args.sessions)
+        ]
+        deadline = time.time() + 240
+        while len(joined) + sum("could not join" in e for e in errors) < args.sessions and time.time() < deadline:
+            await asyncio.sleep(0.5)
+        during_mb = rss_mb(server_pid)
+        await asyncio.gather(*tasks)
+        await asyncio.sleep(3)  # the last digits reach the wall
+        errors.extend(f"teacher: exception on the page: {e}" for e in teacher.exceptions)
+    finally:
+        await teacher.close()
+    return {"code": code, "counts": counts, "mb_per_session": round((during_mb - before_mb) / args.sessions, 2)}
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds each student keeps sending")
     parser.add_argument("--pace", type=float, default=4.0, help="seconds between one student's digits")
+    parser.add_argument(
+        "--clients",
+        choices=("protocol", "browser"),
+        default="protocol",
+        help="students (and teacher) as Streamlit websocket sessions from Python, or as Chromium pages",
+    )
     parser.add_argument("--no-training", action="store_true", help="no training run alongside")
     parser.add_argument("--quick", action="store_true", help="CI: 2 students, 10 s, no training")
     parser.add_argument("--json", action="store_true")
@@ -192,6 +342,7 @@ def main() -> int:
         trainer = None if args.no_training else training(Path(folder))
         try:
             with serve(env=env, timeout=180) as (url, proc):
+                lesson = lesson_protocol if args.clients == "protocol" else lesson_browser
                 measured = asyncio.run(lesson(url, proc.pid, args, sends, errors))
         finally:
             # Still training at the end: the load lasted the whole lesson (a run that failed to start did not).
@@ -204,6 +355,7 @@ def main() -> int:
     result = {
         "mode": "quick" if args.quick else "full",
         "machine": machine(),
+        "clients": args.clients,
         "sessions": args.sessions,
         "training": not args.no_training,
         "trained_throughout": trained_throughout,
