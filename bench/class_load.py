@@ -323,6 +323,9 @@ async def proto_student(url: str, code: str, i: int, args, pool: list, joined: l
                 out.append(await proto_send_one(session, *rng.choice(pool), tag=f"{i}-{len(out)}-{time.time()}"))
             except Exception as exc:
                 errors.append(f"student {i}: {type(exc).__name__}: {exc}")
+            if session.ended:
+                errors.append(f"student {i}: connection ended: {session.ended}")
+                break
             await asyncio.sleep(max(0.0, args.pace * rng.uniform(0.8, 1.2) - (time.time() - began)))
         errors.extend(f"student {i}: exception on the page: {e}" for e in session.exceptions)
     finally:

@@ -138,6 +138,7 @@ class Session:
         self._timers: dict[str, tuple[float, asyncio.Task]] = {}
         self._changed = asyncio.Condition()
         self.closed = False
+        self.ended: str | None = None  # why the connection ended, when it did
 
     async def __aenter__(self) -> Session:
         return self
@@ -264,14 +265,19 @@ class Session:
     # Messages from the server
 
     async def _read(self) -> None:
-        async for payload in self._ws:
-            msg = ForwardMsg()
-            msg.ParseFromString(payload)
-            self._handle(msg)
-            for listener in self.listeners:
-                listener()
-            async with self._changed:
-                self._changed.notify_all()
+        try:
+            async for payload in self._ws:
+                msg = ForwardMsg()
+                msg.ParseFromString(payload)
+                self._handle(msg)
+                for listener in self.listeners:
+                    listener()
+                async with self._changed:
+                    self._changed.notify_all()
+            self.ended = f"closed by the server: {self._ws.close_code} {self._ws.close_reason}"
+        except Exception as exc:
+            self.ended = f"{type(exc).__name__}: {exc}"
+            raise
 
     def _handle(self, msg: ForwardMsg) -> None:
         kind = msg.WhichOneof("type")
