@@ -298,7 +298,7 @@ async def proto_send_one(session: Session, digit: int, drawing: list, tag: str) 
     await timed("acknowledgement", session.wait_for(acked_text, 1e9), TIMEOUT_MS / 1000)
     acked = time.time()
     digit_id = int(re.search(r"#(\d+)", session.text("class_sent")).group(1))
-    await session.set_json("canvas", EMPTY_CANVAS)
+    await session.set("canvas", json_value=EMPTY_CANVAS)  # the cleared canvas, as its frontend sends it
     return pressed, acked, digit_id
 
 
@@ -353,7 +353,7 @@ async def proto_teacher(url: str) -> tuple[Session, str, list]:
 
 
 async def lesson_protocol(url: str, server_pid: int, args, sends: list, errors: list) -> dict:
-    """As lesson, with protocol sessions for the teacher and every student."""
+    """As lesson_browser, with protocol sessions for the teacher and every student."""
     pool = drawing_pool()
     teacher, code, counts = await proto_teacher(url)
     try:
