@@ -2,50 +2,79 @@
 training run trains.
 
 One `streamlit run app.py` serves everybody, on a class database of its own (an SQLite file in a temporary
-state folder, or LENET_DATABASE_URL when set). One headless Chromium holds a browser context (its own Streamlit
-session) per student, driven concurrently with Playwright's async API, and one for the teacher, whose wall stays
-open and refreshes every second as it would on the projector. A training run (`python -m lenet train`, at the
-lowest priority, as the app runs its own) keeps the CPU busy, standing in for the fine-tuning run.
+state folder, or LENET_DATABASE_URL when set). A training run (`python -m lenet train`, at the lowest priority,
+as the app runs its own) keeps the CPU busy, standing in for the fine-tuning run.
 
-Each student joins through the link, then, every PACE_S seconds (jittered): picks the digit meant, draws it with
-the mouse (tests/strokes.py), waits until the network's reading shows it, presses Send and waits for the
+The clients (`--clients`):
+- `protocol` (the default): every student, and the teacher, is a bench/st_session.py session: Streamlit's own
+  websocket protocol spoken from Python, the messages a browser sends (every widget's state on each run, the
+  drawing fragment's reruns, the `run_every` fragments' auto reruns: the wall every second, each student's
+  live part every 1.5 s). The server does what it does for browsers; the clients cost almost no CPU
+  (`client_cpu_cores`), as in a classroom where every browser runs on the student's own device. The drawing is
+  the canvas's value as its frontend sends it after each stroke: the fabric.js objects and the 280 x 280
+  picture as a PNG data URL (tests/strokes.py renders the ink as the browser's canvas does; 50 digits, made
+  before the lesson and drawn from at random). The teacher's wall is a protocol session too: it reruns the
+  wall fragment every second as the browser's timer does, and `wall` times the count's change on arrival of
+  the message, which leaves out the projector's rendering (milliseconds on its own machine); a Chromium
+  rendering the whole wall every second would take a good part of a 2-core machine from the server.
+- `browser`: one headless Chromium holds a browser context (its own Streamlit session) per student, driven
+  with Playwright's async API, and one for the teacher, whose wall page records each change of the count. On a
+  small machine the browsers take the CPU from the server (10 students: load > 20), so the figures measure the
+  browsers as much as the server; this is the end-to-end check of the pages themselves.
+
+Each student joins through the link, then, every PACE_S seconds (jittered): picks the digit meant, draws it
+(stroke by stroke), waits until the network's reading shows a digit, presses Send and waits for the
 acknowledgement (`class_sent`, naming the digit's number).
 
 Figures:
 - `ack`: Send pressed to the acknowledgement shown, in the student's page (median and p95, ms);
 - `wall`: the acknowledgement to the teacher's `class_count` counting that digit (the k-th digit committed is
-  on the wall once the count reaches k: SQLite commits one at a time, in id order);
-- `lost`: digits acknowledged that are not in the database (must be 0), and `db_digits` / `acked`;
+  on the wall once the count reaches k: SQLite commits one at a time, in id order; 0 when the wall counted
+  it before the acknowledgement arrived);
+- `lost`: digits acknowledged that are not in the database (must be 0), and `db_digits` / `acked` (more
+  digits in the database than acknowledged: acknowledgements that did not arrive within 30 s, in `errors`);
 - `mb_per_session`: the server's memory (RSS, with its children but without the training process) once every
-  student has joined, less before they joined, over N.
+  student has joined, less before they joined, over N;
+- `server_cpu_cores`: the server process's CPU over the lesson, in cores; `client_cpu_cores`: this process's
+  (the protocol sessions; None with browsers, which run in processes of their own).
 
-Goals (the class-mode issue): p95 ack <= 1 s, p95 wall <= 3 s, lost = 0. The browsers run on the server's
-machine, so on a small machine the figures are an upper bound for a real classroom.
+Goals (the class-mode issue): p95 ack <= 1 s, p95 wall <= 3 s, lost = 0. Other work on the machine (tests,
+builds) takes CPU from the server too: note the load average (`uptime`) beside the figures.
 
 The training run reads MNIST from LENET_DATA_DIR, as the app does.
 
-    python bench/class_load.py [--sessions 30] [--duration 60] [--pace 4] [--no-training] [--quick] [--json]
+    python bench/class_load.py [--sessions 30] [--duration 60] [--pace 4] [--clients protocol|browser]
+                               [--no-training] [--quick] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import io
+import json
 import os
 import random
 import re
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+import zlib
+from itertools import pairwise
 from pathlib import Path
 
 from common import ROOT, machine, percentiles, report  # first: it puts tests/ and the repository on sys.path
 
 # isort: split
+import numpy as np
 from appserver import CHROMIUM, CHROMIUM_ARGS, serve
-from classroom import rss_mb, thinned
-from strokes import random_strokes
+from classroom import cpu_s, rss_mb, thinned
+from PIL import Image
+from st_session import Session
+from strokes import random_strokes, render
 
 from lenet.classmode.store import Store
 
@@ -146,7 +175,7 @@ def training(folder: Path) -> subprocess.Popen:
     return subprocess.Popen(["nice", "-n", "19", *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-async def lesson(url: str, server_pid: int, args, sends: list, errors: list) -> dict:
+async def lesson_browser(url: str, server_pid: int, args, sends: list, errors: list) -> dict:
     """The teacher's class, the students' sends and the server's memory; returns the figures measured here."""
     from playwright.async_api import async_playwright
 
@@ -169,11 +198,194 @@ async def lesson(url: str, server_pid: int, args, sends: list, errors: list) -> 
     return {"code": code, "counts": counts, "mb_per_session": round((during_mb - before_mb) / args.sessions, 2)}
 
 
+# Protocol clients: one st_session.Session per student (and for the teacher), no browser
+
+
+STROKE_PAUSE_S = 0.4  # a student's pen between two strokes: each stroke's end sends the drawing, as the canvas does
+# A stroke as the canvas's fabric.js sends it (canvas.toObject()), less its path: what a browser sent, captured.
+FABRIC_PATH = {
+    **dict.fromkeys(("lockMovementX", "lockMovementY", "lockRotation", "lockScalingX", "lockScalingY"), False),
+    **dict.fromkeys(("lockSkewingX", "lockSkewingY", "lockScalingFlip"), False),
+    **{"type": "Path", "version": "7.4.0", "originX": "center", "originY": "center", "fill": None},
+    **{"stroke": "#ffffff", "strokeWidth": 18, "strokeDashArray": None, "strokeLineCap": "round"},
+    **{"strokeDashOffset": 0, "strokeLineJoin": "round", "strokeUniform": False, "strokeMiterLimit": 10},
+    **{"scaleX": 1, "scaleY": 1, "angle": 0, "flipX": False, "flipY": False, "opacity": 1, "shadow": None},
+    **{"visible": True, "backgroundColor": "", "fillRule": "nonzero", "paintFirst": "fill"},
+    **{"globalCompositeOperation": "source-over", "skewX": 0, "skewY": 0},
+}
+
+
+def fabric_path(stroke) -> dict:
+    """One freehand stroke as fabric.js's PencilBrush makes it: M, then quadratic curves through midpoints."""
+    xs, ys = [p[0] for p in stroke], [p[1] for p in stroke]
+    path = [["M", round(xs[0], 3), round(ys[0], 3)]]
+    for (x0, y0), (x1, y1) in pairwise(stroke):
+        path.append(["Q", round(x0, 3), round(y0, 3), round((x0 + x1) / 2, 3), round((y0 + y1) / 2, 3)])
+    path.append(["L", round(xs[-1], 3), round(ys[-1], 3)])
+    box = {"left": (min(xs) + max(xs)) / 2, "top": (min(ys) + max(ys)) / 2}
+    return {**FABRIC_PATH, **box, "width": max(xs) - min(xs), "height": max(ys) - min(ys), "path": path}
+
+
+def canvas_parts(strokes) -> tuple[str, bytes]:
+    """The drawable canvas after these strokes: its fabric objects (JSON) and its picture (PNG, 280 x 280 RGBA,
+    white ink on the opaque black background; tests/strokes.py renders the ink as the browser's canvas does)."""
+    ink = render(strokes, 280, 18)[..., 0] if strokes else np.zeros((280, 280), np.uint8)
+    rgba = np.dstack([ink, ink, ink, np.full_like(ink, 255)])
+    buf = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buf, format="PNG", compress_level=1)  # about as large as Chromium's
+    raw = {"version": "7.4.0", "objects": [fabric_path(s) for s in strokes], "background": "#000000"}
+    return json.dumps(raw, separators=(",", ":")), buf.getvalue()
+
+
+def canvas_json(raw: str, png: bytes, tag: str = "") -> str:
+    """The canvas's component value, as JSON, as its frontend sends it (setStateValue("drawing", ...)): the
+    fabric objects and the picture as a PNG data URL. A `tag` goes into a PNG text chunk: the same pixels in
+    other bytes, so that a digit drawn again from the pool is a new picture to the page (which ignores a
+    picture whose bytes equal the one just sent, still on its way out), as every drawing by hand is."""
+    if tag:
+        data = b"Comment\x00" + tag.encode()
+        chunk = struct.pack(">I", len(data)) + b"tEXt" + data + struct.pack(">I", zlib.crc32(b"tEXt" + data))
+        png = png[:-12] + chunk + png[-12:]  # before IEND, the last 12 bytes
+    url = "data:image/png;base64," + base64.b64encode(png).decode()
+    return f'{{"drawing":{{"raw":{raw},"data":"{url}"}}}}'
+
+
+EMPTY_CANVAS = canvas_json(*canvas_parts([]))
+DRAWINGS_PER_DIGIT = 5  # the students' digits are drawn from 50 handwritten ones, rendered before the lesson
+READ = re.compile(r'class="class-read">(\d)<')
+
+
+def reading_after(session: Session, seq: int) -> bool:
+    """Whether the page shows the network's reading of a digit from a run started after run number `seq`."""
+    return any(n.seq > seq and READ.search(n.text()) for n in session.nodes.values() if n.kind == "html")
+
+
+def drawing_pool(per_digit: int = DRAWINGS_PER_DIGIT, seed: int = 0) -> list[tuple[int, list]]:
+    """Handwritten digits to send: (the digit meant, the canvas's parts after each stroke), made before the
+    lesson so that rendering them takes no CPU from the server while it is measured."""
+    rng = random.Random(seed)
+    pool = []
+    for digit in range(10):
+        for _ in range(per_digit):
+            strokes = random_strokes(digit, rng.randrange(1 << 30))
+            n = len(strokes)
+            pool.append((digit, [canvas_parts(strokes[:k]) for k in range(1, n + 1)]))
+    return pool
+
+
+async def timed(stage: str, waiting, timeout: float) -> None:
+    """Await `waiting`; a timeout says which stage it was."""
+    try:
+        await asyncio.wait_for(waiting, timeout)
+    except TimeoutError:
+        raise TimeoutError(f"no {stage} within {timeout:.0f} s") from None
+
+
+async def proto_send_one(session: Session, digit: int, drawing: list, tag: str) -> tuple[float, float, int]:
+    """As send_one, over the protocol: the digit meant, the drawing stroke by stroke, the reading, Send, and the
+    acknowledgement; then the cleared canvas sends its empty drawing, as the frontend's canvas does."""
+    before = session.text("class_sent")
+    await session.set("class_label", string_array_value=[str(digit)])
+    for raw, png in drawing:
+        await asyncio.sleep(STROKE_PAUSE_S)
+        mark = session.runs_started
+        await session.set("canvas", json_value=canvas_json(raw, png, tag))
+    await timed("reading", session.wait_for(lambda: reading_after(session, mark), 1e9), TIMEOUT_MS / 1000)
+    pressed = time.time()
+    await session.click("class_submit")
+    sent = re.compile(r"#\d+")
+    acked_text = lambda: sent.search(t := session.text("class_sent")) and t != before  # noqa: E731
+    await timed("acknowledgement", session.wait_for(acked_text, 1e9), TIMEOUT_MS / 1000)
+    acked = time.time()
+    digit_id = int(re.search(r"#(\d+)", session.text("class_sent")).group(1))
+    await session.set("canvas", json_value=EMPTY_CANVAS)  # the cleared canvas, as its frontend sends it
+    return pressed, acked, digit_id
+
+
+async def proto_student(url: str, code: str, i: int, args, pool: list, joined: list, out: list, errors: list) -> None:
+    """As student, over the protocol."""
+    rng = random.Random(i)
+    session = Session(url)
+    try:
+        await asyncio.sleep(rng.uniform(0, 10))
+        try:
+            await session.open("/class", f"join={code}", timeout=180)
+            await session.wait_for(lambda: session.node("class_submit") is not None, 180)
+        except Exception as exc:
+            errors.append(f"student {i} could not join: {type(exc).__name__}: {exc}")
+            return
+        joined.append(i)
+        stop_at = time.time() + args.duration
+        await asyncio.sleep(rng.uniform(0, args.pace))
+        while time.time() < stop_at:
+            began = time.time()
+            try:
+                out.append(await proto_send_one(session, *rng.choice(pool), tag=f"{i}-{len(out)}-{time.time()}"))
+            except Exception as exc:
+                errors.append(f"student {i}: {type(exc).__name__}: {exc}")
+            if session.ended:
+                errors.append(f"student {i}: connection ended: {session.ended}")
+                break
+            await asyncio.sleep(max(0.0, args.pace * rng.uniform(0.8, 1.2) - (time.time() - began)))
+        errors.extend(f"student {i}: exception on the page: {e}" for e in session.exceptions)
+    finally:
+        await session.close()
+
+
+async def proto_teacher(url: str) -> tuple[Session, str, list]:
+    """The teacher's session with a started class, its wall rerunning every second (the fragment's run_every,
+    which the session honours as the browser does); returns it, the join code and the wall's count changes
+    [(epoch ms, count)], recorded as each message arrives."""
+    teacher = Session(url)
+    await teacher.open("/class", timeout=180)
+    await teacher.click("class_start")
+    await teacher.wait_text("class_count", r"\d", 120)
+    code = re.search(r"\?join=(\w+)", teacher.text("class_code")).group(1)
+    counts: list = []
+
+    def record() -> None:
+        text = teacher.text("class_count").strip()
+        if text.isdigit() and (not counts or counts[-1][1] != int(text)):
+            counts.append([time.time() * 1000, int(text)])
+
+    teacher.listeners.append(record)
+    return teacher, code, counts
+
+
+async def lesson_protocol(url: str, server_pid: int, args, sends: list, errors: list) -> dict:
+    """As lesson_browser, with protocol sessions for the teacher and every student."""
+    pool = drawing_pool()
+    teacher, code, counts = await proto_teacher(url)
+    try:
+        before_mb = rss_mb(server_pid)
+        joined: list = []
+        tasks = [
+            asyncio.create_task(proto_student(url, code, i, args, pool, joined, sends, errors))
+            for i in range(args.sessions)
+        ]
+        deadline = time.time() + 240
+        while len(joined) + sum("could not join" in e for e in errors) < args.sessions and time.time() < deadline:
+            await asyncio.sleep(0.5)
+        during_mb = rss_mb(server_pid)
+        await asyncio.gather(*tasks)
+        await asyncio.sleep(3)  # the last digits reach the wall
+        errors.extend(f"teacher: exception on the page: {e}" for e in teacher.exceptions)
+    finally:
+        await teacher.close()
+    return {"code": code, "counts": counts, "mb_per_session": round((during_mb - before_mb) / args.sessions, 2)}
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds each student keeps sending")
     parser.add_argument("--pace", type=float, default=4.0, help="seconds between one student's digits")
+    parser.add_argument(
+        "--clients",
+        choices=("protocol", "browser"),
+        default="protocol",
+        help="students (and teacher) as Streamlit websocket sessions from Python, or as Chromium pages",
+    )
     parser.add_argument("--no-training", action="store_true", help="no training run alongside")
     parser.add_argument("--quick", action="store_true", help="CI: 2 students, 10 s, no training")
     parser.add_argument("--json", action="store_true")
@@ -192,7 +404,12 @@ def main() -> int:
         trainer = None if args.no_training else training(Path(folder))
         try:
             with serve(env=env, timeout=180) as (url, proc):
+                lesson = lesson_protocol if args.clients == "protocol" else lesson_browser
+                began, client_began, server_began = time.time(), time.process_time(), cpu_s(proc.pid, False)
                 measured = asyncio.run(lesson(url, proc.pid, args, sends, errors))
+                lasted = time.time() - began
+                server_cores = (cpu_s(proc.pid, False) - server_began) / lasted
+                client_cores = (time.process_time() - client_began) / lasted
         finally:
             # Still training at the end: the load lasted the whole lesson (a run that failed to start did not).
             trained_throughout = trainer is not None and trainer.poll() is None
@@ -204,6 +421,7 @@ def main() -> int:
     result = {
         "mode": "quick" if args.quick else "full",
         "machine": machine(),
+        "clients": args.clients,
         "sessions": args.sessions,
         "training": not args.no_training,
         "trained_throughout": trained_throughout,
@@ -213,6 +431,9 @@ def main() -> int:
         "ack": percentiles([acked - pressed for pressed, acked, _ in sends]),
         "wall": percentiles(wall_delays(sends, measured["counts"])),
         "mb_per_session": measured["mb_per_session"],
+        "server_cpu_cores": round(server_cores, 2),
+        # This process's own CPU (the protocol sessions); the browsers run in processes of their own.
+        "client_cpu_cores": round(client_cores, 2) if args.clients == "protocol" else None,
         "errors": len(errors),
         "first_errors": errors[:5],
     }
