@@ -121,12 +121,15 @@ def adopt_links(store: Store) -> None:
 
 def join(store: Store, code: str) -> bool:
     """Join the class with `code` under the nickname typed so far; False after keeping the reason to show."""
+    seat = str(st.query_params.get("seat") or "")[:100] or codes.new_token()
     try:
-        member = store.join(code, st.session_state.get("class_name", ""), session_key=ui.session_key())
+        member = store.join(code, st.session_state.get("class_name", ""), session_key=ui.session_key(), seat=seat)
     except ClassError as exc:
         _notice("error", ui.tr_error(exc))
         return False
     _become_member(member, codes.normalise_code(code))
+    # The student's own link now names their seat: a reload, or the server restarting, rejoins as this member.
+    st.query_params.update(join=codes.normalise_code(code), seat=seat)
     return True
 
 
@@ -140,8 +143,9 @@ def _forget_member(reason: str | None = None) -> None:
     st.session_state.pop("class_member", None)
     st.session_state.pop("class_joined_code", None)
     st.session_state.update(class_pending=None, class_last_sent=None)
-    if "join" in st.query_params:
-        del st.query_params["join"]
+    for key in ("join", "seat"):
+        if key in st.query_params:
+            del st.query_params[key]
     if reason:
         _notice("info", reason)
 

@@ -476,3 +476,17 @@ def test_a_student_on_another_page_sees_the_prompt_and_the_link(state_dir):
     shown = unescaped(block_text(at, "class_banner") or "")
     assert "Everyone draw a 7 <b>now</b>" in shown
     assert any(b.proto.url == "/conv_lab?kernel=5" for b in at.link_button)
+
+
+def test_a_reload_rejoins_as_the_same_student(state_dir):
+    teacher, code = start_class()
+    pupil = student(code)
+    seat = pupil.query_params["seat"]
+    seat = seat[0] if isinstance(seat, list) else seat
+    assert len(seat) >= 20, "the student's own link names their seat"
+    member = pupil.session_state["class_member"]
+    reloaded = open_app(PAGE, "en", query={"join": code, "seat": seat})  # a new session from the same link
+    assert not reloaded.exception and reloaded.session_state["class_member"] == member
+    other = student(code, seed=1)  # the QR code's link, without a seat: a new student
+    assert other.session_state["class_member"] != member
+    assert Store.open(None, state_dir).count_members(member.class_id) == 2

@@ -23,14 +23,17 @@ import numpy as np
 import pgserver
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from lenet import data
 from lenet.classmode import codes, export, limits
 from lenet.classmode import store as store_module
 from lenet.classmode.schema import metadata
-from lenet.classmode.store import ClassError, DatabaseUnavailable, Member, Store
+from lenet.classmode.store import MIGRATIONS, ClassError, DatabaseUnavailable, Member, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 TTL_HOURS = 12.0
@@ -254,18 +257,63 @@ def test_end_class_deletes_digits_and_nicknames_only_of_that_class(store, clock)
     assert store.count_digits(other.class_id) == 1
 
 
+def _head() -> str:
+    """The newest migration's revision (there must be exactly one head)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    (head,) = ScriptDirectory.from_config(config).get_heads()
+    return head
+
+
 def test_migrations_run_from_empty_match_the_schema_and_are_idempotent(db, clock):
     first = Store.open(db.url, db.state_dir, TTL_HOURS, clock=clock)
     code, _ = first.start_class()
     with first.engine.connect() as conn:
-        assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0001"
+        assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == _head()
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
     first.close()
     again = Store.open(db.url, db.state_dir, TTL_HOURS, clock=clock)  # a restart: nothing to do, nothing lost
     assert again.class_for_code(code).code == code
     with again.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == [_head()]
     again.close()
+
+
+def test_a_database_from_the_first_schema_upgrades_with_its_lesson_intact(db, clock):
+    code = codes.ALPHABET[: codes.CODE_LENGTH]
+    db.state_dir.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(db.url or f"sqlite:///{db.state_dir / store_module.DB_FILE}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:  # a server of the first release ran a lesson on this database
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        conn.execute(
+            sa.text("INSERT INTO classes (code, token_hash, created_at, expires_at) VALUES (:code, 'x', :now, :end)"),
+            {"code": code, "now": clock(), "end": clock() + 3600},
+        )
+        class_id = conn.scalar(sa.text("SELECT id FROM classes"))
+        conn.execute(
+            sa.text("INSERT INTO members (class_id, nickname, joined_at) VALUES (:class_id, 'ana', :now)"),
+            {"class_id": class_id, "now": clock()},
+        )
+    engine.dispose()
+    store = Store.open(db.url, db.state_dir, TTL_HOURS, clock=clock)  # the new release migrates on start-up
+    assert store.count_members(class_id) == 1 and store.class_for_code(code).id == class_id
+    member = store.join(code, "ben", seat="s3cret")
+    assert store.join(code, "ben again", seat="s3cret") == member and store.count_members(class_id) == 2
+    store.close()
+
+
+def test_a_seat_rejoins_the_same_member_and_is_stored_only_hashed(store):
+    code, _ = store.start_class()
+    member = store.join(code, "ana", seat="my-seat")
+    assert store.join(code, "whoever", seat="my-seat") == member  # a reload: same student, same digits
+    assert store.join(code, "ana", seat="other") != member and store.join(code, "ana") != member
+    assert store.count_members(member.class_id) == 3
+    with store.engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT seat_hash FROM members")).scalars().all()
+    assert "my-seat" not in stored and hashlib.sha256(b"my-seat").hexdigest() in stored
 
 
 def test_a_committed_digit_survives_reopening_the_store(db, clock):

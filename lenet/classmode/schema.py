@@ -38,6 +38,8 @@ members = sa.Table(
     sa.Column("class_id", sa.Integer, sa.ForeignKey("classes.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("nickname", sa.Text, nullable=False),
     sa.Column("joined_at", sa.Double, nullable=False),
+    # The hash of the seat secret in the student's own link (?join=CODE&seat=SECRET): a reload rejoins this member.
+    sa.Column("seat_hash", sa.String(64), index=True),
 )
 
 digits = sa.Table(

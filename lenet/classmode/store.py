@@ -459,24 +459,36 @@ class Store:
             raise ClassError("This class no longer exists.", "class_unknown", class_code="")
         return self._live(row)
 
-    def join(self, code: str, nickname: str | None = None, session_key: str | None = None) -> Member:
+    def join(
+        self, code: str, nickname: str | None = None, session_key: str | None = None, seat: str | None = None
+    ) -> Member:
         """Join the live class with `code` under `nickname` (optional; stored as given, capped, shown as text).
 
         Args:
             code: the join code, as for class_for_code.
             nickname: any text; capped at limits.MAX_NICKNAME_CHARS characters.
             session_key: the session's id, for the limit on guessing codes.
+            seat: a secret the student's page keeps in its own link (codes.new_token()): joining again with it
+                (a reload, a restarted server) is the same member, with its digits, and does not count twice.
+                Only its hash is stored.
         Returns:
-            The new member. Raises ClassError as class_for_code does, or "class_full".
+            The member. Raises ClassError as class_for_code does, or "class_full".
         """
+        seat_hash = codes.hash_token(seat) if seat else None
         with self._transaction(write=True) as conn:
             info = self._live_class_locked(conn, self._by_code(conn, code, session_key).id)
+            if seat_hash is not None:
+                row = conn.execute(
+                    sa.select(members).where(members.c.class_id == info.id, members.c.seat_hash == seat_hash)
+                ).first()
+                if row is not None:
+                    return Member(row.id, row.class_id, row.nickname)
             count = conn.scalar(sa.select(sa.func.count()).select_from(members).where(members.c.class_id == info.id))
             if count >= limits.MAX_CLASS_MEMBERS:
                 raise ClassError("This class is full.", "class_full", limit=limits.MAX_CLASS_MEMBERS)
             name = _text(nickname, limits.MAX_NICKNAME_CHARS)
             member_id = conn.execute(
-                members.insert().values(class_id=info.id, nickname=name, joined_at=self.clock())
+                members.insert().values(class_id=info.id, nickname=name, joined_at=self.clock(), seat_hash=seat_hash)
             ).inserted_primary_key[0]
         return Member(member_id, info.id, name)
 
