@@ -479,7 +479,7 @@ def test_a_student_on_another_page_sees_the_prompt_and_the_link(state_dir):
 
 
 def test_a_reload_rejoins_as_the_same_student(state_dir):
-    teacher, code = start_class()
+    _teacher, code = start_class()
     pupil = student(code)
     seat = pupil.query_params["seat"]
     seat = seat[0] if isinstance(seat, list) else seat
