@@ -1,0 +1,347 @@
+"""Photos of digits on paper: finding the ink against the paper around it, and only the digit's ink.
+
+A tablet's photo of a digit written on paper has what a drawing never has: uneven light, a shadow,
+paper grain, ruled lines, the paper's edge and the desk around it. `looks_like_photo` tells such a
+picture from a canvas drawing or a clean scan (whose background is one flat value); `find_digit`
+then, step by step (every step kept for display):
+
+1. estimates the paper's local brightness (a grey closing: the page with the ink taken out), so
+   shadows and uneven light divide out;
+2. measures the ink as how much darker each pixel is than the paper around it, and keeps the pixels
+   clearly above the photo's noise (hysteresis: faint pencil joins strong strokes);
+3. removes ruled lines and grid lines (long straight marks across the page, found with a Hough
+   transform) and whatever touches the frame (the paper's edge, a desk);
+4. picks the digit's marks (the biggest mark and those close to it) and crops to them.
+
+What is left is MNIST's recipe (lenet.preprocess). A page with nothing on it is blank, one with two
+separate marks of similar size is refused with "multiple_marks", never guessed.
+
+OpenCV (headless) does the image processing: its morphology, connected components and Hough transform
+are fast C++ on a tablet-sized photo (about 20 ms here), and the headless build needs no GUI libraries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from lenet.errors import CodedError
+
+WORK_SIDE = 480  # the photo is analysed at this longer side (px): enough for a digit a fifth of the frame
+_MIN_SIDE = 64  # smaller pictures are icons or scans, never photos
+_FLAT_SHARE = 0.5  # a drawing or a clean scan has at least this share of pixels in perfectly flat 3x3 patches
+_NOISE_FACTOR = 5.0  # ink must stand out from the paper by this many times the paper's own noise
+_MIN_INK = 0.1  # ... and be at least 10 % darker than the paper around it
+_LINE_SPAN = 0.7  # a straight mark across this share of the page is a ruled line, not a stroke
+_GROUP_GAP = 0.2  # marks within this share of the digit's size belong to it (a 5's bar, a broken pencil line)
+_RIVAL_AREA = 0.25  # another mark with this share of the digit's ink ...
+_RIVAL_SIZE = 0.4  # ... and this share of its size is a second digit: refuse to guess
+_RULE_SPACING = 0.06  # ruled lines lie at least this share of the picture apart
+_DESK_INK = 0.4  # darker than the paper by this much and reaching the frame: the desk
+_MARGIN = 0.02  # marks reaching this close to the frame are the paper's edge or the desk
+_MANY = 5  # this many sizeable separate marks together are a picture (a face), not a digit
+_SPECK = 2e-4  # marks under this share of the photo's area are dust and grain
+
+
+class PhotoError(CodedError):
+    """A photo that cannot be read as one digit. Code "multiple_marks": crop to one digit."""
+
+
+@dataclass
+class PhotoDigit:
+    """What `find_digit` found.
+
+    Attributes:
+        steps: (key, uint8 image) pairs for display: "raw" (the photo in grey), "background" (the
+            paper's local brightness), "ink" (darker than the paper around it, bright), "lines" (the
+            ink with ruled lines and the frame's edge taken out) and "marks" (the digit's marks bright,
+            other marks dim).
+        crop: uint8 ink-bright image of the digit, cropped to it (None when there is none).
+        reason: None, "blank" or "multiple_marks".
+        bbox: (top, bottom, left, right) of the digit in the "raw" step's image.
+    """
+
+    steps: list[tuple[str, np.ndarray]]
+    crop: np.ndarray | None
+    reason: str | None = None
+    bbox: tuple[int, int, int, int] | None = None
+    info: dict = field(default_factory=dict)
+
+
+def refusal(reason: str | None) -> PhotoError | None:
+    """The error a person reads for a photo refused for `reason`, or None when it is not a refusal."""
+    if reason == "multiple_marks":
+        return PhotoError("I see more than one mark: crop the photo to one digit.", "multiple_marks")
+    return None
+
+
+def _gray(arr: np.ndarray) -> np.ndarray:
+    """uint8 HxW luminance of an HxW, HxWx3 array."""
+    return arr if arr.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(arr[..., :3]), cv2.COLOR_RGB2GRAY)
+
+
+def looks_like_photo(arr: np.ndarray) -> bool:
+    """True for a camera's picture of paper; False for a canvas drawing, a clean scan, an icon.
+
+    A drawing or a rendered scan has transparency, or a background that is perfectly flat: most of
+    its pixels sit in a 3x3 neighbourhood of one exact value. A photo's paper never is (grain, light,
+    sensor noise, JPEG). The photo steps look for dark ink, so light ink on a dark ground is no photo.
+
+    Args:
+        arr: uint8 HxW, HxWx2, HxWx3 or HxWx4 (as lenet.images.to_array returns).
+    """
+    if (arr.ndim == 3 and arr.shape[2] in (2, 4)) or min(arr.shape[:2]) < _MIN_SIDE:
+        return False
+    gray = _gray(arr)
+    smooth = cv2.blur(gray, (5, 5))
+    paper = smooth >= np.percentile(smooth, 85)  # the brightest part: the paper, whatever surrounds it
+    kernel = np.ones((3, 3), np.uint8)
+    # Paper is a wide area; light strokes on a dark ground (a screenshot, an inverted scan) are thin.
+    if cv2.erode(paper.astype(np.uint8), kernel, iterations=3).sum() < 0.5 * paper.sum():
+        return False
+    flat = cv2.dilate(gray, kernel) == cv2.erode(gray, kernel)
+    return float(flat[paper].mean()) < _FLAT_SHARE
+
+
+def _work_size(gray: np.ndarray) -> np.ndarray:
+    """The photo at WORK_SIDE px on its longer side (area-averaged down, never enlarged)."""
+    h, w = gray.shape
+    f = WORK_SIDE / max(h, w)
+    if f >= 1:
+        return gray
+    return cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+
+
+def _background(gray: np.ndarray) -> np.ndarray:
+    """The paper's local brightness: a grey closing wider than any pen stroke removes the ink.
+
+    Done at a quarter of the size (the light changes slowly) and brought back smoothly.
+    """
+    h, w = gray.shape
+    small = cv2.resize(gray, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
+    k = max(3, (min(h, w) // 14) // 4 * 2 + 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
+    closed = cv2.medianBlur(closed, 3)
+    return np.maximum(cv2.resize(closed, (w, h), interpolation=cv2.INTER_LINEAR), gray)
+
+
+def _ink(gray: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """How much darker than the paper around it each pixel is, 0..1 (float32)."""
+    bg = background.astype(np.float32)
+    return np.clip((bg - gray.astype(np.float32)) / np.maximum(bg, 8.0), 0.0, 1.0)
+
+
+def _ink_mask(ink: np.ndarray) -> np.ndarray:
+    """The pixels clearly darker than the paper: above the paper's noise, with faint parts of strong marks."""
+    # The paper's noise, from the lower half of the ink values (paper everywhere but under the ink).
+    values = ink.ravel()
+    low = values[values <= np.median(values)]
+    noise = 1.4826 * float(np.median(np.abs(low - np.median(values)))) + float(np.median(values))
+    strong_at = max(_MIN_INK, _NOISE_FACTOR * noise)
+    u8 = np.clip(ink * 255, 0, 255).astype(np.uint8)
+    otsu, _ = cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    strong_at = max(strong_at, min(otsu / 255.0, 2 * strong_at))
+    strong = ink >= strong_at
+    weak = (ink >= strong_at / 2).astype(np.uint8)
+    n, labels = cv2.connectedComponents(weak, connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[np.unique(labels[strong])] = True
+    keep[0] = False
+    return keep[labels]
+
+
+def _segments(mask: np.ndarray) -> np.ndarray:
+    """Long straight segments (x0, y0, x1, y1) among the marks (a probabilistic Hough transform)."""
+    short = min(mask.shape)
+    found = cv2.HoughLinesP(
+        mask.astype(np.uint8) * 255,
+        1,
+        np.pi / 360,
+        threshold=int(0.3 * short),
+        minLineLength=int(0.3 * short),
+        maxLineGap=int(0.04 * short),
+    )
+    return np.zeros((0, 4), int) if found is None else found.reshape(-1, 4).astype(int)
+
+
+def _lines(mask: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """The ruled lines, grid lines and the paper's edges, as a mask.
+
+    A long straight segment is a ruled line when others run parallel to it (ruling comes in families)
+    and it is no darker than they are, or when it crosses nearly the whole picture; a digit's long
+    stroke is neither.
+    """
+    h, w = mask.shape
+    out = np.zeros((h, w), np.uint8)
+    seg = _segments(mask)
+    if not len(seg):
+        return out > 0
+    angle = np.degrees(np.arctan2(seg[:, 3] - seg[:, 1], seg[:, 2] - seg[:, 0])) % 180
+    length = np.hypot(seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1])
+    level = np.array([_level(ink, s) for s in seg])
+    thickness = max(3, round(min(h, w) / 150))
+    mid = (seg[:, :2] + seg[:, 2:]) / 2.0
+    for i, (x0, y0, x1, y1) in enumerate(seg):
+        parallel = np.abs((angle - angle[i] + 90) % 180 - 90) <= 3
+        normal = np.array([y0 - y1, x1 - x0], float) / max(length[i], 1.0)
+        apart = np.abs((mid - mid[i]) @ normal) >= _RULE_SPACING * min(h, w)
+        across = length[i] >= _LINE_SPAN * (w if abs(x1 - x0) >= abs(y1 - y0) else h)
+        family = parallel & (apart | (np.arange(len(seg)) == i))
+        # Ruling: parallel lines spaced apart, none much darker than the others (a stroke along a line is).
+        ruled = (parallel & apart).sum() >= 2 and level[i] <= 1.5 * float(np.median(level[family]))
+        if across or ruled:
+            cv2.line(out, (int(x0), int(y0)), (int(x1), int(y1)), 255, thickness)
+    return out > 0
+
+
+def _level(ink: np.ndarray, segment: np.ndarray) -> float:
+    """The median ink along a segment."""
+    x0, y0, x1, y1 = segment
+    n = int(max(abs(x1 - x0), abs(y1 - y0))) + 1
+    xs = np.clip(np.linspace(x0, x1, n).round().astype(int), 0, ink.shape[1] - 1)
+    ys = np.clip(np.linspace(y0, y1, n).round().astype(int), 0, ink.shape[0] - 1)
+    return float(np.median(ink[ys, xs]))
+
+
+def _outside(ink: np.ndarray) -> np.ndarray:
+    """What is not the page: dark regions reaching the frame (the desk, the paper's edge), widened a little.
+
+    Ruled lines are too faint to be taken for it, and a digit rarely touches the frame.
+    """
+    h, w = ink.shape
+    dark = (ink >= _DESK_INK).astype(np.uint8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    m = max(2, round(_MARGIN * min(h, w)))
+    x, y, bw, bh = stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3]
+    touches = (x < m) | (y < m) | (x + bw > w - m) | (y + bh > h - m)
+    touches[0] = False
+    out = touches[labels].astype(np.uint8)
+    return cv2.dilate(out, np.ones((5, 5), np.uint8)) > 0
+
+
+def _remove_lines(mask: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mask without ruled lines (ink on a line as dark as the line itself goes; a darker stroke stays)."""
+    lines = _lines(mask, ink)
+    if not lines.any():
+        return mask, lines
+    on_line = lines & mask
+    level = float(np.median(ink[on_line])) if on_line.any() else 0.0
+    cleaned = mask & ~(lines & (ink < 1.6 * level))
+    # Rejoin the strokes a removed line cut through.
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+    healed = cv2.morphologyEx(cleaned.astype(np.uint8), cv2.MORPH_CLOSE, kernel) > 0
+    return cleaned | (healed & lines), lines
+
+
+def _components(mask: np.ndarray) -> list[dict]:
+    """The marks: connected components, without specks and without those touching the frame."""
+    h, w = mask.shape
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    min_area = max(6, _SPECK * h * w)
+    m = max(2, round(_MARGIN * min(h, w)))
+    marks = []
+    for i in range(1, n):
+        x, y, bw, bh, area = (int(v) for v in stats[i])
+        if area < min_area or x < m or y < m or x + bw > w - m or y + bh > h - m:
+            continue
+        marks.append({"label": i, "area": area, "box": (y, y + bh, x, x + bw)})
+    return marks, labels
+
+
+def _gap(a: tuple, b: tuple) -> int:
+    """The gap in px between two boxes (top, bottom, left, right); 0 when they overlap."""
+    dy = max(0, max(a[0], b[0]) - min(a[1], b[1]))
+    dx = max(0, max(a[2], b[2]) - min(a[3], b[3]))
+    return max(dy, dx)
+
+
+def _union(a: tuple, b: tuple) -> tuple:
+    return (min(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), max(a[3], b[3]))
+
+
+def _group(marks: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The digit's marks (the biggest and those near it) and the rest."""
+    marks = sorted(marks, key=lambda m: -m["area"])
+    group, rest = [marks[0]], marks[1:]
+    box = marks[0]["box"]
+    changed = True
+    while changed:
+        changed = False
+        size = max(box[1] - box[0], box[3] - box[2])
+        for m in list(rest):
+            if _gap(box, m["box"]) <= max(3, _GROUP_GAP * size):
+                group.append(m)
+                rest.remove(m)
+                box = _union(box, m["box"])
+                changed = True
+    return group, rest
+
+
+def _rival(group: list[dict], rest: list[dict]) -> bool:
+    """True when another mark is about as big as the digit: a second digit, or not a digit at all."""
+    area = sum(m["area"] for m in group)
+    box = group[0]["box"]
+    for m in group[1:]:
+        box = _union(box, m["box"])
+    size = max(box[1] - box[0], box[3] - box[2])
+    if sum(m["area"] >= 0.05 * area for m in group) >= _MANY:
+        return True
+    for m in rest:
+        b = m["box"]
+        if m["area"] >= _RIVAL_AREA * area and max(b[1] - b[0], b[3] - b[2]) >= _RIVAL_SIZE * size:
+            return True
+    return False
+
+
+def _crop(ink: np.ndarray, digit: np.ndarray, box: tuple) -> np.ndarray:
+    """The digit's ink, ink bright and its strokes at full strength, cropped to `box`."""
+    y0, y1, x0, x1 = box
+    near = cv2.dilate(digit.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    patch = np.where(near, ink, 0.0)[y0:y1, x0:x1]
+    peak = float(np.percentile(patch[digit[y0:y1, x0:x1]], 90)) if digit[y0:y1, x0:x1].any() else 1.0
+    return np.clip(patch / max(peak, 1e-3) * 255.0, 0, 255).astype(np.uint8)
+
+
+def _marks_picture(labels: np.ndarray, group: list[dict], rest: list[dict]) -> np.ndarray:
+    """The digit's marks bright, the other marks dim."""
+    out = np.zeros(labels.shape, np.uint8)
+    lut = np.zeros(int(labels.max()) + 1, np.uint8)
+    for m in rest:
+        lut[m["label"]] = 70
+    for m in group:
+        lut[m["label"]] = 255
+    out[:] = lut[labels]
+    return out
+
+
+def find_digit(arr: np.ndarray) -> PhotoDigit:
+    """Find the one handwritten digit in a photo of paper, keeping every step for display.
+
+    Args:
+        arr: uint8 HxW or HxWx3 (RGB), a photo (see `looks_like_photo`).
+    Returns:
+        a PhotoDigit: the cropped digit, or a reason ("blank", "multiple_marks") and no crop.
+    """
+    gray = _work_size(_gray(arr))
+    background = _background(gray)
+    ink = _ink(gray, background)
+    mask = _ink_mask(ink) & ~_outside(ink)
+    cleaned, lines = _remove_lines(mask, ink)
+    marks, labels = _components(cleaned)
+    ink_u8 = np.clip(ink * 255 / max(float(ink.max()), 1e-3), 0, 255).astype(np.uint8)
+    steps = [("raw", gray), ("background", background), ("ink", ink_u8)]
+    steps.append(("lines", np.where(cleaned, 255, np.where(lines | mask, 60, 0)).astype(np.uint8)))
+    if not marks:
+        return PhotoDigit(steps, None, "blank")
+    group, rest = _group(marks)
+    steps.append(("marks", _marks_picture(labels, group, rest)))
+    if _rival(group, rest):
+        return PhotoDigit(steps, None, "multiple_marks")
+    digit = np.isin(labels, [m["label"] for m in group])
+    box = group[0]["box"]
+    for m in group[1:]:
+        box = _union(box, m["box"])
+    return PhotoDigit(steps, _crop(ink, digit, box), None, box, {"lines": bool(lines.any())})
