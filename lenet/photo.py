@@ -31,6 +31,7 @@ from lenet.errors import CodedError
 
 WORK_SIDE = 480  # the photo is analysed at this longer side (px): enough for a digit a fifth of the frame
 _MIN_SIDE = 64  # smaller pictures are icons or scans, never photos
+_BLACK = 8  # a picture whose median pixel is this dark has a black background, not paper
 _FLAT_SHARE = 0.5  # a drawing or a clean scan has at least this share of pixels in perfectly flat 3x3 patches
 _NOISE_FACTOR = 5.0  # ink must stand out from the paper by this many times the paper's own noise
 _MIN_INK = 0.1  # ... and be at least 10 % darker than the paper around it
@@ -95,6 +96,8 @@ def looks_like_photo(arr: np.ndarray) -> bool:
     if (arr.ndim == 3 and arr.shape[2] in (2, 4)) or min(arr.shape[:2]) < _MIN_SIDE:
         return False
     gray = _gray(arr)
+    if np.median(gray) <= _BLACK:  # light ink on black (an MNIST digit, a screenshot): no paper at all
+        return False
     smooth = cv2.blur(gray, (5, 5))
     paper = smooth >= np.percentile(smooth, 85)  # the brightest part: the paper, whatever surrounds it
     kernel = np.ones((3, 3), np.uint8)
