@@ -32,7 +32,7 @@ from lenet.errors import CodedError
 WORK_SIDE = 480  # the photo is analysed at this longer side (px): enough for a digit a fifth of the frame
 _MIN_SIDE = 64  # smaller pictures are icons or scans, never photos
 _BLACK = 8  # a picture whose median pixel is this dark has a black background, not paper
-_FLAT_SHARE = 0.5  # a drawing or a clean scan has at least this share of pixels in perfectly flat 3x3 patches
+_FLAT_SHARE = 0.3  # a drawing or a clean scan has at least this share of its pixels at one exact value
 _NOISE_FACTOR = 5.0  # ink must stand out from the paper by this many times the paper's own noise
 _MIN_INK = 0.1  # ... and be at least 10 % darker than the paper around it
 _LINE_SPAN = 0.7  # a straight mark across this share of the page is a ruled line, not a stroke
@@ -43,6 +43,9 @@ _RULE_SPACING = 0.06  # ruled lines lie at least this share of the picture apart
 _DESK_INK = 0.4  # darker than the paper by this much and reaching the frame: the desk
 _MARGIN = 0.02  # marks reaching this close to the frame are the paper's edge or the desk
 _MANY = 5  # this many sizeable separate marks together are a picture (a face), not a digit
+_INNER_AREA = 0.01  # a mark with this share of the ink inside another's loop counts ...
+_MANY_INSIDE = 2  # ... and this many of them (eyes, a mouth) make a picture, not a digit
+_BLOB_WIDTH = 0.22  # strokes wider than this share of the marks' size: a blob, not handwriting
 _SPECK = 2e-4  # marks under this share of the photo's area are dust and grain
 
 
@@ -60,7 +63,7 @@ class PhotoDigit:
             ink with ruled lines and the frame's edge taken out) and "marks" (the digit's marks bright,
             other marks dim).
         crop: uint8 ink-bright image of the digit, cropped to it (None when there is none).
-        reason: None, "blank" or "multiple_marks".
+        reason: None, "blank", "multiple_marks" or "too_small" (a blob, far thicker than a pen's strokes).
         bbox: (top, bottom, left, right) of the digit in the "raw" step's image.
     """
 
@@ -86,9 +89,9 @@ def _gray(arr: np.ndarray) -> np.ndarray:
 def looks_like_photo(arr: np.ndarray) -> bool:
     """True for a camera's picture of paper; False for a canvas drawing, a clean scan, an icon.
 
-    A drawing or a rendered scan has transparency, or a background that is perfectly flat: most of
-    its pixels sit in a 3x3 neighbourhood of one exact value. A photo's paper never is (grain, light,
-    sensor noise, JPEG). The photo steps look for dark ink, so light ink on a dark ground is no photo.
+    A drawing or a rendered scan has transparency, or a background of one exact value over much of the
+    picture; a photo's paper never has (grain, light, sensor noise, JPEG). The photo steps look for dark
+    ink, so light ink on black (an MNIST digit, a screenshot) is no photo either.
 
     Args:
         arr: uint8 HxW, HxWx2, HxWx3 or HxWx4 (as lenet.images.to_array returns).
@@ -98,14 +101,8 @@ def looks_like_photo(arr: np.ndarray) -> bool:
     gray = _gray(arr)
     if np.median(gray) <= _BLACK:  # light ink on black (an MNIST digit, a screenshot): no paper at all
         return False
-    smooth = cv2.blur(gray, (5, 5))
-    paper = smooth >= np.percentile(smooth, 85)  # the brightest part: the paper, whatever surrounds it
-    kernel = np.ones((3, 3), np.uint8)
-    # Paper is a wide area; light strokes on a dark ground (a screenshot, an inverted scan) are thin.
-    if cv2.erode(paper.astype(np.uint8), kernel, iterations=3).sum() < 0.5 * paper.sum():
-        return False
-    flat = cv2.dilate(gray, kernel) == cv2.erode(gray, kernel)
-    return float(flat[paper].mean()) < _FLAT_SHARE
+    counts = np.bincount(gray.ravel(), minlength=256)
+    return int(counts.max()) < _FLAT_SHARE * gray.size
 
 
 def _work_size(gray: np.ndarray) -> np.ndarray:
@@ -290,13 +287,50 @@ def _rival(group: list[dict], rest: list[dict]) -> bool:
     for m in group[1:]:
         box = _union(box, m["box"])
     size = max(box[1] - box[0], box[3] - box[2])
-    if sum(m["area"] >= 0.05 * area for m in group) >= _MANY:
+    if sum(m["area"] >= 0.01 * area for m in group) >= _MANY:
         return True
     for m in rest:
         b = m["box"]
         if m["area"] >= _RIVAL_AREA * area and max(b[1] - b[0], b[3] - b[2]) >= _RIVAL_SIZE * size:
             return True
     return False
+
+
+def _holes(region: np.ndarray) -> np.ndarray:
+    """The holes of a binary mark: what its loops enclose (what the outside cannot reach), small gaps closed."""
+    k = max(3, round(0.04 * max(region.shape)) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    region = cv2.morphologyEx(np.pad(region.astype(np.uint8), k), cv2.MORPH_CLOSE, kernel)[k:-k, k:-k]
+    padded = np.pad(region, 1)
+    flood = padded.copy()
+    cv2.floodFill(flood, None, (0, 0), 2)
+    return (flood == 0)[1:-1, 1:-1]
+
+
+def _enclosed(labels: np.ndarray, group: list[dict]) -> int:
+    """How many sizeable marks lie inside another mark's loop: eyes in a face, never parts of a digit."""
+    area = sum(m["area"] for m in group)
+    count = 0
+    for outer in (m for m in group if m["area"] >= 0.1 * area):
+        y0, y1, x0, x1 = outer["box"]
+        window = labels[y0:y1, x0:x1]
+        holes = _holes(window == outer["label"])
+        for inner in group:
+            if inner is outer or inner["area"] < _INNER_AREA * area:
+                continue
+            pixels = window == inner["label"]
+            if pixels.sum() >= 0.5 * inner["area"] and (holes & pixels).sum() >= 0.5 * inner["area"]:
+                count += 1
+    return count
+
+
+def _blob(digit: np.ndarray, box: tuple) -> bool:
+    """True when the marks are far thicker than a pen's strokes for their size: hair, a hand, a smudge."""
+    y0, y1, x0, x1 = box
+    patch = np.pad(digit[y0:y1, x0:x1].astype(np.uint8), 1)
+    depth = cv2.distanceTransform(patch, cv2.DIST_L2, 3)[patch > 0]
+    width = 4.0 * float(depth.mean()) if depth.size else 0.0  # a stroke of width w: mean depth w / 4
+    return width > _BLOB_WIDTH * max(y1 - y0, x1 - x0)
 
 
 def _crop(ink: np.ndarray, digit: np.ndarray, box: tuple) -> np.ndarray:
@@ -341,10 +375,12 @@ def find_digit(arr: np.ndarray) -> PhotoDigit:
         return PhotoDigit(steps, None, "blank")
     group, rest = _group(marks)
     steps.append(("marks", _marks_picture(labels, group, rest)))
-    if _rival(group, rest):
+    if _rival(group, rest) or _enclosed(labels, group) >= _MANY_INSIDE:
         return PhotoDigit(steps, None, "multiple_marks")
     digit = np.isin(labels, [m["label"] for m in group])
     box = group[0]["box"]
     for m in group[1:]:
         box = _union(box, m["box"])
+    if _blob(digit, box):
+        return PhotoDigit(steps, None, "too_small")
     return PhotoDigit(steps, _crop(ink, digit, box), None, box, {"lines": bool(lines.any())})
