@@ -134,14 +134,17 @@ def _ink(gray: np.ndarray, background: np.ndarray) -> np.ndarray:
     return np.clip((bg - gray.astype(np.float32)) / np.maximum(bg, 8.0), 0.0, 1.0)
 
 
-def _ink_mask(ink: np.ndarray) -> np.ndarray:
-    """The pixels clearly darker than the paper: above the paper's noise, with faint parts of strong marks."""
+def _ink_mask(ink: np.ndarray, outside: np.ndarray) -> np.ndarray:
+    """The pixels clearly darker than the paper: above the paper's noise, with faint parts of strong marks.
+
+    The thresholds are measured on the page only (`outside`: the desk and the paper's edge, left out).
+    """
     # The paper's noise, from the lower half of the ink values (paper everywhere but under the ink).
-    values = ink.ravel()
+    values = ink[~outside] if (~outside).sum() > 0.1 * ink.size else ink.ravel()
     low = values[values <= np.median(values)]
     noise = 1.4826 * float(np.median(np.abs(low - np.median(values)))) + float(np.median(values))
     strong_at = max(_MIN_INK, _NOISE_FACTOR * noise)
-    u8 = np.clip(ink * 255, 0, 255).astype(np.uint8)
+    u8 = np.clip(values * 255, 0, 255).astype(np.uint8).reshape(1, -1)
     otsu, _ = cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     strong_at = max(strong_at, min(otsu / 255.0, 2 * strong_at))
     strong = ink >= strong_at
@@ -150,7 +153,7 @@ def _ink_mask(ink: np.ndarray) -> np.ndarray:
     keep = np.zeros(n, bool)
     keep[np.unique(labels[strong])] = True
     keep[0] = False
-    return keep[labels]
+    return keep[labels] & ~outside
 
 
 def _segments(mask: np.ndarray) -> np.ndarray:
@@ -193,7 +196,10 @@ def _lines(mask: np.ndarray, ink: np.ndarray) -> np.ndarray:
         # Ruling: parallel lines spaced apart, none much darker than the others (a stroke along a line is).
         ruled = (parallel & apart).sum() >= 2 and level[i] <= 1.5 * float(np.median(level[family]))
         if across or ruled:
-            cv2.line(out, (int(x0), int(y0)), (int(x1), int(y1)), 255, thickness)
+            # Ruling runs across the page: the whole line goes, with the fragments the threshold broke off.
+            d = np.array([x1 - x0, y1 - y0], float) / max(length[i], 1.0) * (h + w)
+            a, b = (x0 - d[0], y0 - d[1]), (x1 + d[0], y1 + d[1])
+            cv2.line(out, (round(a[0]), round(a[1])), (round(b[0]), round(b[1])), 255, thickness)
     return out > 0
 
 
@@ -209,10 +215,12 @@ def _level(ink: np.ndarray, segment: np.ndarray) -> float:
 def _outside(ink: np.ndarray) -> np.ndarray:
     """What is not the page: dark regions reaching the frame (the desk, the paper's edge), widened a little.
 
-    Ruled lines are too faint to be taken for it, and a digit rarely touches the frame.
+    Ruled lines and pen strokes are too thin to be taken for it, and a digit rarely touches the frame.
     """
     h, w = ink.shape
-    dark = (ink >= _DESK_INK).astype(np.uint8)
+    # Only wide dark regions: an opening drops ruled lines and pen strokes, which could otherwise link a
+    # digit to the frame.
+    dark = cv2.morphologyEx((ink >= _DESK_INK).astype(np.uint8), cv2.MORPH_OPEN, np.ones((7, 7), np.uint8))
     _, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     m = max(2, round(_MARGIN * min(h, w)))
     x, y, bw, bh = stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3]
@@ -365,7 +373,7 @@ def find_digit(arr: np.ndarray) -> PhotoDigit:
     gray = _work_size(_gray(arr))
     background = _background(gray)
     ink = _ink(gray, background)
-    mask = _ink_mask(ink) & ~_outside(ink)
+    mask = _ink_mask(ink, _outside(ink))
     cleaned, lines = _remove_lines(mask, ink)
     marks, labels = _components(cleaned)
     ink_u8 = np.clip(ink * 255 / max(float(ink.max()), 1e-3), 0, 255).astype(np.uint8)
