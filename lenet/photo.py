@@ -35,6 +35,7 @@ _BLACK = 8  # a picture whose median pixel is this dark has a black background, 
 _FLAT_SHARE = 0.3  # a drawing or a clean scan has at least this share of its pixels at one exact value
 _NOISE_FACTOR = 5.0  # ink must stand out from the paper by this many times the paper's own noise
 _MIN_INK = 0.1  # ... and be at least 10 % darker than the paper around it
+_EDGE_RATIO = 0.75  # a straight mark with the background this much darker on one side is the paper's edge
 _LINE_SPAN = 0.7  # a straight mark across this share of the page is a ruled line, not a stroke
 _GROUP_GAP = 0.2  # marks within this share of the digit's size belong to it (a 5's bar, a broken pencil line)
 _RIVAL_AREA = 0.25  # another mark with this share of the digit's ink ...
@@ -45,6 +46,7 @@ _MARGIN = 0.02  # marks reaching this close to the frame are the paper's edge or
 _MANY = 5  # this many sizeable separate marks together are a picture (a face), not a digit
 _INNER_AREA = 0.01  # a mark with this share of the ink inside another's loop counts ...
 _MANY_INSIDE = 2  # ... and this many of them (eyes, a mouth) make a picture, not a digit
+_MIN_DIGIT = 0.06  # marks smaller than this share of the photo's shorter side are no digit
 _BLOB_WIDTH = 0.22  # strokes wider than this share of the marks' size: a blob, not handwriting
 _SPECK = 2e-4  # marks under this share of the photo's area are dust and grain
 
@@ -170,12 +172,13 @@ def _segments(mask: np.ndarray) -> np.ndarray:
     return np.zeros((0, 4), int) if found is None else found.reshape(-1, 4).astype(int)
 
 
-def _lines(mask: np.ndarray, ink: np.ndarray) -> np.ndarray:
+def _lines(mask: np.ndarray, ink: np.ndarray, background: np.ndarray) -> np.ndarray:
     """The ruled lines, grid lines and the paper's edges, as a mask.
 
     A long straight segment is a ruled line when others run parallel to it (ruling comes in families)
-    and it is no darker than they are, or when it crosses nearly the whole picture; a digit's long
-    stroke is neither.
+    and it is no darker than they are, or when it crosses nearly the whole picture; it is the paper's
+    edge when the background is much darker on one side of it (the desk). A digit's long stroke is
+    none of these.
     """
     h, w = mask.shape
     out = np.zeros((h, w), np.uint8)
@@ -194,13 +197,34 @@ def _lines(mask: np.ndarray, ink: np.ndarray) -> np.ndarray:
         across = length[i] >= _LINE_SPAN * (w if abs(x1 - x0) >= abs(y1 - y0) else h)
         family = parallel & (apart | (np.arange(len(seg)) == i))
         # Ruling: parallel lines spaced apart, none much darker than the others (a stroke along a line is).
-        ruled = (parallel & apart).sum() >= 2 and level[i] <= 1.5 * float(np.median(level[family]))
-        if across or ruled:
+        ruled = (parallel & apart).sum() >= 2 and level[i] <= 3.0 * float(np.median(level[family]))
+        edge = _edge(background, seg[i], 3 * thickness)
+        if across or ruled or edge:
             # Ruling runs across the page: the whole line goes, with the fragments the threshold broke off.
+            # The paper's edge goes with a wider band: its shadow and the desk's rim lie along it.
             d = np.array([x1 - x0, y1 - y0], float) / max(length[i], 1.0) * (h + w)
             a, b = (x0 - d[0], y0 - d[1]), (x1 + d[0], y1 + d[1])
-            cv2.line(out, (round(a[0]), round(a[1])), (round(b[0]), round(b[1])), 255, thickness)
+            width = 3 * thickness if edge else thickness
+            cv2.line(out, (round(a[0]), round(a[1])), (round(b[0]), round(b[1])), 255, width)
     return out > 0
+
+
+def _edge(background: np.ndarray, segment: np.ndarray, offset: int) -> bool:
+    """True when the background on one side of the segment is much darker than on the other: the paper's edge."""
+    x0, y0, x1, y1 = segment
+    length = max(float(np.hypot(x1 - x0, y1 - y0)), 1.0)
+    nx, ny = (y0 - y1) / length * offset, (x1 - x0) / length * offset
+    t = np.linspace(0.1, 0.9, 9)
+    xs, ys = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+    h, w = background.shape
+
+    def side(sign: int) -> float:
+        cx = np.clip(np.round(xs + sign * nx).astype(int), 0, w - 1)
+        cy = np.clip(np.round(ys + sign * ny).astype(int), 0, h - 1)
+        return float(np.median(background[cy, cx]))
+
+    a, b = side(1), side(-1)
+    return min(a, b) < _EDGE_RATIO * max(a, b, 1.0)
 
 
 def _level(ink: np.ndarray, segment: np.ndarray) -> float:
@@ -230,9 +254,9 @@ def _outside(ink: np.ndarray) -> np.ndarray:
     return cv2.dilate(out, np.ones((5, 5), np.uint8)) > 0
 
 
-def _remove_lines(mask: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _remove_lines(mask: np.ndarray, ink: np.ndarray, background: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The mask without ruled lines (ink on a line as dark as the line itself goes; a darker stroke stays)."""
-    lines = _lines(mask, ink)
+    lines = _lines(mask, ink, background)
     if not lines.any():
         return mask, lines
     on_line = lines & mask
@@ -374,7 +398,7 @@ def find_digit(arr: np.ndarray) -> PhotoDigit:
     background = _background(gray)
     ink = _ink(gray, background)
     mask = _ink_mask(ink, _outside(ink))
-    cleaned, lines = _remove_lines(mask, ink)
+    cleaned, lines = _remove_lines(mask, ink, background)
     marks, labels = _components(cleaned)
     ink_u8 = np.clip(ink * 255 / max(float(ink.max()), 1e-3), 0, 255).astype(np.uint8)
     steps = [("raw", gray), ("background", background), ("ink", ink_u8)]
@@ -389,6 +413,8 @@ def find_digit(arr: np.ndarray) -> PhotoDigit:
     box = group[0]["box"]
     for m in group[1:]:
         box = _union(box, m["box"])
+    if max(box[1] - box[0], box[3] - box[2]) < _MIN_DIGIT * min(gray.shape):
+        return PhotoDigit(steps, None, "blank")  # specks along the paper's edge, dust: nothing written
     if _blob(digit, box):
         return PhotoDigit(steps, None, "too_small")
     return PhotoDigit(steps, _crop(ink, digit, box), None, box, {"lines": bool(lines.any())})

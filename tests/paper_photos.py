@@ -184,8 +184,6 @@ def _photo(gen: np.random.Generator, digits: list[tuple[int, tuple | None]], kin
         cover = _ink(gen, _digit(gen, digit, h, w, center, size), h, w, pen, size * min(h, w))
         page *= 1 - cover[..., None] * colour[None, None, :]
     page *= _light(gen, h, w)[..., None]
-    if kind == "dark":
-        page *= gen.uniform(0.08, 0.18)
     if kind == "partial":
         fill = gen.uniform(0.45, 0.7)
     else:
@@ -193,7 +191,10 @@ def _photo(gen: np.random.Generator, digits: list[tuple[int, tuple | None]], kin
         fill = fill if gen.random() < 0.8 else gen.uniform(0.85, 1.0)  # sometimes a strip of desk shows
     out_h = int(gen.integers(360, 640))
     out_w = int(out_h * gen.uniform(0.75, 1.33))
-    return _jpeg(gen, _camera(gen, page, (out_h, out_w), fill))
+    frame = _camera(gen, page, (out_h, out_w), fill)
+    if kind == "dark":  # under-exposed: the whole frame, desk and all
+        frame *= gen.uniform(0.08, 0.18)
+    return _jpeg(gen, frame)
 
 
 def paper_photo(seed: int) -> tuple[np.ndarray, int]:
