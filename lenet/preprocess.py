@@ -38,6 +38,7 @@ _WORK_MIN, _WORK_MAX = 80, 320  # working resolution of the crop's longer side, 
 _BINARY_THRESHOLD = 128  # NIST's originals were bilevel; half the (stretched) peak splits ink from paper
 # Stroke width in output px: MNIST's 10th to 90th percentile (median 2.3), measured the same way.
 _WIDTH_RANGE = (1.7, 3.2)
+_SMALL_THRESHOLD = 110  # for inputs enlarged to the working size: measured on optdigits (94.1 % -> 94.8 %)
 _RESAMPLE = Image.Resampling.BOX  # area averaging: the anti-aliasing of MNIST's normalisation
 _UPSCALE = Image.Resampling.LANCZOS  # small inputs: sharp and smooth
 _MIN_CANVAS_FRACTION = 0.08  # on the canvas, a mark under 8 % of its side is a tap or a slip, not a digit
@@ -273,7 +274,8 @@ def _scale(crop: np.ndarray) -> np.ndarray:
             crop = np.pad(crop, 2)
             h, w = crop.shape
         crop = np.asarray(Image.fromarray(crop).resize((max(1, round(w * f)), max(1, round(h * f))), resample))
-    mask = crop >= _BINARY_THRESHOLD
+    # An enlarged tiny scan (optdigits' 8x8 block averages) keeps its thin strokes with a lower cut.
+    mask = crop >= (_SMALL_THRESHOLD if work_side > side else _BINARY_THRESHOLD)
     if not mask.any():
         mask = crop >= crop.max()
     scale = BOX / work_side  # working px -> output px
