@@ -52,8 +52,8 @@ def test_held_out_paper_photos_are_read(model):
     photos = photo_set(list(HELD_OUT_SEEDS)[:PHOTOS])
     got = readings(model, [preprocess(img) for img, _ in photos])
     right = sum(r is not None and r[0] == d for r, (_, d) in zip(got, photos, strict=True))
-    # Measured 53 of these 60 when written (goal 95 %; bench/photos.py: the full 400 and the old recipe's figure).
-    assert right >= 50, right
+    # Measured 57 of these 60 when written (goal 95 %; bench/photos.py: the full 400 and the old recipe's figure).
+    assert right >= 55, right
 
 
 def test_photo_steps_are_kept_for_display():
@@ -79,13 +79,15 @@ def test_drawings_and_clean_scans_are_not_photos():
 
 @pytest.mark.parametrize("seed", range(4))
 def test_a_blank_page_is_nothing_to_read(seed):
-    assert preprocess(bad_photo("blank", seed)).empty
+    r = preprocess(bad_photo("blank", seed))
+    assert r.empty and r.reason == "blank"
 
 
-def test_two_digits_are_refused():
-    reasons = [preprocess(bad_photo("two_digits", seed)).reason for seed in range(6)]
-    # 9 of the first 10 when written: the 10th (seed 0) is read as one digit.
-    assert reasons.count("multiple_marks") >= 5, reasons
+@pytest.mark.parametrize("kind", ["two_digits", "face"])
+def test_two_digits_and_a_face_are_refused(kind):
+    for seed in range(3):
+        r = preprocess(bad_photo(kind, seed))
+        assert r.empty and r.reason == "multiple_marks", (kind, seed)
     assert photo.refusal("multiple_marks").code == "multiple_marks" and photo.refusal(None) is None
 
 
@@ -98,9 +100,9 @@ def test_the_refusal_is_translated():
             assert text and not re.search(r"\d", text), (key, language)  # the prediction box holds no digit
 
 
-@pytest.mark.parametrize("kind", ["face", "dark", "partial"])
+@pytest.mark.parametrize("kind", ["dark", "partial"])
 def test_bad_photos_get_an_honest_answer(model, kind):
-    """Never an exception; a face, a dark photo or a small page: refused, right, or not confident."""
+    """Never an exception; a dark photo or a small page: refused, right, or not confident."""
     for seed in range(3):
         r = preprocess(bad_photo(kind, seed))
         (reading,) = readings(model, [r])
@@ -116,8 +118,8 @@ def test_optdigits_scans_are_read(model):
     digits = load_digits()
     got = readings(model, [preprocess(x) for x in digits.images])
     right = sum(r is not None and r[0] == d for r, d in zip(got, digits.target, strict=True))
-    # 94.1 % measured before and after this change (goal 96 %); a regression fails here.
-    assert right / len(digits.target) >= 0.935, right
+    # 94.1 % before this change, 94.8 % after (goal 96 %); a regression fails here.
+    assert right / len(digits.target) >= 0.94, right
 
 
 def test_drawn_digits_are_still_read(model):
