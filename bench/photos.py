@@ -3,7 +3,8 @@
 "Before" is `lenet.preprocess.preprocess(image, photos=False)`: every picture goes straight into MNIST's
 recipe, as all did before lenet/photo.py (the same code otherwise, so the comparison is made in one run).
 "After" is the default. The flag covers the photo steps only: optdigits' change (the lower cut for enlarged tiny
-scans, in MNIST's recipe itself) is in both; its "before" (94.1 %) was measured on the parent commit. Drawn digits go through `canvas_to_input`, which the photo steps never touch;
+scans, in MNIST's recipe itself) is in both; its "before" (94.1 %) was measured on the parent commit.
+Drawn digits go through `canvas_to_input`, which the photo steps never touch;
 they are measured to show that they did not get worse.
 
 Photos come from tests/paper_photos.py's HELD_OUT_SEEDS (never used for tuning), optdigits from
