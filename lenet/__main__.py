@@ -153,7 +153,7 @@ def cmd_evaluate(args) -> int:
 def cmd_predict(args) -> int:
     import numpy as np
 
-    from lenet import checkpoints, images, preprocess
+    from lenet import checkpoints, images, photo, preprocess
     from lenet.inference import predict_probs
 
     model, _info = checkpoints.load_checkpoint(
@@ -169,7 +169,9 @@ def cmd_predict(args) -> int:
             results.append({"file": name, "error": str(exc)})
             continue
         if prep.empty:
-            results.append({"file": name, "digit": None, "probs": None, "note": "nothing to read"})
+            refused = photo.refusal(prep.reason)
+            note = str(refused) if refused else "nothing to read"
+            results.append({"file": name, "digit": None, "probs": None, "note": note})
             continue
         results.append({"file": name})
         slots.append(len(results) - 1)
@@ -182,7 +184,7 @@ def cmd_predict(args) -> int:
         if "error" in r:
             text = f"{r['file']}: error: {r['error']}"
         elif r["digit"] is None:
-            text = f"{r['file']}: nothing to read"
+            text = f"{r['file']}: {r['note']}"
         else:
             text = f"{r['file']}: {r['digit']} ({max(r['probs']):.1%})"
         _emit(args, r, text)

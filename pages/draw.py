@@ -5,7 +5,8 @@ that part; the kernels, which depend only on the model, are drawn once outside i
 
 Tests cannot drive the canvas, so two session-state keys stand in for it:
 `draw_injected_rgba` (an RGBA array, read instead of the canvas) and `draw_injected_upload`
-(a file's bytes, read instead of the uploader). The Evaluate page opens an MNIST test digit here
+(a file's bytes, read instead of the uploader; `draw_injected_camera`: a photo's bytes, read instead of
+the camera). The Evaluate page opens an MNIST test digit here
 by setting `draw_sample` to its index in the test set.
 
 Below the layers, a click or a tap on a layer's picture sets `trace` ({"layer", "channel", "row", "col"}), and
@@ -40,7 +41,12 @@ ui.ensure_shell()
 
 CANVAS = 280  # px; MNIST's 28 px times ten, so a finger or a mouse has room
 BRUSH = (6, 40, 18)  # min, max, default px: the default gives MNIST-like strokes after scaling
-SOURCES = {"draw": ":material/draw:", "upload": ":material/upload_file:", "mnist": ":material/dataset:"}
+SOURCES = {
+    "draw": ":material/draw:",
+    "upload": ":material/upload_file:",
+    "camera": ":material/photo_camera:",
+    "mnist": ":material/dataset:",
+}
 STEP_PX = 160  # the box each preprocessing step is shown in
 SCALE = 4  # screen px per activation px: one scale for every map, so pooling visibly halves them
 UNSURE = 0.5  # below this top probability the answer is called a guess
@@ -87,7 +93,7 @@ def _reset_canvas(objects: list) -> None:
 
 
 def source_ui() -> str:
-    """The input picker; returns "draw", "upload" or "mnist"."""
+    """The input picker; returns "draw", "upload", "camera" or "mnist"."""
     names = ui.option_labels("draw.source.", SOURCES)
     return st.radio(
         ui.tr("draw.source"),
@@ -189,6 +195,26 @@ def upload_ui() -> tuple[Preprocessed | None, float]:
         return Preprocessed(steps=[("class", image)], image=image, input=normalise(image), empty=False), started
     if data is None:
         st.info(ui.tr("draw.upload.none"))
+        return None, started
+    prep, error = read_upload(data)
+    if error:
+        st.error(error, icon=":material/block:")
+    return prep, started
+
+
+def camera_ui() -> tuple[Preprocessed | None, float]:
+    """Take a photo of a digit on paper (st.camera_input); read as an upload is, photo steps included.
+
+    Returns the preprocessed photo (or None after saying why there is none), and perf_counter() from
+    before it was decoded. Without a camera (absent, or denied) the caption says to upload instead.
+    """
+    shot = st.camera_input(ui.tr("draw.camera"), key="draw_camera")
+    st.caption(ui.tr("draw.camera.hint"))
+    data = st.session_state.get("draw_injected_camera")
+    if data is None and shot is not None:
+        data = shot.getvalue()
+    started = time.perf_counter()
+    if data is None:
         return None, started
     prep, error = read_upload(data)
     if error:
@@ -867,6 +893,8 @@ def explore(model, model_path: str | None) -> None:
             prep = canvas_to_input(rgba) if rgba is not None else None
         elif source == "upload":
             prep, started = upload_ui()
+        elif source == "camera":
+            prep, started = camera_ui()
         else:
             prep, label = mnist_ui(model_path)
             started = None

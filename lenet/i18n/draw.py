@@ -92,6 +92,24 @@ STRINGS: dict[str, dict[str, str]] = {
     "draw.step.centred": {"en": "④ centred in 28×28: the input", "zh": "④ 放到 28×28 的中心：输入"},
     "draw.step.class": {"en": "a class's digit is already 28×28: the input", "zh": "课堂上的数字本来就是 28×28：输入"},
     "draw.opened": {"en": "Opened from the class wall: {caption}", "zh": "从课堂大屏打开：{caption}"},
+    "draw.step.background": {"en": "the paper's own light, ink left out", "zh": "纸本身的明暗（去掉笔迹）"},
+    "draw.step.ink": {"en": "ink: darker than the paper around it", "zh": "笔迹：比周围的纸更暗的地方"},
+    "draw.step.lines": {"en": "ruled lines and the paper's edge removed", "zh": "去掉横线和纸的边缘"},
+    "draw.step.marks": {"en": "the digit's marks (others dim)", "zh": "数字的笔画（其他痕迹变暗）"},
+    "draw.camera": {"en": "Take a photo of a digit on paper", "zh": "给纸上的数字拍一张照片"},
+    "draw.camera.hint": {
+        "en": "No camera, or the browser blocked it? Choose Upload above and pick a photo from the device instead.",
+        "zh": "没有摄像头，或者浏览器禁止了它？请在上面选择“上传”，从设备里选一张照片。",
+    },
+    "draw.source.camera": {"en": "Camera", "zh": "拍照"},
+    "draw.prediction.multiple_marks": {
+        "en": "I see more than one mark: crop the photo to one digit.",
+        "zh": "我看到不止一个笔迹：请把照片裁剪到只剩一个数字。",
+    },
+    "error.multiple_marks": {
+        "en": "I see more than one mark: crop the photo to one digit.",
+        "zh": "我看到不止一个笔迹：请把照片裁剪到只剩一个数字。",
+    },
     "draw.step.mnist": {"en": "an MNIST digit is already 28×28: the input", "zh": "MNIST 数字本来就是 28×28：输入"},
     # Prediction
     "draw.prediction.title": {"en": "The network says", "zh": "神经网络认为"},
