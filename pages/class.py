@@ -48,7 +48,7 @@ _PAGE_CSS = f"""
     color: {theme.PRIMARY}; }}
   .class-link {{ font-size: 1.3rem; word-break: break-all; }}
   .class-prompt {{ font-size: 1.8rem; font-weight: 600; padding: 0.6rem 1rem; border-radius: 8px;
-    background: #edf2ff; overflow-wrap: anywhere; }}
+    background: #edf2ff; color: #1c1e21; overflow-wrap: anywhere; }}
   .class-read {{ font-size: 4rem; font-weight: 700; line-height: 1; color: {theme.PRIMARY}; }}
 </style>
 """
@@ -257,7 +257,7 @@ def read_ui(view: DrawView) -> None:
     st.subheader(ui.tr("class.read"))
     insp = view.insp
     if insp is None:
-        st.html(f'<div class="class-read" style="color:{theme.MUTED}">?</div>')
+        st.html('<div class="class-read" style="opacity:.6">?</div>')
         st.caption(ui.tr("class.read.none"))
     else:
         st.html(f'<div class="class-read">{insp.prediction}</div>')

@@ -138,3 +138,64 @@ def draw_strokes(page, drawing: list[list[tuple[float, float]]], every: int = 1)
         for x, y in [*stroke[1:-1:every], stroke[-1]]:
             page.mouse.move(box["x"] + x, box["y"] + y)
         page.mouse.up()
+
+
+# --- devices: touch strokes through the browser's input layer, and axe-core's audit --------------------------
+
+AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"  # axe-core 4.14.1 (MPL-2.0), vendored: no network
+PHONE = {"width": 390, "height": 844}
+TABLET_PORTRAIT = {"width": 810, "height": 1080}
+TABLET_LANDSCAPE = {"width": 1080, "height": 810}
+
+
+def new_touch_page(browser, viewport: dict):
+    """A page in a phone's or tablet's context: touch, mobile viewport; returns (context, page, cdp session)."""
+    context = browser.new_context(viewport=viewport, has_touch=True, is_mobile=True, device_scale_factor=2)
+    page = context.new_page()
+    return context, page, context.new_cdp_session(page)
+
+
+def _wait_one_canvas(page, selector: str):
+    canvas = page.locator(selector)
+    deadline = time.monotonic() + 30
+    while canvas.count() != 1 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    return canvas
+
+
+def touch_strokes(
+    page, cdp, drawing: list[list[tuple[float, float]]], every: int = 1, selector: str = CANVAS, **touch
+) -> None:
+    """Draw strokes given in canvas pixels with a finger: touchStart/Move/End through Chromium's input layer.
+
+    Extra keywords go into each touch point (e.g. `force=0.6`, `radiusX=2` for a stylus's pressure and tip).
+    The canvas is not scrolled into view: a finger draws where the canvas is (the caller checks it is visible).
+    """
+    box = _wait_one_canvas(page, selector).bounding_box()
+
+    def point(x, y):
+        return [{"x": box["x"] + x, "y": box["y"] + y, "id": 1, **touch}]
+
+    for stroke in drawing:
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": point(*stroke[0])})
+        for x, y in [*stroke[1:-1:every], stroke[-1]]:
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": point(x, y)})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict]:
+    """axe-core's violations on the page as it stands, of the given impacts: [{id, impact, help, targets}]."""
+    if not page.evaluate("() => !!window.axe"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "targets": [" ".join(map(str, n["target"])) for n in v["nodes"]],
+            "html": [n["html"][:160] for n in v["nodes"]][:3],
+        }
+        for v in found
+        if v["impact"] in impacts
+    ]
