@@ -358,11 +358,13 @@ CANVAS_TOOLBAR_SCRIPT = """
 # --- every device a class has: the shell's CSS and script, the projector view (the one home of its CSS) ---
 
 # On every page. Captions: Streamlit's faded grey fell under WCAG AA's 4.5:1 (axe's color-contrast, on every
-# page); the theme's own text colour, softened a little, passes in the light and the dark theme alike.
+# page); the theme's own text colour, softened a little, passes in the light and the dark theme alike. A slider's
+# value: the primary colour on the dark theme's background was 3.3:1.
 # Buttons: a narrow column wraps a label instead of cutting it to "Cl…". Phones: a compact title.
 SHELL_CSS = """
 <style>
   [data-testid="stCaptionContainer"] { color: inherit !important; opacity: 0.8; }
+  [data-testid="stSliderThumbValue"] { color: inherit !important; }
   [data-testid="stMain"] button p { white-space: normal !important; overflow: visible !important;
     text-overflow: clip !important; }
   @media (max-width: 640px) {
