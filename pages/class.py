@@ -50,6 +50,11 @@ _PAGE_CSS = f"""
   .class-prompt {{ font-size: 1.8rem; font-weight: 600; padding: 0.6rem 1rem; border-radius: 8px;
     background: #edf2ff; color: #1c1e21; overflow-wrap: anywhere; }}
   .class-read {{ font-size: 4rem; font-weight: 700; line-height: 1; color: {theme.PRIMARY}; }}
+  .st-key-class_draw_row [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; }}
+  .st-key-class_draw_row [data-testid="stColumn"]:nth-child(1)
+    {{ flex: 1.2 1 300px !important; min-width: 300px !important; }}
+  .st-key-class_draw_row [data-testid="stColumn"]:nth-child(2)
+    {{ flex: 1 1 220px !important; min-width: 220px !important; }}
 </style>
 """
 
@@ -354,7 +359,8 @@ def sent_ui() -> None:
 @st.fragment
 def draw_ui(store: Store, model) -> None:
     """Canvas, reading, the digit meant and Send: what a stroke reruns."""
-    canvas_col, read_col = st.columns([1.2, 1], gap="medium")
+    # On a tablet with the sidebar open the two columns wrap (_PAGE_CSS) rather than clip the 280 px canvas.
+    canvas_col, read_col = st.container(key="class_draw_row").columns([1.2, 1], gap="medium")
     with canvas_col:
         rgba = canvas_ui()
         photo = upload_ui()

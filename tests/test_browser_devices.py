@@ -272,3 +272,28 @@ def test_dark_theme_keeps_every_page_readable(tiny_mnist_dir, tmp_path_factory, 
             found += _audit(page, f"dark /{name}")
         context.close()
     assert not found, "\n".join(found)
+
+
+FOCUS_KEY_JS = """() => {
+  const e = document.activeElement;
+  const keyed = e && e.closest('[class*="st-key-"]');
+  return keyed ? [...keyed.classList].find(c => c.startsWith("st-key-")).slice(7) : null;
+}"""
+
+
+def test_every_control_of_the_draw_page_is_reached_with_the_keyboard(server, browser):
+    """Tab from the top of the page: the sidebar's controls and the Draw page's own are all reached in order."""
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    _open_draw(page, server)
+    draw_strokes(page, strokes.random_strokes(8, 2), every=8)  # Undo enabled, the trace and sandbox toggles shown
+    settled_text(page)
+    page.locator("body").click(position={"x": 5, "y": 5})  # focus back to the page's start
+    reached = set()
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        reached.add(page.evaluate(FOCUS_KEY_JS))
+    wanted = {"language", "model", "colormap", "projector", "draw_source", "draw_clear", "draw_undo", "draw_brush"}
+    wanted |= {"trace_on", "sandbox"}
+    assert wanted <= reached, wanted - reached
+    context.close()
