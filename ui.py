@@ -382,7 +382,8 @@ PROJECTOR_CSS = """
   [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"]
     { display: none !important; }
   html { font-size: 20px; }
-  .stMainBlockContainer { max-width: none !important; padding-left: 2rem !important; padding-right: 2rem !important; }
+  .stMainBlockContainer { max-width: none !important; padding: 3.6rem 2rem 4rem !important; }
+  .st-key-projector_exit { position: fixed; top: 0.45rem; right: 4rem; z-index: 1000001; width: auto !important; }
   [data-testid="stMain"] img { zoom: 1.3; }
 </style>
 """

@@ -81,7 +81,7 @@ _PAGE_CSS = f"""
     .st-key-draw_answer h3 {{ font-size: 1rem; padding: 0; }}
     .st-key-prediction {{ flex-direction: row; align-items: center; padding: 0.3rem 0.8rem; }}
     .st-key-prediction > * {{ width: auto !important; flex: 0 1 auto; }}
-    .st-key-prediction .draw-digit {{ font-size: 3rem; }}
+    .st-key-prediction .draw-digit {{ font-size: 2.6rem; line-height: 1.15; }}
     .st-key-prediction .draw-verdict {{ font-size: 1rem; text-align: left; }}
     .st-key-draw_answer .lenet-bars {{ padding-top: 1rem !important; }}
     .st-key-draw_answer .lenet-bar-area {{ height: 34px !important; }}
