@@ -131,6 +131,19 @@ def one_canvas(page, selector: str = CANVAS):
     return canvas
 
 
+def wait_idle(page, timeout_ms: int = 30000) -> None:
+    """Wait until no script run is in flight: no status widget, no element marked stale (Streamlit fades those),
+    twice 300 ms apart (a run can start another, as a component reporting its value does)."""
+    idle = (
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')"
+    )
+    for _ in range(2):
+        page.wait_for_function(idle, timeout=timeout_ms)
+        page.wait_for_timeout(300)
+    page.wait_for_function(idle, timeout=timeout_ms)
+
+
 def settled_text(page, selector: str = PREDICTION, timeout: float = 20.0) -> str:
     """The text of `selector` once the app has finished rerunning and the text has stopped changing."""
     deadline = time.time() + timeout
