@@ -12,10 +12,12 @@ st.set_page_config(page_title="LeNet Explorer", page_icon="🔢", layout="wide")
 
 if "language" not in st.session_state:  # a new session: ?lang= in the link, else the server's default
     st.session_state["language"] = start_language(st.query_params.get("lang"))
+if "projector" not in st.session_state:  # a new session: ?view=projector opens the projector view
+    st.session_state["projector"] = st.query_params.get("view") == "projector"
 # Under st.navigation, Streamlit 1.67 gives these sidebar widgets a new identity on the first rerun
 # after a page load, so the first change of language, model or colour map was silently lost.
 # Re-assigning each value through the session-state API carries it over to the new widget.
-for _key in ("language", "model", "colormap"):
+for _key in ("language", "model", "colormap", "projector"):
     if _key in st.session_state:
         st.session_state[_key] = st.session_state[_key]
 
@@ -38,6 +40,9 @@ with st.sidebar:
     else:
         st.warning(ui.tr("sidebar.no_models"))
     st.selectbox(ui.tr("sidebar.colormap"), COLORMAPS, key="colormap")
+    st.toggle(
+        ui.tr("sidebar.projector"), key="projector", on_change=ui.sync_view_param, help=ui.tr("sidebar.projector.help")
+    )
     st.caption(ui.tr("sidebar.device", device=ui.device_name()))
     st.caption(ui.tr("sidebar.credit"))
 
@@ -48,7 +53,9 @@ pages = [
     st.Page("pages/evaluate.py", title=ui.tr("nav.evaluate"), icon=":material/analytics:", url_path="evaluate"),
     st.Page("pages/class.py", title=ui.tr("nav.class"), icon=":material/groups:", url_path="class"),
 ]
-page = st.navigation(pages)
+ui.shell_chrome()
+# The projector view has no sidebar: the pages' links go along the top.
+page = st.navigation(pages, position="top" if ui.projector() else "sidebar")
 if page.url_path != "class":
     ui.class_banner()  # the teacher's prompt and link reach a student on every page
 page.run()

@@ -44,9 +44,11 @@ __all__ = [
     "model_choices",
     "option_labels",
     "plain",
+    "projector",
     "registry",
     "relabel_choices",
     "session_key",
+    "shell_chrome",
     "shipped_record",
     "tr",
     "tr_error",
@@ -390,3 +392,97 @@ CANVAS_TOOLBAR_SCRIPT = """
 })();
 </script>
 """
+
+
+# --- every device a class has: the shell's CSS and script, the projector view (the one home of its CSS) ---
+
+# On every page. Captions: Streamlit's faded grey fell under WCAG AA's 4.5:1 (axe's color-contrast, on every
+# page); the theme's own text colour, softened a little, passes in the light and the dark theme alike. A slider's
+# value: the primary colour on the dark theme's background was 3.3:1.
+# Buttons: a narrow column wraps a label instead of cutting it to "Cl…". Phones: a compact title.
+SHELL_CSS = """
+<style>
+  [data-testid="stCaptionContainer"] { color: inherit !important; opacity: 0.8; }
+  [data-testid="stSliderThumbValue"] { color: inherit !important; }
+  [data-testid="stMain"] button p { white-space: normal !important; overflow: visible !important;
+    text-overflow: clip !important; }
+  @media (max-width: 640px) {
+    .stMainBlockContainer { padding-top: 3.9rem !important; }
+    .stMainBlockContainer h1 { font-size: 1.5rem !important; padding: 0.2rem 0 !important; }
+  }
+</style>
+"""
+
+# The projector view (?view=projector, or the sidebar's toggle): no sidebar, the pages' links along the top,
+# larger type and pictures, readable from the back of a room at 1280x720. The class page's wall has its own
+# large type (pages/class.py) and looks the same in both views.
+PROJECTOR_CSS = """
+<style>
+  [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"]
+    { display: none !important; }
+  html { font-size: 20px; }
+  .stMainBlockContainer { max-width: none !important; padding: 3.6rem 2rem 4rem !important; }
+  .st-key-projector_exit { position: fixed; top: 0.45rem; right: 4rem; z-index: 1000001; width: auto !important; }
+  [data-testid="stMain"] img { zoom: 1.3; }
+</style>
+"""
+
+# Keyboard users can reach every scrollable region (a wide formula; axe's scrollable-region-focusable), and a
+# tablet (768-1024 px wide) opens with the sidebar closed the first time in a tab, leaving the page its width
+# (Streamlit closes it by itself only up to 768 px). The sidebar's button opens it again.
+SHELL_SCRIPT = """
+<script>
+(() => {
+  const focusable = () => {
+    for (const el of document.querySelectorAll(".katex-display")) {
+      if (!el.hasAttribute("tabindex")) el.setAttribute("tabindex", "0");
+    }
+  };
+  focusable();
+  if (!window.__lenetShellObserver) {
+    window.__lenetShellObserver = new MutationObserver(focusable);
+    window.__lenetShellObserver.observe(document.body, {childList: true, subtree: true});
+  }
+  if (window.innerWidth <= 1024 && !sessionStorage.getItem("lenet-sidebar-auto")) {
+    sessionStorage.setItem("lenet-sidebar-auto", "1");
+    const collapse = (tries) => {
+      const bar = document.querySelector('[data-testid="stSidebar"]');
+      const button = bar && bar.querySelector('[data-testid="stSidebarCollapseButton"] button, '
+        + 'button[data-testid="stBaseButton-headerNoPadding"]');
+      if (button && bar.getAttribute("data-collapsed") === "false") button.click();
+      else if (tries < 50) setTimeout(() => collapse(tries + 1), 100);
+    };
+    collapse(0);
+  }
+})();
+</script>
+"""
+
+
+def projector() -> bool:
+    """Whether this session shows the projector view (the sidebar's toggle `projector`, or ?view=projector)."""
+    return bool(st.session_state.get("projector"))
+
+
+def sync_view_param() -> None:
+    """The projector toggle's on_change: the address bar says ?view=projector while it is on (a link to share)."""
+    if st.session_state.get("projector"):
+        st.query_params["view"] = "projector"
+    elif "view" in st.query_params:
+        del st.query_params["view"]
+
+
+def leave_projector() -> None:
+    st.session_state["projector"] = False
+    sync_view_param()
+
+
+def shell_chrome() -> None:
+    """The shell's CSS and script on every page; in the projector view its CSS and a button to leave it."""
+    st.html(SHELL_CSS)
+    st.html(SHELL_SCRIPT, unsafe_allow_javascript=True)
+    if projector():
+        st.html(PROJECTOR_CSS)
+        st.button(
+            tr("projector.exit"), key="projector_exit", icon=":material/close_fullscreen:", on_click=leave_projector
+        )

@@ -51,8 +51,13 @@ _PAGE_CSS = f"""
     color: {theme.PRIMARY}; }}
   .class-link {{ font-size: 1.3rem; word-break: break-all; }}
   .class-prompt {{ font-size: 1.8rem; font-weight: 600; padding: 0.6rem 1rem; border-radius: 8px;
-    background: #edf2ff; overflow-wrap: anywhere; }}
+    background: #edf2ff; color: #1c1e21; overflow-wrap: anywhere; }}
   .class-read {{ font-size: 4rem; font-weight: 700; line-height: 1; color: {theme.PRIMARY}; }}
+  .st-key-class_draw_row [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; }}
+  .st-key-class_draw_row [data-testid="stColumn"]:nth-child(1)
+    {{ flex: 1.2 1 300px !important; min-width: 300px !important; }}
+  .st-key-class_draw_row [data-testid="stColumn"]:nth-child(2)
+    {{ flex: 1 1 220px !important; min-width: 220px !important; }}
 </style>
 """
 
@@ -264,7 +269,7 @@ def read_ui(view: DrawView) -> None:
     st.subheader(ui.tr("class.read"))
     insp = view.insp
     if insp is None:
-        st.html(f'<div class="class-read" style="color:{theme.MUTED}">?</div>')
+        st.html('<div class="class-read" style="opacity:.6">?</div>')
         st.caption(ui.tr("class.read.none"))
     else:
         st.html(f'<div class="class-read">{insp.prediction}</div>')
@@ -361,7 +366,8 @@ def sent_ui() -> None:
 @st.fragment
 def draw_ui(store: Store, model) -> None:
     """Canvas, reading, the digit meant and Send: what a stroke reruns."""
-    canvas_col, read_col = st.columns([1.2, 1], gap="medium")
+    # On a tablet with the sidebar open the two columns wrap (_PAGE_CSS) rather than clip the 280 px canvas.
+    canvas_col, read_col = st.container(key="class_draw_row").columns([1.2, 1], gap="medium")
     with canvas_col:
         rgba = canvas_ui()
         photo = upload_ui()

@@ -28,8 +28,8 @@ ui.ensure_shell()
 PADDING_MODES = ("number", "same", "valid")
 PRESET_DEFAULT = "edge_horizontal"
 KERNEL_COLORSCALE = "PuOr_r"  # diverging, colour-blind safe: negative purple, zero white, positive orange
-INVALID_STYLE = "background-color: #fdb863; font-weight: bold"  # PuOr's orange: visible to every eye
-UNREACHABLE_STYLE = "color: #888888; font-style: italic"
+INVALID_STYLE = "background-color: #fdb863; color: #000000; font-weight: bold"  # PuOr's orange: visible to every eye
+UNREACHABLE_STYLE = "color: #767676; font-style: italic"  # 4.5:1 on white (WCAG AA)
 MAX_RUNS_LISTED = 6  # "rows 3, 7, 11, …": enough to see the pattern on a projector
 
 NET_LAYERS = ("c1", "c3", "c5")

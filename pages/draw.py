@@ -53,12 +53,47 @@ UNSURE = 0.5  # below this top probability the answer is called a guess
 FAIRLY = 0.8  # below this it is "probably"
 CLOSE = 0.25  # a runner-up this close to the top is named too
 
+# The top row: input, answer, why. It wraps rather than squeeze the 280 px canvas (a tablet, an open sidebar),
+# and on a phone the columns dissolve into one list ordered input, answer, brush, why: the answer and a short
+# probability strip right under the canvas, on one screen with it.
+_ROW = (
+    ':is(.st-key-draw_top > [data-testid="stHorizontalBlock"], '
+    '.st-key-draw_top > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"])'
+)
 _PAGE_CSS = f"""
 <style>
   .draw-digit {{ font-size: 8rem; font-weight: 700; line-height: 1; color: {theme.PRIMARY}; text-align: center; }}
-  .draw-digit.draw-none {{ color: {theme.MUTED}; }}
+  .draw-digit.draw-none {{ color: inherit; opacity: 0.6; }}
   .draw-verdict {{ font-size: 1.4rem; text-align: center; }}
-  .draw-verdict.draw-none {{ font-size: 1.1rem; color: {theme.REFERENCE}; }}
+  .draw-verdict.draw-none {{ font-size: 1.1rem; opacity: 0.85; }}
+  {_ROW} {{ flex-wrap: wrap; }}
+  {_ROW} > [data-testid="stColumn"]:nth-child(1) {{ flex: 1.3 1 300px !important; min-width: 300px !important; }}
+  {_ROW} > [data-testid="stColumn"]:nth-child(2) {{ flex: 1.2 1 230px !important; min-width: 230px !important; }}
+  {_ROW} > [data-testid="stColumn"]:nth-child(3) {{ flex: 0.8 1 200px !important; min-width: 200px !important; }}
+  .st-key-draw_top {{ container-type: inline-size; }}
+  @container (max-width: 560px) {{
+    {_ROW} {{ flex-direction: column; flex-wrap: nowrap; gap: 0.6rem; }}
+    {_ROW} > [data-testid="stColumn"], {_ROW} > [data-testid="stColumn"] > [data-testid="stVerticalBlock"]
+      {{ display: contents; }}
+    {_ROW} [data-testid="stLayoutWrapper"]:has(> .st-key-draw_answer) {{ order: 1; }}
+    {_ROW} [data-testid="stLayoutWrapper"]:has(> .st-key-draw_tools) {{ order: 2; }}
+    {_ROW} [data-testid="stLayoutWrapper"]:has(> .st-key-draw_why) {{ order: 3; }}
+    {_ROW} .st-key-draw_buttons [data-testid="stHorizontalBlock"] {{ flex-wrap: nowrap; }}
+    {_ROW} .st-key-draw_buttons [data-testid="stColumn"] {{ min-width: 0 !important; }}
+  }}
+  @media (max-width: 640px) {{
+    .st-key-draw_intro p {{ font-size: 0.9rem; margin-bottom: 0; }}
+    .st-key-draw_answer {{ gap: 0.3rem; }}
+    .st-key-draw_answer h3 {{ font-size: 1rem; padding: 0; }}
+    .st-key-prediction {{ flex-direction: row; align-items: center; padding: 0.3rem 0.8rem; }}
+    .st-key-prediction > * {{ width: auto !important; flex: 0 1 auto; }}
+    .st-key-prediction .draw-digit {{ font-size: 2.6rem; line-height: 1.15; }}
+    .st-key-prediction .draw-verdict {{ font-size: 1rem; text-align: left; }}
+    .st-key-draw_answer .lenet-bars {{ padding-top: 1rem !important; }}
+    .st-key-draw_answer .lenet-bar-area {{ height: 34px !important; }}
+    .st-key-draw_answer .lenet-bar-text {{ font-size: 0.62rem !important; }}
+    .st-key-draw_answer .lenet-bar-digit {{ font-size: 0.95rem !important; }}
+  }}
 </style>
 """
 
@@ -124,7 +159,7 @@ def canvas_ui() -> tuple[np.ndarray | None, float]:
         key="canvas",
     )
     drawn = list((result.json_data or {}).get("objects") or [])
-    left, right = st.columns(2)
+    left, right = st.container(key="draw_buttons").columns(2)
     left.button(
         ui.tr("draw.clear"),
         key="draw_clear",
@@ -142,8 +177,9 @@ def canvas_ui() -> tuple[np.ndarray | None, float]:
         disabled=not drawn,
         width="stretch",
     )
-    st.slider(ui.tr("draw.brush"), BRUSH[0], BRUSH[1], BRUSH[2], key="draw_brush")
-    st.caption(ui.tr("draw.canvas_help"))
+    with st.container(key="draw_tools"):  # on a phone: below the answer (_PAGE_CSS)
+        st.slider(ui.tr("draw.brush"), BRUSH[0], BRUSH[1], BRUSH[2], key="draw_brush")
+        st.caption(ui.tr("draw.canvas_help"))
 
     started = time.perf_counter()
     injected = st.session_state.get("draw_injected_rgba")
@@ -383,9 +419,9 @@ def steps_ui(view: DrawView) -> None:
         image = markup.image_html(png, shown, pixelated=max(height, width) <= 28, alt=caption)
         cells.append(
             f'<figure style="margin:0;width:{STEP_PX + 10}px">{image}<figcaption style="font-size:0.9rem;'
-            f'color:#495057;margin-top:0.3rem">{_esc(caption)}</figcaption></figure>'
+            f'opacity:.85;margin-top:0.3rem">{_esc(caption)}</figcaption></figure>'
         )
-    arrow = '<div style="font-size:2rem;color:#adb5bd;align-self:center">→</div>'
+    arrow = '<div style="font-size:2rem;opacity:.6;align-self:center" aria-hidden="true">→</div>'
     st.html(f'<div style="display:flex;gap:1rem;flex-wrap:wrap;align-items:flex-start">{arrow.join(cells)}</div>')
 
 
@@ -434,8 +470,8 @@ def network_ui(view: DrawView, model, cmap: str) -> None:
         picture = markup.score_bars(act) if name == "output" else _scaled(view.images[name], alt=title)
         cells.append(
             f'<div><div style="font-weight:600;font-size:1.05rem">{_esc(title)} '
-            f'<span style="font-weight:400;color:#6c757d">· {_esc(shape)}</span></div>'
-            f'<div style="color:#6c757d;font-size:0.92rem;margin-top:0.2rem">{_esc(text)}</div></div>'
+            f'<span style="font-weight:400;opacity:.8">· {_esc(shape)}</span></div>'
+            f'<div style="opacity:.85;font-size:0.92rem;margin-top:0.2rem">{_esc(text)}</div></div>'
             f'<div style="max-width:720px">{picture}</div>'
         )
         prev = act
@@ -600,7 +636,7 @@ def where_ui(view: DrawView, result: Trace, cmap: str) -> None:
             f'<figure style="margin:0">{image}'
             f'<figcaption style="font-size:0.85rem">{_esc(caption)}</figcaption></figure>'
         )
-    arrow = '<div style="font-size:1.6rem;color:#adb5bd;align-self:center">→</div>'
+    arrow = '<div style="font-size:1.6rem;opacity:.6;align-self:center" aria-hidden="true">→</div>'
     st.html(f'<div style="display:flex;gap:0.8rem;flex-wrap:wrap;align-items:flex-start">{arrow.join(cells)}</div>')
     st.caption(ui.tr("trace.where.text"))
 
@@ -695,7 +731,7 @@ def _table(header: list[str], rows: list[list[str]], bold: int | None = None) ->
     head = "".join(f'<th style="padding:2px 8px;text-align:left">{_esc(h)}</th>' for h in header)
     body = []
     for i, row in enumerate(rows):
-        style = "font-weight:700;background:#fff3e6" if i == bold else ""
+        style = "font-weight:700;background:#fff3e6;color:#212529" if i == bold else ""
         cells = "".join(f'<td style="padding:2px 8px;font-family:monospace">{_esc(c)}</td>' for c in row)
         body.append(f'<tr style="{style}">{cells}</tr>')
     return f'<table style="border-collapse:collapse;font-size:0.9rem"><tr>{head}</tr>{"".join(body)}</table>'
@@ -880,8 +916,10 @@ def nudge_ui(view: DrawView, model) -> None:
 def explore(model, model_path: str | None) -> None:
     """Input, prediction, preprocessing steps and the inside of the network: what one stroke reruns."""
     cmap = ui.colormap()
-    # The canvas needs 280 px: enough at 1280 px with the sidebar open, or 1024 px with it closed.
-    input_col, predict_col, why_col = st.columns([1.3, 1.2, 0.8], gap="medium")
+    # The canvas needs 280 px. _PAGE_CSS lets the three columns wrap instead of squeezing it (a tablet, or the
+    # sidebar open), and on a phone puts the answer right under the canvas, the brush below it.
+    with st.container(key="draw_top"):
+        input_col, predict_col, why_col = st.columns([1.3, 1.2, 0.8], gap="medium")
     label = None
     with input_col:
         source = source_ui()
@@ -899,9 +937,9 @@ def explore(model, model_path: str | None) -> None:
             prep, label = mnist_ui(model_path)
             started = None
     view = draw_view(prep, model, cmap, label, started, canvas=source == "draw", step_px=STEP_PX)
-    with predict_col:
+    with predict_col, st.container(key="draw_answer"):
         prediction_ui(view)
-    with why_col:
+    with why_col, st.container(key="draw_why"):
         why_ui(view, model)
     steps_ui(view)
     if view.prep is not None:
@@ -922,7 +960,7 @@ _init_state()
 st.html(_PAGE_CSS)
 ui.hide_canvas_toolbar()
 st.title(ui.tr("draw.title"))
-st.markdown(ui.tr("draw.intro"))
+st.container(key="draw_intro").markdown(ui.tr("draw.intro"))
 loaded = ui.current_model()
 model_path = ui.current_model_path() if loaded else None
 explore(loaded[0] if loaded else None, model_path)

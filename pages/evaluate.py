@@ -89,9 +89,14 @@ def gallery_ui(result: evaluation.Evaluation, images) -> None:
         for col, m in zip(st.columns(GALLERY_COLUMNS), shown[row : row + GALLERY_COLUMNS], strict=False):
             with col:
                 st.image(
-                    digit_tile(images[m.index]), caption=ui.tr("eval.tile", true=m.true, pred=m.pred, conf=m.confidence)
+                    digit_tile(images[m.index]),
+                    caption=ui.tr("eval.tile", true=m.true, pred=m.pred, conf=m.confidence),
+                    alt=ui.tr("eval.tile_alt", index=m.index, true=m.true, pred=m.pred),
                 )
-                if st.button(ui.tr("eval.open"), key=f"open_{m.index}"):
+                # The button says which digit it opens: ten "Open"s read the same to a screen reader.
+                if st.button(
+                    ui.tr("eval.open"), key=f"open_{m.index}", help=ui.tr("eval.open_help", index=m.index, true=m.true)
+                ):
                     st.session_state["draw_sample"] = m.index
                     st.switch_page("pages/draw.py")
 

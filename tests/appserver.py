@@ -113,6 +113,54 @@ def page_exceptions(page) -> list[str]:
 
 
 CANVAS = ".st-key-canvas canvas.upper-canvas"  # the drawable layer of the Draw page's canvas
+PREDICTION = ".st-key-prediction"  # the Draw page's answer
+
+
+def one_canvas(page, selector: str = CANVAS):
+    """The canvas's locator once there is just one on the page.
+
+    While a rerun replaces the canvas, the old one can linger beside the new one for a moment (seen on a
+    loaded machine): wait until there is just one, so the strokes go to the canvas the server listens to.
+    (Counted by Playwright's locator, which sees into the component's shadow DOM; document.querySelectorAll
+    does not.)
+    """
+    canvas = page.locator(selector)
+    deadline = time.monotonic() + 30
+    while canvas.count() != 1 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    return canvas
+
+
+def wait_idle(page, timeout_ms: int = 30000) -> None:
+    """Wait until no script run is in flight: no status widget, no element marked stale (Streamlit fades those),
+    twice 300 ms apart (a run can start another, as a component reporting its value does)."""
+    idle = (
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')"
+    )
+    for _ in range(2):
+        page.wait_for_function(idle, timeout=timeout_ms)
+        page.wait_for_timeout(300)
+    page.wait_for_function(idle, timeout=timeout_ms)
+
+
+def settled_text(page, selector: str = PREDICTION, timeout: float = 20.0) -> str:
+    """The text of `selector` once the app has finished rerunning and the text has stopped changing."""
+    deadline = time.time() + timeout
+    last, same = None, 0
+    busy_js = (
+        "(sel) => !!document.querySelector('[data-testid=\"stStatusWidget\"]') || "
+        "!!document.querySelector(sel + '[data-stale=\"true\"], ' + sel + ' [data-stale=\"true\"]')"
+    )
+    while time.time() < deadline:
+        busy = page.evaluate(busy_js, selector)
+        text = page.locator(selector).inner_text()
+        same = same + 1 if text == last and not busy else 0
+        if same >= 4:
+            return text
+        last = text
+        time.sleep(0.1)
+    raise AssertionError(f"{selector} did not settle; last text: {last!r}")
 
 
 def draw_strokes(page, drawing: list[list[tuple[float, float]]], every: int = 1) -> None:
@@ -121,14 +169,7 @@ def draw_strokes(page, drawing: list[list[tuple[float, float]]], every: int = 1)
     `every` > 1 visits only every n-th point of a stroke (still a smooth curve): each mouse move is a
     round trip to the browser, so fewer of them make long browser tests much shorter.
     """
-    # While a rerun replaces the canvas, the old one can linger beside the new one for a moment (seen on a
-    # loaded machine): wait until there is just one, so the strokes go to the canvas the server listens to.
-    # (Counted by Playwright's locator, which sees into the component's shadow DOM; document.querySelectorAll
-    # does not.)
-    canvas = page.locator(CANVAS)
-    deadline = time.monotonic() + 30
-    while canvas.count() != 1 and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
+    canvas = one_canvas(page)
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     for stroke in drawing:
@@ -138,3 +179,119 @@ def draw_strokes(page, drawing: list[list[tuple[float, float]]], every: int = 1)
         for x, y in [*stroke[1:-1:every], stroke[-1]]:
             page.mouse.move(box["x"] + x, box["y"] + y)
         page.mouse.up()
+
+
+# --- devices: touch strokes through the browser's input layer, and axe-core's audit --------------------------
+
+AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"  # axe-core 4.14.1 (MPL-2.0), vendored: no network
+PHONE = {"width": 390, "height": 844}
+TABLET_PORTRAIT = {"width": 810, "height": 1080}
+TABLET_LANDSCAPE = {"width": 1080, "height": 810}
+
+
+def new_touch_page(browser, viewport: dict):
+    """A page in a phone's or tablet's context: touch, mobile viewport; returns (context, page, cdp session)."""
+    context = browser.new_context(viewport=viewport, has_touch=True, is_mobile=True, device_scale_factor=1)
+    page = context.new_page()
+    return context, page, context.new_cdp_session(page)
+
+
+def touch_strokes(
+    page, cdp, drawing: list[list[tuple[float, float]]], every: int = 1, selector: str = CANVAS, **touch
+) -> None:
+    """Draw strokes given in canvas pixels with a finger: touchStart/Move/End through Chromium's input layer.
+
+    Extra keywords go into each touch point (e.g. `force=0.6`, `radiusX=2` for a stylus's pressure and tip).
+    The canvas is not scrolled into view: a finger draws where the canvas is (the caller checks it is visible).
+    """
+    box = one_canvas(page, selector).bounding_box()
+
+    def point(x, y):
+        return [{"x": box["x"] + x, "y": box["y"] + y, "id": 1, **touch}]
+
+    for stroke in drawing:
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": point(*stroke[0])})
+        for x, y in [*stroke[1:-1:every], stroke[-1]]:
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": point(x, y)})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def pen_strokes(
+    page, cdp, drawing: list[list[tuple[float, float]]], every: int = 1, force: float = 0.5, selector: str = CANVAS
+) -> None:
+    """Draw strokes with a stylus: pen pointer events with pressure (`force`), through Chromium's input layer."""
+    box = one_canvas(page, selector).bounding_box()
+
+    def send(kind: str, x: float, y: float, **extra) -> None:
+        event = {"type": kind, "x": box["x"] + x, "y": box["y"] + y, "pointerType": "pen", "force": force}
+        cdp.send("Input.dispatchMouseEvent", {**event, "button": "left", **extra})
+
+    for stroke in drawing:
+        send("mousePressed", *stroke[0], clickCount=1, buttons=1)
+        for x, y in [*stroke[1:-1:every], stroke[-1]]:
+            send("mouseMoved", x, y, buttons=1)
+        send("mouseReleased", *stroke[-1], clickCount=1, buttons=0)
+
+
+def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict]:
+    """axe-core's violations on the page as it stands, of the given impacts: [{id, impact, help, targets}]."""
+    if not page.evaluate("() => !!window.axe"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "targets": [" ".join(map(str, n["target"])) for n in v["nodes"]],
+            "html": [n["html"][:160] for n in v["nodes"]][:3],
+        }
+        for v in found
+        if v["impact"] in impacts
+    ]
+
+
+SCROLL_JS = """(sel) => {
+  const out = [window.scrollX, window.scrollY];
+  for (let e = document.querySelector(sel); e; e = e.parentElement) out.push(e.scrollLeft, e.scrollTop);
+  return out;
+}"""
+
+
+def scroll_positions(page, selector: str = ".st-key-canvas") -> list[float]:
+    """Every scroll offset that could move `selector` on screen: the window's and each ancestor's."""
+    return page.evaluate(SCROLL_JS, selector)
+
+
+CUT_LABELS_JS = """() => {
+  const cut = [];
+  for (const b of document.querySelectorAll('[data-testid="stMain"] button')) {
+    if (!b.offsetParent) continue;  // not shown
+    for (const e of [b, ...b.querySelectorAll("*")]) {
+      if (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== "visible") {
+        cut.push(b.innerText.trim() || b.getAttribute("aria-label")); break;
+      }
+    }
+    const r = b.getBoundingClientRect();
+    if (r.right > document.documentElement.clientWidth + 1) cut.push((b.innerText.trim() || "?") + " (off screen)");
+  }
+  return cut;
+}"""
+
+
+def cut_labels(page) -> list[str]:
+    """Labels of shown buttons in the page's main area whose text is cut (an ellipsis, clipped) or off screen."""
+    return page.evaluate(CUT_LABELS_JS)
+
+
+def in_viewport(page, selector: str) -> bool:
+    """Whether the element (found by Playwright, so inside a component's shadow DOM too) is wholly on screen."""
+    box = page.locator(selector).bounding_box()
+    size = page.evaluate("() => [innerWidth, innerHeight]")
+    return (
+        bool(box)
+        and box["height"] > 0
+        and box["x"] >= 0
+        and box["y"] >= 0
+        and (box["x"] + box["width"] <= size[0] + 0.5 and box["y"] + box["height"] <= size[1] + 0.5)
+    )

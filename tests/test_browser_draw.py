@@ -11,13 +11,20 @@ import time
 import numpy as np
 import pytest
 import strokes
-from appserver import CANVAS, draw_strokes, launch_browser, page_exceptions, serve, wait_for_app
+from appserver import (
+    CANVAS,
+    PREDICTION,
+    draw_strokes,
+    launch_browser,
+    page_exceptions,
+    serve,
+    settled_text,
+    wait_for_app,
+)
 
 from lenet.i18n import t
 
 pytestmark = pytest.mark.browser
-
-PREDICTION = ".st-key-prediction"
 
 
 @pytest.fixture(scope="module")
@@ -42,21 +49,7 @@ def _digit(text: str) -> int | None:
 
 def _settled(page, timeout: float = 20.0) -> str:
     """The prediction's text once the app has finished rerunning and the text has stopped changing."""
-    deadline = time.time() + timeout
-    last, same = None, 0
-    while time.time() < deadline:
-        busy = page.evaluate(
-            "() => !!document.querySelector('[data-testid=\"stStatusWidget\"]') || "
-            '!!document.querySelector(\'.st-key-prediction[data-stale="true"], '
-            '.st-key-prediction [data-stale="true"]\')'
-        )
-        text = _prediction(page)
-        same = same + 1 if text == last and not busy else 0
-        if same >= 4:
-            return text
-        last = text
-        time.sleep(0.1)
-    raise AssertionError(f"the prediction did not settle; last text: {last!r}")
+    return settled_text(page, PREDICTION, timeout)
 
 
 def _draw(page, drawing: list[list[tuple[float, float]]]) -> None:

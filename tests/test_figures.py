@@ -133,7 +133,7 @@ def test_probability_bars_highlight_the_prediction_and_label_every_digit():
     probs = np.array([0.0, 0.02, 0.0, 0.9, 0.0, 0.08, 0, 0, 0, 0])
     out = markup.probability_bars(probs, 3, runner_up=5)
     assert out.count(theme.PRIMARY) == 1 and out.count(theme.RUNNER_UP) == 1
-    assert "90%" in out and "8%" in out
+    assert "90%" in out and "8%" in out and 'aria-label="0: 0%"' in out  # every bar says its number
     text = re.sub(r"<[^>]+>", " ", out)
     assert re.findall(r"\b\d\b(?!%)", text) == [str(d) for d in range(10)]
     assert theme.PRIMARY not in markup.probability_bars(np.zeros(10), None)
@@ -141,8 +141,9 @@ def test_probability_bars_highlight_the_prediction_and_label_every_digit():
 
 def test_score_bars_grow_both_ways_from_zero():
     out = markup.score_bars(np.array([-10.0, 5.0] + [0.0] * 8), height=100)
-    assert "top:50.0px;height:50.0px" in out  # -10: the full lower half
-    assert "bottom:50.0px;height:25.0px" in out  # +5: half of the upper half
+    assert "top:50.0%;height:max(50.0%, 1px)" in out  # -10: the full lower half
+    assert "bottom:50.0%;height:max(25.0%, 1px)" in out  # +5: half of the upper half
+    assert 'aria-label="0: -10"' in out  # colour is not the only carrier: each bar says its number
 
 
 def test_image_html_inlines_the_png():

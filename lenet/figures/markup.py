@@ -81,28 +81,35 @@ def bars_html(
     """
     values = np.nan_to_num(np.asarray(values, dtype=np.float64))
     top = float(limit if limit is not None else np.abs(values).max() if values.size else 0.0) or 1.0
-    zero = height / 2 if signed else 0.0
-    span = height / 2 if signed else height
+    # Positions are percentages of the bar area, so a page's CSS may resize it (class `lenet-bar-area`: a phone
+    # shows a short strip) and the bars still fit.
+    zero = 50.0 if signed else 0.0
+    span = 50.0 if signed else 100.0
     below = "1.3rem" if signed else "0"  # room for the labels under the lowest negative bar
+    area = f'class="lenet-bar-area" style="position:relative;width:100%;height:{height}px;margin-bottom:{below}"'
     cells = []
     for i, value in enumerate(values):
         size = min(abs(value) / top, 1.0) * span
-        place = f"bottom:{zero:.1f}px" if value >= 0 else f"top:{height - zero:.1f}px"
+        place = f"bottom:{zero:.1f}%" if value >= 0 else f"top:{100 - zero:.1f}%"
         label = html.escape(texts[i]) if texts else ""
-        text_pos = f"bottom:{zero + size + 2:.1f}px" if value >= 0 else f"top:{height - zero + size + 2:.1f}px"
+        edge = zero + size if value >= 0 else 100 - zero + size
+        text_pos = f"{'bottom' if value >= 0 else 'top'}:calc({edge:.1f}% + 2px)"
+        # Colour is never the only carrier: every bar says its digit and its number, also to a screen reader.
+        spoken = html.escape(f"{i}: {texts[i]}" if texts else str(i), quote=True)
         cells.append(
-            '<div style="flex:1;display:flex;flex-direction:column;align-items:center;min-width:0">'
-            f'<div style="position:relative;width:100%;height:{height}px;margin-bottom:{below}">'
-            f'<div style="position:absolute;left:14%;right:14%;{place};height:{max(size, 1.0):.1f}px;'
+            f'<div role="img" aria-label="{spoken}" '
+            'style="flex:1;display:flex;flex-direction:column;align-items:center;min-width:0">'
+            f"<div {area}>"
+            f'<div style="position:absolute;left:14%;right:14%;{place};height:max({size:.1f}%, 1px);'
             f'background:{colours[i]};border-radius:3px"></div>'
-            f'<div style="position:absolute;left:0;right:0;{text_pos};text-align:center;font-size:0.85rem;'
-            f'color:#495057;white-space:nowrap">{label}</div></div>'
-            f'<div style="font-size:1.3rem;font-weight:600;color:#495057">{i}</div></div>'
+            f'<div class="lenet-bar-text" style="position:absolute;left:0;right:0;{text_pos};text-align:center;'
+            f'font-size:0.85rem;white-space:nowrap">{label}</div></div>'
+            f'<div class="lenet-bar-digit" style="font-size:1.3rem;font-weight:600">{i}</div></div>'
         )
-    axis = f'<div style="position:absolute;left:0;right:0;bottom:{zero:.1f}px;border-top:1px solid #868e96"></div>'
+    axis = f'<div style="position:absolute;left:0;right:0;bottom:{zero:.1f}%;border-top:1px solid #868e96"></div>'
     return (
-        f'<div style="position:relative;padding-top:1.4rem"><div style="position:relative">'
-        f'<div style="position:absolute;left:0;right:0;top:0;height:{height}px">{axis}</div>'
+        f'<div class="lenet-bars" style="position:relative;padding-top:1.4rem"><div style="position:relative">'
+        f'<div class="lenet-bar-area" style="position:absolute;left:0;right:0;top:0;height:{height}px">{axis}</div>'
         f'<div style="display:flex;gap:2px">{"".join(cells)}</div></div></div>'
     )
 
@@ -118,7 +125,7 @@ def probability_bars(probs: np.ndarray, prediction: int | None, runner_up: int |
     """
     probs = np.asarray(probs, dtype=np.float64)
     colours = [PRIMARY if d == prediction else RUNNER_UP if d == runner_up else MUTED for d in range(len(probs))]
-    texts = [f"{p:.0%}" if p >= 0.005 else "" for p in probs]
+    texts = [f"{p:.0%}" for p in probs]  # every bar says its number: colour never carries the meaning alone
     return bars_html(probs, colours, texts, height=height, limit=1.0)
 
 

@@ -170,11 +170,11 @@ def number_grid(values: np.ndarray, title: str, decimals: int = 2, marked: tuple
         for c, v in enumerate(row):
             text = f"{v:.{decimals}f}" if np.isfinite(v) else "·"
             border = ";outline:2px solid rgb(255,127,14)" if marked == (r, c) else ""
-            style = _cell_style(v, limit) if np.isfinite(v) else "color:#adb5bd"
+            style = _cell_style(v, limit) if np.isfinite(v) else "opacity:.75"
             cells.append(f'<td style="{style}{border};padding:1px 4px;text-align:right">{text}</td>')
         rows.append(f"<tr>{''.join(cells)}</tr>")
     return (
-        '<figure style="margin:0"><figcaption style="font-size:0.85rem;color:#495057">'
+        '<figure style="margin:0"><figcaption style="font-size:0.85rem;opacity:.85">'
         f"{html.escape(title)}</figcaption>"
         '<table style="border-collapse:collapse;font-family:monospace;font-size:0.78rem">'
         f"{''.join(rows)}</table></figure>"
@@ -187,7 +187,7 @@ def grids_row(grids: list[str], signs: list[str]) -> str:
     for i, grid in enumerate(grids):
         parts.append(grid)
         if i < len(signs):
-            parts.append(f'<div style="font-size:1.6rem;align-self:center;color:#495057">{html.escape(signs[i])}</div>')
+            parts.append(f'<div style="font-size:1.6rem;align-self:center;opacity:.8">{html.escape(signs[i])}</div>')
     return f'<div style="display:flex;gap:0.6rem;flex-wrap:wrap;align-items:flex-start">{"".join(parts)}</div>'
 
 

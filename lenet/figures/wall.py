@@ -16,7 +16,7 @@ import segno
 
 from lenet.figures.markup import image_html, png_bytes
 from lenet.figures.mosaics import colormap_lut
-from lenet.figures.theme import DIVERGING, MUTED, PRIMARY, REFERENCE, RUNNER_UP
+from lenet.figures.theme import DIVERGING, MUTED, PRIMARY, RUNNER_UP
 
 DIGIT_PX = 56  # a wall thumbnail: MNIST's 28 px doubled, readable from the back of a room
 _RIGHT_RGB = tuple(int(PRIMARY.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))  # the theme's colour: read right
@@ -46,7 +46,7 @@ def digit_figure(image: np.ndarray, caption: str, alt: str, px: int = DIGIT_PX, 
     return (
         f'<figure style="margin:0;width:{px + 8}px;text-align:center">'
         f'<div style="border:3px solid {frame};border-radius:6px">{image_html(png_bytes(image), px, alt=alt)}</div>'
-        f'<figcaption style="font-size:0.75rem;color:{REFERENCE};overflow:hidden;text-overflow:ellipsis;'
+        f'<figcaption style="font-size:0.75rem;opacity:.85;overflow:hidden;text-overflow:ellipsis;'
         f'white-space:nowrap">{text_html(caption)}</figcaption></figure>'
     )
 
@@ -55,7 +55,7 @@ def gallery_html(rows: Sequence[tuple[str, Sequence[str]]], empty: str) -> str:
     """Rows of figures, each with a heading (e.g. the digit meant); `empty` is shown in a row with none."""
     out = []
     for heading, figures in rows:
-        cells = "".join(figures) or f'<span style="color:{MUTED}">{html.escape(empty)}</span>'
+        cells = "".join(figures) or f'<span style="opacity:.75">{html.escape(empty)}</span>'
         out.append(
             '<div style="display:flex;align-items:center;gap:0.6rem;margin:0.3rem 0">'
             f'<div style="min-width:5.5rem;font-size:1.6rem;font-weight:700;color:{PRIMARY}">'
@@ -90,7 +90,7 @@ def confusion_html(counts: np.ndarray, meant: str, read: str) -> str:
         )
         rows.append(f'<tr><th style="padding:2px 6px">{t}</th>{cells}</tr>')
     return (
-        f'<div style="font-size:0.85rem;color:{REFERENCE}">↓ {html.escape(meant)} · → {html.escape(read)}</div>'
+        f'<div style="font-size:0.85rem;opacity:.85">↓ {html.escape(meant)} · → {html.escape(read)}</div>'
         f'<table style="border-collapse:collapse;font-size:0.95rem"><tr><th></th>{head}</tr>{"".join(rows)}</table>'
     )
 

@@ -14,6 +14,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "没有找到模型。请在“训练”页面训练一个。",
     },
     "sidebar.colormap": {"en": "Colour map", "zh": "配色"},
+    "sidebar.projector": {"en": "Projector view", "zh": "投影视图"},
+    "sidebar.projector.help": {
+        "en": "No sidebar, larger type and pictures: for a projector. The page keeps its state.",
+        "zh": "隐藏侧边栏，放大文字和图片，适合投影。页面内容保持不变。",
+    },
+    "projector.exit": {"en": "Leave projector view", "zh": "退出投影视图"},
     "sidebar.credit": {
         "en": "MNIST © Yann LeCun, Corinna Cortes, Christopher J.C. Burges (CC BY-SA 3.0)",
         "zh": "MNIST © Yann LeCun、Corinna Cortes、Christopher J.C. Burges（CC BY-SA 3.0）",

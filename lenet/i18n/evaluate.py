@@ -58,4 +58,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "eval.no_mistakes": {"en": "No mistakes here.", "zh": "这里没有错误。"},
     "eval.tile": {"en": "real {true} → {pred} ({conf:.0%})", "zh": "真实 {true} → {pred}（{conf:.0%}）"},
     "eval.open": {"en": "Open", "zh": "打开"},
+    "eval.tile_alt": {
+        "en": "Test digit #{index}: a handwritten {true} that the model read as {pred}",
+        "zh": "测试数字 #{index}：手写的 {true}，模型读成了 {pred}",
+    },
+    "eval.open_help": {
+        "en": "Open test digit #{index} (a {true}) in Draw & explore",
+        "zh": "在“手写与探索”中打开测试数字 #{index}（一个 {true}）",
+    },
 }
