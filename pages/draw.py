@@ -376,12 +376,12 @@ def why_ui(view: DrawView, model) -> None:
         st.caption(ui.tr("draw.why.nothing"))
         return
     labels = ui.option_labels("draw.why.method.", SALIENCY_METHODS)
-    method = st.segmented_control(
+    method = st.radio(
         ui.tr("draw.why.method"),
         SALIENCY_METHODS,
-        default=SALIENCY_METHODS[0],
         format_func=labels.get,
         key="draw_saliency_method",
+        horizontal=True,
         label_visibility="collapsed",
     )
     if method != "integrated":

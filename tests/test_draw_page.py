@@ -408,7 +408,7 @@ def test_the_player_steps_over_the_map_around_the_picked_cell():
 def test_integrated_gradients_are_offered_and_add_up(language):
     at = open_app(language=language, draw_injected_rgba=strokes.render(strokes.digit_strokes(3, None)))
     assert not at.exception and at.session_state["draw_saliency_method"] == "gradient"
-    at.segmented_control(key="draw_saliency_method").set_value("integrated").run()
+    at.radio(key="draw_saliency_method").set_value("integrated").run()
     assert not at.exception
     captions = [c.value for c in at.caption if "32" in c.value]
     assert captions, "the integrated gradients explanation is missing"
