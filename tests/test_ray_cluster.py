@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import raycluster
+from appserver import launch_browser, serve, wait_for_app
 
 from lenet import checkpoints, jobs
 from lenet.train import TrainConfig
@@ -126,3 +127,57 @@ def test_killing_the_ray_worker_fails_the_run_and_the_queue_moves_on(replicas):
     assert failed.checkpoint is None
     assert _until(lambda: b.get(doomed.id).error_code == "worker_lost")  # the other replica reads why
     assert b.wait(waiting.id, timeout=120).status == "finished"
+
+
+def _status(page) -> str:
+    return page.locator(".st-key-train_status").inner_text()
+
+
+def _wait_status(page, *words: str, timeout: float = 120) -> str:
+    deadline = time.time() + timeout
+    while not any(w in (text := _status(page)) for w in words):
+        assert time.time() < deadline and "failed" not in text, f"status never showed {words}: {text!r}"
+        time.sleep(0.3)
+    return text
+
+
+def _open_train(browser, url: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    page.goto(url)  # the root first: it runs app.py, whose st.navigation owns the page URLs
+    wait_for_app(page)
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Train").click()
+    wait_for_app(page)
+    page.wait_for_selector(".st-key-start_training button")
+    return page
+
+
+@pytest.mark.browser
+def test_a_run_from_replica_a_trains_on_ray_and_replica_b_uses_its_model(cluster, app_env, tmp_path):
+    env = {
+        **app_env,
+        "LENET_RAY_ADDRESS": cluster[0],
+        "LENET_RAY_GPUS_PER_RUN": "0",
+        "LENET_STATE_DIR": str(tmp_path / "state"),  # one SQLite file for both replicas
+        "LENET_MAX_EPOCHS": "2",
+    }
+    loss_paths = "() => Array.from(document.querySelectorAll('.st-key-live_loss path.js-line')).length"
+    with serve(env=env) as (url_a, _), serve(env=env) as (url_b, _), launch_browser() as browser:
+        a = _open_train(browser, url_a)
+        a.locator(".st-key-start_training button").click()
+        _wait_status(a, "running")
+        _wait_status(a, "epoch")  # the first step has come back from the actor
+        assert a.evaluate(loss_paths) > 0  # the live loss chart draws as it streams
+        text = _wait_status(a, "finished")
+        assert "my-lenet" in text
+
+        b = _open_train(browser, url_b)  # the other replica lists the run, and its model works there
+        assert "my-lenet" in b.locator(".st-key-runs_table").inner_text()
+        b.locator(".st-key-train_watch").click()
+        b.get_by_role("option").filter(has_text="my-lenet").click()
+        wait_for_app(b)
+        _wait_status(b, "finished")
+        b.locator(".st-key-use_model button").click()
+        wait_for_app(b)
+        assert "my-lenet" in b.locator(".st-key-model input").input_value()
+        assert not b.locator('[data-testid="stException"]').count()
+        assert not a.locator('[data-testid="stException"]').count()
