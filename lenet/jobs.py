@@ -51,6 +51,7 @@ MAX_QUEUED = 100
 # A queued run whose owner has not polled for this long is dropped: the tab was probably closed. Generous,
 # because the owner may be on another page while waiting (only the Train page polls).
 HEARTBEAT_TIMEOUT_S = 600.0
+MIN_ROUND_S = 0.05  # a shared queue: the least time between two rounds, however often it is woken
 SYNC_S = 0.25  # a shared queue: how often a replica writes its runs' progress and reads stop requests
 # A shared queue: an active run whose replica has written nothing for this long belongs to a replica that
 # died. Another replica then takes it over: a run on Ray is driven on to the end, a local one is marked lost.
@@ -290,16 +291,7 @@ class Registry:
             tc.threads = default_threads(leave_one=True)  # the Draw page's inference keeps a core
         with self._lock:
             self._last_seen[owner] = self._clock()
-            mine = [r.record for r in self._runs.values() if r.record.owner == owner and r.record.active]
-            if mine:
-                raise JobError(
-                    f"you already have a run ({mine[0].name}) {mine[0].status}",
-                    "already_running",
-                    name=mine[0].name,
-                    status=mine[0].status,
-                )
-            if len(self._queue) >= MAX_QUEUED:
-                raise JobError(f"the queue is full ({MAX_QUEUED} runs); try again later", "queue_full", max=MAX_QUEUED)
+            self._check_room(owner)
             record = RunView(
                 id=uuid.uuid4().hex[:8],
                 name=str(name).strip()[:80] or "run",
@@ -316,6 +308,19 @@ class Registry:
             self._queue.append(record.id)
             self._schedule()
             return self._view(run)
+
+    def _check_room(self, owner: str) -> None:
+        """JobError unless `owner` has no active run here and the queue has room. Holds the lock."""
+        mine = [r.record for r in self._runs.values() if r.record.owner == owner and r.record.active]
+        if mine:
+            raise JobError(
+                f"you already have a run ({mine[0].name}) {mine[0].status}",
+                "already_running",
+                name=mine[0].name,
+                status=mine[0].status,
+            )
+        if len(self._queue) >= MAX_QUEUED:
+            raise JobError(f"the queue is full ({MAX_QUEUED} runs); try again later", "queue_full", max=MAX_QUEUED)
 
     def stop(self, run_id: str, owner: str, keep: bool | None = None) -> RunView:
         """Stop a run: a queued one leaves the queue, a running one stops after its current batch.
@@ -376,7 +381,9 @@ class Registry:
                 if left is not None and left <= 0:
                     break
                 self._changed.wait(left)
-            return self._view(run) if run is not None else None
+            if run is not None:
+                return self._view(run)
+        return self.get(run_id)  # a run another replica drives (a shared queue), or None
 
     def stop_all(self, timeout: float = 10.0) -> None:
         """Stop every run without saving and wait for the threads (server shutdown, tests)."""
@@ -422,7 +429,7 @@ class Registry:
             if now - self._last_seen.get(run.record.owner, now) > self._heartbeat_timeout_s:
                 self._queue.remove(run_id)
                 self._end(run, "stopped", "owner_gone", {}, "nobody was watching this queued run")
-        if self._shared is not None:
+        if self._shared is not None and self._queue:
             self._shared.wake()  # the shared queue decides across replicas, on its own thread
         while self._shared is None and self._queue and len(self._threads) < self.max_concurrent:
             self._start(self._queue.popleft())
@@ -629,7 +636,8 @@ class _SharedQueue:
     runs when the database grants a slot (the limit counts every replica's runs, first come first served), and
     takes over the active runs of a replica that has died (LOST_AFTER_S of silence): a run on Ray is driven on to
     its end and saved, a local run is marked lost (its child process died with its replica), a queued one ends.
-    Pages read other replicas' runs from the database. Database writes never happen under the registry's lock.
+    Pages read other replicas' runs from the database. Only a new run's insert (the limits' check) happens under
+    the registry's lock; the rest of the database's work is done on this thread, without it.
     """
 
     def __init__(self, registry: Registry, store: RunStore) -> None:
@@ -670,14 +678,18 @@ class _SharedQueue:
                 self.sync()
             except Exception:  # the database is away for a moment (db_unavailable): try again on the next round
                 log.warning("shared queue: could not sync with the database", exc_info=True)
+            self._closed.wait(MIN_ROUND_S)  # every page's poll wakes it: a bound on the database's load
 
     def sync(self) -> None:
         """One round (see the class's docstring)."""
         now = time.time()
         self._write_changes(now)
-        for run_id in self.store.touch(self.reg.replica, now):
-            self._stop_local(run_id)
-        self._claim(now)
+        with self.reg._lock:
+            active = any(run.record.active for run in self.reg._runs.values())
+        if active:  # an idle replica writes nothing
+            for run_id in self.store.touch(self.reg.replica, now):
+                self._stop_local(run_id)
+            self._claim(now)
         if now >= self._next_sweep:
             self._next_sweep = now + self.reg.lost_after_s / 4
             self._sweep(now)
@@ -685,6 +697,8 @@ class _SharedQueue:
 
     def _write_changes(self, now: float) -> None:
         with self.reg._lock:
+            for gone in self._written.keys() - self.reg._runs.keys():
+                del self._written[gone]  # forgotten by the registry (KEEP_FINISHED): its row is final
             changed = [
                 (run.record, run.version)
                 for run in self.reg._runs.values()
@@ -748,6 +762,7 @@ class _SharedQueue:
     def _adopt(self, row: dict) -> None:
         """Drive a Ray run whose replica died: attach to its actor, stream it, save its model here."""
         run = _Run(replace(_view_from_row(row), status="queued"), bool(row["keep_on_stop"]), attach=True)
+        run.curve.points = list(run.record.losses)  # the curve goes on from where the dead replica left it
         with self.reg._lock:
             self.reg._runs[run.record.id] = run
             self.reg._start(run.record.id)

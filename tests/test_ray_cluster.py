@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -129,6 +131,43 @@ def test_killing_the_ray_worker_fails_the_run_and_the_queue_moves_on(replicas):
     assert b.wait(waiting.id, timeout=120).status == "finished"
 
 
+DYING_REPLICA = """
+import sys, time
+from lenet import jobs
+from lenet.backends.ray import RayBackend
+from lenet.classmode.runs import RunStore
+from lenet.classmode.store import Store
+from lenet.train import TrainConfig
+store = RunStore(Store.open(None, sys.argv[2]))
+registry = jobs.Registry(max_concurrent=1, runs_dir=sys.argv[3], backend=RayBackend(sys.argv[1], 0, 1), store=store)
+run = registry.submit("fay", "outlives", train_config=TrainConfig(epochs=1, batch_size=64))
+while registry.get(run.id).step == 0:
+    time.sleep(0.05)
+print(run.id, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_ray_run_outlives_its_replica_and_another_saves_it(replicas, cluster, tmp_path):
+    a, b = replicas
+    dying = subprocess.Popen(
+        [sys.executable, "-c", DYING_REPLICA, cluster[0], str(tmp_path / "state"), str(tmp_path / "runs")],
+        cwd=Path(__file__).resolve().parent.parent,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        run_id = dying.stdout.readline().strip()
+        assert run_id, "the replica that dies did not start its run"
+    finally:
+        dying.kill()  # SIGKILL: no goodbye, its rows simply stop being refreshed
+        dying.wait(30)
+    adopted = _until(lambda: (r := a.get(run_id) or b.get(run_id)) and r.status != "running" and r)
+    assert adopted.status == "finished", adopted.error_message  # another replica attached to the actor
+    assert Path(adopted.checkpoint).exists() and adopted.losses
+    assert {r.id: r.status for r in a.runs()}[run_id] == "finished"
+
+
 def _status(page) -> str:
     return page.locator(".st-key-train_status").inner_text()
 
@@ -165,8 +204,8 @@ def test_a_run_from_replica_a_trains_on_ray_and_replica_b_uses_its_model(cluster
         a = _open_train(browser, url_a)
         a.locator(".st-key-start_training button").click()
         _wait_status(a, "running")
-        _wait_status(a, "epoch")  # the first step has come back from the actor
-        assert a.evaluate(loss_paths) > 0  # the live loss chart draws as it streams
+        _wait_status(a, "step ", "finished")  # the first step has come back from the actor
+        a.wait_for_function(f"() => ({loss_paths})() > 0", timeout=60000)  # the live loss chart draws
         text = _wait_status(a, "finished")
         assert "my-lenet" in text
 
