@@ -35,6 +35,7 @@ from lenet.worker import error_body, error_from_body, result_body, result_from_b
 NAMESPACE = "lenet"
 POLL_S = 0.1  # how often the replica asks the actor for news: events reach the page well within a second
 CALL_TIMEOUT_S = 30.0  # a poll that takes longer than this means the cluster has gone
+UNAVAILABLE_GRACE_S = 10.0  # an actor "temporarily unavailable" this long: its node or the cluster has gone
 CONNECT_TIMEOUT_S = 3.0  # the head must accept a connection this fast (ray.init itself waits minutes)
 # The settings a run reads where it trains (the data folder, the device); the actor gets the replica's values.
 FORWARDED_ENV = ("LENET_DATA_DIR", "LENET_DEVICE", "LENET_NO_SHARED_DATA", "XDG_CACHE_HOME")
@@ -203,7 +204,7 @@ class RayBackend:
                 tc = replace(tc, threads=max(1, int(self.cpus_per_run)))
         try:
             if not attach:
-                self._call(ray, actor.start.remote(model_config, tc, data))
+                self._call(ray, lambda: actor.start.remote(model_config, tc, data))
             started, stopping = attach, False
             while True:
                 if stop_event is not None and stop_event.is_set() and not stopping:
@@ -211,7 +212,7 @@ class RayBackend:
                         return FitResult(LeNet(model_config).eval(), None, 0.0, "", True, 0, 0.0, [])
                     actor.stop.remote()
                     stopping = True
-                events, outcome = self._call(ray, actor.poll.remote())
+                events, outcome = self._call(ray, actor.poll.remote)
                 for event in events:
                     started = True
                     emit(event)
@@ -245,12 +246,25 @@ class RayBackend:
             fits.append(int(total.get("GPU", 0) // gpus))
         return max(1, min(fits)) if fits else 1
 
-    def _call(self, ray, ref):
+    def _call(self, ray, call):
+        """`ray.get(call())`, retried while the actor is only unavailable (a node restarting, a network blip)."""
+        deadline = time.monotonic() + UNAVAILABLE_GRACE_S
+        while True:
+            try:
+                return self._get(ray, call())
+            except ray.exceptions.ActorUnavailableError as exc:
+                if time.monotonic() > deadline:
+                    raise TrainError(f"the Ray cluster stopped answering: {exc}", "cluster_lost") from exc
+                time.sleep(POLL_S * 5)
+
+    def _get(self, ray, ref):
         """ray.get with Ray's failures translated: a lost worker, node or cluster, memory."""
         try:
             return ray.get(ref, timeout=CALL_TIMEOUT_S)
         except ray.exceptions.OutOfMemoryError as exc:
             raise TrainError(f"the Ray node ran out of memory: {exc}", "oom_node") from exc
+        except ray.exceptions.ActorUnavailableError:
+            raise  # _call waits a little for it to come back
         except ray.exceptions.RayActorError as exc:
             if "running low on memory" in str(exc):  # Ray's memory monitor killed it (not any other death)
                 raise TrainError(f"the Ray node ran out of memory: {exc}", "oom_node") from exc
