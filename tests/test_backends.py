@@ -34,10 +34,10 @@ print(json.dumps({"backend": choice.backend.name, "problem": getattr(choice.prob
 """
 
 
-@pytest.mark.parametrize("address", ["", "auto"])
-def test_the_default_backend_trains_without_ray_installed(tmp_path, address):
+def test_the_default_backend_trains_without_ray_installed(tmp_path):
     data = write_tiny_mnist(tmp_path / "mnist")
-    env = {"PATH": "/usr/bin:/bin", "LENET_RAY_ADDRESS": address, "HOME": str(tmp_path)}
+    # Ray asked for but not installed: the worst case of its absence (unset, nothing even looks for it).
+    env = {"PATH": "/usr/bin:/bin", "LENET_RAY_ADDRESS": "auto", "HOME": str(tmp_path)}
     out = subprocess.run(
         [sys.executable, "-c", WITHOUT_RAY, str(data), str(tmp_path / "runs")],
         cwd=ROOT,
@@ -49,7 +49,7 @@ def test_the_default_backend_trains_without_ray_installed(tmp_path, address):
     assert out.returncode == 0, out.stderr
     answer = json.loads(out.stdout.strip().splitlines()[-1])
     assert answer["backend"] == answer["registry"] == "local"
-    assert answer["problem"] == (None if not address else "ray_missing")  # asked for Ray: says why not
+    assert answer["problem"] == "ray_missing"  # the Train page says why runs train here
     assert answer["status"] == "finished" and Path(answer["checkpoint"]).exists()
 
 
