@@ -11,8 +11,9 @@ $(VENV)/.runtime: requirements.txt
 	$(PY) -m pip install -q -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
-	$(PY) -m pip install -q -r requirements-dev.txt
+# The tests also start a local Ray cluster (tests/test_ray_cluster.py), so they install the optional cluster extra.
+$(VENV)/.dev: requirements.txt requirements-dev.txt requirements-cluster.txt $(VENV)/.runtime
+	$(PY) -m pip install -q -r requirements-dev.txt -r requirements-cluster.txt
 	touch $@
 
 run: $(VENV)/.runtime

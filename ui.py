@@ -228,8 +228,26 @@ def shipped_record() -> checkpoints.CheckpointInfo | None:
 
 @st.cache_resource(show_spinner=False)
 def registry() -> jobs.Registry:
-    """The server's one job registry, shared by every session."""
-    return jobs.Registry()
+    """The server's one job registry, shared by every session.
+
+    With `LENET_DATABASE_URL` or `LENET_RAY_ADDRESS` set, its queue is every replica's: run records live in the
+    class-mode database (lenet.classmode.runs). When that database cannot be reached the registry keeps a queue
+    of this server's own, and the Train page says why.
+    """
+    from lenet.classmode.store import ClassError
+
+    config = settings.current()
+    if not (config.database_url or config.ray_address):
+        return jobs.Registry()
+    try:
+        from lenet.classmode.runs import RunStore
+
+        store = RunStore(_class_store(config.database_url, str(config.state_dir), config.class_ttl_hours))
+    except ClassError as exc:
+        registry = jobs.Registry()
+        registry.backend_problem = registry.backend_problem or exc
+        return registry
+    return jobs.Registry(store=store)
 
 
 @st.cache_resource(show_spinner=False)

@@ -110,7 +110,8 @@ def cmd_train(args) -> int:
     data = load_mnist(args.data_dir)
     out = Path(args.out) if args.out else checkpoints.runs_dir() / f"cli-{time.strftime('%Y%m%d-%H%M%S')}.safetensors"
     progress = _Progress(args)
-    result = fit(model_config, tc, callback=progress, data=data)
+    train = _ray_backend().fit if args.ray else fit
+    result = train(model_config, tc, callback=progress, data=data)
     progress.close()
     checkpoints.save_checkpoint(result.model, out, result.metrics(tc))
     elapsed = round(time.perf_counter() - progress.started, 2)
@@ -131,6 +132,17 @@ def cmd_train(args) -> int:
         f"saved {out}: test accuracy {result.test_acc:.2%} in {elapsed:.1f} s{held}",
     )
     return 0
+
+
+def _ray_backend():
+    """train --ray: the cluster at $LENET_RAY_ADDRESS (default: auto, a cluster on this machine), connected."""
+    from lenet import settings
+    from lenet.backends.ray import RayBackend
+
+    config = settings.current()
+    backend = RayBackend(config.ray_address or "auto", config.ray_gpus_per_run, config.ray_cpus_per_run)
+    backend.connect()  # RayError, one line: Ray missing or the cluster unreachable
+    return backend
 
 
 def cmd_evaluate(args) -> int:
@@ -235,6 +247,11 @@ def _train_options(p: argparse.ArgumentParser, preset: str | None = None) -> Non
     p.add_argument("--out", default=None, help="checkpoint path (default $LENET_RUNS_DIR/cli-<time>.safetensors)")
     p.add_argument("--seed", type=int, default=TrainConfig.seed)
     p.add_argument("--dry-run", action="store_true", help="train one batch only (a smoke test)")
+    p.add_argument(
+        "--ray",
+        action="store_true",
+        help="train on the Ray cluster at $LENET_RAY_ADDRESS (default auto); needs requirements-cluster.txt",
+    )
     p.add_argument("--json", action="store_true", help="JSON lines on stdout")
     p.add_argument(
         "--preset",

@@ -5,12 +5,18 @@ with its own stop Event that runs `train.fit` in a child process (lenet.worker: 
 never competes with the pages for the server's interpreter lock) and saves the result. The thread only
 writes into the registry, under its lock; pages read immutable `RunView` records when they poll.
 No streamlit here: a training thread must never touch the UI, and the engine stays testable without a server.
+
+Where a run trains is the backend's business (lenet.backends: a local child process, or an actor on a Ray
+cluster), chosen once per registry. With a `RunStore` (lenet.classmode.runs: the shared database, which the app
+passes when `LENET_DATABASE_URL` or `LENET_RAY_ADDRESS` is set) the queue is every replica's: see `_SharedQueue`.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import socket
 import threading
 import time
 import uuid
@@ -18,15 +24,20 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lenet import checkpoints, settings
+from lenet.backends import Backend, choose
 from lenet.config import LeNetConfig
 from lenet.data import MNIST, DataError
 from lenet.device import DeviceError, available_devices, default_threads, pick_device
 from lenet.errors import CodedError
 from lenet.events import End, Eval, Event, Start, Step
 from lenet.train import FitResult, TrainConfig, TrainError, fit
-from lenet.worker import fit_in_process, prewarm
+from lenet.worker import prewarm
+
+if TYPE_CHECKING:
+    from lenet.classmode.runs import RunStore
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +51,11 @@ MAX_QUEUED = 100
 # A queued run whose owner has not polled for this long is dropped: the tab was probably closed. Generous,
 # because the owner may be on another page while waiting (only the Train page polls).
 HEARTBEAT_TIMEOUT_S = 600.0
+MIN_ROUND_S = 0.05  # a shared queue: the least time between two rounds, however often it is woken
+SYNC_S = 0.25  # a shared queue: how often a replica writes its runs' progress and reads stop requests
+# A shared queue: an active run whose replica has written nothing for this long belongs to a replica that
+# died. Another replica then takes it over: a run on Ray is driven on to the end, a local one is marked lost.
+LOST_AFTER_S = 20.0
 
 
 class _Abandoned(Exception):
@@ -54,11 +70,15 @@ class JobError(CodedError, RuntimeError):
     """A request the registry refuses. `code` is a stable key for translation ("not_owner", ...)."""
 
 
-def default_max_concurrent() -> int:
-    """$LENET_MAX_CONCURRENT_RUNS, else 1 on a CPU (a second run would only halve both) and a few on a GPU."""
+def default_max_concurrent(backend=None) -> int:
+    """$LENET_MAX_CONCURRENT_RUNS, else what the Ray cluster holds at the resources per run, else 1 on a CPU
+    (a second run would only halve both) and a few on a GPU."""
     configured = settings.current().max_concurrent_runs
     if configured is not None:
         return configured
+    capacity = getattr(backend, "capacity", None)
+    if capacity is not None:
+        return capacity()
     return GPU_CONCURRENT_RUNS if "cuda" in available_devices() else 1
 
 
@@ -95,6 +115,7 @@ class RunView:
     error_code: str | None = None
     error_params: dict = field(default_factory=dict)
     error_message: str | None = None
+    backend: str = "local"  # where it trains: "local" or "ray" (the pages do not show it)
 
     @property
     def active(self) -> bool:
@@ -153,9 +174,12 @@ class _Run:
     keep_on_stop: bool
     stop_event: threading.Event = field(default_factory=threading.Event)
     curve: _LossCurve = field(default_factory=_LossCurve)
+    version: int = 0  # counts changes: the shared queue writes a run's row when it has changed
+    attach: bool = False  # a run taken over from a replica that died: attach to its actor, do not start one
 
     def update(self, **changes) -> None:
         self.record = replace(self.record, **changes)
+        self.version += 1
 
 
 class Registry:
@@ -169,8 +193,12 @@ class Registry:
         keep_finished: how many ended runs to keep in memory.
         heartbeat_timeout_s: drop a queued run whose owner has been silent this long.
         clock: the time source (tests pass a fake one).
-        isolation: "process" trains in a child process (the app's choice: see lenet.worker); "thread"
-            trains on the run's own thread, in this process (tests of the queue pass a fake fit).
+        isolation: "process" trains through the backend (the app's choice: a child process, see lenet.worker,
+            or Ray); "thread" trains on the run's own thread, in this process (tests of the queue pass a fake fit).
+        backend: where runs train; default `lenet.backends.choose()` (the settings decide).
+        store: the shared queue (lenet.classmode.runs.RunStore); None: this process's own queue, in memory.
+        replica: this replica's name in the shared queue; default host-pid-random.
+        lost_after_s: a shared queue: take over the active runs of a replica silent this long (it died).
     """
 
     def __init__(
@@ -183,11 +211,21 @@ class Registry:
         heartbeat_timeout_s: float = HEARTBEAT_TIMEOUT_S,
         clock: Callable[[], float] = time.monotonic,
         isolation: str = "process",
+        backend: Backend | None = None,
+        store: RunStore | None = None,
+        replica: str | None = None,
+        lost_after_s: float = LOST_AFTER_S,
     ) -> None:
         if isolation not in ("process", "thread"):
             raise ValueError(f"isolation must be 'process' or 'thread', not {isolation!r}")
         self.isolation = isolation
-        self.max_concurrent = max_concurrent or default_max_concurrent()
+        # Why runs do not train where the settings asked (the cluster is unreachable): the Train page says so.
+        self.backend_problem: Exception | None = None
+        if backend is None:
+            choice = choose()
+            backend, self.backend_problem = choice.backend, choice.problem
+        self.backend = backend
+        self.max_concurrent = max_concurrent or default_max_concurrent(backend)
         self.max_epochs = max_epochs or default_max_epochs()
         self._runs_dir = Path(runs_dir) if runs_dir is not None else None
         self._data = data
@@ -200,8 +238,17 @@ class Registry:
         self._queue: deque[str] = deque()
         self._threads: dict[str, threading.Thread] = {}
         self._last_seen: dict[str, float] = {}
-        if isolation == "process" and data is None:
+        self._positions: dict[str, int] = {}  # a shared queue: each local queued run's place in everyone's queue
+        self.lost_after_s = lost_after_s
+        self.replica = replica or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        if isolation == "process" and data is None and backend.name == "local":
             prewarm()  # the first run from the app starts in a child that is ready (lenet.worker)
+        self._shared = _SharedQueue(self, store) if store is not None else None
+
+    @property
+    def shared(self) -> bool:
+        """Whether the queue is every replica's (a RunStore), not this process's own."""
+        return self._shared is not None
 
     @property
     def runs_dir(self) -> Path:
@@ -244,16 +291,7 @@ class Registry:
             tc.threads = default_threads(leave_one=True)  # the Draw page's inference keeps a core
         with self._lock:
             self._last_seen[owner] = self._clock()
-            mine = [r.record for r in self._runs.values() if r.record.owner == owner and r.record.active]
-            if mine:
-                raise JobError(
-                    f"you already have a run ({mine[0].name}) {mine[0].status}",
-                    "already_running",
-                    name=mine[0].name,
-                    status=mine[0].status,
-                )
-            if len(self._queue) >= MAX_QUEUED:
-                raise JobError(f"the queue is full ({MAX_QUEUED} runs); try again later", "queue_full", max=MAX_QUEUED)
+            self._check_room(owner)
             record = RunView(
                 id=uuid.uuid4().hex[:8],
                 name=str(name).strip()[:80] or "run",
@@ -261,12 +299,28 @@ class Registry:
                 model_config=model_config or LeNetConfig(),
                 train_config=tc,
                 created=time.time(),
+                backend=self.backend.name if self.isolation == "process" else "local",
             )
             run = _Run(record, keep_on_stop)
+            if self._shared is not None:
+                self._shared.add(run)  # the limits across replicas: JobError when they refuse
             self._runs[record.id] = run
             self._queue.append(record.id)
             self._schedule()
             return self._view(run)
+
+    def _check_room(self, owner: str) -> None:
+        """JobError unless `owner` has no active run here and the queue has room. Holds the lock."""
+        mine = [r.record for r in self._runs.values() if r.record.owner == owner and r.record.active]
+        if mine:
+            raise JobError(
+                f"you already have a run ({mine[0].name}) {mine[0].status}",
+                "already_running",
+                name=mine[0].name,
+                status=mine[0].status,
+            )
+        if len(self._queue) >= MAX_QUEUED:
+            raise JobError(f"the queue is full ({MAX_QUEUED} runs); try again later", "queue_full", max=MAX_QUEUED)
 
     def stop(self, run_id: str, owner: str, keep: bool | None = None) -> RunView:
         """Stop a run: a queued one leaves the queue, a running one stops after its current batch.
@@ -277,6 +331,8 @@ class Registry:
             JobError: "unknown_run", or "not_owner" when `owner` did not start it.
         """
         with self._lock:
+            if run_id not in self._runs and self._shared is not None:
+                return self._shared.stop(run_id, owner, keep)  # a run another replica drives
             run = self._get(run_id)
             if run.record.owner != owner:
                 raise JobError("only the person who started this run can stop it", "not_owner", name=run.record.name)
@@ -301,13 +357,20 @@ class Registry:
         """One run's record, or None when it is unknown (or long forgotten)."""
         with self._lock:
             run = self._runs.get(run_id)
-            return self._view(run) if run is not None else None
+            if run is not None:
+                return self._view(run)
+        return self._shared.get(run_id) if self._shared is not None else None
 
     def runs(self, owner: str | None = None) -> list[RunView]:
         """The runs' records (of one owner, or all), newest first."""
         with self._lock:
             chosen = [r for r in self._runs.values() if owner is None or r.record.owner == owner]
-            return [self._view(r) for r in sorted(chosen, key=lambda r: r.record.created, reverse=True)]
+            mine = [self._view(r) for r in sorted(chosen, key=lambda r: r.record.created, reverse=True)]
+        if self._shared is None:
+            return mine
+        ours = {r.id for r in mine}
+        others = [r for r in self._shared.runs(owner) if r.id not in ours]  # every other replica's runs
+        return sorted(mine + others, key=lambda r: r.created, reverse=True)
 
     def wait(self, run_id: str, timeout: float | None = None) -> RunView | None:
         """Block until the run has ended (or `timeout` seconds); returns its record."""
@@ -318,7 +381,9 @@ class Registry:
                 if left is not None and left <= 0:
                     break
                 self._changed.wait(left)
-            return self._view(run) if run is not None else None
+            if run is not None:
+                return self._view(run)
+        return self.get(run_id)  # a run another replica drives (a shared queue), or None
 
     def stop_all(self, timeout: float = 10.0) -> None:
         """Stop every run without saving and wait for the threads (server shutdown, tests)."""
@@ -333,6 +398,8 @@ class Registry:
             threads = list(self._threads.values())
         for thread in threads:
             thread.join(timeout)
+        if self._shared is not None:
+            self._shared.close()
 
     def _get(self, run_id: str) -> _Run:
         run = self._runs.get(run_id)
@@ -343,7 +410,10 @@ class Registry:
     def _view(self, run: _Run) -> RunView:
         """The run's record as it stands, with its place in the queue. Holds the lock."""
         record = run.record
-        position = self._queue.index(record.id) + 1 if record.status == "queued" else None
+        position = None
+        if record.status == "queued":
+            local = self._queue.index(record.id) + 1
+            position = self._positions.get(record.id, local) if self._shared is not None else local
         # The record is immutable except for its TrainConfig (a plain dataclass): the page gets its own copy.
         return replace(record, position=position, train_config=replace(record.train_config))
 
@@ -359,14 +429,19 @@ class Registry:
             if now - self._last_seen.get(run.record.owner, now) > self._heartbeat_timeout_s:
                 self._queue.remove(run_id)
                 self._end(run, "stopped", "owner_gone", {}, "nobody was watching this queued run")
-        while self._queue and len(self._threads) < self.max_concurrent:
-            run = self._runs[self._queue.popleft()]
-            run.update(status="running", started=time.time())
-            run_id = run.record.id
-            thread = threading.Thread(target=self._work, args=(run,), name=f"lenet-run-{run_id}", daemon=True)
-            self._threads[run_id] = thread
-            thread.start()
+        if self._shared is not None and self._queue:
+            self._shared.wake()  # the shared queue decides across replicas, on its own thread
+        while self._shared is None and self._queue and len(self._threads) < self.max_concurrent:
+            self._start(self._queue.popleft())
         self._changed.notify_all()
+
+    def _start(self, run_id: str) -> None:
+        """Start a run's thread. Holds the lock."""
+        run = self._runs[run_id]
+        run.update(status="running", started=time.time())
+        thread = threading.Thread(target=self._work, args=(run,), name=f"lenet-run-{run_id}", daemon=True)
+        self._threads[run_id] = thread
+        thread.start()
 
     def _end(
         self, run: _Run, status: str, code: str | None = None, params: dict | None = None, message: str | None = None
@@ -412,13 +487,15 @@ class Registry:
         """The training thread: fit, then save, then free the slot for the next queued run."""
         record = run.record
         try:
-            train = fit_in_process if self.isolation == "process" else fit
+            options = {"run_id": record.id, "attach": run.attach} if self.isolation == "process" else {}
+            train = self.backend.fit if self.isolation == "process" else fit
             result = train(
                 record.model_config,
                 record.train_config,
                 stop_event=run.stop_event,
                 data=self._data,
                 callback=lambda event: self._on_event(run, event),
+                **options,
             )
             with self._lock:
                 run.update(test_acc=result.test_acc)
@@ -463,3 +540,265 @@ class Registry:
         # save_checkpoint writes a temporary file and renames it: a crash or a stop mid-save leaves no
         # half-written .safetensors behind, and the model picker never lists a partial file.
         return checkpoints.save_checkpoint(result.model, path, metrics)
+
+
+def _plain(value) -> dict:
+    """A config dataclass as JSON-safe values (what a field holds that JSON cannot, it keeps as text)."""
+    return json.loads(json.dumps(asdict(value), default=str))
+
+
+def _train_config(values: dict) -> TrainConfig:
+    """A TrainConfig from its stored values; fields this version does not know are left out."""
+    known = set(TrainConfig.__dataclass_fields__)
+    return TrainConfig(**{k: v for k, v in values.items() if k in known})
+
+
+def _progress(record: RunView) -> dict:
+    """A run's row as it changes: where it stands, its figures, how it ended."""
+    return {
+        "status": record.status,
+        "started_at": record.started,
+        "ended_at": record.ended,
+        "progress": {
+            "device": record.device,
+            "step": record.step,
+            "total_steps": record.total_steps,
+            "epoch": record.epoch,
+            "samples_per_s": record.samples_per_s,
+            "elapsed_s": record.elapsed_s,
+            "losses": [list(p) for p in record.losses],
+            "evals": [asdict(e) for e in record.evals],
+            "stopping": record.stopping,
+        },
+        "test_acc": record.test_acc,
+        "checkpoint": record.checkpoint,
+        "error_code": record.error_code,
+        "error_params": json.loads(json.dumps(record.error_params, default=str)),
+        "error_message": record.error_message,
+    }
+
+
+def _new_row(record: RunView, keep_on_stop: bool, replica: str, now: float) -> dict:
+    return {
+        "id": record.id,
+        "name": record.name,
+        "owner": record.owner,
+        "backend": record.backend,
+        "replica": replica,
+        "stop_requested": False,
+        "keep_on_stop": keep_on_stop,
+        "created_at": record.created,
+        "updated_at": now,
+        "model_config": _plain(record.model_config),
+        "train_config": _plain(record.train_config),
+        **_progress(record),
+    }
+
+
+def _view_from_row(row: dict, position: int | None = None) -> RunView:
+    """The record of a run as the shared queue stores it (a run another replica drives, or one that ended)."""
+    p = row["progress"] or {}
+    return RunView(
+        id=row["id"],
+        name=row["name"],
+        owner=row["owner"],
+        model_config=LeNetConfig.from_dict(row["model_config"]),
+        train_config=_train_config(row["train_config"]),
+        created=row["created_at"],
+        status=row["status"],
+        position=position,
+        started=row["started_at"],
+        ended=row["ended_at"],
+        stopping=row["status"] == "running" and (bool(row["stop_requested"]) or p.get("stopping", False)),
+        device=p.get("device", ""),
+        step=p.get("step", 0),
+        total_steps=p.get("total_steps", 0),
+        epoch=p.get("epoch", 0.0),
+        samples_per_s=p.get("samples_per_s", 0.0),
+        elapsed_s=p.get("elapsed_s", 0.0),
+        losses=tuple(tuple(x) for x in p.get("losses", [])),
+        evals=tuple(Eval(**e) for e in p.get("evals", [])),
+        test_acc=row["test_acc"],
+        checkpoint=row["checkpoint"],
+        error_code=row["error_code"],
+        error_params=row["error_params"] or {},
+        error_message=row["error_message"],
+        backend=row["backend"],
+    )
+
+
+class _SharedQueue:
+    """A registry's half of the queue every replica shares (lenet.classmode.runs.RunStore).
+
+    The registry keeps its own runs in memory, as without a store, and this object keeps the database in step on
+    a thread of its own, every SYNC_S or when woken: it writes each changed run's row (progress, the end), marks
+    this replica's active runs alive, passes on stop requests made on other replicas, starts this replica's queued
+    runs when the database grants a slot (the limit counts every replica's runs, first come first served), and
+    takes over the active runs of a replica that has died (LOST_AFTER_S of silence): a run on Ray is driven on to
+    its end and saved, a local run is marked lost (its child process died with its replica), a queued one ends.
+    Pages read other replicas' runs from the database. Only a new run's insert (the limits' check) happens under
+    the registry's lock; the rest of the database's work is done on this thread, without it.
+    """
+
+    def __init__(self, registry: Registry, store: RunStore) -> None:
+        self.reg = registry
+        self.store = store
+        self._wake = threading.Event()
+        self._written: dict[str, int] = {}  # run id -> the version last written
+        self._next_sweep = 0.0
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="lenet-shared-queue", daemon=True)
+        self._thread.start()
+
+    def add(self, run: _Run) -> None:
+        """Insert a queued run's row; the database checks the limits across replicas. Holds the registry's lock."""
+        from lenet.classmode.runs import RunStoreError
+
+        try:
+            self.store.add(_new_row(run.record, run.keep_on_stop, self.reg.replica, time.time()), MAX_QUEUED)
+        except RunStoreError as exc:
+            raise JobError(str(exc), exc.code, **exc.params) from None
+        self._written[run.record.id] = run.version
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def close(self) -> None:
+        """Write what is left, then stop the thread (tests; a server's end)."""
+        self._closed.set()
+        self._wake.set()
+        self._thread.join(10)
+        self._write_changes(time.time())
+
+    def _loop(self) -> None:
+        while not self._closed.is_set():
+            self._wake.wait(SYNC_S)
+            self._wake.clear()
+            try:
+                self.sync()
+            except Exception:  # the database is away for a moment (db_unavailable): try again on the next round
+                log.warning("shared queue: could not sync with the database", exc_info=True)
+            self._closed.wait(MIN_ROUND_S)  # every page's poll wakes it: a bound on the database's load
+
+    def sync(self) -> None:
+        """One round (see the class's docstring)."""
+        now = time.time()
+        self._write_changes(now)
+        with self.reg._lock:
+            active = any(run.record.active for run in self.reg._runs.values())
+        if active:  # an idle replica writes nothing
+            for run_id in self.store.touch(self.reg.replica, now):
+                self._stop_local(run_id)
+            self._claim(now)
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.reg.lost_after_s / 4
+            self._sweep(now)
+        self._place()
+
+    def _write_changes(self, now: float) -> None:
+        with self.reg._lock:
+            for gone in self._written.keys() - self.reg._runs.keys():
+                del self._written[gone]  # forgotten by the registry (KEEP_FINISHED): its row is final
+            changed = [
+                (run.record, run.version)
+                for run in self.reg._runs.values()
+                if run.version != self._written.get(run.record.id) and run.record.status != "queued"
+            ]
+        for record, version in changed:
+            self.store.update(record.id, updated_at=now, **_progress(record))
+            self._written[record.id] = version
+
+    def _stop_local(self, run_id: str) -> None:
+        """A stop asked for on another replica, for a run this replica drives."""
+        row = self.store.get(run_id)
+        with self.reg._lock:
+            run = self.reg._runs.get(run_id)
+            if run is None or row is None or run.record.status != "running" or run.stop_event.is_set():
+                return
+            run.keep_on_stop = bool(row["keep_on_stop"])
+            run.stop_event.set()
+            run.update(stopping=True)
+
+    def _claim(self, now: float) -> None:
+        """Start this replica's queued runs, first come first served, while the database grants a slot."""
+        with self.reg._lock:
+            waiting = list(self.reg._queue)
+        for run_id in waiting:
+            answer = self.store.claim(
+                run_id, self.reg.replica, self.reg.max_concurrent, now - self.reg.lost_after_s, now
+            )
+            if answer == "wait":
+                break
+            with self.reg._lock:
+                run = self.reg._runs.get(run_id)
+                if run is None or run_id not in self.reg._queue:
+                    continue  # stopped here meanwhile: its row says so on the next round
+                self.reg._queue.remove(run_id)
+                if answer == "started":
+                    self.reg._start(run_id)
+                    self._written[run_id] = run.version  # the claim wrote "running" already
+                else:  # "gone": stopped from another replica while it waited
+                    self.reg._end(run, "stopped")
+                    self._written[run_id] = run.version
+
+    def _sweep(self, now: float) -> None:
+        """Take over the active runs of replicas that have died."""
+        for row in self.store.lost(now - self.reg.lost_after_s):
+            if not self.store.take_over(row["id"], self.reg.replica, now - self.reg.lost_after_s, now):
+                continue  # another replica was faster
+            if row["status"] == "running" and row["backend"] == "ray" and self.reg.backend.name == "ray":
+                self._adopt(row)
+                continue
+            reason = "its replica stopped before it could start" if row["status"] == "queued" else "its replica died"
+            self.store.update(
+                row["id"],
+                status="stopped" if row["status"] == "queued" else "failed",
+                ended_at=now,
+                error_code="run_lost",
+                error_params={},
+                error_message=reason,
+            )
+
+    def _adopt(self, row: dict) -> None:
+        """Drive a Ray run whose replica died: attach to its actor, stream it, save its model here."""
+        run = _Run(replace(_view_from_row(row), status="queued"), bool(row["keep_on_stop"]), attach=True)
+        run.curve.points = list(run.record.losses)  # the curve goes on from where the dead replica left it
+        with self.reg._lock:
+            self.reg._runs[run.record.id] = run
+            self.reg._start(run.record.id)
+            run.update(started=row["started_at"])
+            self._written[run.record.id] = run.version
+        if row["stop_requested"]:
+            self._stop_local(row["id"])
+
+    def _place(self) -> None:
+        """Each local queued run's place in everyone's queue."""
+        with self.reg._lock:
+            if not self.reg._queue:
+                return
+        order = self.store.queue()
+        with self.reg._lock:
+            self.reg._positions = {run_id: k for k, run_id in enumerate(order, 1)}
+
+    def stop(self, run_id: str, owner: str, keep: bool | None) -> RunView:
+        """Stop a run another replica drives: a queued one ends at once, a running one within a round."""
+        row = self.store.get(run_id)
+        if row is None:
+            raise JobError(f"no run {run_id!r}", "unknown_run", run=run_id)
+        if row["owner"] != owner:
+            raise JobError("only the person who started this run can stop it", "not_owner", name=row["name"])
+        row = self.store.request_stop(run_id, keep, time.time()) or row
+        return _view_from_row(row)
+
+    def get(self, run_id: str) -> RunView | None:
+        row = self.store.get(run_id)
+        if row is None:
+            return None
+        position = None
+        if row["status"] == "queued":
+            order = self.store.queue()
+            position = order.index(run_id) + 1 if run_id in order else None
+        return _view_from_row(row, position)
+
+    def runs(self, owner: str | None) -> list[RunView]:
+        return [_view_from_row(row) for row in self.store.list(owner)]

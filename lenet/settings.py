@@ -48,6 +48,17 @@ class Settings:
     database_url: str | None = None
     # LENET_CLASS_TTL_HOURS: a class ends this long after it starts, and its digits and nicknames are deleted.
     class_ttl_hours: float = 12.0
+    # LENET_RAY_ADDRESS: train on a Ray cluster (lenet.backends.ray): "auto", "ray://head:10001" or the head's
+    # GCS address "host:6379". None: every run trains in a child process of this server (lenet.backends.local).
+    ray_address: str | None = None
+    # LENET_RAY_GPUS_PER_RUN: the GPU share each run reserves on the cluster. None: 0.25 when the cluster has
+    # GPUs (four LeNet runs share one), else none.
+    ray_gpus_per_run: float | None = None
+    # LENET_RAY_CPUS_PER_RUN: the CPU cores each run reserves on the cluster (and the threads it trains with).
+    ray_cpus_per_run: float = 1.0
+    # LENET_RAY_FALLBACK: what a replica does when the cluster cannot be reached at start-up: "local" trains
+    # here and says so on the Train page; "none" refuses to train (the Train page says why).
+    ray_fallback: str = "local"
     # Not a LENET_* variable: the user's cache folder, $XDG_CACHE_HOME/lenet-explorer (else ~/.cache/...).
     # The decoded MNIST cache goes there when the data folder is read-only (lenet.data.cache_paths).
     cache_dir: Path = Path.home() / ".cache" / "lenet-explorer"
@@ -88,6 +99,21 @@ def _positive_float(name: str, default: float) -> float:
     return value
 
 
+def _fraction(name: str, default: float | None) -> float | None:
+    """A share of a device, 0 or more (0: none); a bad value is logged and the default used."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        log.warning("%s=%r is not a number of at least 0; using the default (%s)", name, raw, default)
+        return default
+    return value
+
+
 def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
     raw = os.environ.get(name, "").strip().lower()
     if not raw:
@@ -117,6 +143,10 @@ def current() -> Settings:
         state_dir=_folder("LENET_STATE_DIR", defaults.state_dir),
         database_url=os.environ.get("LENET_DATABASE_URL", "").strip() or defaults.database_url,
         class_ttl_hours=_positive_float("LENET_CLASS_TTL_HOURS", defaults.class_ttl_hours),
+        ray_address=os.environ.get("LENET_RAY_ADDRESS", "").strip() or defaults.ray_address,
+        ray_gpus_per_run=_fraction("LENET_RAY_GPUS_PER_RUN", defaults.ray_gpus_per_run),
+        ray_cpus_per_run=_positive_float("LENET_RAY_CPUS_PER_RUN", defaults.ray_cpus_per_run),
+        ray_fallback=_choice("LENET_RAY_FALLBACK", ("local", "none"), defaults.ray_fallback),
         cache_dir=_folder("XDG_CACHE_HOME", defaults.cache_dir.parent) / defaults.cache_dir.name,
     )
 

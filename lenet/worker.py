@@ -124,9 +124,9 @@ def fit_in_process(
                     started = True
                     emit(event)
             elif message == "result":
-                return _result(model_config, body)
+                return result_from_body(model_config, body)
             else:
-                raise _ERRORS.get(body["type"], TrainError)(body["message"], body["code"], **body["params"])
+                raise error_from_body(body)
     finally:
         child.close()
 
@@ -296,12 +296,49 @@ def _died(child: _Spawned | _Spare) -> TrainError:
     return TrainError(reason, "train_failed", reason=reason)
 
 
-def _result(model_config: LeNetConfig, body: dict) -> FitResult:
+def result_body(result: FitResult) -> dict:
+    """A FitResult as plain values (the weights as numpy arrays), to travel from a child or a Ray actor."""
+    return {
+        "state": {k: v.detach().cpu().numpy() for k, v in result.model.state_dict().items()},
+        "test_acc": result.test_acc,
+        "elapsed_s": result.elapsed_s,
+        "device": result.device,
+        "stopped": result.stopped,
+        "steps": result.steps,
+        "epochs_done": result.epochs_done,
+        "history": result.history,
+        "extra": result.extra,
+        "config": result.model.config,
+    }
+
+
+def result_from_body(model_config: LeNetConfig, body: dict) -> FitResult:
+    """The FitResult that `result_body` made plain."""
     import torch
 
+    body = dict(body)
     model = LeNet(body.pop("config", model_config))  # a fine-tuning run trains its checkpoint's network
-    model.load_state_dict({k: torch.from_numpy(v) for k, v in body.pop("state").items()})
+    # A copy: Ray hands arrays over read-only (zero-copy), and a model's weights must be its own.
+    model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in body.pop("state").items()})
     return FitResult(model=model.eval(), **body)
+
+
+def error_body(exc: BaseException) -> dict:
+    """An exception as plain values: a CodedError keeps its class name, code and params; anything else is
+    "train_failed" with its message as the reason."""
+    coded = isinstance(exc, CodedError)
+    reason = str(exc) or type(exc).__name__
+    return {
+        "type": type(exc).__name__,
+        "message": reason,
+        "code": exc.code if coded else "train_failed",
+        "params": exc.params if coded else {"reason": reason},
+    }
+
+
+def error_from_body(body: dict) -> CodedError:
+    """The CodedError that `error_body` made plain (a TrainError for a class it does not know)."""
+    return _ERRORS.get(body["type"], TrainError)(body["message"], body["code"], **body["params"])
 
 
 def _child(conn, stop, model_config: LeNetConfig, train_config: TrainConfig, data: MNIST | None) -> None:
@@ -321,38 +358,13 @@ def _child(conn, stop, model_config: LeNetConfig, train_config: TrainConfig, dat
 
     try:
         result = fit(model_config, train_config, callback=report, stop_event=stop, data=data)
-        state = {k: v.detach().cpu().numpy() for k, v in result.model.state_dict().items()}
-        conn.send(
-            (
-                "result",
-                {
-                    "state": state,
-                    "test_acc": result.test_acc,
-                    "elapsed_s": result.elapsed_s,
-                    "device": result.device,
-                    "stopped": result.stopped,
-                    "steps": result.steps,
-                    "epochs_done": result.epochs_done,
-                    "history": result.history,
-                    "extra": result.extra,
-                    "config": result.model.config,
-                },
-            )
-        )
+        conn.send(("result", result_body(result)))
     except (BrokenPipeError, ConnectionError, EOFError):
         return  # the server has gone: nobody is waiting for this run
     except BaseException as exc:  # anything at all goes back as a message, never as a silent exit
         if pending:
             _send_quietly(conn, ("events", pending))
-        coded = isinstance(exc, CodedError)
-        reason = str(exc) or type(exc).__name__
-        body = {
-            "type": type(exc).__name__,
-            "message": reason,
-            "code": exc.code if coded else "train_failed",
-            "params": exc.params if coded else {"reason": reason},
-        }
-        _send_quietly(conn, ("error", body))
+        _send_quietly(conn, ("error", error_body(exc)))
     finally:
         conn.close()
 

@@ -388,6 +388,32 @@ def compare_ui(runs: list[jobs.RunView]) -> None:
     st.dataframe(rows, hide_index=True, key="compare_table")
 
 
+def _watch() -> None:
+    # A callback: only a new pick changes the run watched (the user's own next run replaces it later).
+    if st.session_state.get("train_watch"):
+        st.session_state["train_run"] = st.session_state["train_watch"]
+
+
+def every_run_ui(runs: list[jobs.RunView]) -> None:
+    """Every replica's runs (a shared queue only): who, where it stands, the result; pick one to watch or use."""
+    st.subheader(ui.tr("train.all_runs"))
+    st.caption(ui.tr("train.all_runs_help"))
+    rows = [
+        {
+            ui.tr("train.col_run"): r.name,
+            ui.tr("train.col_status"): ui.tr(f"train.state_{r.status}"),
+            ui.tr("train.col_progress"): f"{r.fraction:.0%}",
+            ui.tr("train.col_acc"): f"{r.test_acc:.2%}" if r.test_acc is not None else "",
+        }
+        for r in runs
+    ]
+    st.dataframe(rows, hide_index=True, key="runs_table")
+    names = {r.id: f"{r.name} · {ui.tr(f'train.state_{r.status}')}" for r in runs}
+    st.selectbox(
+        ui.tr("train.watch"), list(names), index=None, format_func=names.get, key="train_watch", on_change=_watch
+    )
+
+
 def _settings_text(tc: dict) -> str:
     """A run's training settings in a few words, from TrainConfig fields (as stored in checkpoints)."""
     text = f"{tc.get('optimizer')}, lr {tc.get('lr', 0):g}, batch {tc.get('batch_size')}"
@@ -403,6 +429,9 @@ if not data.is_available():
     ui.mnist_missing_ui("train_download")
     st.stop()
 
+if ui.registry().backend_problem is not None:  # e.g. the Ray cluster is unreachable: runs train here instead
+    st.warning(ui.tr("train.cluster_fallback", reason=ui.tr_error(ui.registry().backend_problem)))
+
 model_config = network_ui()
 train_config, run_name, keep_stopped = training_ui(ui.registry().max_epochs)
 model_config, train_config = own_digits_ui(model_config, train_config)
@@ -414,6 +443,8 @@ st.fragment(live_panel, run_every=POLL_S if active else None)(
 )
 use_model_ui(current)
 download_script_ui(current)
+if ui.registry().shared:
+    every_run_ui(ui.registry().runs())
 ended = [r for r in ui.registry().runs(owner()) if not r.active]
 if ended:
     compare_ui(ended)

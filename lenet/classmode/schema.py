@@ -82,3 +82,29 @@ answers = sa.Table(
     sa.Column("created_at", sa.Double, nullable=False),
     sa.UniqueConstraint("question_id", "member_id", name="uq_answers_question_member"),  # one answer each
 )
+
+# The training queue every replica shares (lenet.jobs with a RunStore, lenet.classmode.runs): one row per run,
+# who started it, where it stands, how it ended. Not class data: a class's TTL does not sweep it.
+RUN_COLUMNS = (
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("owner", sa.String(128), nullable=False, index=True),  # the session that may stop it
+    sa.Column("backend", sa.String(16), nullable=False),  # "local" or "ray"
+    sa.Column("replica", sa.String(128), nullable=False),  # the replica that drives it (and saves its model)
+    sa.Column("status", sa.String(16), nullable=False, index=True),  # lenet.jobs.STATUSES
+    sa.Column("stop_requested", sa.Boolean, nullable=False, default=False),
+    sa.Column("keep_on_stop", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("started_at", sa.Double),
+    sa.Column("ended_at", sa.Double),
+    sa.Column("updated_at", sa.Double, nullable=False),  # the driving replica's last sign of life
+    sa.Column("model_config", sa.JSON, nullable=False),
+    sa.Column("train_config", sa.JSON, nullable=False),
+    sa.Column("progress", sa.JSON, nullable=False),  # step, total_steps, epoch, rates, losses, evals, device
+    sa.Column("test_acc", sa.Float),
+    sa.Column("checkpoint", sa.Text),
+    sa.Column("error_code", sa.String(64)),
+    sa.Column("error_params", sa.JSON),
+    sa.Column("error_message", sa.Text),
+)
+runs = sa.Table("runs", metadata, *RUN_COLUMNS)

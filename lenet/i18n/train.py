@@ -242,6 +242,42 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "The model could not be saved ({reason}). Nothing half-written was left behind.",
         "zh": "模型无法保存（{reason}）。没有留下写了一半的文件。",
     },
+    "error.cluster_unreachable": {
+        "en": "The training cluster ({address}) cannot be reached.",
+        "zh": "无法连接训练集群（{address}）。",
+    },
+    "error.ray_missing": {
+        "en": "A training cluster is configured, but Ray is not installed on this server.",
+        "zh": "已配置训练集群，但这台服务器没有安装 Ray。",
+    },
+    "error.worker_lost": {
+        "en": "The machine training this run stopped answering (its worker process or node was lost). "
+        "Nothing half-written was saved. Start the run again.",
+        "zh": "训练这个模型的机器没有响应了（工作进程或节点丢失）。没有保存写了一半的文件。请重新开始训练。",
+    },
+    "error.oom_node": {
+        "en": "The machine training this run ran out of memory. Try a smaller batch.",
+        "zh": "训练这个模型的机器内存不够了。试试更小的批大小。",
+    },
+    "error.cluster_lost": {
+        "en": "The training cluster stopped answering during this run. Nothing half-written was saved.",
+        "zh": "训练过程中集群没有响应了。没有保存写了一半的文件。",
+    },
+    "error.run_lost": {
+        "en": "This run was lost: the server that started it was restarted.",
+        "zh": "这个训练丢失了：启动它的服务器重启了。",
+    },
+    "train.cluster_fallback": {
+        "en": "{reason} Runs train on this server instead, one at a time.",
+        "zh": "{reason} 训练改在这台服务器上进行，一次一个。",
+    },
+    "train.all_runs": {"en": "Every run on this site", "zh": "本站的所有训练"},
+    "train.all_runs_help": {
+        "en": "Runs started by everyone, on any server of this site. Pick one to watch it or to use its model.",
+        "zh": "所有人在本站任一服务器上启动的训练。选择一个来查看它或使用它的模型。",
+    },
+    "train.watch": {"en": "Watch a run", "zh": "查看一个训练"},
+    "train.col_progress": {"en": "progress", "zh": "进度"},
     "error.owner_gone": {
         "en": "This queued run was dropped because nobody watched it for a long while.",
         "zh": "这个排队中的训练因为很久没人查看而被取消了。",
