@@ -15,7 +15,7 @@ import time
 import numpy as np
 import pytest
 import strokes
-from appserver import CANVAS, draw_strokes, launch_browser, page_exceptions, serve, wait_for_app
+from appserver import CANVAS, draw_strokes, launch_browser, page_exceptions, serve, wait_for_app, wait_idle
 from PIL import Image
 
 from lenet import checkpoints
@@ -144,6 +144,9 @@ def test_tap_a_c3_cell_on_a_touch_screen(server):
 
     page.goto(url)
     wait_for_app(page)
+    # A tablet's first page closes the sidebar by itself (ui.SHELL_SCRIPT): tap once the page has its width.
+    page.wait_for_selector('[data-testid="stSidebar"][data-collapsed="true"]', state="attached", timeout=30000)
+    wait_idle(page)
     mnist = page.locator(".st-key-draw_source label").filter(has_text=t("draw.source.mnist"))
     tap(*_centre(mnist.bounding_box()))
     page.wait_for_selector(".st-key-draw_mnist_index", timeout=30000)

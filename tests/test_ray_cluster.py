@@ -210,7 +210,7 @@ def test_a_run_from_replica_a_trains_on_ray_and_replica_b_uses_its_model(cluster
         assert "my-lenet" in text
 
         b = _open_train(browser, url_b)  # the other replica lists the run, and its model works there
-        b.locator(".st-key-train_watch").click()  # "Watch a run" offers every replica's runs
+        b.locator('.st-key-train_watch [role="combobox"]').click()  # "Watch a run" offers every replica's runs
         b.get_by_role("option").filter(has_text="my-lenet").click()
         wait_for_app(b)
         _wait_status(b, "finished")
