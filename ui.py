@@ -170,6 +170,11 @@ def current_model_path() -> str | None:
     return str(checkpoints.DEFAULT_CHECKPOINT) if checkpoints.DEFAULT_CHECKPOINT.exists() else None
 
 
+def use_model(path: str) -> None:
+    """A button's callback: make `path` the sidebar picker's model (a callback runs before the sidebar is drawn)."""
+    st.session_state["model"] = path
+
+
 def current_model():
     """(model, info) for the sidebar's pick, or None after showing a friendly error."""
     path = current_model_path()

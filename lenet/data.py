@@ -194,6 +194,9 @@ def save_dataset(images: np.ndarray, labels: np.ndarray, stem: str, max_age_s: f
     np.savez_compressed(buffer, images=np.asarray(images, np.uint8), labels=np.asarray(labels, np.uint8))
     body = buffer.getvalue()
     path = folder / f"{stem}-{hashlib.sha256(body).hexdigest()[:12]}.npz"
+    if path.is_file():
+        os.utime(path)  # the same digits, saved already (a page's rerun): only its age is renewed
+        return path
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
     try:
         with os.fdopen(fd, "wb") as fh:

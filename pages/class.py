@@ -755,11 +755,7 @@ def tune_status_ui(code: str) -> None:
     if result is not None:
         st.caption(ui.plain(ui.tr("class.tune.in_picker", name=ui.checkpoint_label(result))))
         if st.session_state.get("model") != str(result.path):
-            st.button(ui.tr("class.tune.use"), key="class_tune_use", on_click=_use_model, args=(str(result.path),))
-
-
-def _use_model(path: str) -> None:
-    st.session_state["model"] = path  # a callback: it runs before the sidebar's picker is drawn
+            st.button(ui.tr("class.tune.use"), key="class_tune_use", on_click=ui.use_model, args=(str(result.path),))
 
 
 def before_after_ui(result) -> None:

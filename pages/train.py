@@ -312,11 +312,6 @@ def live_panel(config: LeNetConfig | None, train_config: TrainConfig, name: str,
         right.caption(ui.tr("train.acc_caption", n=run.train_config.evals_per_epoch))
 
 
-def _use_model(path: str) -> None:
-    # A callback runs before the script, so it may set the sidebar widget's value.
-    st.session_state["model"] = path
-
-
 def use_model_ui(run: jobs.RunView | None) -> None:
     """Offer the run's checkpoint to the sidebar's model picker."""
     if run is None or run.active or not run.checkpoint or not Path(run.checkpoint).exists():
@@ -331,7 +326,7 @@ def use_model_ui(run: jobs.RunView | None) -> None:
     if st.session_state.get("model") == run.checkpoint:
         st.info(ui.tr("train.using_model"))
     else:
-        st.button(ui.tr("train.use_model"), key="use_model", on_click=_use_model, args=(run.checkpoint,))
+        st.button(ui.tr("train.use_model"), key="use_model", on_click=ui.use_model, args=(run.checkpoint,))
 
 
 def download_script_ui(run: jobs.RunView | None) -> None:
