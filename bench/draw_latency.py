@@ -279,6 +279,7 @@ def new_log() -> dict:
 
 def run_page(session: Session, digit: int, strokes, log: dict) -> None:
     """Draw one digit on one page, measuring every stroke; then clear."""
+    session.box = session.canvas_box()  # a pick scrolled the page: find the canvas again (not timed)
     for points in strokes:
         result = session.stroke(points)
         log["strokes"] += 1
