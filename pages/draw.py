@@ -532,6 +532,8 @@ def _on_pick(layer: str, layout: trace_figures.PickLayout) -> None:
         return  # no click (a cleared value) or one from another version of the component
     if hit is not None:
         st.session_state["trace"] = Cell(layer, *hit).as_key()
+        for key, value in zip(KEYS_PICK, hit, strict=True):
+            st.session_state[key] = value  # the keyboard's fields show the cell a click picked
 
 
 def _trace_switched() -> None:
@@ -571,6 +573,32 @@ def trace_pick_ui(view: DrawView, cmap: str) -> None:
         cursor="crosshair",
     )
     st.caption(ui.tr("trace.pick_help"))
+    keyboard_pick_ui(layer, act.shape, selected)
+
+
+KEYS_PICK = ("trace_keys_channel", "trace_keys_row", "trace_keys_col")  # the keyboard's way to pick a cell
+
+
+def _on_keys_pick(layer: str) -> None:
+    values = [st.session_state.get(key) for key in KEYS_PICK]
+    st.session_state["trace"] = {"layer": layer, **dict(zip(("channel", "row", "col"), values, strict=True))}
+
+
+def keyboard_pick_ui(layer: str, shape: tuple[int, ...], selected: Cell | None) -> None:
+    """The same pick with the keyboard: the map (or unit), row and column as numbers, then a button."""
+    spatial = len(shape) == 3 and shape[1] * shape[2] > 1
+    limits = (shape[0], shape[1], shape[2]) if spatial else (shape[0],)
+    current = (selected.channel, selected.row, selected.col) if selected else (0, 0, 0)
+    with st.expander(ui.tr("trace.keys.title"), icon=":material/keyboard:"), st.form("trace_keys", border=False):
+        columns = st.columns(len(limits) + 1, vertical_alignment="bottom")
+        labels = ("trace.keys.channel" if spatial else "trace.keys.unit", "trace.keys.row", "trace.keys.col")
+        for column, key, label, limit, value in zip(columns, KEYS_PICK, labels, limits, current, strict=False):
+            if not 0 <= (st.session_state.get(key) or 0) < limit:
+                st.session_state[key] = min(value, limit - 1)  # another layer: its own range, never an error
+            column.number_input(ui.tr(label, top=limit - 1), 0, limit - 1, key=key, step=1)
+        if not spatial:
+            st.session_state["trace_keys_row"] = st.session_state["trace_keys_col"] = 0
+        columns[-1].form_submit_button(ui.tr("trace.keys.go"), on_click=_on_keys_pick, args=(layer,))
 
 
 def selected_cell(view: DrawView) -> Cell | None:

@@ -392,6 +392,25 @@ def test_the_sandbox_moves_the_answer_and_nudges_it():
     assert found in said or missed in said
 
 
+def test_a_cell_can_be_picked_with_the_keyboard():
+    """The keyboard's route to a pick: the layer radio, then the map, row and column as numbers, then the button."""
+    rgba = strokes.render(strokes.digit_strokes(3, None))
+    at = open_app(draw_injected_rgba=rgba, trace_on=True)
+    assert not at.exception and _trace_text(at) is None
+    at.radio(key="trace_layer").set_value("C3").run()
+    at.number_input(key="trace_keys_channel").set_value(4)
+    at.number_input(key="trace_keys_row").set_value(3)
+    at.number_input(key="trace_keys_col").set_value(7)
+    at.button(key="FormSubmitter:trace_keys-" + t("trace.keys.go")).click().run()
+    key = {"layer": "C3", "channel": 4, "row": 3, "col": 7}
+    assert not at.exception and at.session_state["trace"] == key
+    assert t("trace.value", value=f"{_value(_activations(rgba), key):.4f}") in _trace_text(at)
+    at.radio(key="trace_layer").set_value("output").run()  # 10 units, no rows: the fields follow, no error
+    assert not at.exception
+    assert [n.key for n in at.number_input if n.key.startswith("trace_keys")] == ["trace_keys_channel"]
+    assert at.number_input(key="trace_keys_channel").value == 4  # still in range, so kept
+
+
 def test_the_player_steps_over_the_map_around_the_picked_cell():
     import json
 

@@ -14,6 +14,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Brighter squares are bigger numbers. Click one to trace it; it stays picked while you keep drawing.",
         "zh": "越亮的方块数字越大。点一个来追溯它；你继续写的时候它会一直保持选中。",
     },
+    "trace.keys.title": {"en": "Pick with the keyboard", "zh": "用键盘来选"},
+    "trace.keys.channel": {"en": "Map (0 to {top})", "zh": "第几张图（0 到 {top}）"},
+    "trace.keys.unit": {"en": "Unit (0 to {top})", "zh": "第几个单元（0 到 {top}）"},
+    "trace.keys.row": {"en": "Row (0 to {top})", "zh": "第几行（0 到 {top}）"},
+    "trace.keys.col": {"en": "Column (0 to {top})", "zh": "第几列（0 到 {top}）"},
+    "trace.keys.go": {"en": "Trace this number", "zh": "追溯这个数字"},
     "trace.none": {
         "en": "Nothing picked yet: click a square in the picture above.",
         "zh": "还没有选中：请点上面图片里的一个方块。",
