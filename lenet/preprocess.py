@@ -398,8 +398,8 @@ def _read_crop(
     return Preprocessed(steps, centred, normalise(centred), too_small, "too_small" if too_small else None, info)
 
 
-def _run(arr: np.ndarray, known_polarity: bool) -> Preprocessed:
-    """Steps 1 to 6 on a uint8 array; `known_polarity` for the canvas (white ink)."""
+def _run(arr: np.ndarray, known_polarity: bool, scans: bool = True) -> Preprocessed:
+    """Steps 1 to 6 on a uint8 array; `known_polarity` for the canvas (white ink); `scans`: see `preprocess`."""
     raw, has_ink = _stretch(_ink_gray(arr, known_polarity), known_polarity)
     box = _bbox(raw) if has_ink else None
     if box is None:
@@ -410,7 +410,7 @@ def _run(arr: np.ndarray, known_polarity: bool) -> Preprocessed:
     # can be anything from an 8x8 icon to a photo, so only the shape (a dot) counts there.
     min_extent = max(_MIN_EXTENT, _MIN_CANVAS_FRACTION * max(raw.shape) if known_polarity else 0)
     too_small = bool(max(crop.shape) < min_extent or _is_dot(crop))
-    return _read_crop([("raw", raw)], crop, (y0, y1, x0, x1), too_small, not known_polarity)
+    return _read_crop([("raw", raw)], crop, (y0, y1, x0, x1), too_small, scans and not known_polarity)
 
 
 def _run_photo(arr: np.ndarray) -> Preprocessed:
@@ -425,7 +425,7 @@ def _run_photo(arr: np.ndarray) -> Preprocessed:
     return result
 
 
-def preprocess(image: Image.Image | np.ndarray, photos: bool = True) -> Preprocessed:
+def preprocess(image: Image.Image | np.ndarray, photos: bool = True, scans: bool = True) -> Preprocessed:
     """Turn any image of a digit into MNIST's 28x28 format, keeping every step.
 
     The polarity is detected: dark ink on light paper and light ink on a dark or transparent
@@ -438,6 +438,7 @@ def preprocess(image: Image.Image | np.ndarray, photos: bool = True) -> Preproce
         image: a PIL image (any mode) or an array: HxW, HxWx3 or HxWx4; uint8, bool, 16-bit or
             float (0..1; any other range is scaled by its maximum).
         photos: False skips the photo steps (what every picture got before them; bench/photos.py).
+        scans: False enlarges a tiny scan like any small drawing (before `_enlarge_scan`; bench/photos.py).
     Returns:
         a Preprocessed; for a blank image or a mere dot, `empty` is True, and for a photo with more
         than one mark, reason "multiple_marks" (never raises for those).
@@ -445,7 +446,7 @@ def preprocess(image: Image.Image | np.ndarray, photos: bool = True) -> Preproce
     arr = to_array(image)
     if photos and photo.looks_like_photo(arr):
         return _run_photo(arr)
-    return _run(_unblock(arr), known_polarity=False)
+    return _run(_unblock(arr), known_polarity=False, scans=scans)
 
 
 def canvas_to_input(rgba: np.ndarray) -> Preprocessed:
