@@ -117,9 +117,25 @@ def test_optdigits_scans_are_read(model):
 
     digits = load_digits()
     got = readings(model, [preprocess(x) for x in digits.images])
-    right = sum(r is not None and r[0] == d for r, d in zip(got, digits.target, strict=True))
-    # 94.1 % before this change, 94.8 % after (goal 96 %); a regression fails here.
-    assert right / len(digits.target) >= 0.94, right
+    right = np.array([r is not None and r[0] == d for r, d in zip(got, digits.target, strict=True)])
+    # 94.8 % before tiny scans kept their ink (`_enlarge_scan`), 97.0 % after (goal 96 %): its one choice
+    # (Lanczos) was made on the even indices (96.2 %); the odd ones were held out (97.8 %).
+    assert right.mean() >= 0.965, right.sum()
+    assert right[1::2].mean() >= 0.97, right[1::2].sum()
+
+
+def test_a_tiny_scan_keeps_each_pixels_share_of_ink():
+    """Enlarged to black and white, every pixel of an 8x8 scan becomes a block with as much ink as it had."""
+    from lenet.preprocess import _enlarge_scan
+
+    rng = np.random.default_rng(3)
+    scan = np.where(rng.random((8, 6)) < 0.5, rng.integers(0, 256, (8, 6)), 0).astype(np.uint8)
+    scan[2, 3] = 255
+    mask, side = _enlarge_scan(scan)
+    k = side // 8
+    assert k * 8 >= 80 and mask.shape == (10 * k, 8 * k)  # one blank pixel's margin around the crop
+    share = mask.reshape(10, k, 8, k).mean(axis=(1, 3))
+    np.testing.assert_allclose(share, np.pad(scan, 1) / 255.0, atol=0.5 / k**2)
 
 
 def test_drawn_digits_are_still_read(model):
