@@ -268,7 +268,7 @@ def _train_options(p: argparse.ArgumentParser, preset: str | None = None) -> Non
         "--preset",
         choices=sorted(PRESETS),
         default=None,
-        help="a named recipe: fast99 trains 2 epochs for 99 %% test accuracy (README, Performance)",
+        help="a named recipe: fast99 trains 1 epoch for 99 %% test accuracy (README, Performance)",
     )
     _fine_tune_options(p)
     values = PRESETS.get(preset, {})
@@ -316,7 +316,7 @@ def build_parser(command: str | None = None, preset: str | None = None) -> argpa
         help="train a LeNet on MNIST (default: the quick classroom recipe)",
         description="Train a LeNet-5 on MNIST and save a checkpoint. With no options: the quick "
         "recipe (AdamW, one-cycle, batch 128, 1 epoch), about 98.6 %% in seconds; --preset fast99 "
-        "trains 2 epochs for 99 %%.",
+        "trains 1 epoch for 99 %% (label smoothing, a higher rate, faster kernels).",
     )
     if command != "shape":
         _train_options(p, preset)
