@@ -157,7 +157,7 @@ PRESETS: dict[str, dict] = {
         "evals_per_epoch": 1,
         "channels_last": True,
         "functional_optimizer": True,
-    },  # 99.02 % (seed 0)
+    },  # 99.02 % (seed 0), 99.04 % (seed 1)
 }
 
 
