@@ -85,28 +85,13 @@ def cmd_train(args) -> int:
     from lenet import checkpoints
     from lenet.config import LeNetConfig
     from lenet.data import load_mnist
-    from lenet.train import DEFAULT_LR, PRESETS, TrainConfig, fit
+    from lenet.train import PRESETS, fit
 
     preset = PRESETS[args.preset] if args.preset else {}
     model_config = LeNetConfig(
         **{**preset.get("model", {}), "batch_norm": args.batch_norm, "activation": args.activation, "pool": args.pool}
     )
-    tc = TrainConfig(
-        **{k: v for k, v in preset.items() if k not in ("model", *vars(args))},
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr or DEFAULT_LR[args.optimizer],
-        device=args.device,
-        seed=args.seed,
-        augment=args.augment,
-        optimizer=args.optimizer,
-        max_steps=1 if args.dry_run else None,
-        init_from=args.init_from,
-        extra_data=args.extra_data,
-        extra_holdout=args.holdout,
-        extra_repeat=args.extra_repeat,
-        mnist_mix=args.mnist_mix,
-    )
+    tc = train_config(args)
     data = load_mnist(args.data_dir)
     out = Path(args.out) if args.out else checkpoints.runs_dir() / f"cli-{time.strftime('%Y%m%d-%H%M%S')}.safetensors"
     progress = _Progress(args)
@@ -132,6 +117,32 @@ def cmd_train(args) -> int:
         f"saved {out}: test accuracy {result.test_acc:.2%} in {elapsed:.1f} s{held}",
     )
     return 0
+
+
+def train_config(args):
+    """The TrainConfig of parsed train options: the preset's settings, then the options (whose defaults they are)."""
+    from lenet.train import DEFAULT_LR, PRESETS, TrainConfig
+
+    preset = PRESETS[args.preset] if args.preset else {}
+    # A preset's settings that have no option of their own (channels_last, label_smoothing, ...) come from it.
+    return TrainConfig(
+        **{
+            **{k: v for k, v in preset.items() if k != "model"},
+            "epochs": args.epochs,
+            "batch_size": args.batch_size,
+            "lr": args.lr or DEFAULT_LR[args.optimizer],
+            "device": args.device,
+            "seed": args.seed,
+            "augment": args.augment,
+            "optimizer": args.optimizer,
+            "max_steps": 1 if args.dry_run else None,
+            "init_from": args.init_from,
+            "extra_data": args.extra_data,
+            "extra_holdout": args.holdout,
+            "extra_repeat": args.extra_repeat,
+            "mnist_mix": args.mnist_mix,
+        }
+    )
 
 
 def _ray_backend():
@@ -257,7 +268,7 @@ def _train_options(p: argparse.ArgumentParser, preset: str | None = None) -> Non
         "--preset",
         choices=sorted(PRESETS),
         default=None,
-        help="a named recipe: fast99 trains 2 epochs for 99 %% test accuracy (README, Performance)",
+        help="a named recipe: fast99 trains 1 epoch for 99 %% test accuracy (README, Performance)",
     )
     _fine_tune_options(p)
     values = PRESETS.get(preset, {})
@@ -305,7 +316,7 @@ def build_parser(command: str | None = None, preset: str | None = None) -> argpa
         help="train a LeNet on MNIST (default: the quick classroom recipe)",
         description="Train a LeNet-5 on MNIST and save a checkpoint. With no options: the quick "
         "recipe (AdamW, one-cycle, batch 128, 1 epoch), about 98.6 %% in seconds; --preset fast99 "
-        "trains 2 epochs for 99 %%.",
+        "trains 1 epoch for 99 %% (label smoothing, a higher rate, faster kernels).",
     )
     if command != "shape":
         _train_options(p, preset)

@@ -119,7 +119,15 @@ def test_the_fast99_preset_sets_its_recipe_and_options_given_beside_it_win():
     args = build_parser("train", _preset(argv)).parse_args(argv)
     assert args.preset == "fast99"
     assert all(getattr(args, k) == v for k, v in PRESETS["fast99"].items() if hasattr(args, k))
+    from lenet.__main__ import train_config
+
+    tc = train_config(args)  # what `train --preset fast99` trains with, options or not
+    assert all(getattr(tc, k) == v for k, v in PRESETS["fast99"].items() if k != "model")
     argv = ["train", "--preset=fast99", "--epochs", "3"]
     assert build_parser("train", _preset(argv)).parse_args(argv).epochs == 3
+    assert train_config(build_parser("train", _preset(argv)).parse_args(argv)).epochs == 3
+    argv = ["train", "--lr", "0.002"]  # no preset: today's quick recipe, and no preset setting leaks in
+    plain = train_config(build_parser("train", _preset(argv)).parse_args(argv))
+    assert plain.lr == 0.002 and not plain.channels_last and not plain.functional_optimizer
     proc = run("train", "--preset", "nonsense")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr

@@ -140,3 +140,63 @@ def test_runs_of_a_few_batches_train(batch_size):
     )
     if expected > 1:  # the batches' own losses fall too (a one-batch run has only its loss before the update)
         assert losses[-1] < losses[0], f"the loss did not fall over {expected} batches: {losses}"
+
+
+def _same_weights(a, b) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
+
+
+def test_functional_adamw_is_torch_adamw_with_one_cycle_bit_for_bit():
+    """lenet.optim skips torch.optim.Optimizer (its first use imports torch._dynamo), not one bit of its update."""
+    data = _tiny_mnist()
+    plain = TrainConfig(epochs=3, batch_size=32, lr=4e-3, device="cpu", seed=5)
+    functional = TrainConfig(**{**plain.__dict__, "functional_optimizer": True})
+    lrs: dict[str, list[tuple[float, float]]] = {"plain": [], "functional": []}
+    a = fit(LeNetConfig(), plain, callback=lambda e: lrs["plain"].append(e.lr) if isinstance(e, Step) else 0, data=data)
+    b = fit(
+        LeNetConfig(),
+        functional,
+        callback=lambda e: lrs["functional"].append(e.lr) if isinstance(e, Step) else 0,
+        data=data,
+    )
+    assert a.steps == b.steps == 24 and lrs["plain"] == lrs["functional"] and len(set(lrs["plain"])) > 20
+    assert _same_weights(a.model, b.model) and a.test_acc == b.test_acc
+
+
+def test_one_cycle_matches_torch_schedule_and_beta1():
+    from lenet.optim import FunctionalAdamW, OneCycle
+
+    for total in (8, 13, 469):
+        p = torch.nn.Parameter(torch.zeros(3))
+        ours = FunctionalAdamW([p], lr=4e-3, weight_decay=1e-4)
+        theirs = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(3))], lr=4e-3, weight_decay=1e-4)
+        a, b = (
+            OneCycle(ours, 4e-3, total, 0.25),
+            torch.optim.lr_scheduler.OneCycleLR(theirs, 4e-3, total_steps=total, pct_start=0.25),
+        )
+        for _ in range(total):
+            assert ours.param_groups[0]["lr"] == theirs.param_groups[0]["lr"]
+            assert ours.param_groups[0]["betas"] == theirs.param_groups[0]["betas"]
+            theirs.step()  # no gradients: no update, but the scheduler expects a step first
+            a.step()
+            b.step()
+
+
+def test_channels_last_trains_and_saves_plain_tensors(tmp_path):
+    from lenet.checkpoints import load_checkpoint, save_checkpoint
+
+    tc = TrainConfig(epochs=6, batch_size=32, device="cpu", seed=3, channels_last=True, functional_optimizer=True)
+    result = fit(LeNetConfig(), tc, data=_tiny_mnist())
+    assert result.test_acc > 0.9
+    assert all(t.is_contiguous() for t in result.model.state_dict().values())
+    save_checkpoint(result.model, tmp_path / "cl.safetensors", result.metrics(tc))
+    loaded, _ = load_checkpoint(tmp_path / "cl.safetensors")
+    assert _same_weights(loaded, result.model)
+    again = fit(LeNetConfig(), tc, data=_tiny_mnist())
+    assert _same_weights(again.model, result.model), "channels_last runs must still be seeded"
+
+
+def test_functional_optimizer_is_for_adamw_only():
+    with pytest.raises(TrainError) as err:
+        fit(LeNetConfig(), TrainConfig(device="cpu", optimizer="sgd", functional_optimizer=True), data=_tiny_mnist())
+    assert err.value.code == "bad_setting"
