@@ -6,6 +6,7 @@ The engine (lenet/) never imports streamlit; this module is the one place that c
 
 from __future__ import annotations
 
+import functools
 import gc
 import re
 import uuid
@@ -344,6 +345,17 @@ def class_store():
     return store
 
 
+@functools.lru_cache(maxsize=4096)
+def class_digit_figure(image: bytes, caption: str, alt: str, wrong: bool) -> str:
+    """A digit on the class wall (lenet.figures.wall.digit_figure of the 28 x 28 image's bytes), made once: the
+    wall shows the same digits again every second, and each is a PNG to encode."""
+    import numpy as np
+
+    from lenet.figures import wall
+
+    return wall.digit_figure(np.frombuffer(image, np.uint8).reshape(28, 28), caption, alt, wrong=wrong)
+
+
 CLASS_BANNER_REFRESH_S = 2.0  # a student on another page sees the teacher's prompt or link within this
 
 
@@ -363,7 +375,7 @@ def _class_banner() -> None:
     if store is None:
         return
     try:
-        info = store.class_info(member.class_id)
+        info, _question = store.live_view(member.class_id)  # one read per class and second, for every student
     except ClassError:
         return  # away for a moment, or the class is over: the Class page says which
     if not info.prompt and not info.pushed_link:

@@ -34,7 +34,7 @@ from lenet.preprocess import Preprocessed, canvas_to_input, preprocess
 ui.ensure_shell()
 
 WALL_REFRESH_S = 1.0  # the wall shows a digit within 2 s of its acknowledgement: one refresh plus the read
-STUDENT_REFRESH_S = 1.5  # prompts, pushed links and questions reach the students; pending sends are retried
+STUDENT_REFRESH_S = 2.0  # prompts, pushed links and questions reach the students; pending sends are retried
 CANVAS = 280  # px, as on the Draw page
 BRUSH = 18  # px: the Draw page's default brush, MNIST-like strokes after scaling
 PER_DIGIT = 12  # thumbnails per digit meant on the wall; the rest are counted
@@ -216,8 +216,9 @@ def _clear_canvas() -> None:
     st.session_state["class_canvas_stale"] = st.session_state.get("class_canvas_md5")
 
 
-def canvas_ui() -> np.ndarray | None:
-    """The drawing canvas and its Clear button; returns the drawing as RGBA, or None while there is none."""
+def canvas_ui() -> tuple[str, object] | None:
+    """The drawing canvas and its Clear button; returns the drawing as (a key naming the picture, a function
+    giving its RGBA pixels), or None while there is none."""
     result = st_canvas(
         stroke_color="#ffffff",
         background_color="#000000",
@@ -233,7 +234,8 @@ def canvas_ui() -> np.ndarray | None:
     st.button(ui.tr("class.clear"), key="class_clear", icon=":material/delete:", on_click=_clear_canvas)
     injected = st.session_state.get("draw_injected_rgba")
     if injected is not None:
-        return np.asarray(injected)
+        pixels = np.ascontiguousarray(injected)
+        return "injected:" + hashlib.md5(pixels.tobytes()).hexdigest(), lambda: pixels
     png = result.image_bytes
     if not png:
         return None
@@ -242,7 +244,18 @@ def canvas_ui() -> np.ndarray | None:
     if digest == st.session_state["class_canvas_stale"]:
         return None  # the picture from before the last Send or Clear, still on its way out
     st.session_state["class_canvas_stale"] = None
-    return result.image_data
+    return digest, lambda: result.image_data
+
+
+def _reading(key: str | None, model, make) -> DrawView:
+    """The network's answer for one picture (`make()` reads it), kept while the picture and the model stay: the
+    student's part reruns every few seconds and on every click, and a picture is read once."""
+    kept = st.session_state.get("class_reading")
+    if key is not None and kept is not None and kept[0] == (key, id(model)):
+        return kept[1]
+    view = make()
+    st.session_state["class_reading"] = ((key, id(model)), view)
+    return view
 
 
 def upload_ui() -> Preprocessed | None:
@@ -363,16 +376,19 @@ def sent_ui() -> None:
             st.success(ui.tr("class.sent", id=last["id"], label=last["label"], prediction=last["prediction"]))
 
 
-@st.fragment
 def draw_ui(store: Store, model) -> None:
-    """Canvas, reading, the digit meant and Send: what a stroke reruns."""
+    """Canvas, reading, the digit meant and Send."""
     # On a tablet with the sidebar open the two columns wrap (_PAGE_CSS) rather than clip the 280 px canvas.
     canvas_col, read_col = st.container(key="class_draw_row").columns([1.2, 1], gap="medium")
     with canvas_col:
-        rgba = canvas_ui()
+        drawing = canvas_ui()
         photo = upload_ui()
-    prep = photo if photo is not None else canvas_to_input(rgba) if rgba is not None else None
-    view = draw_view(prep, model, ui.colormap(), canvas=photo is None)
+    if photo is not None:
+        view = _reading("photo:" + hashlib.md5(photo.image.tobytes()).hexdigest(), model, lambda: _read(photo, model))
+    elif drawing is not None:
+        view = _reading(drawing[0], model, lambda: _read(canvas_to_input(drawing[1]()), model, canvas=True))
+    else:
+        view = _read(None, model, canvas=True)
     with read_col:
         read_ui(view)
     label = st.pills(ui.tr("class.label"), list(range(10)), key="class_label", format_func=str)
@@ -380,6 +396,11 @@ def draw_ui(store: Store, model) -> None:
         send(store, view, label)
     show_notice()
     sent_ui()
+
+
+def _read(prep: Preprocessed | None, model, canvas: bool = False) -> DrawView:
+    """The network's answer alone, as on the Draw page but without its pictures (this page shows none)."""
+    return draw_view(prep, model, ui.colormap(), canvas=canvas, pictures=False)
 
 
 def prompt_ui(info: ClassInfo) -> None:
@@ -426,37 +447,48 @@ def answer_ui(store: Store, question: Question, class_id: int) -> None:
     st.html(wall.histogram_html(question.options, counts, question.correct))
 
 
-@st.fragment(run_every=STUDENT_REFRESH_S)
-def live_ui(store: Store) -> None:
-    """What the teacher pushes (prompt, link, question), and the retry of a send the database has not taken."""
+def live_ui(store: Store) -> bool:
+    """What the teacher pushes (prompt, link, question), and the retry of a send the database has not taken;
+    False when the class is over for this student."""
     member = st.session_state.get("class_member")
     if member is None:
-        return
+        return False
     pending = st.session_state["class_pending"]
-    if pending is not None and (submit(store, pending) or st.session_state["class_pending"] is None):
-        st.rerun()  # acknowledged (or refused): the canvas part shows it
+    if pending is not None:
+        submit(store, pending)  # acknowledged (or refused): the canvas part below shows it
     try:
-        info = store.class_info(member.class_id)
-        question = store.current_question(info.id)
+        info, question = store.live_view(member.class_id)
         prompt_ui(info)
         if question is not None:
             answer_ui(store, question, info.id)
     except ClassError as exc:
         if exc.code not in GONE:
             _error(exc)  # the database is away for a moment: the next refresh tries again
-            return
+            return True
         _forget_member(ui.tr_error(exc))  # the class is over: back to the start, saying so
         st.rerun()
+    return True
+
+
+@st.fragment(run_every=STUDENT_REFRESH_S)
+def student_live_ui(store: Store, model) -> None:
+    """Everything of the student's that changes: what the teacher pushes, the canvas, the reading and Send.
+
+    One fragment, rerun by every stroke and click and every STUDENT_REFRESH_S: each run shows all of it again,
+    so a run whose messages Streamlit dropped (see docs/ARCHITECTURE.md, class mode) is made good by the next.
+    """
+    if not live_ui(store):
+        return
+    st.markdown(ui.tr("class.student.draw"))
+    draw_ui(store, model)
 
 
 def student_ui(store: Store, member: Member) -> None:
     """A student's view: the class, the nickname, what the teacher pushes, the canvas and Send."""
     st.markdown(ui.tr("class.student.in", code=st.session_state.get("class_joined_code", "")))
     _name_input(on_change=_rename, args=(store,))
-    live_ui(store)
-    st.markdown(ui.tr("class.student.draw"))
     loaded = ui.current_model()
-    draw_ui(store, loaded[0] if loaded else None)
+    student_live_ui(store, loaded[0] if loaded else None)
     st.caption(ui.tr("class.other_pages"))
     st.button(ui.tr("class.leave"), key="class_leave", icon=":material/logout:", on_click=_forget_member)
 
@@ -482,7 +514,7 @@ def code_ui(info: ClassInfo, token: str) -> None:
 
 def _figure(digit, caption: str) -> str:
     alt = ui.tr("class.wall.digit_alt", id=digit.id, label=digit.label, prediction=digit.prediction)
-    return wall.digit_figure(digit.image, caption, alt, wrong=digit.prediction != digit.label)
+    return ui.class_digit_figure(digit.image.tobytes(), caption, alt, digit.prediction != digit.label)
 
 
 def stats_ui(data: Wall, mnist_acc: float | None) -> None:
