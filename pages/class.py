@@ -14,6 +14,7 @@ holds its Member. Tests inject a drawing as on the Draw page: `draw_injected_rgb
 from __future__ import annotations
 
 import hashlib
+import html
 import uuid
 
 import numpy as np
@@ -52,6 +53,8 @@ _PAGE_CSS = f"""
   .class-link {{ font-size: 1.3rem; word-break: break-all; }}
   .class-prompt {{ font-size: 1.8rem; font-weight: 600; padding: 0.6rem 1rem; border-radius: 8px;
     background: #edf2ff; color: #1c1e21; overflow-wrap: anywhere; }}
+  .class-read-title {{ font-size: 1.5rem; font-weight: 600; margin: 0 0 0.5rem 0; padding: 0; }}
+  .class-read-caption {{ font-size: 0.875rem; opacity: .7; margin: 0.25rem 0 0.5rem 0; }}
   .class-read {{ font-size: 4rem; font-weight: 700; line-height: 1; color: {theme.PRIMARY}; }}
   .st-key-class_draw_row [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; }}
   .st-key-class_draw_row [data-testid="stColumn"]:nth-child(1)
@@ -278,16 +281,21 @@ def upload_ui() -> Preprocessed | None:
 
 
 def read_ui(view: DrawView) -> None:
-    """What the network reads: the digit, large, and its ten probabilities, as on the Draw page."""
-    st.subheader(ui.tr("class.read"))
+    """What the network reads: the digit, large, and its ten probabilities, as on the Draw page; one element,
+    as the student's part is sent again on every stroke and refresh."""
     insp = view.insp
     if insp is None:
-        st.html('<div class="class-read" style="opacity:.6">?</div>')
-        st.caption(ui.tr("class.read.none"))
+        digit = '<div class="class-read" style="opacity:.6">?</div>'
+        caption = ui.tr("class.read.none")
     else:
-        st.html(f'<div class="class-read">{insp.prediction}</div>')
-        st.caption(ui.tr("class.read.digit", digit=insp.prediction, pct=f"{insp.confidence:.0%}"))
-    st.html(markup.probability_bars(insp.probs if insp else np.zeros(10), insp.prediction if insp else None, height=90))
+        digit = f'<div class="class-read">{insp.prediction}</div>'
+        caption = ui.tr("class.read.digit", digit=insp.prediction, pct=f"{insp.confidence:.0%}")
+    bars = markup.probability_bars(insp.probs if insp else np.zeros(10), insp.prediction if insp else None, height=90)
+    title = html.escape(ui.tr("class.read"))
+    st.html(
+        f'<h3 class="class-read-title">{title}</h3>{digit}'
+        f'<p class="class-read-caption">{html.escape(caption)}</p>{bars}'
+    )
 
 
 def submit(store: Store, pending: dict) -> bool:
@@ -477,16 +485,15 @@ def student_live_ui(store: Store, model) -> None:
     One fragment, rerun by every stroke and click and every STUDENT_REFRESH_S: each run shows all of it again,
     so a run whose messages Streamlit dropped (see docs/ARCHITECTURE.md, class mode) is made good by the next.
     """
-    if not live_ui(store):
-        return
-    st.markdown(ui.tr("class.student.draw"))
-    draw_ui(store, model)
+    if live_ui(store):
+        draw_ui(store, model)
 
 
 def student_ui(store: Store, member: Member) -> None:
     """A student's view: the class, the nickname, what the teacher pushes, the canvas and Send."""
     st.markdown(ui.tr("class.student.in", code=st.session_state.get("class_joined_code", "")))
     _name_input(on_change=_rename, args=(store,))
+    st.markdown(ui.tr("class.student.draw"))
     loaded = ui.current_model()
     student_live_ui(store, loaded[0] if loaded else None)
     st.caption(ui.tr("class.other_pages"))
