@@ -323,6 +323,9 @@ def session_key() -> str:
 def _class_store(url: str | None, state_dir: str, ttl_hours: float):
     """One class store per server and settings: every session shares its connection pool."""
     from lenet.classmode.store import Store  # SQLAlchemy and Alembic load only when a class page opens
+    import sys
+
+    sys.setswitchinterval(0.001)  # EXPERIMENT
 
     return Store.open(url, Path(state_dir), ttl_hours)
 

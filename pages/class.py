@@ -13,6 +13,7 @@ holds its Member. Tests inject a drawing as on the Draw page: `draw_injected_rgb
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import uuid
@@ -35,7 +36,7 @@ from lenet.preprocess import Preprocessed, canvas_to_input, preprocess
 ui.ensure_shell()
 
 WALL_REFRESH_S = 1.0  # the wall shows a digit within 2 s of its acknowledgement: one refresh plus the read
-STUDENT_REFRESH_S = 2.0  # prompts, pushed links and questions reach the students; pending sends are retried
+STUDENT_REFRESH_S = 3.0  # prompts, pushed links and questions reach the students; pending sends are retried
 CANVAS = 280  # px, as on the Draw page
 BRUSH = 18  # px: the Draw page's default brush, MNIST-like strokes after scaling
 PER_DIGIT = 12  # thumbnails per digit meant on the wall; the rest are counted
@@ -150,6 +151,7 @@ def _forget_member(reason: str | None = None) -> None:
     """Leave the class in this session; the join link, if any, is dropped so it does not join again."""
     st.session_state.pop("class_member", None)
     st.session_state.pop("class_joined_code", None)
+    st.session_state.pop("class_send_here", None)
     st.session_state.update(class_pending=None, class_last_sent=None)
     for key in ("join", "seat"):
         if key in st.query_params:
@@ -266,9 +268,7 @@ def upload_ui() -> Preprocessed | None:
     None when there is none, or after saying why it cannot be read."""
     with st.expander(ui.tr("class.upload"), icon=":material/photo_camera:"):
         uploaded = st.file_uploader(ui.tr("draw.upload"), type=["png", "jpg", "jpeg"], key="class_upload")
-    data = st.session_state.get("draw_injected_upload")
-    if data is None and uploaded is not None:
-        data = uploaded.getvalue()
+    data = _photo_data(uploaded)
     if data is None:
         return None
     try:
@@ -278,6 +278,15 @@ def upload_ui() -> Preprocessed | None:
     except Exception as exc:
         st.error(ui.plain(ui.tr_error(exc, fallback="draw.upload.failed")), icon=":material/block:")
         return None
+
+
+def _photo_data(uploaded=None) -> bytes | None:
+    """The photo's bytes: a test's injected ones, or the uploader's file (`uploaded`, or from its state)."""
+    data = st.session_state.get("draw_injected_upload")
+    uploaded = uploaded if uploaded is not None else st.session_state.get("class_upload")
+    if data is None and uploaded is not None:
+        data = uploaded.getvalue()
+    return data
 
 
 def read_ui(view: DrawView) -> None:
@@ -342,8 +351,9 @@ def _rename(store: Store) -> None:
         _notice("warning", ui.tr_error(exc))
 
 
-def send(store: Store, view: DrawView, label) -> None:
-    """The Send button: a new digit under a fresh send_key, or the one still pending, never both."""
+def send(store: Store, view: DrawView, label, rerun: bool = True) -> None:
+    """The Send button: a new digit under a fresh send_key, or the one still pending, never both. `rerun`: rerun
+    the student's part once sent (not from a callback, which runs before it)."""
     _rename(store)
     pending = st.session_state["class_pending"]
     if pending is None:
@@ -361,7 +371,7 @@ def send(store: Store, view: DrawView, label) -> None:
             "confidence": float(view.insp.confidence),
         }
         st.session_state["class_pending"] = pending
-    if submit(store, pending):
+    if submit(store, pending) and rerun:
         _rerun_fragment()  # the cleared canvas and the acknowledgement
 
 
@@ -400,10 +410,41 @@ def draw_ui(store: Store, model) -> None:
     with read_col:
         read_ui(view)
     label = st.pills(ui.tr("class.label"), list(range(10)), key="class_label", format_func=str)
-    if st.button(ui.tr("class.submit"), key="class_submit", type="primary", icon=":material/send:"):
+    st.button(
+        ui.tr("class.submit"),
+        key="class_submit",
+        type="primary",
+        icon=":material/send:",
+        on_click=_send_clicked,
+        args=(store, model),
+    )
+    if st.session_state.pop("class_send_here", False):
         send(store, view, label)
     show_notice()
     sent_ui()
+
+
+def _canvas_digest() -> str | None:
+    """The digest of the picture the canvas holds now (as canvas_ui computes it), read from the canvas's state;
+    None when there is none or it cannot be read."""
+    try:
+        url = (st.session_state.get("canvas") or {}).get("drawing", {}).get("data")
+        return hashlib.md5(base64.b64decode(url.split(";base64,", 1)[1])).hexdigest() if url else None
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return None
+
+
+def _send_clicked(store: Store, model) -> None:
+    """Send's callback, before the student's part reruns: the drawing this page has read is sent here, so that
+    one run shows the acknowledgement and the cleared canvas. A picture not read yet, a photo, or one a test
+    injects is sent by the run itself (draw_ui), which reads it first and then reruns."""
+    kept = st.session_state.get("class_reading")
+    digest = _canvas_digest()
+    plain_drawing = st.session_state.get("draw_injected_rgba") is None and _photo_data() is None
+    if plain_drawing and digest is not None and kept is not None and kept[0] == (digest, id(model)):
+        send(store, kept[1], st.session_state.get("class_label"), rerun=False)
+    else:
+        st.session_state["class_send_here"] = True
 
 
 def _read(prep: Preprocessed | None, model, canvas: bool = False) -> DrawView:
