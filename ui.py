@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import gc
 import re
+import sys
 import uuid
 from pathlib import Path
 
@@ -319,13 +320,19 @@ def session_key() -> str:
     return st.session_state["_session_key"]
 
 
+GIL_SWITCH_S = 0.001  # the server's interpreter switch interval once class mode is in use (see _class_store)
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _class_store(url: str | None, state_dir: str, ttl_hours: float):
     """One class store per server and settings: every session shares its connection pool."""
     from lenet.classmode.store import Store  # SQLAlchemy and Alembic load only when a class page opens
-    import sys
 
-    sys.setswitchinterval(0.001)  # EXPERIMENT
+    # Every session's runs share one interpreter lock with the event loop, and each message a run sends wakes the
+    # loop through a socket: the thread that did so waits for the lock again, up to the switch interval (5 ms by
+    # default), many times per run. With 30 students that waiting was most of Send's latency (bench/class_load.py:
+    # ack median 0.95 s -> 0.34 s, back to back); 1 ms hands the lock over sooner, for a few more switches.
+    sys.setswitchinterval(GIL_SWITCH_S)
 
     return Store.open(url, Path(state_dir), ttl_hours)
 
