@@ -403,7 +403,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--profile",
         metavar="FILE",
-        help="record the server's Python stacks during the lesson with py-spy (a dev tool, not in requirements): "
+        help="record the server's Python stacks during the lesson with py-spy (requirements-dev.txt): "
         "collapsed stacks, one per line with its sample count",
     )
     parser.add_argument("--trace", metavar="DIR", help="on each timeout, the session's last messages into DIR")
