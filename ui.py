@@ -6,8 +6,10 @@ The engine (lenet/) never imports streamlit; this module is the one place that c
 
 from __future__ import annotations
 
+import functools
 import gc
 import re
+import sys
 import uuid
 from pathlib import Path
 
@@ -318,10 +320,19 @@ def session_key() -> str:
     return st.session_state["_session_key"]
 
 
+GIL_SWITCH_S = 0.001  # the server's interpreter switch interval once class mode is in use (see _class_store)
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _class_store(url: str | None, state_dir: str, ttl_hours: float):
     """One class store per server and settings: every session shares its connection pool."""
     from lenet.classmode.store import Store  # SQLAlchemy and Alembic load only when a class page opens
+
+    # Every session's runs share one interpreter lock with the event loop, and each message a run sends wakes the
+    # loop through a socket: the thread that did so waits for the lock again, up to the switch interval (5 ms by
+    # default), many times per run. With 30 students that waiting was most of Send's latency (bench/class_load.py:
+    # ack median 0.95 s -> 0.34 s, back to back); 1 ms hands the lock over sooner, for a few more switches.
+    sys.setswitchinterval(GIL_SWITCH_S)
 
     return Store.open(url, Path(state_dir), ttl_hours)
 
@@ -344,6 +355,17 @@ def class_store():
     return store
 
 
+@functools.lru_cache(maxsize=4096)
+def class_digit_figure(image: bytes, caption: str, alt: str, wrong: bool) -> str:
+    """A digit on the class wall (lenet.figures.wall.digit_figure of the 28 x 28 image's bytes), made once: the
+    wall shows the same digits again every second, and each is a PNG to encode."""
+    import numpy as np
+
+    from lenet.figures import wall
+
+    return wall.digit_figure(np.frombuffer(image, np.uint8).reshape(28, 28), caption, alt, wrong=wrong)
+
+
 CLASS_BANNER_REFRESH_S = 2.0  # a student on another page sees the teacher's prompt or link within this
 
 
@@ -363,7 +385,7 @@ def _class_banner() -> None:
     if store is None:
         return
     try:
-        info = store.class_info(member.class_id)
+        info, _question = store.live_view(member.class_id)  # one read per class and second, for every student
     except ClassError:
         return  # away for a moment, or the class is over: the Class page says which
     if not info.prompt and not info.pushed_link:

@@ -57,6 +57,7 @@ import json
 import os
 import random
 import re
+import signal
 import struct
 import subprocess
 import sys
@@ -323,6 +324,10 @@ async def proto_student(url: str, code: str, i: int, args, pool: list, joined: l
                 out.append(await proto_send_one(session, *rng.choice(pool), tag=f"{i}-{len(out)}-{time.time()}"))
             except Exception as exc:
                 errors.append(f"student {i}: {type(exc).__name__}: {exc}")
+                if args.trace:  # what the session sent and received before it gave up
+                    lines = [f"{at:9.3f} {what}" for at, what in session.history]
+                    Path(args.trace).mkdir(parents=True, exist_ok=True)
+                    Path(args.trace, f"student-{i}-{len(errors)}.txt").write_text("\n".join(lines) + "\n")
             if session.ended:
                 errors.append(f"student {i}: connection ended: {session.ended}")
                 break
@@ -375,6 +380,12 @@ async def lesson_protocol(url: str, server_pid: int, args, sends: list, errors: 
     return {"code": code, "counts": counts, "mb_per_session": round((during_mb - before_mb) / args.sessions, 2)}
 
 
+def profile(pid: int, out: str) -> subprocess.Popen:
+    """py-spy sampling the server (all its threads, idle ones left out) until interrupted; collapsed stacks."""
+    spy = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--format", "raw"]
+    return subprocess.Popen([*spy, "--rate", "50", "--output", out], stdout=subprocess.DEVNULL)
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--sessions", type=int, default=30)
@@ -389,6 +400,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--no-training", action="store_true", help="no training run alongside")
     parser.add_argument("--quick", action="store_true", help="CI: 2 students, 10 s, no training")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="record the server's Python stacks during the lesson with py-spy (requirements-dev.txt): "
+        "collapsed stacks, one per line with its sample count",
+    )
+    parser.add_argument("--trace", metavar="DIR", help="on each timeout, the session's last messages into DIR")
     args = parser.parse_args()
     if args.quick:
         args.sessions, args.duration, args.no_training = 2, 10.0, True
@@ -405,11 +423,15 @@ def main() -> int:
         try:
             with serve(env=env, timeout=180) as (url, proc):
                 lesson = lesson_protocol if args.clients == "protocol" else lesson_browser
+                profiler = profile(proc.pid, args.profile) if args.profile else None
                 began, client_began, server_began = time.time(), time.process_time(), cpu_s(proc.pid, False)
                 measured = asyncio.run(lesson(url, proc.pid, args, sends, errors))
                 lasted = time.time() - began
                 server_cores = (cpu_s(proc.pid, False) - server_began) / lasted
                 client_cores = (time.process_time() - client_began) / lasted
+                if profiler is not None:
+                    profiler.send_signal(signal.SIGINT)  # py-spy writes its file on an interrupt
+                    profiler.wait(60)
         finally:
             # Still training at the end: the load lasted the whole lesson (a run that failed to start did not).
             trained_throughout = trainer is not None and trainer.poll() is None

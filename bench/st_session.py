@@ -32,6 +32,7 @@ there (markdown, HTML, alerts, headings, metrics, code under it).
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import re
 import time
@@ -46,6 +47,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.asyncio.client import connect
 
 FINISHED = {0: "ok", 1: "compile_error", 2: "early_for_rerun", 3: "fragment_ok"}
+HISTORY = 200  # messages kept in Session.history
 TEXT_FIELDS = ("body", "label", "code_text")  # what a person reads in an element
 
 
@@ -139,6 +141,9 @@ class Session:
         self._changed = asyncio.Condition()
         self.closed = False
         self.ended: str | None = None  # why the connection ended, when it did
+        # The last messages both ways, (seconds since opened, what): what a timeout was waiting behind.
+        self.history: collections.deque = collections.deque(maxlen=HISTORY)
+        self._opened = time.monotonic()
 
     async def __aenter__(self) -> Session:
         return self
@@ -191,6 +196,8 @@ class Session:
         for widget_id in self.triggers:  # a trigger goes with one run only (dropped before another can start)
             self.states.pop(widget_id, None)
         self.triggers.clear()
+        triggers = [w.id.rsplit("-", 1)[-1] for w in state.widget_states.widgets if w.HasField("trigger_value")]
+        self._log(f"> rerun fragment={fragment_id[:8] or 'app'} auto={auto} triggers={triggers}")
         await self._ws.send(msg.SerializeToString())
 
     # Widgets
@@ -279,8 +286,18 @@ class Session:
             self.ended = f"{type(exc).__name__}: {exc}"
             raise
 
+    def _log(self, what: str) -> None:
+        self.history.append((round(time.monotonic() - self._opened, 3), what))
+
     def _handle(self, msg: ForwardMsg) -> None:
         kind = msg.WhichOneof("type")
+        if kind != "delta":
+            detail = ""
+            if kind == "new_session":
+                detail = f" fragments={[f[:8] for f in msg.metadata.run.fragment_ids]}"
+            elif kind == "script_finished":
+                detail = f" status={FINISHED.get(msg.script_finished, msg.script_finished)}"
+            self._log(f"< {kind}{detail}")
         if kind == "ref_hash":
             cached = self.cache.get(msg.ref_hash)
             if cached is None:
@@ -329,7 +346,9 @@ class Session:
             kind, proto = "block", delta.add_block
         else:
             return
-        self.nodes[path] = Node(kind, proto, run_id, delta.fragment_id, self.runs_started)
+        node = self.nodes[path] = Node(kind, proto, run_id, delta.fragment_id, self.runs_started)
+        if kind == "html" or node.id.endswith(("-class_sent", "-class_submit")):
+            self._log(f"< {kind} {node.id.rsplit('-', 1)[-1] if node.id else node.text()[:60]!r}")
         widget_id = getattr(proto, "id", "")
         if widget_id and (widget_id not in self.states or getattr(proto, "set_value", False)):
             state = _default_state(kind, proto)

@@ -13,7 +13,9 @@ holds its Member. Tests inject a drawing as on the Draw page: `draw_injected_rgb
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import html
 import uuid
 
 import numpy as np
@@ -34,7 +36,7 @@ from lenet.preprocess import Preprocessed, canvas_to_input, preprocess
 ui.ensure_shell()
 
 WALL_REFRESH_S = 1.0  # the wall shows a digit within 2 s of its acknowledgement: one refresh plus the read
-STUDENT_REFRESH_S = 1.5  # prompts, pushed links and questions reach the students; pending sends are retried
+STUDENT_REFRESH_S = 3.0  # prompts, pushed links and questions reach the students; pending sends are retried
 CANVAS = 280  # px, as on the Draw page
 BRUSH = 18  # px: the Draw page's default brush, MNIST-like strokes after scaling
 PER_DIGIT = 12  # thumbnails per digit meant on the wall; the rest are counted
@@ -52,6 +54,8 @@ _PAGE_CSS = f"""
   .class-link {{ font-size: 1.3rem; word-break: break-all; }}
   .class-prompt {{ font-size: 1.8rem; font-weight: 600; padding: 0.6rem 1rem; border-radius: 8px;
     background: #edf2ff; color: #1c1e21; overflow-wrap: anywhere; }}
+  .class-read-title {{ font-size: 1.5rem; font-weight: 600; margin: 0 0 0.5rem 0; padding: 0; }}
+  .class-read-caption {{ font-size: 0.875rem; opacity: .7; margin: 0.25rem 0 0.5rem 0; }}
   .class-read {{ font-size: 4rem; font-weight: 700; line-height: 1; color: {theme.PRIMARY}; }}
   .st-key-class_draw_row [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; }}
   .st-key-class_draw_row [data-testid="stColumn"]:nth-child(1)
@@ -147,6 +151,7 @@ def _forget_member(reason: str | None = None) -> None:
     """Leave the class in this session; the join link, if any, is dropped so it does not join again."""
     st.session_state.pop("class_member", None)
     st.session_state.pop("class_joined_code", None)
+    st.session_state.pop("class_send_here", None)
     st.session_state.update(class_pending=None, class_last_sent=None)
     for key in ("join", "seat"):
         if key in st.query_params:
@@ -216,8 +221,9 @@ def _clear_canvas() -> None:
     st.session_state["class_canvas_stale"] = st.session_state.get("class_canvas_md5")
 
 
-def canvas_ui() -> np.ndarray | None:
-    """The drawing canvas and its Clear button; returns the drawing as RGBA, or None while there is none."""
+def canvas_ui() -> tuple[str, object] | None:
+    """The drawing canvas and its Clear button; returns the drawing as (a key naming the picture, a function
+    giving its RGBA pixels), or None while there is none."""
     result = st_canvas(
         stroke_color="#ffffff",
         background_color="#000000",
@@ -233,7 +239,8 @@ def canvas_ui() -> np.ndarray | None:
     st.button(ui.tr("class.clear"), key="class_clear", icon=":material/delete:", on_click=_clear_canvas)
     injected = st.session_state.get("draw_injected_rgba")
     if injected is not None:
-        return np.asarray(injected)
+        pixels = np.ascontiguousarray(injected)
+        return "injected:" + hashlib.md5(pixels.tobytes()).hexdigest(), lambda: pixels
     png = result.image_bytes
     if not png:
         return None
@@ -242,7 +249,18 @@ def canvas_ui() -> np.ndarray | None:
     if digest == st.session_state["class_canvas_stale"]:
         return None  # the picture from before the last Send or Clear, still on its way out
     st.session_state["class_canvas_stale"] = None
-    return result.image_data
+    return digest, lambda: result.image_data
+
+
+def _reading(key: str | None, model, make) -> DrawView:
+    """The network's answer for one picture (`make()` reads it), kept while the picture and the model stay: the
+    student's part reruns every few seconds and on every click, and a picture is read once."""
+    kept = st.session_state.get("class_reading")
+    if key is not None and kept is not None and kept[0] == (key, id(model)):
+        return kept[1]
+    view = make()
+    st.session_state["class_reading"] = ((key, id(model)), view)
+    return view
 
 
 def upload_ui() -> Preprocessed | None:
@@ -250,9 +268,7 @@ def upload_ui() -> Preprocessed | None:
     None when there is none, or after saying why it cannot be read."""
     with st.expander(ui.tr("class.upload"), icon=":material/photo_camera:"):
         uploaded = st.file_uploader(ui.tr("draw.upload"), type=["png", "jpg", "jpeg"], key="class_upload")
-    data = st.session_state.get("draw_injected_upload")
-    if data is None and uploaded is not None:
-        data = uploaded.getvalue()
+    data = _photo_data(uploaded)
     if data is None:
         return None
     try:
@@ -264,17 +280,31 @@ def upload_ui() -> Preprocessed | None:
         return None
 
 
+def _photo_data(uploaded=None) -> bytes | None:
+    """The photo's bytes: a test's injected ones, or the uploader's file (`uploaded`, or from its state)."""
+    data = st.session_state.get("draw_injected_upload")
+    uploaded = uploaded if uploaded is not None else st.session_state.get("class_upload")
+    if data is None and uploaded is not None:
+        data = uploaded.getvalue()
+    return data
+
+
 def read_ui(view: DrawView) -> None:
-    """What the network reads: the digit, large, and its ten probabilities, as on the Draw page."""
-    st.subheader(ui.tr("class.read"))
+    """What the network reads: the digit, large, and its ten probabilities, as on the Draw page; one element,
+    as the student's part is sent again on every stroke and refresh."""
     insp = view.insp
     if insp is None:
-        st.html('<div class="class-read" style="opacity:.6">?</div>')
-        st.caption(ui.tr("class.read.none"))
+        digit = '<div class="class-read" style="opacity:.6">?</div>'
+        caption = ui.tr("class.read.none")
     else:
-        st.html(f'<div class="class-read">{insp.prediction}</div>')
-        st.caption(ui.tr("class.read.digit", digit=insp.prediction, pct=f"{insp.confidence:.0%}"))
-    st.html(markup.probability_bars(insp.probs if insp else np.zeros(10), insp.prediction if insp else None, height=90))
+        digit = f'<div class="class-read">{insp.prediction}</div>'
+        caption = ui.tr("class.read.digit", digit=insp.prediction, pct=f"{insp.confidence:.0%}")
+    bars = markup.probability_bars(insp.probs if insp else np.zeros(10), insp.prediction if insp else None, height=90)
+    title = html.escape(ui.tr("class.read"))
+    st.html(
+        f'<h3 class="class-read-title">{title}</h3>{digit}'
+        f'<p class="class-read-caption">{html.escape(caption)}</p>{bars}'
+    )
 
 
 def submit(store: Store, pending: dict) -> bool:
@@ -321,8 +351,9 @@ def _rename(store: Store) -> None:
         _notice("warning", ui.tr_error(exc))
 
 
-def send(store: Store, view: DrawView, label) -> None:
-    """The Send button: a new digit under a fresh send_key, or the one still pending, never both."""
+def send(store: Store, view: DrawView, label, rerun: bool = True) -> None:
+    """The Send button: a new digit under a fresh send_key, or the one still pending, never both. `rerun`: rerun
+    the student's part once sent (not from a callback, which runs before it)."""
     _rename(store)
     pending = st.session_state["class_pending"]
     if pending is None:
@@ -340,7 +371,7 @@ def send(store: Store, view: DrawView, label) -> None:
             "confidence": float(view.insp.confidence),
         }
         st.session_state["class_pending"] = pending
-    if submit(store, pending):
+    if submit(store, pending) and rerun:
         _rerun_fragment()  # the cleared canvas and the acknowledgement
 
 
@@ -363,23 +394,62 @@ def sent_ui() -> None:
             st.success(ui.tr("class.sent", id=last["id"], label=last["label"], prediction=last["prediction"]))
 
 
-@st.fragment
 def draw_ui(store: Store, model) -> None:
-    """Canvas, reading, the digit meant and Send: what a stroke reruns."""
+    """Canvas, reading, the digit meant and Send."""
     # On a tablet with the sidebar open the two columns wrap (_PAGE_CSS) rather than clip the 280 px canvas.
     canvas_col, read_col = st.container(key="class_draw_row").columns([1.2, 1], gap="medium")
     with canvas_col:
-        rgba = canvas_ui()
+        drawing = canvas_ui()
         photo = upload_ui()
-    prep = photo if photo is not None else canvas_to_input(rgba) if rgba is not None else None
-    view = draw_view(prep, model, ui.colormap(), canvas=photo is None)
+    if photo is not None:
+        view = _reading("photo:" + hashlib.md5(photo.image.tobytes()).hexdigest(), model, lambda: _read(photo, model))
+    elif drawing is not None:
+        view = _reading(drawing[0], model, lambda: _read(canvas_to_input(drawing[1]()), model, canvas=True))
+    else:
+        view = _read(None, model, canvas=True)
     with read_col:
         read_ui(view)
     label = st.pills(ui.tr("class.label"), list(range(10)), key="class_label", format_func=str)
-    if st.button(ui.tr("class.submit"), key="class_submit", type="primary", icon=":material/send:"):
+    st.button(
+        ui.tr("class.submit"),
+        key="class_submit",
+        type="primary",
+        icon=":material/send:",
+        on_click=_send_clicked,
+        args=(store, model),
+    )
+    if st.session_state.pop("class_send_here", False):
         send(store, view, label)
     show_notice()
     sent_ui()
+
+
+def _canvas_digest() -> str | None:
+    """The digest of the picture the canvas holds now (as canvas_ui computes it), read from the canvas's state;
+    None when there is none or it cannot be read."""
+    try:
+        url = (st.session_state.get("canvas") or {}).get("drawing", {}).get("data")
+        return hashlib.md5(base64.b64decode(url.split(";base64,", 1)[1])).hexdigest() if url else None
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return None
+
+
+def _send_clicked(store: Store, model) -> None:
+    """Send's callback, before the student's part reruns: the drawing this page has read is sent here, so that
+    one run shows the acknowledgement and the cleared canvas. A picture not read yet, a photo, or one a test
+    injects is sent by the run itself (draw_ui), which reads it first and then reruns."""
+    kept = st.session_state.get("class_reading")
+    digest = _canvas_digest()
+    plain_drawing = st.session_state.get("draw_injected_rgba") is None and _photo_data() is None
+    if plain_drawing and digest is not None and kept is not None and kept[0] == (digest, id(model)):
+        send(store, kept[1], st.session_state.get("class_label"), rerun=False)
+    else:
+        st.session_state["class_send_here"] = True
+
+
+def _read(prep: Preprocessed | None, model, canvas: bool = False) -> DrawView:
+    """The network's answer alone, as on the Draw page but without its pictures (this page shows none)."""
+    return draw_view(prep, model, ui.colormap(), canvas=canvas, pictures=False)
 
 
 def prompt_ui(info: ClassInfo) -> None:
@@ -426,37 +496,47 @@ def answer_ui(store: Store, question: Question, class_id: int) -> None:
     st.html(wall.histogram_html(question.options, counts, question.correct))
 
 
-@st.fragment(run_every=STUDENT_REFRESH_S)
-def live_ui(store: Store) -> None:
-    """What the teacher pushes (prompt, link, question), and the retry of a send the database has not taken."""
+def live_ui(store: Store) -> bool:
+    """What the teacher pushes (prompt, link, question), and the retry of a send the database has not taken;
+    False when the class is over for this student."""
     member = st.session_state.get("class_member")
     if member is None:
-        return
+        return False
     pending = st.session_state["class_pending"]
-    if pending is not None and (submit(store, pending) or st.session_state["class_pending"] is None):
-        st.rerun()  # acknowledged (or refused): the canvas part shows it
+    if pending is not None:
+        submit(store, pending)  # acknowledged (or refused): the canvas part below shows it
     try:
-        info = store.class_info(member.class_id)
-        question = store.current_question(info.id)
+        info, question = store.live_view(member.class_id)
         prompt_ui(info)
         if question is not None:
             answer_ui(store, question, info.id)
     except ClassError as exc:
         if exc.code not in GONE:
             _error(exc)  # the database is away for a moment: the next refresh tries again
-            return
+            return True
         _forget_member(ui.tr_error(exc))  # the class is over: back to the start, saying so
         st.rerun()
+    return True
+
+
+@st.fragment(run_every=STUDENT_REFRESH_S)
+def student_live_ui(store: Store, model) -> None:
+    """Everything of the student's that changes: what the teacher pushes, the canvas, the reading and Send.
+
+    One fragment, rerun by every stroke and click and every STUDENT_REFRESH_S: each run shows all of it again,
+    so a run whose messages Streamlit dropped (see docs/ARCHITECTURE.md, class mode) is made good by the next.
+    """
+    if live_ui(store):
+        draw_ui(store, model)
 
 
 def student_ui(store: Store, member: Member) -> None:
     """A student's view: the class, the nickname, what the teacher pushes, the canvas and Send."""
     st.markdown(ui.tr("class.student.in", code=st.session_state.get("class_joined_code", "")))
     _name_input(on_change=_rename, args=(store,))
-    live_ui(store)
     st.markdown(ui.tr("class.student.draw"))
     loaded = ui.current_model()
-    draw_ui(store, loaded[0] if loaded else None)
+    student_live_ui(store, loaded[0] if loaded else None)
     st.caption(ui.tr("class.other_pages"))
     st.button(ui.tr("class.leave"), key="class_leave", icon=":material/logout:", on_click=_forget_member)
 
@@ -482,7 +562,7 @@ def code_ui(info: ClassInfo, token: str) -> None:
 
 def _figure(digit, caption: str) -> str:
     alt = ui.tr("class.wall.digit_alt", id=digit.id, label=digit.label, prediction=digit.prediction)
-    return wall.digit_figure(digit.image, caption, alt, wrong=digit.prediction != digit.label)
+    return ui.class_digit_figure(digit.image.tobytes(), caption, alt, digit.prediction != digit.label)
 
 
 def stats_ui(data: Wall, mnist_acc: float | None) -> None:

@@ -32,7 +32,7 @@ from alembic.script import ScriptDirectory
 from lenet import data
 from lenet.classmode import codes, export, limits
 from lenet.classmode import store as store_module
-from lenet.classmode.schema import metadata
+from lenet.classmode.schema import classes, metadata
 from lenet.classmode.store import MIGRATIONS, ClassError, DatabaseUnavailable, Member, Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -588,3 +588,28 @@ def test_a_plain_postgresql_url_uses_psycopg_3():
     engine = store_module._engine("postgresql://user@localhost/db")
     assert engine.dialect.driver == "psycopg"
     engine.dispose()
+
+
+def test_live_view_is_one_read_per_class_and_second_and_sees_teacher_actions_at_once(store, db, clock):
+    code, token = store.start_class()
+    member = store.join(code, "ana")
+    other = Store.open(db.url, db.state_dir, TTL_HOURS, clock=clock)  # (opening sweeps expired classes)
+    info, question = store.live_view(member.class_id)
+    assert info.code == code and info.prompt is None and question is None
+    # Another process on the same database (a replica): its prompt shows once the shared read is older than
+    # max_age_s, and at once with max_age_s=0.
+    with other.engine.begin() as conn:  # written past the store's methods, as another process's would be
+        conn.execute(classes.update().where(classes.c.id == info.id).values(prompt="from elsewhere"))
+    assert store.live_view(member.class_id, max_age_s=600)[0].prompt is None, "one read serves the class"
+    assert store.live_view(member.class_id, max_age_s=0)[0].prompt == "from elsewhere"
+    # A teacher action through any Store of this process is seen by the next poll, without waiting.
+    other.set_prompt(token, "Everyone draw a 7")
+    question_id = other.ask(token, "Which?", ["a", "b"])
+    info, question = store.live_view(member.class_id)
+    assert info.prompt == "Everyone draw a 7" and question.id == question_id
+    other.close()
+    # The class's end and expiry are checked on every call, kept read or not.
+    clock.now += TTL_HOURS * 3600
+    with pytest.raises(ClassError) as expired:
+        store.live_view(member.class_id)
+    assert _code(expired) == "class_expired"

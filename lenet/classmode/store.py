@@ -14,6 +14,7 @@ here, on the server; student operations take the `Member` that `join` returned.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +39,11 @@ SQLITE_BUSY_TIMEOUT_S = 10.0  # how long a writer waits for another process's wr
 _MIGRATION_LOCK = 0x1E7E7  # PostgreSQL advisory lock key: replicas starting at once migrate one after the other
 IMAGE_SHAPE = (28, 28)
 CLEANUP_EVERY_S = 300.0  # a class's TTL is hours: sweeping every few minutes deletes it close enough to on time
+LIVE_MAX_AGE_S = 1.0  # live_view: one read per class per second serves every student's page in this process
+# live_view's reads, by (database URL, class id): (when read, the class, its question). Shared by every Store of
+# this process on one database, so a teacher action through any of them is seen by the next poll.
+_LIVE_READS: dict[tuple[str, int], tuple[float, ClassInfo, Question | None]] = {}
+_LIVE_LOCK = threading.Lock()
 
 
 class ClassError(CodedError, ValueError):
@@ -266,13 +272,16 @@ class Store:
         self.engine.dispose()
 
     @contextmanager
-    def _transaction(self, write: bool = False) -> Iterator[sa.Connection]:
-        """One transaction, committed on leaving; a transient database failure becomes DatabaseUnavailable."""
+    def _transaction(self, write: bool = False, live: bool = False) -> Iterator[sa.Connection]:
+        """One transaction, committed on leaving; a transient database failure becomes DatabaseUnavailable.
+        `live`: it changes what students see live (live_view reads again once it has committed)."""
         try:
             with self.engine.connect() as conn:
                 conn.execution_options(lenet_write=write)
                 with conn.begin():
                     yield conn
+            if live:
+                self._forget_live()
         except (exc.OperationalError, exc.InterfaceError, exc.TimeoutError) as error:
             raise DatabaseUnavailable(f"The class database is not available: {error}", "db_unavailable") from error
         except exc.DBAPIError as error:
@@ -387,9 +396,41 @@ class Store:
                 raise ClassError("This class no longer exists.", "class_unknown", class_code="")
             return self._live(row)
 
+    def live_view(self, class_id: int, max_age_s: float = LIVE_MAX_AGE_S) -> tuple[ClassInfo, Question | None]:
+        """What a student's page shows live: the live class (prompt, pushed link) and its current question.
+
+        Every student of a class polls this: one read from the database per class and `max_age_s` serves all of
+        this process's students (a teacher action through this store is seen at once; one on another replica
+        within `max_age_s`). The class's end and expiry are checked on every call.
+        Raises ClassError as class_info does.
+        """
+        now = time.monotonic()
+        where = (str(self.engine.url), class_id)
+        with _LIVE_LOCK:
+            kept = _LIVE_READS.get(where)
+        if kept is None or now - kept[0] >= max_age_s:
+            with self._transaction() as conn:
+                row = conn.execute(sa.select(classes).where(classes.c.id == class_id)).first()
+                if row is None:
+                    raise ClassError("This class no longer exists.", "class_unknown", class_code="")
+                question = self._current_question(conn, class_id)
+            kept = (now, _class_info(row), question)
+            with _LIVE_LOCK:
+                _LIVE_READS[where] = kept
+        info = kept[1]
+        self._live(info)
+        return info, kept[2]
+
+    def _forget_live(self) -> None:
+        """Drop live_view's reads after a teacher action, so this process's students see it at their next poll."""
+        url = str(self.engine.url)
+        with _LIVE_LOCK:
+            for where in [where for where in _LIVE_READS if where[0] == url]:
+                del _LIVE_READS[where]
+
     def set_prompt(self, token: str, text: str | None) -> None:
         """Show `text` ("Everyone draw a 7") on every student's screen; None or "" clears it."""
-        with self._transaction(write=True) as conn:
+        with self._transaction(write=True, live=True) as conn:
             row = self._live(self._teacher_row(conn, token, write=True))
             prompt = _text(text, limits.MAX_PROMPT_CHARS) or None
             conn.execute(classes.update().where(classes.c.id == row.id).values(prompt=prompt))
@@ -397,7 +438,7 @@ class Store:
     def push_link(self, token: str, link: str | None) -> None:
         """Send every student to `link`, a path inside the app ("/conv_lab?kernel=5"); None stops following."""
         link = _check_link(link)
-        with self._transaction(write=True) as conn:
+        with self._transaction(write=True, live=True) as conn:
             row = self._live(self._teacher_row(conn, token, write=True))
             conn.execute(
                 classes.update()
@@ -407,7 +448,7 @@ class Store:
 
     def end_class(self, token: str) -> None:
         """End the class now: its digits, nicknames, questions and answers are deleted; its code reads "ended"."""
-        with self._transaction(write=True) as conn:
+        with self._transaction(write=True, live=True) as conn:
             row = self._live(self._teacher_row(conn, token, write=True))
             self._delete_contents(conn, [row.id])
             conn.execute(
@@ -431,7 +472,7 @@ class Store:
             How many classes were deleted.
         """
         now = self.clock() if now is None else now
-        with self._transaction(write=True) as conn:
+        with self._transaction(write=True, live=True) as conn:
             ids = list(conn.scalars(sa.select(classes.c.id).where(classes.c.expires_at <= now)))
             if ids:
                 self._delete_contents(conn, ids)
@@ -662,7 +703,7 @@ class Store:
                 "bad_question",
                 limit=limits.MAX_OPTIONS,
             )
-        with self._transaction(write=True) as conn:
+        with self._transaction(write=True, live=True) as conn:
             row = self._live(self._teacher_row(conn, token, write=True))
             return conn.execute(
                 questions.insert().values(
@@ -677,9 +718,13 @@ class Store:
 
     def current_question(self, class_id: int) -> Question | None:
         """The class's latest question (revealed or not), or None before the first."""
-        query = sa.select(questions).where(questions.c.class_id == class_id).order_by(questions.c.id.desc()).limit(1)
         with self._transaction() as conn:
-            row = conn.execute(query).first()
+            return self._current_question(conn, class_id)
+
+    @staticmethod
+    def _current_question(conn: sa.Connection, class_id: int) -> Question | None:
+        query = sa.select(questions).where(questions.c.class_id == class_id).order_by(questions.c.id.desc()).limit(1)
+        row = conn.execute(query).first()
         if row is None:
             return None
         return Question(row.id, row.text, tuple(row.options), row.correct, bool(row.revealed), row.created_at)
@@ -715,7 +760,7 @@ class Store:
 
     def reveal(self, token: str, question_id: int) -> None:
         """Reveal a question's answer and close it to further answers."""
-        with self._transaction(write=True) as conn:
+        with self._transaction(write=True, live=True) as conn:
             row = self._live(self._teacher_row(conn, token, write=True))
             done = conn.execute(
                 questions.update()

@@ -48,6 +48,7 @@ def draw_view(
     started: float | None = None,
     canvas: bool = False,
     step_px: int = 160,
+    pictures: bool = True,
 ) -> DrawView:
     """Run the network on one input and build every picture the Draw page shows for it.
 
@@ -59,15 +60,17 @@ def draw_view(
         started: perf_counter() when preprocessing began, so the reported time includes it.
         canvas: the input was drawn on the canvas (whose size makes a scribble recognisable).
         step_px: the longest side of each preprocessing step's picture.
+        pictures: False for the answer alone, no PNGs (the Class page shows only the digit and its bars).
     Returns:
         a DrawView; `insp` is None when there is nothing to read, and `reason` says why.
     """
     start = time.perf_counter() if started is None else started
     view = DrawView(prep=prep, label=label, reason=_reason(prep, model, canvas))
-    for key, image in prep.steps if prep is not None else ():
+    for key, image in prep.steps if prep is not None and pictures else ():
         view.images[f"step_{key}"] = markup.png_bytes(markup.thumbnail(image, step_px))
     if view.reason is None:
         view.insp = explain(model, prep.input)
+    if view.insp is not None and pictures:
         view.images["input"] = markup.png_bytes(prep.image)
         for name, image in mosaics.layer_images(view.insp.activations, cmap).items():
             view.images[name] = markup.png_bytes(image)
