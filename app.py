@@ -59,4 +59,5 @@ page = st.navigation(pages, position="top" if ui.projector() else "sidebar")
 if page.url_path != "class":
     ui.class_banner()  # the teacher's prompt and link reach a student on every page
 page.run()
+ui.shorten_switch_interval()  # the whole server: see its docstring
 ui.freeze_startup_heap()  # after the first page's imports; see its docstring

@@ -52,6 +52,7 @@ __all__ = [
     "session_key",
     "shell_chrome",
     "shipped_record",
+    "shorten_switch_interval",
     "tr",
     "tr_error",
 ]
@@ -276,6 +277,21 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
+GIL_SWITCH_S = 0.001  # the server's interpreter switch interval (Python's default is 5 ms)
+
+
+@st.cache_resource(show_spinner=False)
+def shorten_switch_interval() -> None:
+    """Hand the interpreter lock over sooner, once per server process (app.py calls it on every run).
+
+    Every session's runs share one interpreter lock with the event loop, and each message a run sends wakes the
+    loop through a socket: the thread that did so waits for the lock again, up to the switch interval, many times
+    per run (the Draw page sends about 40 messages a stroke). With 30 students that waiting was most of Send's
+    latency (bench/class_load.py: ack median 0.95 s -> 0.34 s, back to back); 1 ms costs a few more switches.
+    """
+    sys.setswitchinterval(GIL_SWITCH_S)
+
+
 @st.cache_resource(show_spinner=False)
 def device_name() -> str:
     """The human name of the device "auto" trains on."""
@@ -320,19 +336,10 @@ def session_key() -> str:
     return st.session_state["_session_key"]
 
 
-GIL_SWITCH_S = 0.001  # the server's interpreter switch interval once class mode is in use (see _class_store)
-
-
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _class_store(url: str | None, state_dir: str, ttl_hours: float):
     """One class store per server and settings: every session shares its connection pool."""
     from lenet.classmode.store import Store  # SQLAlchemy and Alembic load only when a class page opens
-
-    # Every session's runs share one interpreter lock with the event loop, and each message a run sends wakes the
-    # loop through a socket: the thread that did so waits for the lock again, up to the switch interval (5 ms by
-    # default), many times per run. With 30 students that waiting was most of Send's latency (bench/class_load.py:
-    # ack median 0.95 s -> 0.34 s, back to back); 1 ms hands the lock over sooner, for a few more switches.
-    sys.setswitchinterval(GIL_SWITCH_S)
 
     return Store.open(url, Path(state_dir), ttl_hours)
 
