@@ -589,7 +589,10 @@ def keyboard_pick_ui(layer: str, shape: tuple[int, ...], selected: Cell | None) 
     spatial = len(shape) == 3 and shape[1] * shape[2] > 1
     limits = (shape[0], shape[1], shape[2]) if spatial else (shape[0],)
     current = (selected.channel, selected.row, selected.col) if selected else (0, 0, 0)
-    with st.expander(ui.tr("trace.keys.title"), icon=":material/keyboard:"), st.form("trace_keys", border=False):
+    # A toggle, not an expander: closed, it costs each stroke and each click one element instead of a form.
+    if not st.toggle(ui.tr("trace.keys.title"), key="trace_keys_on"):
+        return
+    with st.form("trace_keys", border=False):
         columns = st.columns(len(limits) + 1, vertical_alignment="bottom")
         labels = ("trace.keys.channel" if spatial else "trace.keys.unit", "trace.keys.row", "trace.keys.col")
         for column, key, label, limit, value in zip(columns, KEYS_PICK, labels, limits, current, strict=False):

@@ -398,6 +398,8 @@ def test_a_cell_can_be_picked_with_the_keyboard():
     at = open_app(draw_injected_rgba=rgba, trace_on=True)
     assert not at.exception and _trace_text(at) is None
     at.radio(key="trace_layer").set_value("C3").run()
+    assert not at.number_input  # the fields wait behind their toggle: a stroke does not pay for them
+    at.toggle(key="trace_keys_on").set_value(True).run()
     at.number_input(key="trace_keys_channel").set_value(4)
     at.number_input(key="trace_keys_row").set_value(3)
     at.number_input(key="trace_keys_col").set_value(7)
