@@ -19,13 +19,12 @@ from torch.optim.adamw import adamw
 class FunctionalAdamW:
     """torch.optim.AdamW's defaults and update for one group of parameters; `param_groups` as torch.optim has it."""
 
-    def __init__(self, params, lr: float, weight_decay: float, fused: bool | None = None) -> None:
+    def __init__(self, params, lr: float, weight_decay: float) -> None:
         self.params = [p for p in params if p.requires_grad]
         group = {"lr": lr, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": weight_decay}
         self.param_groups = [group]
-        self.fused = fused
-        # torch.optim.Adam's lazy state: the step count as a 0-d float tensor (on the CPU, or with the
-        # parameters in fused mode) and the two moving averages, each like its parameter.
+        # torch.optim.Adam's lazy state: the step count as a 0-d float tensor on the CPU, and the two moving
+        # averages, each like its parameter.
         self.state: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -49,7 +48,6 @@ class FunctionalAdamW:
             list(sqs),
             [],
             list(steps),
-            fused=self.fused,
             amsgrad=False,
             beta1=group["betas"][0],
             beta2=group["betas"][1],
@@ -60,11 +58,7 @@ class FunctionalAdamW:
         )
 
     def _new_state(self, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        step = (
-            torch.zeros((), dtype=torch.float32, device=p.device)
-            if self.fused
-            else torch.tensor(0.0, dtype=torch.get_default_dtype(), device="cpu")
-        )
+        step = torch.tensor(0.0, dtype=torch.get_default_dtype(), device="cpu")
         zeros = torch.zeros_like(p, memory_format=torch.preserve_format)
         return step, zeros, zeros.clone()
 

@@ -243,11 +243,10 @@ def make_optimizer(model: nn.Module, tc: TrainConfig) -> torch.optim.Optimizer |
 def make_scheduler(opt: torch.optim.Optimizer | FunctionalAdamW, tc: TrainConfig, total_steps: int):
     """One-cycle over the run's steps, or None for a constant rate."""
     # One-cycle needs a few steps to warm up and anneal (with under 8 it divides by zero): constant below that.
-    if tc.schedule == "onecycle" and total_steps >= 8 and isinstance(opt, FunctionalAdamW):
-        return OneCycle(opt, max_lr=tc.lr, total_steps=total_steps, pct_start=0.25)
-    if tc.schedule == "onecycle" and total_steps >= 8:
-        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=tc.lr, total_steps=total_steps, pct_start=0.25)
-    return None
+    if tc.schedule != "onecycle" or total_steps < 8:
+        return None
+    one_cycle = OneCycle if isinstance(opt, FunctionalAdamW) else torch.optim.lr_scheduler.OneCycleLR
+    return one_cycle(opt, max_lr=tc.lr, total_steps=total_steps, pct_start=0.25)
 
 
 @torch.inference_mode()

@@ -183,6 +183,14 @@ def _engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True)  # a replica survives the database restarting
 
 
+def _class_row(conn: sa.Connection, class_id: int):
+    """The class's row by id; ClassError "class_unknown" when it is gone."""
+    row = conn.execute(sa.select(classes).where(classes.c.id == class_id)).first()
+    if row is None:
+        raise ClassError("This class no longer exists.", "class_unknown", class_code="")
+    return row
+
+
 def _class_info(row) -> ClassInfo:
     return ClassInfo(
         row.id, row.code, row.created_at, row.expires_at, row.ended_at, row.prompt, row.pushed_link, row.pushed_at
@@ -391,10 +399,7 @@ class Store:
     def class_info(self, class_id: int) -> ClassInfo:
         """A live class by id, for a student's page to read the prompt and the pushed link."""
         with self._transaction() as conn:
-            row = conn.execute(sa.select(classes).where(classes.c.id == class_id)).first()
-            if row is None:
-                raise ClassError("This class no longer exists.", "class_unknown", class_code="")
-            return self._live(row)
+            return self._live(_class_row(conn, class_id))
 
     def live_view(self, class_id: int, max_age_s: float = LIVE_MAX_AGE_S) -> tuple[ClassInfo, Question | None]:
         """What a student's page shows live: the live class (prompt, pushed link) and its current question.
@@ -410,9 +415,7 @@ class Store:
             kept = _LIVE_READS.get(where)
         if kept is None or now - kept[0] >= max_age_s:
             with self._transaction() as conn:
-                row = conn.execute(sa.select(classes).where(classes.c.id == class_id)).first()
-                if row is None:
-                    raise ClassError("This class no longer exists.", "class_unknown", class_code="")
+                row = _class_row(conn, class_id)
                 question = self._current_question(conn, class_id)
             kept = (now, _class_info(row), question)
             with _LIVE_LOCK:
