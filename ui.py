@@ -11,6 +11,7 @@ import gc
 import re
 import sys
 import uuid
+import weakref
 from pathlib import Path
 
 # Imported here, once, before sessions run in parallel: plotly imports pandas lazily, and two sessions
@@ -19,7 +20,7 @@ import pandas  # noqa: F401
 import plotly.graph_objects  # noqa: F401
 import streamlit as st
 
-from lenet import checkpoints, data, jobs, settings
+from lenet import checkpoints, data, explain, jobs, settings
 from lenet.conv import ops
 from lenet.device import describe_device, pick_device
 from lenet.errors import CodedError
@@ -158,6 +159,17 @@ def load_model(path: str | Path):
     """(model, info) for the checkpoint at `path`, cached by its record's version. Raises CheckpointError."""
     info = checkpoints.read_info(path)
     return _load_model(str(info.path), info.version)
+
+
+_BLANK_ACTIVATIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def blank_activations(model):
+    """lenet.explain.blank_activations, once per loaded model (the Draw page asks on every blank rerun)."""
+    found = _BLANK_ACTIVATIONS.get(model)
+    if found is None:
+        found = _BLANK_ACTIVATIONS[model] = explain.blank_activations(model)
+    return found
 
 
 def model_choices() -> list[checkpoints.CheckpointInfo]:
@@ -456,11 +468,23 @@ SHELL_CSS = """
 <style>
   [data-testid="stCaptionContainer"] { color: inherit !important; opacity: 0.8; }
   [data-testid="stSliderThumbValue"] { color: inherit !important; }
+  .lenet-h2, .lenet-h3, .lenet-h4 { font-weight: 600; line-height: 1.2; margin: 0; scroll-margin-top: 3.75rem; }
+  .lenet-h2 { font-size: 2.25rem; padding: 1rem 0; letter-spacing: -0.005em; }
+  .lenet-h3 { font-size: 1.75rem; padding: 0.5rem 0 1rem; }
+  .lenet-h4 { font-size: 1.5rem; padding: 0.5rem 0 1rem; }
+  .lenet-caption { font-size: 0.875rem; opacity: 0.8; margin: 0 0 0.5rem; }
+  .lenet-text { margin: 0 0 1rem; }
+  /* Long sections that every stroke redraws: off screen, the browser skips their layout and paint until they
+     scroll near (the Draw page's layers and a traced cell's sums); `auto` keeps their last size for the scrollbar. */
+  .lenet-lazy { content-visibility: auto; contain-intrinsic-size: auto 900px; }
+  hr.lenet-rule { margin: 2rem 0; border: none; border-bottom: 1px solid rgba(128, 128, 128, 0.3); }
   [data-testid="stMain"] button p { white-space: normal !important; overflow: visible !important;
     text-overflow: clip !important; }
   @media (max-width: 640px) {
     .stMainBlockContainer { padding-top: 3.9rem !important; }
     .stMainBlockContainer h1 { font-size: 1.5rem !important; padding: 0.2rem 0 !important; }
+    .lenet-h2 { font-size: 1.6rem; }
+    .lenet-h3 { font-size: 1.35rem; }
   }
 </style>
 """

@@ -63,3 +63,11 @@ def explain(model: LeNet, x: np.ndarray | torch.Tensor, target: int | None = Non
     saliency = (grad * (inp - _BACKGROUND))[0, 0].detach().numpy()
     activations = OrderedDict((name, out.detach()[0].numpy()) for name, out in recorded.items())
     return Inspection(probs=probs.detach().numpy(), prediction=pred, activations=activations, saliency=saliency)
+
+
+def blank_activations(model: LeNet, size: tuple[int, int] = (28, 28)) -> OrderedDict[str, np.ndarray]:
+    """Every textbook layer's output shape for one `size` input, filled with zeros: a layer's picture before
+    anything is drawn (the Draw page keeps its clickable picture in place through a Clear)."""
+    with torch.no_grad():
+        _, recorded = model.forward_with_activations(torch.zeros(1, 1, *size))
+    return OrderedDict((name, np.zeros(out.shape[1:], np.float32)) for name, out in recorded.items())

@@ -54,7 +54,7 @@ FAIRLY = 0.8  # below this it is "probably"
 CLOSE = 0.25  # a runner-up this close to the top is named too
 
 # The top row: input, answer, why. It wraps rather than squeeze the 280 px canvas (a tablet, an open sidebar),
-# and on a phone the columns dissolve into one list ordered input, answer, brush, why: the answer and a short
+# and on a phone the columns dissolve into one list ordered input, answer, why: the answer and a short
 # probability strip right under the canvas, on one screen with it.
 _ROW = (
     ':is(.st-key-draw_top > [data-testid="stHorizontalBlock"], '
@@ -66,6 +66,7 @@ _PAGE_CSS = f"""
   .draw-digit.draw-none {{ color: inherit; opacity: 0.6; }}
   .draw-verdict {{ font-size: 1.4rem; text-align: center; }}
   .draw-verdict.draw-none {{ font-size: 1.1rem; opacity: 0.85; }}
+  .st-key-sandbox {{ border-top: 1px solid rgba(128, 128, 128, 0.3); padding-top: 2rem; margin-top: 1rem; }}
   {_ROW} {{ flex-wrap: wrap; }}
   {_ROW} > [data-testid="stColumn"]:nth-child(1) {{ flex: 1.3 1 300px !important; min-width: 300px !important; }}
   {_ROW} > [data-testid="stColumn"]:nth-child(2) {{ flex: 1.2 1 230px !important; min-width: 230px !important; }}
@@ -76,13 +77,12 @@ _PAGE_CSS = f"""
     {_ROW} > [data-testid="stColumn"], {_ROW} > [data-testid="stColumn"] > [data-testid="stVerticalBlock"]
       {{ display: contents; }}
     {_ROW} [data-testid="stLayoutWrapper"]:has(> .st-key-draw_answer) {{ order: 1; }}
-    {_ROW} [data-testid="stLayoutWrapper"]:has(> .st-key-draw_tools) {{ order: 2; }}
-    {_ROW} [data-testid="stLayoutWrapper"]:has(> .st-key-draw_why) {{ order: 3; }}
-    {_ROW} .st-key-draw_buttons [data-testid="stHorizontalBlock"] {{ flex-wrap: nowrap; }}
-    {_ROW} .st-key-draw_buttons [data-testid="stColumn"] {{ min-width: 0 !important; }}
+    {_ROW} [data-testid="stLayoutWrapper"]:has(> .st-key-draw_why) {{ order: 2; }}
+    {_ROW} .st-key-draw_buttons {{ flex-wrap: nowrap; }}
   }}
   @media (max-width: 640px) {{
     .st-key-draw_intro p {{ font-size: 0.9rem; margin-bottom: 0; }}
+    .st-key-draw_tools [data-testid="stElementContainer"]:has([data-testid="stCaptionContainer"]) {{ display: none; }}
     .st-key-draw_answer {{ gap: 0.3rem; }}
     .st-key-draw_answer h3 {{ font-size: 1rem; padding: 0; }}
     .st-key-prediction {{ flex-direction: row; align-items: center; padding: 0.3rem 0.8rem; }}
@@ -140,8 +140,19 @@ def source_ui() -> str:
     )
 
 
+def tools_ui() -> str:
+    """The input source and, for drawing, the brush with its hint: above the row, outside the fragment, so a
+    stroke does not re-send them (a slider and a radio are the costliest elements to redraw). Returns the source."""
+    source = source_ui()
+    if source == "draw":
+        with st.container(key="draw_tools", horizontal=True, vertical_alignment="center", gap="medium"):
+            st.slider(ui.tr("draw.brush"), BRUSH[0], BRUSH[1], BRUSH[2], key="draw_brush", width=280)
+            st.caption(ui.tr("draw.canvas_help"))
+    return source
+
+
 def canvas_ui() -> tuple[np.ndarray | None, float]:
-    """The drawing canvas with its brush and buttons; returns the drawing as RGBA (None if blank), and
+    """The drawing canvas with its buttons; returns the drawing as RGBA (None if blank), and
     perf_counter() from before it was decoded."""
     objects = st.session_state["draw_canvas_objects"]
     result = st_canvas(
@@ -159,8 +170,8 @@ def canvas_ui() -> tuple[np.ndarray | None, float]:
         key="canvas",
     )
     drawn = list((result.json_data or {}).get("objects") or [])
-    left, right = st.container(key="draw_buttons").columns(2)
-    left.button(
+    buttons = st.container(key="draw_buttons", horizontal=True)
+    buttons.button(
         ui.tr("draw.clear"),
         key="draw_clear",
         icon=":material/delete:",
@@ -168,7 +179,7 @@ def canvas_ui() -> tuple[np.ndarray | None, float]:
         args=([],),
         width="stretch",
     )
-    right.button(
+    buttons.button(
         ui.tr("draw.undo"),
         key="draw_undo",
         icon=":material/undo:",
@@ -177,9 +188,6 @@ def canvas_ui() -> tuple[np.ndarray | None, float]:
         disabled=not drawn,
         width="stretch",
     )
-    with st.container(key="draw_tools"):  # on a phone: below the answer (_PAGE_CSS)
-        st.slider(ui.tr("draw.brush"), BRUSH[0], BRUSH[1], BRUSH[2], key="draw_brush")
-        st.caption(ui.tr("draw.canvas_help"))
 
     started = time.perf_counter()
     injected = st.session_state.get("draw_injected_rgba")
@@ -324,32 +332,30 @@ def _esc(text: str) -> str:
 
 def prediction_ui(view: DrawView) -> None:
     """The verdict: the digit, large, with honest words about how sure the network is; then all ten bars."""
-    st.subheader(ui.tr("draw.prediction.title"))
+    st.html(markup.heading(ui.tr("draw.prediction.title"), 3))
     insp = view.insp
     with st.container(key="prediction", border=True):
         if insp is None:
             # Nothing to read: no digit characters at all in this container (tests rely on it).
-            st.markdown('<div class="draw-digit draw-none">?</div>', unsafe_allow_html=True)
             # A reason this page has no words for yet still reads as "nothing to read".
             reason = view.reason if f"draw.prediction.{view.reason}" in STRINGS else "blank"
-            st.markdown(
-                f'<div class="draw-verdict draw-none">{_esc(ui.tr(f"draw.prediction.{reason}"))}</div>',
-                unsafe_allow_html=True,
+            answer = (
+                '<div class="draw-digit draw-none">?</div>',
+                "draw-verdict draw-none",
+                ui.tr(f"draw.prediction.{reason}"),
             )
         else:
-            st.markdown(f'<div class="draw-digit">{insp.prediction}</div>', unsafe_allow_html=True)
-            st.markdown(f'<div class="draw-verdict">{_esc(verdict(insp))}</div>', unsafe_allow_html=True)
+            answer = (f'<div class="draw-digit">{insp.prediction}</div>', "draw-verdict", verdict(insp))
+        st.markdown(f'{answer[0]}<div class="{answer[1]}">{_esc(answer[2])}</div>', unsafe_allow_html=True)
     if insp is not None and view.label is not None:
         key = "draw.prediction.right" if insp.prediction == view.label else "draw.prediction.wrong"
         (st.success if insp.prediction == view.label else st.warning)(ui.tr(key, label=view.label))
     probs = insp.probs if insp is not None else np.zeros(10)
     close = insp is not None and insp.confidence - insp.runner_up()[1] < CLOSE
-    st.caption(ui.tr("draw.probs.title"))
-    st.html(
-        markup.probability_bars(
-            probs, insp.prediction if insp else None, runner_up=insp.runner_up()[0] if close else None
-        )
+    bars = markup.probability_bars(
+        probs, insp.prediction if insp else None, runner_up=insp.runner_up()[0] if close else None
     )
+    st.html(markup.caption(ui.tr("draw.probs.title")) + bars)
 
 
 def verdict(insp: Inspection) -> str:
@@ -371,22 +377,22 @@ SALIENCY_METHODS = ("gradient", "integrated")
 def why_ui(view: DrawView, model) -> None:
     """Which pixels pushed the network towards its answer: gradient x input (computed with the view), or
     integrated gradients (Captum, computed only when chosen), whose credits add up to the score."""
-    st.subheader(ui.tr("draw.why.title"))
+    st.html(markup.heading(ui.tr("draw.why.title"), 3))
     if view.insp is None:
-        st.caption(ui.tr("draw.why.nothing"))
+        st.html(markup.caption(ui.tr("draw.why.nothing")))
         return
     labels = ui.option_labels("draw.why.method.", SALIENCY_METHODS)
-    method = st.radio(
-        ui.tr("draw.why.method"),
-        SALIENCY_METHODS,
-        format_func=labels.get,
-        key="draw_saliency_method",
-        horizontal=True,
-        label_visibility="collapsed",
-    )
+    shown = st.session_state.get("draw_saliency_method")
+    # In a popover named after the method in use: closed, the browser does not redraw the radio with every stroke
+    # (a radio is among the costliest elements to redraw; bench/draw_latency.py).
+    with st.popover(labels.get(shown, labels[SALIENCY_METHODS[0]]), icon=":material/tune:"):
+        method = st.radio(
+            ui.tr("draw.why.method"), SALIENCY_METHODS, format_func=labels.get, key="draw_saliency_method"
+        )
     if method != "integrated":
-        st.html(_scaled(view.images["saliency"], 8, alt=ui.tr("draw.why.title")))
-        st.caption(ui.tr("draw.why.text"))
+        st.html(
+            _scaled(view.images["saliency"], 8, alt=ui.tr("draw.why.title")) + markup.caption(ui.tr("draw.why.text"))
+        )
         return
     result = sandbox.integrated_gradients(model, view.prep.image, view.insp.prediction)
     overlay = markup.png_bytes(mosaics.saliency_overlay(view.prep.image, result.pixels))
@@ -404,10 +410,11 @@ def why_ui(view: DrawView, model) -> None:
 
 
 def steps_ui(view: DrawView) -> None:
-    """The preprocessing steps, left to right; the last one is exactly the network's input."""
-    st.subheader(ui.tr("draw.steps.title"))
-    st.caption(ui.tr("draw.steps.intro"))
+    """The preprocessing steps, left to right (the last one is exactly the network's input), and the time taken;
+    one HTML block."""
+    intro = markup.heading(ui.tr("draw.steps.title"), 3) + markup.caption(ui.tr("draw.steps.intro"))
     if view.prep is None:
+        st.html(intro)
         return
     cells = []
     for key, _ in view.prep.steps:
@@ -422,7 +429,9 @@ def steps_ui(view: DrawView) -> None:
             f'opacity:.85;margin-top:0.3rem">{_esc(caption)}</figcaption></figure>'
         )
     arrow = '<div style="font-size:2rem;opacity:.6;align-self:center" aria-hidden="true">→</div>'
-    st.html(f'<div style="display:flex;gap:1rem;flex-wrap:wrap;align-items:flex-start">{arrow.join(cells)}</div>')
+    row = f'<div style="display:flex;gap:1rem;flex-wrap:wrap;align-items:flex-start">{arrow.join(cells)}</div>'
+    timing = markup.caption(ui.tr("draw.timing", ms=view.compute_ms))
+    st.html(f'{intro}{row}<div style="margin-top:0.6rem">{timing}</div>')
 
 
 def _layer_text(name: str, act: np.ndarray, prev: np.ndarray | None, config) -> tuple[str, str]:
@@ -455,13 +464,13 @@ def _layer_text(name: str, act: np.ndarray, prev: np.ndarray | None, config) -> 
     return title, text + " " + act_sentence
 
 
-def network_ui(view: DrawView, model, cmap: str) -> None:
-    """Every layer's output for this input, each with its shape and a sentence or two, as one HTML grid."""
-    st.header(ui.tr("draw.net.title"))
+def network_html(view: DrawView, model, cmap: str) -> str:
+    """Every layer's output for this input, each with its shape and a sentence or two, as one HTML grid under
+    a rule and the section's title."""
+    head = '<hr class="lenet-rule">' + markup.heading(ui.tr("draw.net.title"), 2)
     if view.insp is None:
-        st.info(ui.tr("draw.why.nothing"))
-        return
-    st.caption(ui.tr("draw.net.intro") + " " + ui.tr("draw.net.colours", cmap=cmap))
+        return head + markup.caption(ui.tr("draw.why.nothing"), "lenet-text")
+    intro = markup.caption(ui.tr("draw.net.intro") + " " + ui.tr("draw.net.colours", cmap=cmap))
     rows = [("input", view.prep.image[None]), *view.insp.activations.items()]
     cells, prev = [], None
     for name, act in rows:
@@ -475,9 +484,13 @@ def network_ui(view: DrawView, model, cmap: str) -> None:
             f'<div style="max-width:720px">{picture}</div>'
         )
         prev = act
-    st.html(
-        '<div style="display:grid;grid-template-columns:minmax(240px,2fr) 3fr;gap:1.6rem 2.5rem;'
-        f'align-items:center">{"".join(cells)}</div>'
+    return (
+        head
+        + intro
+        + (
+            '<div class="lenet-lazy" style="display:grid;grid-template-columns:minmax(240px,2fr) 3fr;gap:1.6rem 2.5rem;'
+            f'align-items:center">{"".join(cells)}</div>'
+        )
     )
 
 
@@ -542,27 +555,31 @@ def _trace_switched() -> None:
         st.session_state.pop("trace", None)
 
 
+def trace_intro_html() -> str:
+    """The tracing section's rule, title and introduction (sent with the layers' block: one element fewer)."""
+    intro = markup.caption(ui.tr("trace.intro") + " " + ui.tr("trace.pick_help"))
+    return '<hr class="lenet-rule">' + markup.heading(ui.tr("trace.title"), 2) + intro
+
+
 def trace_toggle_ui() -> bool:
-    """The tracing section's title and switch; True while it is on. Off, strokes pay nothing for tracing."""
-    st.header(ui.tr("trace.title"))
-    st.caption(ui.tr("trace.intro"))
+    """The tracing section's switch; True while it is on. Off, strokes pay nothing for tracing."""
     if st.session_state.get("trace") is not None:
         st.session_state["trace_on"] = True  # a pick (a click, or a test's key) shows its explanation
     return st.toggle(ui.tr("trace.on"), key="trace_on", on_change=_trace_switched)
 
 
-def trace_pick_ui(view: DrawView, cmap: str) -> None:
+def trace_pick_ui(activations: dict, cmap: str) -> None:
     """The layer to pick from and its picture, clickable: a click or a tap sets the session-state key `trace`."""
-    names = list(view.insp.activations)
+    names = list(activations)
     if st.session_state.get("trace_layer") not in names:
         st.session_state["trace_layer"] = names[0]
     layer = st.radio(ui.tr("trace.layer"), names, key="trace_layer", horizontal=True)
-    act = view.insp.activations[layer]
+    act = activations[layer]
     layout = trace_figures.pick_layout(act.shape)
     picked = st.session_state.get("trace")
     selected = None
     if isinstance(picked, dict) and picked.get("layer") == layer:
-        selected = parse_cell(picked, shapes(view.insp.activations))
+        selected = parse_cell(picked, shapes(activations))
     streamlit_image_coordinates(
         trace_figures.pick_image(
             act, cmap, layout, (selected.channel, selected.row, selected.col) if selected else None
@@ -572,7 +589,6 @@ def trace_pick_ui(view: DrawView, cmap: str) -> None:
         png_compression_level=1,
         cursor="crosshair",
     )
-    st.caption(ui.tr("trace.pick_help"))
     keyboard_pick_ui(layer, act.shape, selected)
 
 
@@ -622,37 +638,50 @@ def _model_value(view: DrawView, cell: Cell) -> float:
 
 
 def trace_ui(view: DrawView, model, cmap: str) -> None:
-    """The selected cell explained in the `trace` container: its value, where it looks, how it was computed."""
+    """The selected cell explained in the `trace` container: its value, where it looks, how it was computed.
+
+    The value lines are one markdown element; where it looks and how it was computed are one HTML block, so that
+    a stroke with a cell picked updates three elements, not twenty (docs/ARCHITECTURE.md §6)."""
+    if view.insp is None:
+        st.caption(ui.tr("trace.blank" if st.session_state.get("trace") is not None else "trace.none"))
+        return
     cell = selected_cell(view)
     if cell is None:
         st.caption(ui.tr("trace.none"))
         return
     result = trace(model, view.prep.input, view.insp.activations, cell)
     with st.container(key="trace", border=True):
-        st.subheader(ui.tr("trace.heading", cell=_cell_name(cell)))
         lines = [ui.tr("trace.value", value=_num(_model_value(view, cell)))]
         if cell.layer == "output":
             p = float(view.insp.probs[cell.channel])
             lines.append(ui.tr("trace.prob", digit=cell.channel, prob=_num(p), pct=f"{p:.1%}"))
-        st.markdown("  \n".join(f"**{_esc(line)}**" for line in lines))
-        where_ui(view, result, cmap)
-        st.markdown(f"#### {ui.tr('trace.how')}")
+        heading = _esc(ui.tr("trace.heading", cell=_cell_name(cell)))
+        st.markdown(f"### {heading}\n\n" + "  \n".join(f"**{_esc(line)}**" for line in lines))
         names = ["input", *view.insp.activations]
         prev = names[names.index(cell.layer) - 1]
         shape = view.prep.image.shape if prev == "input" else view.insp.activations[prev].shape[-2:]
-        {"conv": conv_step_ui, "pool": pool_step_ui, "fc": fc_step_ui}[result.step.kind](result.step, prev, shape)
+        parts = [where_html(view, result, cmap), markup.heading(ui.tr("trace.how"), 4)]
+        parts.append(
+            {"conv": conv_step_html, "pool": pool_step_html, "fc": fc_step_html}[result.step.kind](
+                result.step, prev, shape
+            )
+        )
         if result.step.kind == "fc" and result.step.softmax is not None:
-            softmax_ui(result.step.softmax, cell.channel)
+            parts.append(softmax_html(result.step.softmax, cell.channel))
+        st.html(f'<div class="lenet-lazy">{"".join(parts)}</div>')
         if cell.layer in SPATIAL and st.toggle(ui.tr("trace.player.show"), key="trace_player"):
             player_ui(view, model, cell, prev, cmap, result)
 
 
-def where_ui(view: DrawView, result: Trace, cmap: str) -> None:
+def _text(text: str) -> str:
+    return markup.caption(text, "lenet-text")
+
+
+def where_html(view: DrawView, result: Trace, cmap: str) -> str:
     """The receptive field outlined on the input and on every layer up to the cell's."""
-    st.markdown(f"#### {ui.tr('trace.where.title')}")
+    title = markup.heading(ui.tr("trace.where.title"), 4)
     if result.cell.layer not in SPATIAL:
-        st.caption(ui.tr("trace.where.all"))
-        return
+        return title + markup.caption(ui.tr("trace.where.all"))
     channel_of = {result.cell.layer: result.cell.channel}
     pictures = trace_figures.field_pictures(
         view.prep.image, view.insp.activations, result.fields, cmap, channel_of, FIELD_PX
@@ -668,8 +697,8 @@ def where_ui(view: DrawView, result: Trace, cmap: str) -> None:
             f'<figcaption style="font-size:0.85rem">{_esc(caption)}</figcaption></figure>'
         )
     arrow = '<div style="font-size:1.6rem;opacity:.6;align-self:center" aria-hidden="true">→</div>'
-    st.html(f'<div style="display:flex;gap:0.8rem;flex-wrap:wrap;align-items:flex-start">{arrow.join(cells)}</div>')
-    st.caption(ui.tr("trace.where.text"))
+    row = f'<div style="display:flex;gap:0.8rem;flex-wrap:wrap;align-items:flex-start">{arrow.join(cells)}</div>'
+    return title + row + markup.caption(ui.tr("trace.where.text"))
 
 
 def _window_text(key: str, step, prev: str, shape, **params) -> str:
@@ -686,39 +715,35 @@ def _window_text(key: str, step, prev: str, shape, **params) -> str:
     )
 
 
-def conv_step_ui(step, prev: str, shape) -> None:
+def conv_step_html(step, prev: str, shape) -> str:
     """Patch × kernel = products for the maps that add the most, the per-map sums, bias, batch norm, activation."""
     k = step.kernels.shape[-1]
-    st.markdown(_esc(_window_text("trace.conv.text", step, prev, shape, k=k)))
+    parts = [_text(_window_text("trace.conv.text", step, prev, shape, k=k))]
     top, left, bottom, right = step.window
     if top < 0 or left < 0 or bottom >= shape[0] or right >= shape[1]:
-        st.caption(ui.tr("trace.conv.padding", prev=_layer_label(prev)))
+        parts.append(markup.caption(ui.tr("trace.conv.padding", prev=_layer_label(prev))))
     n = len(step.partial_sums)
     order = np.argsort(-np.abs(step.partial_sums))[:SHOWN_CHANNELS]
     if n > 1:
-        st.markdown(
-            _esc(ui.tr("trace.conv.channels", n=n, prev=prev)) + " " + _esc(ui.tr("trace.conv.shown", shown=len(order)))
+        parts.append(
+            _text(ui.tr("trace.conv.channels", n=n, prev=prev) + " " + ui.tr("trace.conv.shown", shown=len(order)))
         )
     for i in sorted(order):
         patch_title = ui.tr("trace.grid.input") if prev == "input" else ui.tr("trace.grid.patch", prev=prev, i=int(i))
-        st.html(
-            trace_figures.grids_row(
-                [
-                    trace_figures.number_grid(step.patches[i], patch_title),
-                    trace_figures.number_grid(step.kernels[i], ui.tr("trace.grid.kernel")),
-                    trace_figures.number_grid(step.products[i], ui.tr("trace.grid.products")),
-                ],
-                ["×", "="],
-            )
-        )
-        st.caption(ui.tr("trace.grid.sum", sum=_num(float(step.partial_sums[i]))))
+        grids = [
+            trace_figures.number_grid(step.patches[i], patch_title),
+            trace_figures.number_grid(step.kernels[i], ui.tr("trace.grid.kernel")),
+            trace_figures.number_grid(step.products[i], ui.tr("trace.grid.products")),
+        ]
+        parts.append(trace_figures.grids_row(grids, ["×", "="]))
+        parts.append(markup.caption(ui.tr("trace.grid.sum", sum=_num(float(step.partial_sums[i])))))
     if n > 1:
         header = [ui.tr("trace.partial.map", prev=prev), ui.tr("trace.partial.sum")]
-        st.html(_table(header, [[str(i), _num(float(v))] for i, v in enumerate(step.partial_sums)]))
-    _finish_ui(step)
+        parts.append(_table(header, [[str(i), _num(float(v))] for i, v in enumerate(step.partial_sums)]))
+    return "".join(parts) + _finish_html(step)
 
 
-def _finish_ui(step) -> None:
+def _finish_html(step) -> str:
     """The sum, the bias, batch norm if the model has it, and the activation, in words."""
     lines = [
         ui.tr("trace.sum", total=_num(step.total)),
@@ -744,17 +769,18 @@ def _finish_ui(step) -> None:
         lines.append(ui.tr(f"trace.act.relu.{'on' if x > 0 else 'off'}", x=_num(x), value=_num(step.value)))
     elif step.activation is not None:
         lines.append(ui.tr(f"trace.act.{step.activation}", x=_num(x), value=_num(step.value)))
-    st.markdown("\n".join(f"- {_esc(line)}" for line in lines))
+    items = "".join(f"<li>{_esc(line)}</li>" for line in lines)
+    return f'<ul style="margin:0.6rem 0 1rem">{items}</ul>'
 
 
-def pool_step_ui(step, prev: str, shape) -> None:
+def pool_step_html(step, prev: str, shape) -> str:
     """The pooling window with the winner outlined (max), or the mean (avg)."""
     k = step.values.shape[0]
     title = ui.tr("trace.pool.window", prev=prev, i=step.cell.channel)
-    st.html(trace_figures.number_grid(step.values, title, decimals=3, marked=step.winner))
+    grid = trace_figures.number_grid(step.values, title, decimals=3, marked=step.winner)
     finite = step.values[np.isfinite(step.values)]
     params = dict(k=k, value=_num(step.value), n=step.values.size, sum=_num(float(finite.sum())))
-    st.markdown(_esc(_window_text(f"trace.pool.{step.op}", step, prev, shape, **params)))
+    return grid + _text(_window_text(f"trace.pool.{step.op}", step, prev, shape, **params))
 
 
 def _table(header: list[str], rows: list[list[str]], bold: int | None = None) -> str:
@@ -765,16 +791,16 @@ def _table(header: list[str], rows: list[list[str]], bold: int | None = None) ->
         style = "font-weight:700;background:#fff3e6;color:#212529" if i == bold else ""
         cells = "".join(f'<td style="padding:2px 8px;font-family:monospace">{_esc(c)}</td>' for c in row)
         body.append(f'<tr style="{style}">{cells}</tr>')
-    return f'<table style="border-collapse:collapse;font-size:0.9rem"><tr>{head}</tr>{"".join(body)}</table>'
+    style = "border-collapse:collapse;font-size:0.9rem;margin-bottom:0.6rem"
+    return f'<table style="{style}"><tr>{head}</tr>{"".join(body)}</table>'
 
 
-def fc_step_ui(step, prev: str, shape) -> None:
+def fc_step_html(step, prev: str, shape) -> str:
     """The inputs that pushed an F6 or output unit up and down most, the others as one figure, the bias."""
     cell = step.cell
-    if cell.layer == "output":
-        st.markdown(_esc(ui.tr("trace.output.text", digit=cell.channel)))
+    parts = [_text(ui.tr("trace.output.text", digit=cell.channel))] if cell.layer == "output" else []
     n = len(step.up) + len(step.down) + step.others_count
-    st.markdown(_esc(ui.tr("trace.fc.text", cell=_cell_name(cell), n=n, prev=prev)))
+    parts.append(_text(ui.tr("trace.fc.text", cell=_cell_name(cell), n=n, prev=prev)))
     header = [
         "",
         ui.tr("trace.fc.input"),
@@ -789,37 +815,33 @@ def fc_step_ui(step, prev: str, shape) -> None:
                 [ui.tr(key), ui.tr("trace.fc.unit", prev=prev, i=index), _num(value), _num(weight), _num(product)]
             )
     rows.append(["", ui.tr("trace.fc.others", n=step.others_count), "", "", _num(step.others)])
-    st.html(_table(header, rows))
-    _finish_ui(step)
+    return "".join(parts) + _table(header, rows) + _finish_html(step)
 
 
-def softmax_ui(softmax: dict, digit: int) -> None:
+def softmax_html(softmax: dict, digit: int) -> str:
     """Softmax step by step, and why a small lead in score is a large lead in probability."""
-    st.markdown(f"#### {ui.tr('trace.softmax.title')}")
-    st.markdown(_esc(ui.tr("trace.softmax.steps", sum=f"{softmax['sum']:.6g}")))
+    parts = [markup.heading(ui.tr("trace.softmax.title"), 4)]
+    parts.append(_text(ui.tr("trace.softmax.steps", sum=f"{softmax['sum']:.6g}")))
     if softmax["shift"]:
-        st.caption(ui.tr("trace.softmax.shift", shift=_num(softmax["shift"])))
+        parts.append(markup.caption(ui.tr("trace.softmax.shift", shift=_num(softmax["shift"]))))
     header = [ui.tr(f"trace.softmax.{k}") for k in ("digit", "score", "exp", "prob")]
     rows = [
         [str(d), _num(float(s)), f"{e:.6g}", f"{p:.4f} ({p:.1%})"]
         for d, (s, e, p) in enumerate(zip(softmax["logits"], softmax["exp"], softmax["probs"], strict=True))
     ]
-    st.html(_table(header, rows, bold=digit))
+    parts.append(_table(header, rows, bold=digit))
     a, b = (int(i) for i in np.argsort(-softmax["logits"])[:2])
     diff = float(softmax["logits"][a] - softmax["logits"][b])
-    st.markdown(
-        _esc(
-            ui.tr(
-                "trace.softmax.why",
-                a=a,
-                b=b,
-                la=_num(float(softmax["logits"][a]), 2),
-                lb=_num(float(softmax["logits"][b]), 2),
-                diff=_num(diff, 2),
-                ratio=f"{np.exp(min(diff, 700)):.3g}",
-            )
-        )
+    why = ui.tr(
+        "trace.softmax.why",
+        a=a,
+        b=b,
+        la=_num(float(softmax["logits"][a]), 2),
+        lb=_num(float(softmax["logits"][b]), 2),
+        diff=_num(diff, 2),
+        ratio=f"{np.exp(min(diff, 700)):.3g}",
     )
+    return "".join(parts) + _text(why)
 
 
 def _span(index: int, size: int, side: int) -> tuple[int, int]:
@@ -944,16 +966,15 @@ def nudge_ui(view: DrawView, model) -> None:
 
 
 @st.fragment
-def explore(model, model_path: str | None) -> None:
+def explore(model, model_path: str | None, source: str) -> None:
     """Input, prediction, preprocessing steps and the inside of the network: what one stroke reruns."""
     cmap = ui.colormap()
     # The canvas needs 280 px. _PAGE_CSS lets the three columns wrap instead of squeezing it (a tablet, or the
-    # sidebar open), and on a phone puts the answer right under the canvas, the brush below it.
+    # sidebar open), and on a phone puts the answer right under the canvas.
     with st.container(key="draw_top"):
         input_col, predict_col, why_col = st.columns([1.3, 1.2, 0.8], gap="medium")
     label = None
     with input_col:
-        source = source_ui()
         if source != "draw":
             # The canvas is unmounted: it will come back empty, so an undo's leftovers must not reload.
             st.session_state["draw_canvas_objects"] = []
@@ -973,17 +994,14 @@ def explore(model, model_path: str | None) -> None:
     with why_col, st.container(key="draw_why"):
         why_ui(view, model)
     steps_ui(view)
-    if view.prep is not None:
-        st.caption(ui.tr("draw.timing", ms=view.compute_ms))
-    st.divider()
-    if model is not None:
-        network_ui(view, model, cmap)
+    if model is None:
+        return
+    st.html(network_html(view, model, cmap) + trace_intro_html())
+    if trace_toggle_ui():
+        # Blank, the picture is there too (all dark): a Clear does not remount it, and a pick can come first.
+        trace_pick_ui(view.insp.activations if view.insp is not None else ui.blank_activations(model), cmap)
+        trace_ui(view, model, cmap)
     if view.insp is not None:
-        st.divider()
-        if trace_toggle_ui():
-            trace_pick_ui(view, cmap)
-            trace_ui(view, model, cmap)
-        st.divider()
         sandbox_ui(view, model)
 
 
@@ -994,7 +1012,7 @@ st.title(ui.tr("draw.title"))
 st.container(key="draw_intro").markdown(ui.tr("draw.intro"))
 loaded = ui.current_model()
 model_path = ui.current_model_path() if loaded else None
-explore(loaded[0] if loaded else None, model_path)
+explore(loaded[0] if loaded else None, model_path, tools_ui())
 if model_path:
     st.divider()
     kernels_ui(model_path)

@@ -58,6 +58,7 @@ def test_drawing_is_read_with_every_layer_shown(language):
         assert f"{layer} ·" in shown
     assert "6 × 28 × 28" in shown and "16 × 5 × 5" in shown
     assert t("draw.net.title.output", language) in shown
+    assert t("draw.net.title", language) in shown  # the section's own title, in the same HTML block
 
 
 def test_every_digit_is_read_right():

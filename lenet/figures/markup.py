@@ -51,6 +51,20 @@ def image_html(png: bytes, width: int, *, pixelated: bool = True, alt: str = "")
     )
 
 
+def heading(text: str, level: int) -> str:
+    """A heading inside an HTML block, styled as Streamlit's own (classes `lenet-h2`..`lenet-h4`, ui.SHELL_CSS).
+
+    Text and headings that rerun with every stroke go out as a few HTML blocks rather than one element each:
+    each element costs the server and, more, the browser's render (docs/ARCHITECTURE.md §6).
+    """
+    return f'<h{level} class="lenet-h{level}">{html.escape(text, quote=False)}</h{level}>'
+
+
+def caption(text: str, cls: str = "lenet-caption") -> str:
+    """A paragraph of small print (Streamlit's caption) in an HTML block; `cls` "lenet-text" for body text."""
+    return f'<p class="{cls}">{html.escape(text, quote=False)}</p>'
+
+
 def _rgb(colour) -> str:
     return "rgb({},{},{})".format(*(int(c) for c in colour))
 

@@ -20,6 +20,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "trace.keys.row": {"en": "Row (0 to {top})", "zh": "第几行（0 到 {top}）"},
     "trace.keys.col": {"en": "Column (0 to {top})", "zh": "第几列（0 到 {top}）"},
     "trace.keys.go": {"en": "Trace this number", "zh": "追溯这个数字"},
+    "trace.blank": {
+        "en": "Draw a digit: the square you picked is explained here, number by number.",
+        "zh": "写一个数字：你选中的方块会在这里一个数一个数地解释。",
+    },
     "trace.none": {
         "en": "Nothing picked yet: click a square in the picture above.",
         "zh": "还没有选中：请点上面图片里的一个方块。",
