@@ -77,8 +77,9 @@ TIMEOUT_S = 20.0  # a stroke not answered within this counts as unanswered
 LOAD_TIMEOUT_S = 180.0  # ten sessions opening the app at once on two cores take a while
 POLL_MS = 100
 TARGETS = {"p95_ms": 1500, "mb_per_session": 30}
-# The Draw page's own caption (a `lenet-caption` paragraph in its steps block): the server's wall time for the picture (decode, network, figures), which
-# grows when the server waits for its interpreter lock or a CPU, but not when only the browsers are slow.
+# The Draw page's own caption (a `lenet-caption` paragraph in its steps block): the server's wall time for the
+# picture (decode, network, figures), which grows when the server waits for its interpreter lock or a CPU, but
+# not when only the browsers are slow.
 # The students' pages are in English; the caption's text up to the number comes from the page's own string.
 COMPUTE_PREFIX = t("draw.timing", "en").split("{ms", 1)[0]
 COMPUTE_JS = """(prefix) => {
