@@ -339,14 +339,13 @@ def prediction_ui(view: DrawView) -> None:
             # Nothing to read: no digit characters at all in this container (tests rely on it).
             # A reason this page has no words for yet still reads as "nothing to read".
             reason = view.reason if f"draw.prediction.{view.reason}" in STRINGS else "blank"
-            answer = (
-                '<div class="draw-digit draw-none">?</div>',
-                "draw-verdict draw-none",
-                ui.tr(f"draw.prediction.{reason}"),
-            )
+            digit, faded, words = "?", " draw-none", ui.tr(f"draw.prediction.{reason}")
         else:
-            answer = (f'<div class="draw-digit">{insp.prediction}</div>', "draw-verdict", verdict(insp))
-        st.markdown(f'{answer[0]}<div class="{answer[1]}">{_esc(answer[2])}</div>', unsafe_allow_html=True)
+            digit, faded, words = str(insp.prediction), "", verdict(insp)
+        st.markdown(
+            f'<div class="draw-digit{faded}">{digit}</div><div class="draw-verdict{faded}">{_esc(words)}</div>',
+            unsafe_allow_html=True,
+        )
     if insp is not None and view.label is not None:
         key = "draw.prediction.right" if insp.prediction == view.label else "draw.prediction.wrong"
         (st.success if insp.prediction == view.label else st.warning)(ui.tr(key, label=view.label))
