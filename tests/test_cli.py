@@ -128,6 +128,6 @@ def test_the_fast99_preset_sets_its_recipe_and_options_given_beside_it_win():
     assert train_config(build_parser("train", _preset(argv)).parse_args(argv)).epochs == 3
     argv = ["train", "--lr", "0.002"]  # no preset: today's quick recipe, and no preset setting leaks in
     plain = train_config(build_parser("train", _preset(argv)).parse_args(argv))
-    assert plain.lr == 0.002 and not plain.channels_last and not plain.functional_optimizer
+    assert plain.lr == 0.002 and not plain.channels_last and plain.functional_optimizer  # AdamW's default path
     proc = run("train", "--preset", "nonsense")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr

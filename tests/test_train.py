@@ -11,7 +11,8 @@ from lenet.data import MNIST, normalise
 from lenet.device import DeviceError, pick_device
 from lenet.events import End, Eval, Start, Step
 from lenet.model import LeNet
-from lenet.train import TrainConfig, TrainError, augment_batch, fit, seed_everything
+from lenet.optim import FunctionalAdamW
+from lenet.train import TrainConfig, TrainError, augment_batch, fit, make_optimizer, seed_everything
 
 
 def _tiny_mnist(n=256, seed=0):
@@ -149,8 +150,9 @@ def _same_weights(a, b) -> bool:
 def test_functional_adamw_is_torch_adamw_with_one_cycle_bit_for_bit():
     """lenet.optim skips torch.optim.Optimizer (its first use imports torch._dynamo), not one bit of its update."""
     data = _tiny_mnist()
-    plain = TrainConfig(epochs=3, batch_size=32, lr=4e-3, device="cpu", seed=5)
+    plain = TrainConfig(epochs=3, batch_size=32, lr=4e-3, device="cpu", seed=5, functional_optimizer=False)
     functional = TrainConfig(**{**plain.__dict__, "functional_optimizer": True})
+    assert TrainConfig().functional_optimizer, "AdamW runs use the functional path by default"
     lrs: dict[str, list[tuple[float, float]]] = {"plain": [], "functional": []}
     a = fit(LeNetConfig(), plain, callback=lambda e: lrs["plain"].append(e.lr) if isinstance(e, Step) else 0, data=data)
     b = fit(
@@ -197,6 +199,15 @@ def test_channels_last_trains_and_saves_plain_tensors(tmp_path):
 
 
 def test_functional_optimizer_is_for_adamw_only():
-    with pytest.raises(TrainError) as err:
-        fit(LeNetConfig(), TrainConfig(device="cpu", optimizer="sgd", functional_optimizer=True), data=_tiny_mnist())
-    assert err.value.code == "bad_setting"
+    """SGD and Adam ignore the setting: torch.optim's classes either way, the same weights."""
+    for name in ("sgd", "adam"):
+        runs = [
+            fit(
+                LeNetConfig(),
+                TrainConfig(epochs=1, batch_size=64, device="cpu", seed=2, optimizer=name, functional_optimizer=flag),
+                data=_tiny_mnist(),
+            )
+            for flag in (True, False)
+        ]
+        assert _same_weights(runs[0].model, runs[1].model)
+    assert not isinstance(make_optimizer(LeNet(), TrainConfig(optimizer="sgd")), FunctionalAdamW)
