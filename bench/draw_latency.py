@@ -340,10 +340,11 @@ def measure_picks(session: Session, digit_strokes, n: int, touch: bool) -> tuple
     for points in digit_strokes:
         session.stroke(points)
     session.wait_idle()
-    switch = session.page.locator(".st-key-trace_on label")
-    if not session.page.locator(".st-key-trace_on input").is_checked():
-        switch.scroll_into_view_if_needed()
-        switch.click()  # tracing is off until switched on: strokes before this paid nothing for it
+    if not session.page.locator('iframe[title*="streamlit_image_coordinates"]').count():
+        # tracing is off until a layer's pill is picked: strokes before this paid nothing for it
+        pill = session.page.locator(".st-key-trace_layer button").filter(has_text=re.compile(r"^\s*C1\s*$"))
+        pill.scroll_into_view_if_needed()
+        pill.click()
         session.page.wait_for_selector('iframe[title*="streamlit_image_coordinates"]', timeout=TIMEOUT_S * 1000)
         session.wait_idle()
     spots = cell_points(session)

@@ -548,10 +548,11 @@ def _on_pick(layer: str, layout: trace_figures.PickLayout) -> None:
             st.session_state[key] = value  # the keyboard's fields show the cell a click picked
 
 
-def _trace_switched() -> None:
-    """Switching tracing off forgets the pick, or the next run would switch it back on."""
-    if not st.session_state.get("trace_on"):
+def _trace_layer_changed() -> None:
+    """Unpicking the layer switches tracing off and forgets the pick, or the next run would pick it again."""
+    if st.session_state.get("trace_layer") is None:
         st.session_state.pop("trace", None)
+        st.session_state["trace_seen"] = None
 
 
 def trace_intro_html() -> str:
@@ -560,19 +561,47 @@ def trace_intro_html() -> str:
     return '<hr class="lenet-rule">' + markup.heading(ui.tr("trace.title"), 2) + intro
 
 
-def trace_toggle_ui() -> bool:
-    """The tracing section's switch; True while it is on. Off, strokes pay nothing for tracing."""
-    if st.session_state.get("trace") is not None:
-        st.session_state["trace_on"] = True  # a pick (a click, or a test's key) shows its explanation
-    return st.toggle(ui.tr("trace.on"), key="trace_on", on_change=_trace_switched)
+def trace_layer_ui(names: list[str]) -> str | None:
+    """The layer to trace a number from, as pills; None while none is picked: tracing is off, and strokes pay
+    nothing for it. One widget instead of a switch and a radio (docs/ARCHITECTURE.md §6).
+
+    A pick made elsewhere (a test's or the keyboard's `trace` key) shows its own layer, once: after that the
+    student may look at another layer's picture while the pick stays explained."""
+    picked = st.session_state.get("trace")
+    if picked is not None and not (isinstance(picked, dict) and picked.get("layer") in names):
+        del st.session_state["trace"]  # nonsense, or a layer this model lacks: dropped quietly
+    elif picked != st.session_state.get("trace_seen"):
+        st.session_state["trace_seen"] = dict(picked) if picked is not None else None  # a copy: edits show
+        if picked is not None:
+            st.session_state["trace_layer"] = picked["layer"]
+    if st.session_state.get("trace_layer") not in (None, *names):
+        st.session_state["trace_layer"] = None  # a layer this model does not have: quietly off
+    return st.pills(ui.tr("trace.layer"), names, key="trace_layer", on_change=_trace_layer_changed)
 
 
-def trace_pick_ui(activations: dict, cmap: str) -> None:
-    """The layer to pick from and its picture, clickable: a click or a tap sets the session-state key `trace`."""
-    names = list(activations)
-    if st.session_state.get("trace_layer") not in names:
-        st.session_state["trace_layer"] = names[0]
-    layer = st.radio(ui.tr("trace.layer"), names, key="trace_layer", horizontal=True)
+TRACE_TOOLS = {
+    "keys": (":material/keyboard:", "trace.keys.title"),
+    "player": (":material/play_arrow:", "trace.player.show"),
+}
+
+
+def trace_tools_ui() -> set[str]:
+    """Two optional tools as one row of pills (one widget, not two switches): "keys", the keyboard's way to pick,
+    and "player", the window sliding across the map."""
+    chosen = st.pills(
+        ui.tr("trace.tools"),
+        list(TRACE_TOOLS),
+        selection_mode="multi",
+        format_func=lambda tool: f"{TRACE_TOOLS[tool][0]} {ui.tr(TRACE_TOOLS[tool][1])}",
+        key="trace_tools",
+        label_visibility="collapsed",
+    )
+    return set(chosen or ())
+
+
+def trace_pick_ui(layer: str, activations: dict, cmap: str) -> set[str]:
+    """The layer's picture, clickable (a click or a tap sets the session-state key `trace`), and the tools under
+    it; returns the tools chosen."""
     act = activations[layer]
     layout = trace_figures.pick_layout(act.shape)
     picked = st.session_state.get("trace")
@@ -588,7 +617,10 @@ def trace_pick_ui(activations: dict, cmap: str) -> None:
         png_compression_level=1,
         cursor="crosshair",
     )
-    keyboard_pick_ui(layer, act.shape, selected)
+    tools = trace_tools_ui()
+    if "keys" in tools:
+        keyboard_pick_ui(layer, act.shape, selected)
+    return tools
 
 
 KEYS_PICK = ("trace_keys_channel", "trace_keys_row", "trace_keys_col")  # the keyboard's way to pick a cell
@@ -604,9 +636,6 @@ def keyboard_pick_ui(layer: str, shape: tuple[int, ...], selected: Cell | None) 
     spatial = len(shape) == 3 and shape[1] * shape[2] > 1
     limits = (shape[0], shape[1], shape[2]) if spatial else (shape[0],)
     current = (selected.channel, selected.row, selected.col) if selected else (0, 0, 0)
-    # A toggle, not an expander: closed, it costs each stroke and each click one element instead of a form.
-    if not st.toggle(ui.tr("trace.keys.title"), key="trace_keys_on"):
-        return
     with st.form("trace_keys", border=False):
         columns = st.columns(len(limits) + 1, vertical_alignment="bottom")
         labels = ("trace.keys.channel" if spatial else "trace.keys.unit", "trace.keys.row", "trace.keys.col")
@@ -636,7 +665,7 @@ def _model_value(view: DrawView, cell: Cell) -> float:
     return float(act[cell.channel] if act.ndim == 1 else act[cell.channel, cell.row, cell.col])
 
 
-def trace_ui(view: DrawView, model, cmap: str) -> None:
+def trace_ui(view: DrawView, model, cmap: str, player: bool = False) -> None:
     """The selected cell explained in the `trace` container: its value, where it looks, how it was computed.
 
     The value lines are one markdown element; where it looks and how it was computed are one HTML block, so that
@@ -668,8 +697,10 @@ def trace_ui(view: DrawView, model, cmap: str) -> None:
         if result.step.kind == "fc" and result.step.softmax is not None:
             parts.append(softmax_html(result.step.softmax, cell.channel))
         st.html(f'<div class="lenet-lazy">{"".join(parts)}</div>')
-        if cell.layer in SPATIAL and st.toggle(ui.tr("trace.player.show"), key="trace_player"):
+        if player and cell.layer in SPATIAL:
             player_ui(view, model, cell, prev, cmap, result)
+        elif player:
+            st.caption(ui.tr("trace.player.maps_only"))
 
 
 def _text(text: str) -> str:
@@ -996,10 +1027,12 @@ def explore(model, model_path: str | None, source: str) -> None:
     if model is None:
         return
     st.html(network_html(view, model, cmap) + trace_intro_html())
-    if trace_toggle_ui():
-        # Blank, the picture is there too (all dark): a Clear does not remount it, and a pick can come first.
-        trace_pick_ui(view.insp.activations if view.insp is not None else ui.blank_activations(model), cmap)
-        trace_ui(view, model, cmap)
+    # Blank, the picture is there too (all dark): a Clear does not remount it, and a pick can come first.
+    activations = view.insp.activations if view.insp is not None else ui.blank_activations(model)
+    layer = trace_layer_ui(list(activations))
+    if layer is not None:
+        tools = trace_pick_ui(layer, activations, cmap)
+        trace_ui(view, model, cmap, player="player" in tools)
     if view.insp is not None:
         sandbox_ui(view, model)
 

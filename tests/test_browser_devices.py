@@ -317,6 +317,6 @@ def test_every_control_of_the_draw_page_is_reached_with_the_keyboard(server, bro
         page.keyboard.press("Tab")
     reached = set(page.evaluate("() => [...window.__reached]"))
     wanted = {"language", "model", "colormap", "projector", "draw_source", "draw_clear", "draw_undo", "draw_brush"}
-    wanted |= {"trace_on", "sandbox"}
+    wanted |= {"trace_layer", "sandbox"}
     assert wanted <= reached, wanted - reached
     context.close()

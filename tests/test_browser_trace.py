@@ -83,12 +83,14 @@ def _trace_value(page, timeout_s: float = 30) -> tuple[str, float]:
 
 
 def _pick_layer(page, layer: str, tap=None) -> None:
-    label = page.locator(".st-key-trace_layer label").filter(has_text=re.compile(rf"^{layer}$"))
+    """The layer's pill: tracing starts with it (the clickable picture appears)."""
+    label = page.locator(".st-key-trace_layer button").filter(has_text=re.compile(rf"^\s*{layer}\s*$"))
     if tap:
         label.scroll_into_view_if_needed()
         tap(*_centre(label.bounding_box()))
     else:
         label.click()
+    page.wait_for_selector(PICKER, timeout=30000)
     _idle(page)
 
 
@@ -104,9 +106,7 @@ def test_click_a_c1_cell_with_the_mouse_and_it_survives_a_stroke(server):
     page.wait_for_selector(CANVAS, timeout=60000)
     draw_strokes(page, strokes.random_strokes(3, 7), every=3)
     _idle(page)
-    page.locator(".st-key-trace_on label").click()
-    page.wait_for_selector(PICKER, timeout=30000)
-    _idle(page)
+    _pick_layer(page, "C1")
     model, cell = _model(), (2, 14, 12)
     page.mouse.click(*_cell_point(page, (6, 28, 28), cell))
     text, value = _trace_value(page)
@@ -151,11 +151,6 @@ def test_tap_a_c3_cell_on_a_touch_screen(server):
     tap(*_centre(mnist.bounding_box()))
     page.wait_for_selector(".st-key-draw_mnist_index", timeout=30000)
     _idle(page)
-    switch = page.locator(".st-key-trace_on label")
-    switch.scroll_into_view_if_needed()
-    tap(*_centre(switch.bounding_box()))
-    page.wait_for_selector(PICKER, timeout=30000)
-    _idle(page)
     _pick_layer(page, "C3", tap)
     cell = (4, 3, 7)
     tap(*_cell_point(page, (16, 10, 10), cell))
@@ -165,10 +160,9 @@ def test_tap_a_c3_cell_on_a_touch_screen(server):
     want = explain(_model(), normalise(images[0])).activations["C3"][cell]  # the picker opens on its first digit
     assert value == pytest.approx(float(want), abs=1e-4)
     # the player: its slider moves when play is pressed, with no server round trip
-    toggle = page.locator(".st-key-trace_player label")
-    toggle.scroll_into_view_if_needed()
-    tap(*_centre(toggle.bounding_box()))
-    page.wait_for_function("() => document.querySelector('.st-key-trace_player input')?.checked", timeout=10000)
+    pill = page.locator(".st-key-trace_tools button").filter(has_text=t("trace.player.show"))
+    pill.scroll_into_view_if_needed()
+    tap(*_centre(pill.bounding_box()))
     page.wait_for_selector(CURRENT, timeout=60000, state="attached")
     _idle(page)
     before = page.locator(CURRENT).text_content()

@@ -394,13 +394,14 @@ def test_the_sandbox_moves_the_answer_and_nudges_it():
 
 
 def test_a_cell_can_be_picked_with_the_keyboard():
-    """The keyboard's route to a pick: the layer radio, then the map, row and column as numbers, then the button."""
+    """The keyboard's route to a pick: the layer's pill, then the map, row and column as numbers, then the button."""
     rgba = strokes.render(strokes.digit_strokes(3, None))
-    at = open_app(draw_injected_rgba=rgba, trace_on=True)
+    at = open_app(draw_injected_rgba=rgba)
     assert not at.exception and _trace_text(at) is None
-    at.radio(key="trace_layer").set_value("C3").run()
-    assert not at.number_input  # the fields wait behind their toggle: a stroke does not pay for them
-    at.toggle(key="trace_keys_on").set_value(True).run()
+    assert at.button_group(key="trace_layer").value is None  # tracing is off until a layer is picked
+    at.button_group(key="trace_layer").set_value("C3").run()
+    assert not at.number_input  # the fields wait behind their pill: a stroke does not pay for them
+    at.button_group(key="trace_tools").select("keys").run()
     at.number_input(key="trace_keys_channel").set_value(4)
     at.number_input(key="trace_keys_row").set_value(3)
     at.number_input(key="trace_keys_col").set_value(7)
@@ -408,17 +409,36 @@ def test_a_cell_can_be_picked_with_the_keyboard():
     key = {"layer": "C3", "channel": 4, "row": 3, "col": 7}
     assert not at.exception and at.session_state["trace"] == key
     assert t("trace.value", value=f"{_value(_activations(rgba), key):.4f}") in _trace_text(at)
-    at.radio(key="trace_layer").set_value("output").run()  # 10 units, no rows: the fields follow, no error
+    at.button_group(key="trace_layer").set_value("output").run()  # 10 units, no rows: the fields follow
     assert not at.exception
     assert [n.key for n in at.number_input if n.key.startswith("trace_keys")] == ["trace_keys_channel"]
     assert at.number_input(key="trace_keys_channel").value == 4  # still in range, so kept
+    assert t("trace.value", value=f"{_value(_activations(rgba), key):.4f}") in _trace_text(at)  # C3's, still
+    at.button_group(key="trace_layer").set_value(None).run()  # unpicking the layer: tracing off, the pick gone
+    assert not at.exception and _trace_text(at) is None and "trace" not in at.session_state
+
+
+def test_a_pick_set_from_outside_shows_its_layer_and_player_is_for_maps():
+    """Setting `trace` selects that cell as a click would: its layer's pill too. The player's pill on a unit that
+    is not on a map says so instead of failing."""
+    rgba = strokes.render(strokes.digit_strokes(3, None))
+    at = open_app(draw_injected_rgba=rgba, trace={"layer": "S4", "channel": 2, "row": 1, "col": 1})
+    assert not at.exception and at.button_group(key="trace_layer").value == "S4"
+    at.button_group(key="trace_layer").set_value("C1").run()  # look at another layer: the pick stays explained
+    assert at.button_group(key="trace_layer").value == "C1" and "S4" in _trace_text(at)
+    at.session_state["trace"] = {"layer": "F6", "channel": 7}
+    at.run()
+    assert at.button_group(key="trace_layer").value == "F6"
+    at.button_group(key="trace_tools").select("player").run()
+    assert not at.exception and not at.get("plotly_chart")
+    assert any(t("trace.player.maps_only") in c.value for c in at.caption)
 
 
 def test_the_player_steps_over_the_map_around_the_picked_cell():
     import json
 
     key = {"layer": "C1", "channel": 1, "row": 27, "col": 0}
-    at = open_app(draw_injected_rgba=strokes.render(strokes.digit_strokes(3, None)), trace=key, trace_player=True)
+    at = open_app(draw_injected_rgba=strokes.render(strokes.digit_strokes(3, None)), trace=key, trace_tools=["player"])
     assert not at.exception
     (chart,) = at.get("plotly_chart")
     spec = json.loads(chart.proto.spec)

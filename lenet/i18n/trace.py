@@ -8,8 +8,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "选一层，然后点一下它图片里的任意一个小方块：每个小方块都是网络算出来的一个数。"
         "下面会用真实的数字告诉你它是怎么算出来的，以及它看的是你手写的哪一部分。",
     },
-    "trace.on": {"en": "Pick a number to trace", "zh": "选一个数字来追溯"},
-    "trace.layer": {"en": "Layer to pick from", "zh": "从哪一层选"},
+    "trace.layer": {
+        "en": "Pick a layer to trace one of its numbers (pick it again to stop)",
+        "zh": "选一层，追溯它的一个数字（再点一次就停止）",
+    },
+    "trace.tools": {"en": "More ways to pick and watch", "zh": "更多选择和观看的方式"},
     "trace.pick_help": {
         "en": "Brighter squares are bigger numbers. Click one to trace it; it stays picked while you keep drawing.",
         "zh": "越亮的方块数字越大。点一个来追溯它；你继续写的时候它会一直保持选中。",
@@ -53,6 +56,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "它和前一层的每个数都连着，所以它取决于你的整个手写。",
     },
     "trace.player.show": {"en": "Show the sliding window", "zh": "显示滑动的窗口"},
+    "trace.player.maps_only": {
+        "en": "The window slides across maps only (C1 to C5): pick a square in one of them to watch it.",
+        "zh": "窗口只在特征图（C1 到 C5）上滑动：在其中一张图里点一个方块就能看到。",
+    },
     "trace.where.input": {"en": "your digit (28 × 28)", "zh": "你的数字（28 × 28）"},
     "trace.where.map": {"en": "{layer}, map {channel}", "zh": "{layer}，第 {channel} 张图"},
     # Conv
