@@ -463,10 +463,15 @@ def _layer_text(name: str, act: np.ndarray, prev: np.ndarray | None, config) -> 
     return title, text + " " + act_sentence
 
 
+def _section_head(title: str) -> str:
+    """A section's rule and title inside an HTML block (st.divider and st.header would be two elements more)."""
+    return '<hr class="lenet-rule">' + markup.heading(title, 2)
+
+
 def network_html(view: DrawView, model, cmap: str) -> str:
     """Every layer's output for this input, each with its shape and a sentence or two, as one HTML grid under
     a rule and the section's title."""
-    head = '<hr class="lenet-rule">' + markup.heading(ui.tr("draw.net.title"), 2)
+    head = _section_head(ui.tr("draw.net.title"))
     if view.insp is None:
         return head + markup.caption(ui.tr("draw.why.nothing"), "lenet-text")
     intro = markup.caption(ui.tr("draw.net.intro") + " " + ui.tr("draw.net.colours", cmap=cmap))
@@ -552,13 +557,12 @@ def _trace_layer_changed() -> None:
     """Unpicking the layer switches tracing off and forgets the pick, or the next run would pick it again."""
     if st.session_state.get("trace_layer") is None:
         st.session_state.pop("trace", None)
-        st.session_state["trace_seen"] = None
 
 
 def trace_intro_html() -> str:
     """The tracing section's rule, title and introduction (sent with the layers' block: one element fewer)."""
     intro = markup.caption(ui.tr("trace.intro") + " " + ui.tr("trace.pick_help"))
-    return '<hr class="lenet-rule">' + markup.heading(ui.tr("trace.title"), 2) + intro
+    return _section_head(ui.tr("trace.title")) + intro
 
 
 def trace_layer_ui(names: list[str]) -> str | None:
