@@ -14,6 +14,7 @@ here, on the server; student operations take the `Member` that `join` returned.
 from __future__ import annotations
 
 import math
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -159,7 +160,16 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
-    cursor.execute("PRAGMA journal_mode = WAL")
+    # Switching a new file to WAL needs a moment's exclusive lock, and SQLite may answer "database is locked" at
+    # once, without its busy timeout, while another process is creating the same file: wait and try again.
+    for attempt in range(50):
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            break
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == 49:
+                raise
+            time.sleep(0.1)
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
 
