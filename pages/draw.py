@@ -19,6 +19,7 @@ import functools
 import hashlib
 import html
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
@@ -62,6 +63,7 @@ _ROW = (
 )
 _PAGE_CSS = f"""
 <style>
+  {trace_figures.GRID_CSS}
   .draw-digit {{ font-size: 8rem; font-weight: 700; line-height: 1; color: {theme.PRIMARY}; text-align: center; }}
   .draw-digit.draw-none {{ color: inherit; opacity: 0.6; }}
   .draw-verdict {{ font-size: 1.4rem; text-align: center; }}
@@ -565,9 +567,9 @@ def trace_intro_html() -> str:
     return _section_head(ui.tr("trace.title")) + intro
 
 
-def trace_layer_ui(names: list[str]) -> str | None:
-    """The layer to trace a number from, as pills; None while none is picked: tracing is off, and strokes pay
-    nothing for it. One widget instead of a switch and a radio (docs/ARCHITECTURE.md §6).
+def trace_layer_state(names: list[str]) -> str | None:
+    """The layer whose picture to show, before its pills are drawn (the page computes first, then draws): None
+    while none is picked, so tracing is off and strokes pay nothing for it.
 
     A pick made elsewhere (a test's or the keyboard's `trace` key) shows its own layer, once: after that the
     student may look at another layer's picture while the pick stays explained."""
@@ -580,7 +582,13 @@ def trace_layer_ui(names: list[str]) -> str | None:
             st.session_state["trace_layer"] = picked["layer"]
     if st.session_state.get("trace_layer") not in (None, *names):
         st.session_state["trace_layer"] = None  # a layer this model does not have: quietly off
-    return st.pills(ui.tr("trace.layer"), names, key="trace_layer", on_change=_trace_layer_changed)
+    return st.session_state.get("trace_layer")
+
+
+def trace_layer_ui(names: list[str]) -> None:
+    """The layer to trace a number from, as pills (one widget instead of a switch and a radio: docs/ARCHITECTURE.md
+    §6); picking the picked one again switches tracing off."""
+    st.pills(ui.tr("trace.layer"), names, key="trace_layer", on_change=_trace_layer_changed)
 
 
 TRACE_TOOLS = {
@@ -603,27 +611,53 @@ def trace_tools_ui() -> set[str]:
     return set(chosen or ())
 
 
-def trace_pick_ui(layer: str, activations: dict, cmap: str) -> set[str]:
-    """The layer's picture, clickable (a click or a tap sets the session-state key `trace`), and the tools under
-    it; returns the tools chosen."""
+class _EncodedPNG:
+    """A PNG encoded already, for streamlit_image_coordinates, which takes any object with a `save` method: it
+    then only writes these bytes instead of encoding the picture again."""
+
+    def __init__(self, png: bytes):
+        self.png = png
+
+    def save(self, buffer, **_options) -> None:
+        buffer.write(self.png)
+
+
+@dataclass(frozen=True)
+class PickPicture:
+    """A layer's clickable picture, computed before anything below the input is drawn."""
+
+    layer: str
+    shape: tuple[int, ...]
+    layout: trace_figures.PickLayout
+    png: bytes
+    selected: Cell | None
+
+
+def pick_picture(layer: str, activations: dict, cmap: str) -> PickPicture:
+    """The layer's outputs as one mosaic, the picked cell outlined, encoded as PNG."""
     act = activations[layer]
     layout = trace_figures.pick_layout(act.shape)
     picked = st.session_state.get("trace")
     selected = None
     if isinstance(picked, dict) and picked.get("layer") == layer:
         selected = parse_cell(picked, shapes(activations))
+    outlined = (selected.channel, selected.row, selected.col) if selected else None
+    png = markup.png_bytes(trace_figures.pick_image(act, cmap, layout, outlined))
+    return PickPicture(layer, act.shape, layout, png, selected)
+
+
+def trace_pick_ui(picture: PickPicture) -> set[str]:
+    """The layer's picture, clickable (a click or a tap sets the session-state key `trace`), and the tools under
+    it; returns the tools chosen."""
     streamlit_image_coordinates(
-        trace_figures.pick_image(
-            act, cmap, layout, (selected.channel, selected.row, selected.col) if selected else None
-        ),
+        _EncodedPNG(picture.png),
         key=PICK_KEY,
-        on_click=functools.partial(_on_pick, layer, layout),
-        png_compression_level=1,
+        on_click=functools.partial(_on_pick, picture.layer, picture.layout),
         cursor="crosshair",
     )
     tools = trace_tools_ui()
     if "keys" in tools:
-        keyboard_pick_ui(layer, act.shape, selected)
+        keyboard_pick_ui(picture.layer, picture.shape, picture.selected)
     return tools
 
 
@@ -669,40 +703,58 @@ def _model_value(view: DrawView, cell: Cell) -> float:
     return float(act[cell.channel] if act.ndim == 1 else act[cell.channel, cell.row, cell.col])
 
 
-def trace_ui(view: DrawView, model, cmap: str, player: bool = False) -> None:
+@dataclass(frozen=True)
+class Explained:
+    """The selected cell's explanation, computed before anything below the input is drawn."""
+
+    cell: Cell
+    prev: str  # the layer (or "input") it reads
+    result: Trace
+    value_md: str  # its name and value (and probability), markdown
+    body_html: str  # where it looks and how it was computed, one HTML block
+
+
+def explain_cell(view: DrawView, model, cmap: str) -> Explained | None:
+    """The selected cell traced and put into words and grids; None when nothing is picked or there is nothing
+    to read."""
+    if view.insp is None:
+        return None
+    cell = selected_cell(view)
+    if cell is None:
+        return None
+    result = trace(model, view.prep.input, view.insp.activations, cell)
+    lines = [ui.tr("trace.value", value=_num(_model_value(view, cell)))]
+    if cell.layer == "output":
+        p = float(view.insp.probs[cell.channel])
+        lines.append(ui.tr("trace.prob", digit=cell.channel, prob=_num(p), pct=f"{p:.1%}"))
+    heading = _esc(ui.tr("trace.heading", cell=_cell_name(cell)))
+    value_md = f"### {heading}\n\n" + "  \n".join(f"**{_esc(line)}**" for line in lines)
+    names = ["input", *view.insp.activations]
+    prev = names[names.index(cell.layer) - 1]
+    shape = view.prep.image.shape if prev == "input" else view.insp.activations[prev].shape[-2:]
+    parts = [where_html(view, result, cmap), markup.heading(ui.tr("trace.how"), 4)]
+    parts.append(
+        {"conv": conv_step_html, "pool": pool_step_html, "fc": fc_step_html}[result.step.kind](result.step, prev, shape)
+    )
+    if result.step.kind == "fc" and result.step.softmax is not None:
+        parts.append(softmax_html(result.step.softmax, cell.channel))
+    return Explained(cell, prev, result, value_md, f'<div class="lenet-lazy">{"".join(parts)}</div>')
+
+
+def trace_ui(view: DrawView, explained: Explained | None, model, cmap: str, player: bool = False) -> None:
     """The selected cell explained in the `trace` container: its value, where it looks, how it was computed.
 
     The value lines are one markdown element; where it looks and how it was computed are one HTML block, so that
     a stroke with a cell picked updates three elements, not twenty (docs/ARCHITECTURE.md §6)."""
-    if view.insp is None:
-        st.caption(ui.tr("trace.blank" if st.session_state.get("trace") is not None else "trace.none"))
+    if explained is None:
+        blank = view.insp is None and st.session_state.get("trace") is not None
+        st.caption(ui.tr("trace.blank" if blank else "trace.none"))
         return
-    cell = selected_cell(view)
-    if cell is None:
-        st.caption(ui.tr("trace.none"))
-        return
-    result = trace(model, view.prep.input, view.insp.activations, cell)
     with st.container(key="trace", border=True):
-        lines = [ui.tr("trace.value", value=_num(_model_value(view, cell)))]
-        if cell.layer == "output":
-            p = float(view.insp.probs[cell.channel])
-            lines.append(ui.tr("trace.prob", digit=cell.channel, prob=_num(p), pct=f"{p:.1%}"))
-        heading = _esc(ui.tr("trace.heading", cell=_cell_name(cell)))
-        st.markdown(f"### {heading}\n\n" + "  \n".join(f"**{_esc(line)}**" for line in lines))
-        names = ["input", *view.insp.activations]
-        prev = names[names.index(cell.layer) - 1]
-        shape = view.prep.image.shape if prev == "input" else view.insp.activations[prev].shape[-2:]
-        parts = [where_html(view, result, cmap), markup.heading(ui.tr("trace.how"), 4)]
-        parts.append(
-            {"conv": conv_step_html, "pool": pool_step_html, "fc": fc_step_html}[result.step.kind](
-                result.step, prev, shape
-            )
-        )
-        if result.step.kind == "fc" and result.step.softmax is not None:
-            parts.append(softmax_html(result.step.softmax, cell.channel))
-        st.html(f'<div class="lenet-lazy">{"".join(parts)}</div>')
-        if player and cell.layer in SPATIAL:
-            player_ui(view, model, cell, prev, cmap, result)
+        st.markdown(explained.value_md)
+        st.html(explained.body_html)
+        if player and explained.cell.layer in SPATIAL:
+            player_ui(view, model, explained.cell, explained.prev, cmap, explained.result)
         elif player:
             st.caption(ui.tr("trace.player.maps_only"))
 
@@ -1023,6 +1075,15 @@ def explore(model, model_path: str | None, source: str) -> None:
             prep, label = mnist_ui(model_path)
             started = None
     view = draw_view(prep, model, cmap, label, started, canvas=source == "draw", step_px=STEP_PX)
+    # What lies below the input is computed before any of it is drawn: the browser then gets it in one burst and
+    # lays it out once, not once for each element as they trickle in (docs/ARCHITECTURE.md §6).
+    if model is not None:
+        network = network_html(view, model, cmap) + trace_intro_html()
+        # Blank, the picture is there too (all dark): a Clear does not remount it, and a pick can come first.
+        activations = view.insp.activations if view.insp is not None else ui.blank_activations(model)
+        layer = trace_layer_state(list(activations))
+        picture = pick_picture(layer, activations, cmap) if layer is not None else None
+        explained = explain_cell(view, model, cmap) if layer is not None else None
     with predict_col, st.container(key="draw_answer"):
         prediction_ui(view)
     with why_col, st.container(key="draw_why"):
@@ -1030,13 +1091,11 @@ def explore(model, model_path: str | None, source: str) -> None:
     steps_ui(view)
     if model is None:
         return
-    st.html(network_html(view, model, cmap) + trace_intro_html())
-    # Blank, the picture is there too (all dark): a Clear does not remount it, and a pick can come first.
-    activations = view.insp.activations if view.insp is not None else ui.blank_activations(model)
-    layer = trace_layer_ui(list(activations))
-    if layer is not None:
-        tools = trace_pick_ui(layer, activations, cmap)
-        trace_ui(view, model, cmap, player="player" in tools)
+    st.html(network)
+    trace_layer_ui(list(activations))
+    if picture is not None:
+        tools = trace_pick_ui(picture)
+        trace_ui(view, explained, model, cmap, player="player" in tools)
     if view.insp is not None:
         sandbox_ui(view, model)
 
