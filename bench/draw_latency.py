@@ -327,10 +327,11 @@ def cell_points(session: Session) -> list[tuple[float, float]]:
     frame.scroll_into_view_if_needed()
     box = frame.bounding_box()
     layout = pick_layout((6, 28, 28))
+    shown = box["width"] / layout.size[1]  # drawn at most its own width, smaller on a narrow screen
     points = []
     for channel, row, col in PICK_CELLS:
-        x = ((channel % layout.cols) * (layout.tile_w + layout.gutter) + col + 0.5) * layout.scale
-        y = ((channel // layout.cols) * (layout.tile_h + layout.gutter) + row + 0.5) * layout.scale
+        x = ((channel % layout.cols) * (layout.tile_w + layout.gutter) + col + 0.5) * layout.scale * shown
+        y = ((channel // layout.cols) * (layout.tile_h + layout.gutter) + row + 0.5) * layout.scale * shown
         points.append((box["x"] + x, box["y"] + y))
     return points
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
+import re
 import time
 from dataclasses import dataclass
 
@@ -518,7 +519,24 @@ def kernels_ui(path: str) -> None:
 
 # --- tracing one number: the session-state key `trace` selects a cell, a click on a layer's picture sets it ---
 
-PICK_KEY = "trace_pick"  # the clickable picture's value: the last click's x, y and the picture's size
+PICK_KEY = "trace_pick"  # + "_" + the layer: the clickable picture's value, the last click's x, y and its size
+
+
+def _pick_key(layer: str) -> str:
+    """One picture (and key) per layer, so that each has its own widest size (pick_css)."""
+    return f"{PICK_KEY}_{re.sub(r'[^A-Za-z0-9_-]', '_', layer)}"
+
+
+def pick_css(model) -> str:
+    """Each layer's clickable picture is drawn as wide as its column allows, and at most its own width: on a
+    desktop exactly its pixels, on a phone shrunk to the screen's width (never cut off at the right)."""
+    rules = [
+        f".st-key-{_pick_key(name)} {{ max-width: {trace_figures.pick_layout(act.shape).size[1]}px; }}"
+        for name, act in ui.blank_activations(model).items()
+    ]
+    return "<style>" + "".join(rules) + "</style>"
+
+
 SHOWN_CHANNELS = 3  # input maps of C3/C5 shown as grids; every map's sum is in the table
 FIELD_PX = 140  # about how wide each receptive-field picture is drawn
 PLAYER_SIDE = 10  # the player steps over at most this many rows and columns of the map, around the picked cell
@@ -542,7 +560,7 @@ def _cell_name(cell: Cell) -> str:
 
 def _on_pick(layer: str, layout: trace_figures.PickLayout) -> None:
     """A click on a layer's picture selects the cell under it; a gutter, a blank tile or the margin selects nothing."""
-    click = st.session_state.get(PICK_KEY)
+    click = st.session_state.get(_pick_key(layer))
     try:
         hit = trace_figures.cell_at(
             layout, float(click["x"]), float(click["y"]), float(click["width"]), float(click["height"])
@@ -651,7 +669,8 @@ def trace_pick_ui(picture: PickPicture) -> set[str]:
     it; returns the tools chosen."""
     streamlit_image_coordinates(
         _EncodedPNG(picture.png),
-        key=PICK_KEY,
+        key=_pick_key(picture.layer),
+        width="stretch",  # as wide as its element, which pick_css keeps at most the picture's own width
         on_click=functools.partial(_on_pick, picture.layer, picture.layout),
         cursor="crosshair",
     )
@@ -1107,6 +1126,8 @@ st.title(ui.tr("draw.title"))
 st.container(key="draw_intro").markdown(ui.tr("draw.intro"))
 loaded = ui.current_model()
 model_path = ui.current_model_path() if loaded else None
+if loaded:
+    st.html(pick_css(loaded[0]))
 explore(loaded[0] if loaded else None, model_path, tools_ui())
 if model_path:
     st.divider()

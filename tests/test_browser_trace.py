@@ -15,7 +15,7 @@ import time
 import numpy as np
 import pytest
 import strokes
-from appserver import CANVAS, draw_strokes, launch_browser, page_exceptions, serve, wait_for_app, wait_idle
+from appserver import CANVAS, PHONE, draw_strokes, launch_browser, page_exceptions, serve, wait_for_app, wait_idle
 from PIL import Image
 
 from lenet import checkpoints
@@ -65,10 +65,11 @@ def _cell_point(page, shape, cell) -> tuple[float, float]:
     frame.scroll_into_view_if_needed()
     box = frame.bounding_box()
     layout = pick_layout(shape)
+    shown = box["width"] / layout.size[1]  # the page draws it at most its own width: smaller on a narrow screen
     channel, row, col = cell
     tile_r, tile_c = divmod(channel, layout.cols)
-    x = (tile_c * (layout.tile_w + layout.gutter) + col + 0.5) * layout.scale
-    y = (tile_r * (layout.tile_h + layout.gutter) + row + 0.5) * layout.scale
+    x = (tile_c * (layout.tile_w + layout.gutter) + col + 0.5) * layout.scale * shown
+    y = (tile_r * (layout.tile_h + layout.gutter) + row + 0.5) * layout.scale * shown
     return box["x"] + x, box["y"] + y
 
 
@@ -130,11 +131,9 @@ def test_click_a_c1_cell_with_the_mouse_and_it_survives_a_stroke(server):
     page.close()
 
 
-def test_tap_a_c3_cell_on_a_touch_screen(server):
-    url, browser = server
-    context = browser.new_context(
-        viewport={"width": 1024, "height": 1366}, device_scale_factor=2, is_mobile=True, has_touch=True
-    )
+def _touch_page_on_mnist(browser, url: str, viewport: dict):
+    """A touch screen of this size on the Draw page, showing the picker's first MNIST digit; (context, page, tap)."""
+    context = browser.new_context(viewport=viewport, device_scale_factor=2, is_mobile=True, has_touch=True)
     page = context.new_page()
     cdp = context.new_cdp_session(page)
 
@@ -148,17 +147,27 @@ def test_tap_a_c3_cell_on_a_touch_screen(server):
     page.wait_for_selector('[data-testid="stSidebar"][data-collapsed="true"]', state="attached", timeout=30000)
     wait_idle(page)
     mnist = page.locator(".st-key-draw_source label").filter(has_text=t("draw.source.mnist"))
+    mnist.scroll_into_view_if_needed()
     tap(*_centre(mnist.bounding_box()))
     page.wait_for_selector(".st-key-draw_mnist_index", timeout=30000)
     _idle(page)
+    return context, page, tap
+
+
+def _c3_value(cell) -> float:
+    images, _, _, _ = picker_digits()
+    return float(explain(_model(), normalise(images[0])).activations["C3"][cell])  # the picker's first digit
+
+
+def test_tap_a_c3_cell_on_a_touch_screen(server):
+    url, browser = server
+    context, page, tap = _touch_page_on_mnist(browser, url, {"width": 1024, "height": 1366})
     _pick_layer(page, "C3", tap)
     cell = (4, 3, 7)
     tap(*_cell_point(page, (16, 10, 10), cell))
     text, value = _trace_value(page)
     assert t("trace.cell.map", layer="C3", channel=4, row=3, col=7) in text
-    images, _, _, _ = picker_digits()
-    want = explain(_model(), normalise(images[0])).activations["C3"][cell]  # the picker opens on its first digit
-    assert value == pytest.approx(float(want), abs=1e-4)
+    assert value == pytest.approx(_c3_value(cell), abs=1e-4)
     # the player: its slider moves when play is pressed, with no server round trip
     pill = page.locator(".st-key-trace_tools button").filter(has_text=t("trace.player.show"))
     pill.scroll_into_view_if_needed()
@@ -172,5 +181,23 @@ def test_tap_a_c3_cell_on_a_touch_screen(server):
     time.sleep(1.5)
     after = page.locator(CURRENT).text_content()
     assert before != after, (before, after)
+    assert not page_exceptions(page)
+    context.close()
+
+
+def test_a_phone_shows_the_whole_picture_and_its_last_map_can_be_tapped(server):
+    """At 390 px the C3 picture (16 maps, wider than the screen at its own size) is shrunk to fit, not cut off."""
+    url, browser = server
+    context, page, tap = _touch_page_on_mnist(browser, url, PHONE)
+    _pick_layer(page, "C3", tap)
+    box = page.locator(PICKER).bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    picture = page.frame_locator(PICKER).locator("img").bounding_box()
+    assert picture["x"] + picture["width"] <= box["x"] + box["width"] + 1, (picture, box)
+    cell = (15, 9, 9)  # the bottom-right corner of the last map
+    tap(*_cell_point(page, (16, 10, 10), cell))
+    text, value = _trace_value(page)
+    assert t("trace.cell.map", layer="C3", channel=15, row=9, col=9) in text
+    assert value == pytest.approx(_c3_value(cell), abs=1e-4)
     assert not page_exceptions(page)
     context.close()
