@@ -169,7 +169,8 @@ def _tint_css() -> str:
 GRID_CSS = (
     ".lg{margin:0}.lg figcaption{font-size:0.85rem;opacity:.85}"
     ".lg table{border-collapse:collapse;font-family:monospace;font-size:0.78rem}"
-    ".lg td{padding:1px 4px;text-align:right}.lg .lg-x{opacity:.75}.lg .lg-m{outline:2px solid rgb(255,127,14)}"
+    ".lg td{padding:1px 4px;text-align:right}.lg .lg-x{opacity:.75}"
+    + f".lg .lg-m{{outline:2px solid rgb{OUTLINE}}}"
     + _tint_css()
 )
 
