@@ -15,15 +15,18 @@ the `trace` container explains that number (lenet.trace); tests set the key dire
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import html
+import io
 import re
 import time
 from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 from streamlit_image_coordinates import streamlit_image_coordinates
 
@@ -154,11 +157,40 @@ def tools_ui() -> str:
     return source
 
 
-def canvas_ui() -> tuple[np.ndarray | None, float]:
-    """The drawing canvas with its buttons; returns the drawing as RGBA (None if blank), and
-    perf_counter() from before it was decoded."""
+def canvas_value() -> tuple[np.ndarray | None, float, list]:
+    """The drawing as RGBA (None if blank), perf_counter() from before it was decoded, and its strokes: read
+    from the canvas's state before anything is drawn, so the whole update goes to the browser in one burst."""
     objects = st.session_state["draw_canvas_objects"]
-    result = st_canvas(
+    state = st.session_state.get("canvas")
+    drawing = (state.get("drawing") if hasattr(state, "get") else None) or {}
+    drawn = list((drawing.get("raw") or {}).get("objects") or [])
+    started = time.perf_counter()
+    injected = st.session_state.get("draw_injected_rgba")
+    if injected is not None:
+        return np.asarray(injected), started, drawn
+    url = drawing.get("data")
+    try:
+        png = base64.b64decode(url.split(";base64,", 1)[1]) if isinstance(url, str) else b""
+    except (IndexError, ValueError):
+        png = b""  # not a data URL the canvas sends: nothing to read
+    if not png:
+        return None, started, drawn
+    digest = hashlib.md5(png).hexdigest()
+    st.session_state["draw_canvas_md5"] = digest
+    if digest == st.session_state["draw_canvas_stale"]:
+        if not objects:
+            return None, started, drawn  # cleared: the old picture is still on its way out
+    else:
+        st.session_state["draw_canvas_stale"] = None
+    try:
+        return np.asarray(Image.open(io.BytesIO(png))), started, drawn
+    except (OSError, ValueError):
+        return None, started, drawn  # not a picture: read as a blank canvas, never a traceback
+
+
+def canvas_ui(drawn: list) -> None:
+    """The drawing canvas with its buttons (its value was read by canvas_value)."""
+    st_canvas(
         stroke_color="#ffffff",
         background_color="#000000",
         stroke_width=st.session_state.get("draw_brush", BRUSH[2]),
@@ -169,10 +201,12 @@ def canvas_ui() -> tuple[np.ndarray | None, float]:
         return_image_data=True,
         # The nonce makes a clear or an undo a new drawing to load, even when the
         # objects are the same as last time (two clears in a row).
-        initial_drawing={"objects": objects, "nonce": st.session_state["draw_canvas_nonce"]},
+        initial_drawing={
+            "objects": st.session_state["draw_canvas_objects"],
+            "nonce": st.session_state["draw_canvas_nonce"],
+        },
         key="canvas",
     )
-    drawn = list((result.json_data or {}).get("objects") or [])
     buttons = st.container(key="draw_buttons", horizontal=True)
     buttons.button(
         ui.tr("draw.clear"),
@@ -191,22 +225,6 @@ def canvas_ui() -> tuple[np.ndarray | None, float]:
         disabled=not drawn,
         width="stretch",
     )
-
-    started = time.perf_counter()
-    injected = st.session_state.get("draw_injected_rgba")
-    if injected is not None:
-        return np.asarray(injected), started
-    png = result.image_bytes
-    if not png:
-        return None, started
-    digest = hashlib.md5(png).hexdigest()
-    st.session_state["draw_canvas_md5"] = digest
-    if digest == st.session_state["draw_canvas_stale"]:
-        if not objects:
-            return None, started  # cleared: the old picture is still on its way out
-    else:
-        st.session_state["draw_canvas_stale"] = None
-    return result.image_data, started
 
 
 def read_upload(data: bytes) -> tuple[Preprocessed | None, str | None]:
@@ -411,13 +429,12 @@ def why_ui(view: DrawView, model) -> None:
         )
 
 
-def steps_ui(view: DrawView) -> None:
-    """The preprocessing steps, left to right (the last one is exactly the network's input), and the time taken;
-    one HTML block."""
+def steps_html(view: DrawView) -> str:
+    """The preprocessing steps, left to right (the last one is exactly the network's input), and the time taken,
+    as HTML (sent in one block with the layers under it: one element fewer)."""
     intro = markup.heading(ui.tr("draw.steps.title"), 3) + markup.caption(ui.tr("draw.steps.intro"))
     if view.prep is None:
-        st.html(intro)
-        return
+        return intro
     cells = []
     for key, _ in view.prep.steps:
         png = view.images[f"step_{key}"]
@@ -433,7 +450,7 @@ def steps_ui(view: DrawView) -> None:
     arrow = '<div style="font-size:2rem;opacity:.6;align-self:center" aria-hidden="true">→</div>'
     row = f'<div style="display:flex;gap:1rem;flex-wrap:wrap;align-items:flex-start">{arrow.join(cells)}</div>'
     timing = markup.caption(ui.tr("draw.timing", ms=view.compute_ms))
-    st.html(f'{intro}{row}<div style="margin-top:0.6rem">{timing}</div>')
+    return f'{intro}{row}<div style="margin-top:0.6rem">{timing}</div>'
 
 
 def _layer_text(name: str, act: np.ndarray, prev: np.ndarray | None, config) -> tuple[str, str]:
@@ -1070,51 +1087,76 @@ def nudge_ui(view: DrawView, model) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Computed:
+    """Everything below the input, computed before any of it is drawn."""
+
+    view: DrawView
+    network: str = ""
+    activations: dict | None = None
+    picture: PickPicture | None = None
+    explained: Explained | None = None
+
+
+def compute(prep, model, cmap: str, label, started, canvas: bool) -> Computed:
+    """The view and what lies below the input: pure functions of the input and the session state, so the
+    browser gets the whole update in one burst and lays it out once (docs/ARCHITECTURE.md §6)."""
+    view = draw_view(prep, model, cmap, label, started, canvas=canvas, step_px=STEP_PX)
+    if model is None:
+        return Computed(view)
+    # Blank, the picture is there too (all dark): a Clear does not remount it, and a pick can come first.
+    activations = view.insp.activations if view.insp is not None else ui.blank_activations(model)
+    layer = trace_layer_state(list(activations))
+    return Computed(
+        view,
+        network_html(view, model, cmap) + trace_intro_html(),
+        activations,
+        pick_picture(layer, activations, cmap) if layer is not None else None,
+        explain_cell(view, model, cmap) if layer is not None else None,
+    )
+
+
 @st.fragment
 def explore(model, model_path: str | None, source: str) -> None:
     """Input, prediction, preprocessing steps and the inside of the network: what one stroke reruns."""
     cmap = ui.colormap()
+    done = None
+    if source == "draw":
+        # The canvas's value is read from its state first: a stroke's whole update then leaves in one burst.
+        rgba, started, drawn = canvas_value()
+        prep = canvas_to_input(rgba) if rgba is not None else None
+        done = compute(prep, model, cmap, None, started, canvas=True)
     # The canvas needs 280 px. _PAGE_CSS lets the three columns wrap instead of squeezing it (a tablet, or the
     # sidebar open), and on a phone puts the answer right under the canvas.
     with st.container(key="draw_top"):
         input_col, predict_col, why_col = st.columns([1.3, 1.2, 0.8], gap="medium")
-    label = None
     with input_col:
         if source != "draw":
             # The canvas is unmounted: it will come back empty, so an undo's leftovers must not reload.
             st.session_state["draw_canvas_objects"] = []
         if source == "draw":
-            rgba, started = canvas_ui()
-            prep = canvas_to_input(rgba) if rgba is not None else None
+            canvas_ui(drawn)
         elif source == "upload":
             prep, started = upload_ui()
+            done = compute(prep, model, cmap, None, started, canvas=False)
         elif source == "camera":
             prep, started = camera_ui()
+            done = compute(prep, model, cmap, None, started, canvas=False)
         else:
             prep, label = mnist_ui(model_path)
-            started = None
-    view = draw_view(prep, model, cmap, label, started, canvas=source == "draw", step_px=STEP_PX)
-    # What lies below the input is computed before any of it is drawn: the browser then gets it in one burst and
-    # lays it out once, not once for each element as they trickle in (docs/ARCHITECTURE.md §6).
-    if model is not None:
-        network = network_html(view, model, cmap) + trace_intro_html()
-        # Blank, the picture is there too (all dark): a Clear does not remount it, and a pick can come first.
-        activations = view.insp.activations if view.insp is not None else ui.blank_activations(model)
-        layer = trace_layer_state(list(activations))
-        picture = pick_picture(layer, activations, cmap) if layer is not None else None
-        explained = explain_cell(view, model, cmap) if layer is not None else None
+            done = compute(prep, model, cmap, label, None, canvas=False)
+    view = done.view
     with predict_col, st.container(key="draw_answer"):
         prediction_ui(view)
     with why_col, st.container(key="draw_why"):
         why_ui(view, model)
-    steps_ui(view)
+    st.html(steps_html(view) + done.network)
     if model is None:
         return
-    st.html(network)
-    trace_layer_ui(list(activations))
-    if picture is not None:
-        tools = trace_pick_ui(picture)
-        trace_ui(view, explained, model, cmap, player="player" in tools)
+    trace_layer_ui(list(done.activations))
+    if done.picture is not None:
+        tools = trace_pick_ui(done.picture)
+        trace_ui(view, done.explained, model, cmap, player="player" in tools)
     if view.insp is not None:
         sandbox_ui(view, model)
 
