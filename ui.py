@@ -172,6 +172,22 @@ def blank_activations(model):
     return found
 
 
+def session_memo(name: str, key: tuple, make):
+    """`make()`, or what it returned last time in this session for an equal `key`: one entry per name, in the
+    session's state. A key holds plain values and objects that compare by identity (a loaded model), never arrays.
+
+    The Draw page keeps the view of the input it showed last: a click on a cell or a layer's pill reruns the page
+    with the same drawing, which then is neither computed nor sent to the browser again (docs/ARCHITECTURE.md §6).
+    """
+    slot = f"memo_{name}"
+    kept = st.session_state.get(slot)
+    if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == key:
+        return kept[1]
+    value = make()
+    st.session_state[slot] = (key, value)
+    return value
+
+
 def model_choices() -> list[checkpoints.CheckpointInfo]:
     """Every checkpoint the picker offers: the shipped one, then this server's runs, newest first."""
     return checkpoints.list_checkpoints()

@@ -3,8 +3,8 @@
     streamlit run bench/trivial_canvas.py
 
 The canvas has exactly the Draw page's settings (pages/draw.py: 280x280 px, white 18 px freedraw brush on
-black, image data sent on every mouse-up), the same page head (`_PAGE_HEAD`, read from pages/draw.py: its
-script hides the canvas's invisible toolbar, which would otherwise swallow strokes that start in the
+black, image data sent on every mouse-up), the same canvas patch (`ui.CANVAS_TOOLBAR_SCRIPT`, read from ui.py's
+source: it hides the canvas's invisible toolbar, which would otherwise swallow strokes that start in the
 top-right corner) and the same clear button (`draw_clear`, which loads an empty drawing through a nonce,
 as the Draw page does). Instead of running a network, the page prints a short hash
 of the canvas's RGBA bytes in `st.container(key="prediction")`: the time the real page needs on top of
@@ -24,16 +24,16 @@ from streamlit_drawable_canvas import st_canvas
 CANVAS = 280  # px, as pages/draw.py
 BRUSH = 18  # px, the Draw page's default brush
 
-DRAW_PAGE = Path(__file__).resolve().parent.parent / "pages" / "draw.py"
+UI = Path(__file__).resolve().parent.parent / "ui.py"
 
 
 @st.cache_data
 def page_head() -> str:
-    """The Draw page's `_PAGE_HEAD` (its canvas patch), taken from its source without running the page."""
-    for node in ast.parse(DRAW_PAGE.read_text(encoding="utf-8")).body:
+    """The Draw page's canvas patch (`ui.CANVAS_TOOLBAR_SCRIPT`), taken from ui.py's source without importing it."""
+    for node in ast.parse(UI.read_text(encoding="utf-8")).body:
         if (
             isinstance(node, ast.Assign)
-            and any(getattr(t, "id", None) == "_PAGE_HEAD" for t in node.targets)
+            and any(getattr(t, "id", None) == "CANVAS_TOOLBAR_SCRIPT" for t in node.targets)
             and isinstance(node.value, ast.Constant)
         ):
             return node.value.value

@@ -1098,10 +1098,24 @@ class Computed:
     explained: Explained | None = None
 
 
+def input_digest(prep: Preprocessed | None) -> str | None:
+    """A digest of everything `draw_view` reads from a preprocessed input: equal digests, equal views."""
+    if prep is None:
+        return None
+    digest = hashlib.md5(repr((prep.empty, prep.reason, [key for key, _ in prep.steps])).encode())
+    for array in (*(image for _, image in prep.steps), prep.image, prep.input):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
 def compute(prep, model, cmap: str, label, started, canvas: bool) -> Computed:
     """The view and what lies below the input: pure functions of the input and the session state, so the
-    browser gets the whole update in one burst and lays it out once (docs/ARCHITECTURE.md §6)."""
-    view = draw_view(prep, model, cmap, label, started, canvas=canvas, step_px=STEP_PX)
+    browser gets the whole update in one burst and lays it out once (docs/ARCHITECTURE.md §6). The view is kept
+    while the input stays the same (a click on a cell): nothing above the trace changes, so nothing is re-sent."""
+    key = (model, cmap, label, canvas, input_digest(prep))
+    view = ui.session_memo(
+        "draw_view", key, lambda: draw_view(prep, model, cmap, label, started, canvas=canvas, step_px=STEP_PX)
+    )
     if model is None:
         return Computed(view)
     # Blank, the picture is there too (all dark): a Clear does not remount it, and a pick can come first.

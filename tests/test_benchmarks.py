@@ -52,6 +52,18 @@ def test_train_speed_quick(tmp_path):
 
 
 @pytest.mark.browser
+def test_the_trivial_page_patches_its_canvas_as_the_draw_page_does():
+    """The baseline's canvas must behave as the Draw page's: without the toolbar patch, strokes starting in its
+    top-right corner are swallowed and go unanswered on the trivial page only."""
+    from streamlit.testing.v1 import AppTest
+
+    import ui
+
+    at = AppTest.from_file(str(ROOT / "bench" / "trivial_canvas.py"), default_timeout=60).run()
+    assert not at.exception
+    assert ui.CANVAS_TOOLBAR_SCRIPT.strip() in [h.value.strip() for h in at.html]
+
+
 def test_draw_latency_quick():
     out = run_quick("draw_latency.py")
     assert out["mode"].startswith("quick")
