@@ -161,14 +161,18 @@ def canvas_value() -> tuple[np.ndarray | None, float, list]:
     """The drawing as RGBA (None if blank), perf_counter() from before it was decoded, and its strokes: read
     from the canvas's state before anything is drawn, so the whole update goes to the browser in one burst."""
     objects = st.session_state["draw_canvas_objects"]
-    state = st.session_state.get("canvas")
-    drawing = (state.get("drawing") if hasattr(state, "get") else None) or {}
-    drawn = list((drawing.get("raw") or {}).get("objects") or [])
+    try:
+        drawing = (st.session_state.get("canvas") or {}).get("drawing") or {}
+        drawn, url = list((drawing.get("raw") or {}).get("objects") or []), drawing.get("data")
+    except (AttributeError, TypeError):
+        # Not what the canvas sends (the component itself would fail on it): forgotten, so the canvas starts
+        # blank, and read as a blank canvas, never a traceback.
+        st.session_state.pop("canvas", None)
+        drawn, url = [], None
     started = time.perf_counter()
     injected = st.session_state.get("draw_injected_rgba")
     if injected is not None:
         return np.asarray(injected), started, drawn
-    url = drawing.get("data")
     try:
         png = base64.b64decode(url.split(";base64,", 1)[1]) if isinstance(url, str) else b""
     except (IndexError, ValueError):

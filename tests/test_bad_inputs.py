@@ -350,6 +350,24 @@ def case_page_empty_canvas(tmp):
     assert t("draw.prediction.blank", "en") in prediction  # "nothing to read", never a confident guess
 
 
+def case_page_tampered_canvas_value(tmp):
+    """What a tampered browser could send as the canvas's value: not a data URL, not a PNG, not the canvas's
+    shape at all. Each reads as a blank canvas; none is a traceback, and the page can still be drawn on."""
+    for value in (
+        {"drawing": {"raw": {"objects": []}, "data": "data:image/png;base64,!!!!"}},  # not base64
+        {"drawing": {"raw": {"objects": 5}, "data": "data:image/png;base64,aGVsbG8="}},  # "hello", not a PNG
+        {"drawing": "x"},  # would break the component itself
+        [1, 2],
+    ):
+        at = app(canvas=value)
+        assert_page_ok(at)
+        prediction = " ".join(m.value for m in at.markdown if "draw-digit" in m.value or "draw-verdict" in m.value)
+        assert t("draw.prediction.blank", "en") in prediction, value
+        at.session_state["draw_injected_rgba"] = strokes.render(strokes.digit_strokes(7, 0))
+        at.run()
+        assert_page_ok(at)
+
+
 def case_page_dot_and_scribble(tmp):
     dot = np.zeros((280, 280, 4), np.uint8)
     dot[140:143, 140:143] = 255
@@ -421,6 +439,7 @@ CATEGORY = {
     "cli_missing_file": "hostile upload",
     "page_corrupt_upload_in_chinese": "hostile upload",
     "page_huge_upload": "hostile upload",
+    "page_tampered_canvas_value": "hostile upload",
     "cli_zero_epochs": "impossible settings",
     "cli_nan_learning_rate": "impossible settings",
     "cli_negative_batch": "impossible settings",
