@@ -1152,17 +1152,17 @@ def explore(model, model_path: str | None, source: str) -> None:
         if source != "draw":
             # The canvas is unmounted: it will come back empty, so an undo's leftovers must not reload.
             st.session_state["draw_canvas_objects"] = []
+        label, started = None, None
         if source == "draw":
             canvas_ui(drawn)
         elif source == "upload":
             prep, started = upload_ui()
-            done = compute(prep, model, cmap, None, started, canvas=False)
         elif source == "camera":
             prep, started = camera_ui()
-            done = compute(prep, model, cmap, None, started, canvas=False)
         else:
             prep, label = mnist_ui(model_path)
-            done = compute(prep, model, cmap, label, None, canvas=False)
+    if done is None:  # another source: its input is read by its widget, inside the column
+        done = compute(prep, model, cmap, label, started, canvas=False)
     view = done.view
     with predict_col, st.container(key="draw_answer"):
         prediction_ui(view)
