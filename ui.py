@@ -433,17 +433,12 @@ def _class_banner() -> None:
             st.link_button(label, info.pushed_link, icon=":material/open_in_new:")
 
 
-def hide_canvas_toolbar() -> None:
-    """Hide the drawing canvas's invisible toolbar, which swallows strokes that start in its corner.
-
-    The canvas component draws its toolbar (undo, redo, reset, ...) invisibly over the canvas's top-right
-    corner until hovered, so a stroke starting there, and every touch stroke on a tablet, hits the toolbar.
-    It lives in the component's shadow DOM, which page CSS cannot reach, so a script adds the rule inside it.
-    """
-    st.html(CANVAS_TOOLBAR_SCRIPT, unsafe_allow_javascript=True)
-
-
-# Run on every page with a canvas (Draw & explore, the class page).
+# Hides the drawing canvas's invisible toolbar, which swallows strokes that start in its corner. The canvas
+# component draws its toolbar (undo, redo, reset, ...) invisibly over the canvas's top-right corner until hovered,
+# so a stroke starting there, and every touch stroke on a tablet, hits the toolbar. It lives in the component's
+# shadow DOM, which page CSS cannot reach, so a script adds the rule inside it. Part of the shell's script on every
+# page (one element: each element costs the browser on every stroke, docs/ARCHITECTURE.md §6); it does nothing
+# where there is no canvas.
 CANVAS_TOOLBAR_SCRIPT = """
 <script>
 (() => {
@@ -572,7 +567,7 @@ def leave_projector() -> None:
 def shell_chrome() -> None:
     """The shell's CSS and script on every page; in the projector view its CSS and a button to leave it."""
     st.html(SHELL_CSS)
-    st.html(SHELL_SCRIPT, unsafe_allow_javascript=True)
+    st.html(SHELL_SCRIPT + CANVAS_TOOLBAR_SCRIPT, unsafe_allow_javascript=True)
     if projector():
         st.html(PROJECTOR_CSS)
         st.button(

@@ -929,7 +929,6 @@ def main() -> None:
     if token:
         teacher_ui(store, token)
     elif member is not None:
-        ui.hide_canvas_toolbar()
         student_ui(store, member)
     else:
         st.markdown(ui.tr("class.intro"))

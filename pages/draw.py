@@ -522,20 +522,24 @@ def network_html(view: DrawView, model, cmap: str) -> str:
     )
 
 
-def kernels_ui(path: str) -> None:
-    """The learned filters of C1 and C3, as signed mosaics."""
-    st.header(ui.tr("draw.kernels.title"))
-    st.caption(ui.tr("draw.kernels.intro"))
+def kernels_html(path: str) -> str:
+    """The learned filters of C1 and C3, as signed mosaics, under a rule and the section's title: one HTML block.
+
+    Every element on the page costs the browser on every stroke, even outside the stroke's fragment (each one
+    re-renders when a run starts and ends: docs/ARCHITECTURE.md §6), so this section that never changes while
+    the student draws is one element, not eight."""
+    head = _section_head(ui.tr("draw.kernels.title")) + markup.caption(ui.tr("draw.kernels.intro"))
     try:
         pictures = ui.kernel_pngs(path)
     except checkpoints.CheckpointError:
-        return  # deleted meanwhile: the sidebar already says so
+        return head  # deleted meanwhile: the sidebar already says so
+    parts = [head]
     for layer, png, shape in pictures:
         out_c, in_c, k, _ = shape
         caption = ui.tr(f"draw.kernels.{layer}", c=out_c, m=in_c, k=k)
-        st.markdown(caption)
         # C1's few kernels shown larger than C3's many, so both are readable and fit the width.
-        st.html(_scaled(png, 16 if layer == "C1" else 8, alt=caption))
+        parts.append(markup.caption(caption, "lenet-text") + _scaled(png, 16 if layer == "C1" else 8, alt=caption))
+    return "".join(parts)
 
 
 # --- tracing one number: the session-state key `trace` selects a cell, a click on a layer's picture sets it ---
@@ -1180,15 +1184,11 @@ def explore(model, model_path: str | None, source: str) -> None:
 
 
 _init_state()
-st.html(_PAGE_CSS)
-ui.hide_canvas_toolbar()
 st.title(ui.tr("draw.title"))
 st.container(key="draw_intro").markdown(ui.tr("draw.intro"))
 loaded = ui.current_model()
 model_path = ui.current_model_path() if loaded else None
-if loaded:
-    st.html(pick_css(loaded[0]))
+st.html(_PAGE_CSS + (pick_css(loaded[0]) if loaded else ""))  # one element (docs/ARCHITECTURE.md §6)
 explore(loaded[0] if loaded else None, model_path, tools_ui())
 if model_path:
-    st.divider()
-    kernels_ui(model_path)
+    st.html(kernels_html(model_path))
