@@ -49,7 +49,7 @@ def _wait_status(page, *words: str, timeout: float = 30) -> str:
 
 
 def test_train_use_the_model_and_stop(app_env):
-    env = {**app_env, "LENET_MAX_EPOCHS": "2"}
+    env = {**app_env, "LENET_MAX_EPOCHS": "3"}
     runs = Path(app_env["LENET_RUNS_DIR"])
     with serve(env=env) as (url, _), launch_browser() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1400})
@@ -57,8 +57,14 @@ def test_train_use_the_model_and_stop(app_env):
         wait_for_app(page)
         _go(page, "nav.train")
         page.wait_for_selector(".st-key-start_training button")
+        # Three epochs of the tiny set: one epoch can end within a second on a quiet machine, before the live
+        # panel (polled every second) has drawn the loss more than once.
+        epochs = page.locator(".st-key-train_epochs input")
+        epochs.fill("3")
+        epochs.press("Tab")
+        wait_for_app(page)
 
-        # A 1-epoch run: running, then finished, with the loss chart redrawn as it learns.
+        # A 3-epoch run: running, then finished, with the loss chart redrawn as it learns.
         page.locator(".st-key-start_training button").click()
         _wait_status(page, "running")
         charts, started = set(), time.time()
