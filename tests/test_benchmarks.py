@@ -51,6 +51,22 @@ def test_train_speed_quick(tmp_path):
     assert out["quick_recipe_wall_s"] > 0 and out["tutorial_wall_s"] > 0
 
 
+def test_cpu_peak_quick(tmp_path):
+    """The peak's and LeNet's arithmetic hold, with or without MNIST (here without: random digits)."""
+    out = run_quick("cpu_peak.py", env={"LENET_DATA_DIR": str(tmp_path)})
+    lenet = out["lenet"]
+    # LeNet-5's network table: C1 117,600, C3 240,000, C5 48,000, F6 10,080, output 840 multiply-adds
+    assert lenet["forward_macs"] == 416520
+    assert lenet["training_macs"] == 3 * 416520 - 117600
+    assert out["epoch_gflop"] == round(60000 * lenet["training_mflop"] / 1000, 1)
+    assert out["run"]["steps"] == 5 and out["run"]["data"].startswith("random")
+    assert out["matmul_gflops"] > 0 and out["step_gflops"] > 0
+    cpu = out["cpu"]
+    if cpu["peak_gflops"]:  # a CPU whose FMA pipes are known
+        assert cpu["peak_gflops"] == round(cpu["cores"] * cpu["flop_per_cycle_per_core"] * cpu["clock_ghz"], 1)
+        assert out["step_share_of_peak"] == round(out["step_gflops"] / cpu["peak_gflops"], 3)
+
+
 @pytest.mark.browser
 def test_the_trivial_page_patches_its_canvas_as_the_draw_page_does():
     """The baseline's canvas must behave as the Draw page's: without the toolbar patch, strokes starting in its

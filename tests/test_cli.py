@@ -126,8 +126,29 @@ def test_the_fast99_preset_sets_its_recipe_and_options_given_beside_it_win():
     argv = ["train", "--preset=fast99", "--epochs", "3"]
     assert build_parser("train", _preset(argv)).parse_args(argv).epochs == 3
     assert train_config(build_parser("train", _preset(argv)).parse_args(argv)).epochs == 3
+    argv = ["train", "--preset", "fast99", "--epochs", "0.5"]  # a fraction of an epoch, as the preset has
+    assert train_config(build_parser("train", _preset(argv)).parse_args(argv)).epochs == 0.5
     argv = ["train", "--lr", "0.002"]  # no preset: today's quick recipe, and no preset setting leaks in
     plain = train_config(build_parser("train", _preset(argv)).parse_args(argv))
-    assert plain.lr == 0.002 and not plain.channels_last and plain.functional_optimizer  # AdamW's default path
+    from lenet.train import TrainConfig
+
+    assert plain == TrainConfig(lr=0.002) and plain.functional_optimizer  # AdamW's default path
+    for bad in ("0", "-1", "nan", "1e9", "two"):
+        proc = run("train", "--epochs", bad, "--dry-run")
+        assert proc.returncode == 2 and "--epochs" in proc.stderr and "Traceback" not in proc.stderr, bad
     proc = run("train", "--preset", "nonsense")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_the_shipped_preset_is_the_shipped_checkpoints_recipe_whatever_the_defaults():
+    """`make checkpoint` trains `--preset shipped`: every setting the checkpoint recorded, and its kernels."""
+    from lenet import checkpoints
+    from lenet.__main__ import _preset, build_parser, train_config
+
+    argv = ["train", "--preset", "shipped"]
+    tc = train_config(build_parser("train", _preset(argv)).parse_args(argv))
+    recorded = checkpoints.read_info(checkpoints.DEFAULT_CHECKPOINT).metrics["train_config"]
+    assert recorded and {k: getattr(tc, k) for k in recorded} == recorded
+    # trained before the fast layout and forward existed: the plain ones reproduce its numbers
+    assert not tc.channels_last and not tc.fast_kernels
+    assert "--preset shipped" in (ROOT / "Makefile").read_text()

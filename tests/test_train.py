@@ -211,3 +211,51 @@ def test_functional_optimizer_is_for_adamw_only():
         ]
         assert _same_weights(runs[0].model, runs[1].model)
     assert not isinstance(make_optimizer(LeNet(), TrainConfig(optimizer="sgd")), FunctionalAdamW)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [{}, {"activation": "tanh"}, {"activation": "sigmoid"}, {"pool": "avg"}, {"pool": "none"}, {"batch_norm": True}],
+)
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_forward_fast_is_forward_in_another_order(config, channels_last):
+    """Pooling before the activation and C5 as a matrix product: the same outputs and gradients, up to rounding."""
+    torch.manual_seed(0)
+    model = LeNet(LeNetConfig(**config)).train()
+    x = torch.randn(16, 1, 28, 28)
+    if channels_last:
+        model, x = model.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
+    outputs = [model(x), model.forward_fast(x)]
+    grads = [torch.autograd.grad(out.square().sum(), list(model.parameters())) for out in outputs]
+    torch.testing.assert_close(outputs[1], outputs[0], rtol=1e-5, atol=1e-6)
+    for fast, plain in zip(grads[1], grads[0], strict=True):
+        torch.testing.assert_close(fast, plain, rtol=1e-4, atol=1e-5)
+    assert outputs[1].shape == (16, 10)
+
+
+def test_fast_kernels_train_through_forward_fast_and_stay_seeded(monkeypatch):
+    calls = []
+    original = LeNet.forward_fast
+    monkeypatch.setattr(LeNet, "forward_fast", lambda self, x: calls.append(len(x)) or original(self, x))
+    tc = TrainConfig(epochs=6, batch_size=32, device="cpu", seed=3, fast_kernels=True)
+    first, again = fit(LeNetConfig(), tc, data=_tiny_mnist()), fit(LeNetConfig(), tc, data=_tiny_mnist())
+    assert first.test_acc > 0.9 and len(calls) == 2 * first.steps
+    assert _same_weights(first.model, again.model)
+    calls.clear()
+    fit(LeNetConfig(), TrainConfig(epochs=1, batch_size=32, device="cpu", fast_kernels=False), data=_tiny_mnist())
+    assert not calls
+
+
+def test_a_fraction_of_an_epoch_ends_part_way_and_is_scored_at_its_end():
+    events = []
+    tc = TrainConfig(epochs=1.5, batch_size=32, device="cpu")  # 256 digits: 8 steps an epoch, so 12
+    result = fit(LeNetConfig(), tc, callback=events.append, data=_tiny_mnist())
+    assert result.steps == 12 and result.epochs_done == 1.5
+    assert [e.step for e in events if isinstance(e, Eval)] == [12]  # once: 1 per whole epoch, over the run
+    start = next(e for e in events if isinstance(e, Start))
+    assert start.total_steps == 12
+    tc = TrainConfig(epochs=1.5, batch_size=32, device="cpu", evals_per_epoch=2)
+    assert [e.step for e in fit(LeNetConfig(), tc, data=_tiny_mnist()).history] == [4, 8, 12]
+    for bad in (0, 0.001, True, "1", 1001):
+        with pytest.raises(TrainError):
+            TrainConfig(epochs=bad).validate()
