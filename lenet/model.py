@@ -110,7 +110,7 @@ class LeNet(nn.Module):
         - A convolution whose kernel covers its whole unpadded input (C5: 5 x 5 on 5 x 5) is a matrix product:
           one GEMM instead of oneDNN's convolution, forward and backward.
         Average or learned pooling and batch norm run as in forward. Training uses it with TrainConfig.fast_kernels
-        (the fast99 preset); forward rounds differently, so the shipped recipe keeps forward.
+        (the default); it rounds differently from forward, so the shipped recipe (the "shipped" preset) keeps forward.
         """
         layers = [*self.features.children(), *self.classifier.children()]
         i = 0
