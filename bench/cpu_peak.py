@@ -83,9 +83,10 @@ def cpu() -> dict:
 def lenet_flop_per_image() -> dict:
     """Training's FLOP per image from LeNet-5's network table: forward, weight gradients, input gradients."""
     from lenet.config import LeNetConfig
+    from lenet.conv.network import totals
 
     rows = LeNetConfig().table()[1:]
-    forward = sum(r.macs for r in rows)
+    forward = totals(rows)[1]
     input_grads = forward - rows[0].macs  # C1's input is the picture: no gradient
     macs = forward + forward + input_grads
     return {

@@ -33,10 +33,12 @@ def _positive_int(value: str) -> int:
 
 
 def _epochs(value: str) -> int | float:
-    """A whole number of epochs as an int, a fraction (1.2) as a float; 0.01 to 1000 (TrainConfig.validate)."""
+    """A whole number of epochs as an int, a fraction (1.2) as a float, within lenet.train.EPOCHS_RANGE."""
+    from lenet.train import EPOCHS_RANGE
+
     number = _positive_float(value)
-    if not 0.01 <= number <= 1000:
-        raise argparse.ArgumentTypeError(f"{value} epochs is not from 0.01 to 1000")
+    if not EPOCHS_RANGE[0] <= number <= EPOCHS_RANGE[1]:
+        raise argparse.ArgumentTypeError("{} epochs is not from {} to {}".format(value, *EPOCHS_RANGE))
     return int(number) if number.is_integer() else number
 
 

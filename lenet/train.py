@@ -29,6 +29,7 @@ from lenet.optim import FunctionalAdamW, OneCycle
 from lenet.settings import DEVICES
 
 OPTIMIZERS = ("adamw", "adam", "sgd")
+EPOCHS_RANGE = (0.01, 1000)  # TrainConfig.epochs: a fraction of an epoch up to a thousand of them
 # Cross-entropy over 10 classes starts near ln 10 = 2.3. A loss above 100 means the logits have blown
 # up: the run has diverged even if it has not reached NaN yet (a dead ReLU net can sit there forever).
 DIVERGED_LOSS = 100.0
@@ -94,9 +95,9 @@ class TrainConfig:
             (
                 isinstance(self.epochs, (int, float))
                 and not isinstance(self.epochs, bool)
-                and 0.01 <= self.epochs <= 1000,
+                and EPOCHS_RANGE[0] <= self.epochs <= EPOCHS_RANGE[1],
                 "epochs",
-                "a number from 0.01 to 1000",
+                "a number from {} to {}".format(*EPOCHS_RANGE),
             ),
             (
                 isinstance(self.batch_size, int) and 1 <= self.batch_size <= 60000,
