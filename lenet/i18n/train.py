@@ -24,7 +24,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "- **Optimizer**: the rule for adjusting the weights. SGD with momentum is the classic; Adam "
         "gives every weight its own step size and is usually faster to get going.\n"
         "- **Augmentation**: slightly rotated, stretched, thicker or thinner copies of the digits, so the "
-        "network also reads digits drawn with a mouse. It learns a bit slower.",
+        "network also reads digits drawn with a mouse. It learns a bit slower.\n"
+        "- **Label smoothing**: the network is taught to give the right answer 91 % rather than 100 %, and "
+        "1 % to each other digit. It learns faster and is less overconfident, so a network trained here "
+        "usually says 90–95 % sure of a clear digit, where the shipped one (trained without it) says 100 %.",
         "zh": "- **轮（epoch）**：把全部 60,000 个训练数字完整看一遍。轮数越多，练习越多，但耗时更长，"
         "而且过一阵子网络就不再进步了。\n"
         "- **批（batch）**：网络每看多少个数字才调整一次权重。批小：步子多、小而抖动；批大：步子少而稳。\n"
@@ -35,7 +38,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "而不是死记硬背。\n"
         "- **优化器**：调整权重的规则。带动量的 SGD 是经典做法；Adam 给每个权重各自的步长，通常起步更快。\n"
         "- **数据增强**：把数字稍微旋转、拉伸、加粗或变细后再给网络看，让它也能认出用鼠标写的数字。"
-        "代价是学得稍慢一些。",
+        "代价是学得稍慢一些。\n"
+        "- **标签平滑**：教网络对正确答案给出 91% 而不是 100%，其余每个数字各 1%。这样学得更快，"
+        "也不那么过度自信，所以在这里训练的网络对清楚的数字通常只说 90–95% 的把握，"
+        "而自带的网络（训练时没用它）会说 100%。",
     },
     "train.network": {"en": "Network", "zh": "网络"},
     "train.network_lenet5": {"en": "LeNet-5 (the classic)", "zh": "LeNet-5（经典结构）"},
