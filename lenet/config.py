@@ -97,6 +97,20 @@ class LeNetConfig:
             LayerSpec("output", "fc", self.num_classes),  # logits: no activation
         ]
 
+    def to_net(self):
+        """This network as a list of layers (lenet.netspec.NetSpec): the same layers in the same order.
+
+        Each textbook layer is its entries (a conv, its batch norm, its activation; a pooling; a learned pooling's
+        strided conv and activation), with the dropout LeNet puts before F6 and before the output. The default
+        config reads as the `lenet5` preset exactly. Raises NetSpecError for a config outside the list's bounds.
+        """
+        from lenet import netspec
+
+        entries: list[str] = []
+        for spec in self.layers():
+            entries += _entries(spec, self)
+        return netspec.parse(",".join(entries))
+
     def table(self) -> list[LayerRow]:
         """The shape and parameter table of this network (see lenet.conv.network.network_table)."""
         return network_table(self.input_shape, self.layers())
@@ -139,6 +153,24 @@ class LeNetConfig:
         except (TypeError, json.JSONDecodeError) as exc:
             raise ValueError(f"config is not valid JSON: {exc}") from None
         return cls.from_dict(data)
+
+
+def _entries(spec: LayerSpec, config: LeNetConfig) -> list[str]:
+    """One textbook layer of a LeNetConfig as list entries (see LeNetConfig.to_net)."""
+    act = [spec.activation] if spec.activation else []
+    if spec.kind == "pool" and spec.pool != "none":
+        stride = f"s{spec.stride}" if spec.stride != spec.kernel else ""
+        return [f"{spec.pool[0]}p{spec.kernel}{stride}"]
+    if spec.kind == "fc":
+        dropout = [f"drop{config.dropout!r}"] if config.dropout > 0 else []
+        return [*dropout, f"fc{spec.channels}", *act]
+    if spec.kind == "pool":  # a learned pooling: a strided conv that keeps the channels, with a bias
+        channels, padding, bn = config.c1_channels if spec.name == "S2" else config.c3_channels, 0, []
+    else:
+        channels, padding, bn = spec.channels, spec.padding, ["bn"] if spec.batch_norm else []
+    stride = f"s{spec.stride}" if spec.stride != 1 else ""
+    pad = f"p{padding}" if padding != 0 else ""
+    return [f"c{channels}k{spec.kernel}{stride}{pad}", *bn, *act]
 
 
 def _check_type(name: str, value, kind: type) -> None:

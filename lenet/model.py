@@ -97,6 +97,16 @@ class LeNet(nn.Module):
             )
         )
 
+    @property
+    def net(self) -> str:
+        """This network as a list's text (LeNetConfig.to_net): the question every model answers (Net.net too)."""
+        return self.config.to_net().text
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The textbook layers' names in forward order (Net.names too)."""
+        return LAYER_NAMES
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.features(x)
         return self.classifier(x)

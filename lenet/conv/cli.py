@@ -1,6 +1,7 @@
-"""`python -m lenet shape`: the output size of one conv, pooling or transposed conv layer (DESIGN §4.1).
+"""`python -m lenet shape`: the output size of one conv, pooling or transposed conv layer, or with `--net` a whole
+network list's table (DESIGN §4.1).
 
-Imports only lenet.conv's arithmetic and query (pure Python), never torch, so it answers instantly.
+Imports only lenet.conv's arithmetic and query and lenet.netspec (pure Python), never torch, so it answers instantly.
 Every option is read as text and checked here rather than by argparse, so that any bad value
 ends as one clear line on stderr and exit code 2, the same as an impossible combination.
 """
@@ -35,8 +36,72 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument(
         "--output-padding", metavar="N", default="0", help="convtranspose: extra rows/columns at the end (default 0)"
     )
-    p.add_argument("--json", action="store_true", help='print {"output": [H, W]}')
+    p.add_argument(
+        "--net",
+        metavar="SPEC",
+        help="a network list (c6k5p2,relu,mp2,...,fc10) or a preset's name: print its table instead",
+    )
+    p.add_argument("--json", action="store_true", help='print {"output": [H, W]} (with --net: the table)')
     return p
+
+
+def net_table(text: str) -> dict:
+    """The table of a network list as JSON-ready values. Raises NetSpecError."""
+    from lenet import netspec
+    from lenet.conv.network import totals
+
+    spec = netspec.parse(text)
+    rows = spec.table()
+    params, macs, memory = totals(rows)
+    layers = [
+        {
+            "index": i,
+            "name": row.name,
+            "text": row.text,
+            "kind": row.kind,
+            "output": list(row.output),
+            "params": row.params,
+            "macs": row.macs,
+            "receptive": row.receptive,
+            "memory": row.memory,
+        }
+        for i, row in enumerate(rows[1:], 1)
+    ]
+    return {
+        "net": spec.text,
+        "preset": spec.preset,
+        "input": list(rows[0].output),
+        "layers": layers,
+        "params": params,
+        "macs": macs,
+        "memory": memory,
+    }
+
+
+def run_net(args) -> int:
+    """`shape --net SPEC`: print the list's table; a list that cannot be built exits 2 naming its layer."""
+    from lenet.netspec import NetSpecError
+
+    try:
+        table = net_table(args.net)
+    except NetSpecError as exc:
+        print(f"shape: invalid network: {exc}", file=sys.stderr)
+        if args.json:
+            error = {"error": str(exc), "code": exc.code, "index": exc.index, "layer": exc.layer}
+            print(json.dumps(error), flush=True)
+        return EXIT_INVALID
+    if args.json:
+        print(json.dumps(table), flush=True)
+        return 0
+    print(f"{'#':>2}  {'block':<8} {'layer':<14} {'output':<12} {'params':>9} {'mult-adds':>11} {'field':>5}")
+    for row in table["layers"]:
+        shape = "x".join(map(str, row["output"]))
+        print(
+            f"{row['index']:>2}  {row['name']:<8} {row['text']:<14} {shape:<12} {row['params']:>9,} "
+            f"{row['macs']:>11,} {row['receptive']:>5}"
+        )
+    print(f"    total: {table['params']:,} parameters, {table['macs']:,} multiply-adds per image", flush=True)
+    return 0
 
 
 def compute(args) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -59,6 +124,8 @@ def compute(args) -> tuple[tuple[int, int], tuple[int, int]]:
 
 def run(args) -> int:
     """Print the output size; on an invalid setting print why on stderr and return 2."""
+    if getattr(args, "net", None) is not None:
+        return run_net(args)
     try:
         (height, width), (out_h, out_w) = compute(args)
     except LayerError as exc:

@@ -6,7 +6,8 @@ field follows the "receptive field arithmetic" of Araujo et al., "Computing Rece
 Neural Networks" (Distill, 2019): r_L = r_(L-1) + (K - 1) * j_(L-1), j_L = j_(L-1) * S.
 
 LeNetConfig.layers() writes a LeNet as a list of LayerSpec (as torchvision's vgg writes its
-networks as `cfgs`); network_table measures that list and model.LeNet builds it. Pure Python.
+networks as `cfgs`); network_table measures that list and model.LeNet builds it. list_table measures a network
+list (lenet.netspec: one row per entry, carrying its block's name), which lenet.netmodel.Net builds. Pure Python.
 """
 
 from __future__ import annotations
@@ -67,23 +68,24 @@ class LayerRow:
     error: LayerError | None = None  # code "unreachable" when an earlier layer failed
     receptive: int = 0  # input pixels per axis one output unit depends on (padding included); 0 when invalid
     memory: int = 0  # bytes of this layer's output for one image
+    text: str = ""  # list_table only: the entry's text (c6k5p2); `name` is then its block's name (conv1, C1)
 
 
-def _window(spec: LayerSpec) -> tuple[int, int, int]:
-    """(kernel, stride, padding before) of a conv or pooling layer, on one axis."""
+def _window(spec: LayerSpec) -> tuple[int, int, int, int]:
+    """(kernel, stride, padding before, dilation) of a conv or pooling layer, on one axis."""
     before = resolve_padding(spec.padding, spec.kernel)[0] if spec.kind == "conv" else 0
-    return spec.kernel, spec.stride, before
+    return spec.kernel, spec.stride, before, 1
 
 
-def _field(windows: list[tuple[int, int, int]]) -> int:
-    """One unit's receptive field after these windows, padding included: r += (K - 1) * j, then j *= S."""
+def _field(windows: list[tuple[int, int, int, int]]) -> int:
+    """One unit's receptive field after these windows, padding included: r += D(K - 1) * j, then j *= S."""
     size, jump = 1, 1
-    for kernel, stride, _ in windows:
-        size, jump = size + (kernel - 1) * jump, jump * stride
+    for kernel, stride, _, dilation in windows:
+        size, jump = size + dilation * (kernel - 1) * jump, jump * stride
     return size
 
 
-def _seen(windows: list[tuple[int, int, int]], sizes: list[int], units: int) -> int:
+def _seen(windows: list[tuple[int, int, int, int]], sizes: list[int], units: int) -> int:
     """A fully connected unit's receptive field: from the first to the last input pixel that any of the last
     map's `units` positions reads, following every window back through maps `sizes` long.
 
@@ -91,8 +93,8 @@ def _seen(windows: list[tuple[int, int, int]], sizes: list[int], units: int) -> 
     window reads, and the field's ends may be such lines.
     """
     read = set(range(units))
-    for (kernel, stride, before), size in zip(reversed(windows), reversed(sizes), strict=True):
-        read = {i for i in (j * stride - before + t for j in read for t in range(kernel)) if 0 <= i < size}
+    for (kernel, stride, before, dilation), size in zip(reversed(windows), reversed(sizes), strict=True):
+        read = {i for i in (j * stride - before + t * dilation for j in read for t in range(kernel)) if 0 <= i < size}
     return max(read) - min(read) + 1 if read else 0
 
 
@@ -177,17 +179,96 @@ def network_table(input_shape: tuple[int, int, int], layers: Sequence[LayerSpec]
             continue
         row = _ROWS[spec.kind](spec, shape)
         rows.append(row)
-        if row.output is None:
+        _measure(rows, windows, sizes, None if spec.kind == "fc" else _window(spec))
+    return rows
+
+
+def _measure(rows: list[LayerRow], windows: list, sizes: list[int], window: tuple | None) -> None:
+    """Fill in the last row's memory and receptive field; `window`: (kernel, stride, before, dilation) of a conv
+    or pooling row, None for a row that reads its whole input (fc) or one value at a time (activations...)."""
+    row = rows[-1]
+    if row.output is None:
+        return
+    row.memory = BYTES_PER_VALUE * math.prod(row.output)
+    # the input is square in every network here: the height's field is the width's
+    if window is not None:
+        windows.append(window)
+        sizes.append(row.input[1])
+        row.receptive = _field(windows)
+    elif row.kind == "fc":
+        last_map = next(r.output[1] for r in reversed(rows) if len(r.output or ()) == 3)
+        row.receptive = _seen(windows, sizes, last_map)
+    else:
+        row.receptive = rows[-2].receptive
+
+
+_NEEDS_MAP = ("conv", "maxpool", "avgpool")
+
+
+def _entry_row(entry, shape: tuple[int, ...], bias: bool) -> LayerRow:
+    """One entry of a network list (a lenet.netspec.Layer) on its input `shape`."""
+    row = LayerRow("", entry.kind, shape, shape, text=entry.text)
+    if entry.kind in _NEEDS_MAP and len(shape) != 3:
+        row.output, row.error = None, LayerError("needs_map", "a conv or a pooling needs a map, not a vector")
+        return row
+    try:
+        if entry.kind in _NEEDS_MAP:
+            padding = entry.padding if entry.kind == "conv" else 0
+            window = dict(kernel=entry.kernel, stride=entry.stride, padding=padding, dilation=entry.dilation)
+            if entry.kind == "conv":
+                check_positive(channels=entry.size)
+            oh, ow = (conv_output_size(n, **window, op=entry.kind) for n in shape[1:])
+        elif entry.kind == "fc":
+            check_positive(units=entry.size)
+    except LayerError as exc:
+        row.output, row.error = None, exc
+        return row
+    c = shape[0]
+    if entry.kind == "conv":
+        row.output = (entry.size, oh, ow)
+        row.params = layer_params("conv", c, entry.size, entry.kernel, bias=bias)
+        row.macs = layer_macs("conv", c, entry.size, entry.kernel, oh, ow)
+    elif entry.kind in _NEEDS_MAP:
+        row.output = (c, oh, ow)  # no multiply-adds, as network_table counts pooling
+    elif entry.kind == "fc":
+        fan_in = math.prod(shape)
+        row.output, row.params, row.macs = (entry.size,), fan_in * entry.size + entry.size, fan_in * entry.size
+    elif entry.kind == "bn":
+        row.params = 2 * c  # its scale and shift (the running mean and variance are not learned)
+    return row
+
+
+def list_table(input_shape: tuple[int, int, int], entries: Sequence, blocks: Sequence[str]) -> list[LayerRow]:
+    """The shape and parameter table of a network list (lenet.netspec), one row per entry.
+
+    Never raises for a bad setting: each row holds its reason in `.error`, and every row after the first invalid
+    one is "unreachable". A conv has no bias when a bn follows it (lenet.netmodel.Net builds it that way).
+
+    Args:
+        input_shape: (channels, height, width) of one input image.
+        entries: the list's layers (lenet.netspec.Layer: kind, size, kernel, stride, padding, dilation, text).
+        blocks: each entry's block name, which its row carries as `name`.
+    Returns:
+        the input's row, then one row per entry.
+    """
+    rows = [_input_row(input_shape)]
+    if rows[0].output is not None:
+        rows[0].receptive, rows[0].memory = 1, BYTES_PER_VALUE * math.prod(input_shape)
+    windows, sizes = [], []
+    for i, (entry, block) in enumerate(zip(entries, blocks, strict=True)):
+        shape = rows[-1].output
+        if shape is None:
+            unreachable = LayerError("unreachable", "unreachable: an earlier layer fails")
+            rows.append(LayerRow(block, entry.kind, None, None, error=unreachable, text=entry.text))
             continue
-        row.memory = BYTES_PER_VALUE * math.prod(row.output)
-        # the input is square in every network here: the height's field is the width's
-        if spec.kind == "fc":
-            last_map = next(r.output[1] for r in reversed(rows) if len(r.output or ()) == 3)
-            row.receptive = _seen(windows, sizes, last_map)
-        else:
-            windows.append(_window(spec))
-            sizes.append(shape[1])
-            row.receptive = _field(windows)
+        bias = i + 1 == len(entries) or entries[i + 1].kind != "bn"
+        rows.append(_entry_row(entry, shape, bias))
+        rows[-1].name = block
+        window = None
+        if entry.kind in _NEEDS_MAP:
+            before = resolve_padding(entry.padding, entry.kernel, entry.dilation)[0] if entry.kind == "conv" else 0
+            window = (entry.kernel, entry.stride, before, entry.dilation)
+        _measure(rows, windows, sizes, window)
     return rows
 
 

@@ -1,13 +1,14 @@
 """Every UI string, in English and 简体中文.
 
-Strings live in one module per page (common, draw, trace, conv_lab, train, evaluate, class_mode, errors), each a dict
+Strings live in one module per page (common, draw, trace, conv_lab, train, evaluate, class_mode, errors) or
+engine part (netspec: the network list), each a dict
 key -> {"en": ..., "zh": ...}; they are merged here. `t(key, lang, **params)` formats one.
 """
 
 from __future__ import annotations
 
 from lenet import settings
-from lenet.i18n import class_mode, common, conv_lab, draw, errors, evaluate, trace, train
+from lenet.i18n import class_mode, common, conv_lab, draw, errors, evaluate, netspec, trace, train
 
 LANGUAGES = {"en": "English", "zh": "简体中文"}
 DEFAULT_LANGUAGE = "en"
@@ -23,7 +24,7 @@ def _merge(*modules) -> dict[str, dict[str, str]]:
     return merged
 
 
-STRINGS = _merge(common, draw, trace, conv_lab, train, evaluate, class_mode, errors)
+STRINGS = _merge(common, draw, trace, conv_lab, train, evaluate, class_mode, errors, netspec)
 
 
 def start_language(requested: str | None = None) -> str:
@@ -54,7 +55,8 @@ def t_error(exc: BaseException, lang: str = DEFAULT_LANGUAGE) -> str:
     """A user-facing message for an engine error that carries `code` and `params`, in `lang`.
 
     A `name` parameter that names a setting ("kernel") is put in words too ("the filter size"), from the
-    `setting.<name>` strings. Falls back to the exception's own (English) message when no translation exists.
+    `setting.<name>` strings, and a parameter that is itself such an error (a network layer's `reason`) is
+    translated in turn. Falls back to the exception's own (English) message when no translation exists.
     """
     code = getattr(exc, "code", None)
     key = f"error.{code}" if code else None
@@ -64,4 +66,7 @@ def t_error(exc: BaseException, lang: str = DEFAULT_LANGUAGE) -> str:
     name = params.get("name")
     if isinstance(name, str) and f"setting.{name}" in STRINGS:
         params["name"] = t(f"setting.{name}", lang)
+    for param, value in params.items():
+        if isinstance(value, BaseException) and value is not exc:
+            params[param] = t_error(value, lang)
     return t(key, lang, **params)
