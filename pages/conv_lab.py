@@ -17,8 +17,8 @@ import streamlit as st
 import ui
 from lenet.config import POOLS, LeNetConfig
 from lenet.conv import exercise, export, ops
-from lenet.conv.arithmetic import OPS, TRANSPOSED, conv_inputs, index_ranges, stride_fit
-from lenet.conv.explain import check_latex, explain_layer, formula_latex
+from lenet.conv.arithmetic import OPS, TRANSPOSED, index_ranges, stride_fit
+from lenet.conv.explain import check_latex, explain_layer, formula_latex, output_padding_choices
 from lenet.conv.network import CHECK_PARAM_LIMIT, NETWORK_LIMITS, LayerRow, total_params, totals
 from lenet.conv.query import LIMITS, LabSettings, settings_from_query
 from lenet.figures.lab import TRANSPOSED_VIEW, maps_figure, transposed_figure, window_figure
@@ -259,26 +259,39 @@ def cost_metrics(report, settings: LabSettings) -> None:
     right.metric(ui.tr("lab.macs"), f"{report.macs:,}", help=ui.tr("lab.macs.help", h=h, w=w, f=f, c=c, k=k))
 
 
+def choices_text(choices: list[tuple[int, int]]) -> str:
+    """The choices as one phrase in the current language: output padding 0 gives 25 and output padding 1 gives 26."""
+    items = [ui.tr("lab.tr.why.choice", op=op, size=size) for op, size in choices]
+    text = items[0]
+    for i, item in enumerate(items[1:], start=2):
+        text = ui.tr("lab.tr.why.last" if i == len(items) else "lab.tr.why.more", rest=text, next=item)
+    return text
+
+
 def why_output_padding(report) -> None:
-    """The sizes one convolution maps to the same output, and which of them output_padding picks."""
+    """The sizes one convolution maps to the same output, every output padding that picks one, and this pick."""
     if report.stride == 1:
         st.markdown(ui.tr("lab.tr.why.stride1"))
+        if report.output_padding:  # a dilation above 1 allows an output padding that no stride asks for
+            _, out_h, out_w = report.output
+            st.markdown(ui.tr("lab.tr.why.picked", op=report.output_padding, chosen=f"{out_h}×{out_w}"))
         return
     axes = (
         [(report.cols, "width")] if report.height == report.width else [(report.rows, "height"), (report.cols, "width")]
     )
     for axis, name in axes:
-        sizes = conv_inputs(axis.size, axis.kernel, axis.stride, axis.padding, axis.dilation)
+        choices = output_padding_choices(axis)
         text = ui.tr(
             "lab.tr.why",
             s=axis.stride,
             axis=ui.tr(f"lab.axis.{name}"),
-            sizes=", ".join(str(n) for n in sizes),
+            sizes=", ".join(str(size) for _, size in choices),
             n=axis.size,
-            first=sizes[0],
-            op=axis.output_padding,
-            chosen=axis.output,
+            choices=choices_text(choices),
         )
+        if axis.output_padding:
+            picked = ui.tr("lab.tr.why.picked", op=axis.output_padding, chosen=axis.output)
+            text = ui.tr("lab.tr.why.then", why=text, picked=picked)
         st.markdown(text)
 
 

@@ -29,7 +29,7 @@ from lenet.conv.arithmetic import (
     spread,
     stride_fit,
 )
-from lenet.conv.explain import explain_layer
+from lenet.conv.explain import explain_layer, output_padding_choices
 from lenet.conv.network import total_params
 from lenet.conv.query import parse_size
 from lenet.model import LeNet
@@ -508,6 +508,28 @@ def test_painted_cells_and_the_conv_it_undoes():
             assert axis.output == sizes[s["output_padding"]], s
         checked += 1
     assert checked > 60
+
+
+def test_output_padding_choices_are_what_pytorch_gives_and_undoes():
+    """Each (output padding, size) the lab lists: a real ConvTranspose2d with it gives the size, a real Conv2d
+    with the same settings maps the size back to the input, and the setting's own pick is among them."""
+    checked = several = 0
+    for s in random_transposed_settings(seed=14, n=200):
+        if not isinstance(ours_transposed(**s), tuple):
+            continue
+        settings = {k: s[k] for k in ("kernel", "stride", "padding", "dilation")}
+        choices = output_padding_choices(spread(s["w"], **settings, output_padding=s["output_padding"]))
+        assert len(choices) == s["stride"] or choices[0][1] == 1, (s, choices)
+        for op, size in choices:
+            assert torch_transposed_shape(s["w"], s["w"], **settings, output_padding=op) == (size, size), (s, op)
+            conv = nn.Conv2d(1, 1, s["kernel"], stride=s["stride"], padding=s["padding"], dilation=s["dilation"])
+            assert conv(torch.zeros(1, 1, size, size)).shape[-2:] == (s["w"], s["w"]), (s, size)
+        if s["output_padding"] < s["stride"]:
+            picked = spread(s["w"], **settings, output_padding=s["output_padding"]).output
+            assert (s["output_padding"], picked) in choices, s
+        checked += 1
+        several += len(choices) > 2
+    assert checked > 60 and several > 10, (checked, several)
 
 
 def test_explain_layer_transposed():

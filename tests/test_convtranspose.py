@@ -8,7 +8,9 @@ from __future__ import annotations
 import random
 
 import pytest
+import torch
 from test_conv_lab_page import lab, output_text, step
+from torch import nn
 
 from lenet.conv import ops
 from lenet.conv.explain import explain_layer
@@ -83,6 +85,79 @@ def random_transposed(rng: random.Random) -> LabSettings:
         out_channels=rng.randint(1, 4),
         output_padding=rng.choice([0, 0, 1, 2]),
     )
+
+
+WHY = {"input": "12x5", "kernel": "2", "stride": "2", "dilation": "2", "op": "convtranspose"}  # issue #27's link
+WHY_SENTENCES = {
+    # output padding 0, one other choice: the other choice is named, and no pick is announced
+    ("en", "2", "0"): [
+        "output padding 0 gives 25 and output padding 1 gives 26.",
+        "gives 11 and output padding 1 gives 12.",
+    ],
+    ("zh", "2", "0"): ["输出填充 0 得到 25，输出填充 1 得到 26。", "输出填充 0 得到 11，输出填充 1 得到 12。"],
+    # output padding 2 of three choices: every choice is named, then the one this setting picked
+    ("en", "3", "2"): [
+        "output padding 0 gives 36, output padding 1 gives 37 and output padding 2 gives 38. "
+        "This setting picks output padding 2, which gives 38.",
+        "output padding 0 gives 15, output padding 1 gives 16 and output padding 2 gives 17. "
+        "This setting picks output padding 2, which gives 17.",
+    ],
+    ("zh", "3", "2"): [
+        "输出填充 0 得到 36，输出填充 1 得到 37，输出填充 2 得到 38。这里选的是输出填充 2，得到 38。",
+        "输出填充 0 得到 15，输出填充 1 得到 16，输出填充 2 得到 17。这里选的是输出填充 2，得到 17。",
+    ],
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_why_output_padding_names_every_choice_and_the_pick(language):
+    at = lab(WHY, language)
+    for stride, output_padding in (("2", "0"), ("3", "2")):
+        at.query_params.clear()
+        at.query_params.update({**WHY, "stride": stride, "output_padding": output_padding})
+        text = output_text(step(at, language))
+        assert not at.exception
+        for sentence in WHY_SENTENCES[language, stride, output_padding]:
+            assert sentence in text, (stride, output_padding, text)
+        picked = t("lab.tr.why.picked", language).split("{")[0]
+        assert text.count(picked) == (0 if output_padding == "0" else 2)  # once per axis, and only for a pick
+
+
+def torch_output(s: LabSettings) -> tuple[int, int, int] | None:
+    """(C, H, W) of a real nn.ConvTranspose2d with these settings, or None when PyTorch refuses them."""
+    try:
+        layer = nn.ConvTranspose2d(
+            s.in_channels, s.out_channels, s.kernel, s.stride, s.padding, s.output_padding, dilation=s.dilation
+        )
+        shape = tuple(layer(torch.zeros(1, s.in_channels, s.height, s.width)).shape[1:])
+    except (RuntimeError, ValueError):
+        return None
+    return None if 0 in shape else shape  # an empty output is refused by one backend, returned by another
+
+
+def test_the_output_size_headlines_lab_output_over_random_transposed_settings():
+    """30 random links, each read from lab_output as `H×W` above the formulas, against nn.ConvTranspose2d."""
+    rng = random.Random(27)
+    at = lab(LINK)
+    shown = refused = 0
+    for i in range(30):
+        s = random_transposed(rng)
+        language = ("en", "zh")[i % 2]
+        at.query_params.clear()
+        at.query_params.update(s.to_query())
+        text = output_text(step(at, language))
+        assert not at.exception, s
+        expected = torch_output(s)
+        if expected is None:
+            assert t("lab.invalid", language).split("{")[0] in text, s
+            refused += 1
+            continue
+        channels, h, w = expected
+        headline = t("lab.result", language, h=h, w=w, c=channels)
+        assert f"{h}×{w}" in headline and headline in text, (s, expected, text[:200])
+        assert text.index(headline) < text.index("O_W"), s  # the size comes first, then the formulas
+        shown += 1
+    assert shown >= 20 and refused >= 1, (shown, refused)
 
 
 def test_transposed_settings_survive_the_url_round_trip():

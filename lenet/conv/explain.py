@@ -14,6 +14,7 @@ from lenet.conv.arithmetic import (
     LayerError,
     Spread,
     check_positive,
+    conv_inputs,
     conv_output_size,
     layer_macs,
     layer_params,
@@ -61,6 +62,17 @@ def transposed_latex(axis: Spread, symbol: str = "W") -> str:
         rf" = ({axis.size} - 1)\cdot {axis.stride} - 2\cdot {axis.padding} + {d_num}({axis.kernel} - 1)"
         rf" + {axis.output_padding} + 1 = {axis.output}"
     )
+
+
+def output_padding_choices(axis: Spread) -> list[tuple[int, int]]:
+    """(output padding, output length) for every length the conv it undoes turns back into this input.
+
+    The lengths of conv_inputs, each with the output_padding that picks it; a length below 1, which
+    no transposed conv gives, is left out.
+    """
+    first = axis.output - axis.output_padding
+    sizes = conv_inputs(axis.size, axis.kernel, axis.stride, axis.padding, axis.dilation)
+    return [(n - first, n) for n in sizes]
 
 
 def check_latex(fit: Fit) -> str:

@@ -420,11 +420,19 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "lab.tr.why": {
         "en": "**Why output padding exists.** A convolution with stride {s} rounds down, so {axis} of {sizes} "
-        "pixels all become {n}. Going back, a transposed convolution has to pick one of them: output padding 0 "
-        "gives {first}, and output padding {op} gives {chosen}.",
+        "pixels all become {n}. Going back, a transposed convolution has to pick one of them: {choices}.",
         "zh": "**为什么需要输出填充。** 步幅为 {s} 的卷积会向下取整，所以{axis}为 {sizes} 个像素的输入都会变成 {n}。"
-        "反过来时，转置卷积只能选其中一个：输出填充 0 得到 {first}，输出填充 {op} 得到 {chosen}。",
+        "反过来时，转置卷积只能选其中一个：{choices}。",
     },
+    # the choices listed as "A, B and C": each one, then joined two at a time
+    "lab.tr.why.choice": {"en": "output padding {op} gives {size}", "zh": "输出填充 {op} 得到 {size}"},
+    "lab.tr.why.more": {"en": "{rest}, {next}", "zh": "{rest}，{next}"},
+    "lab.tr.why.last": {"en": "{rest} and {next}", "zh": "{rest}，{next}"},
+    "lab.tr.why.picked": {
+        "en": "This setting picks output padding {op}, which gives {chosen}.",
+        "zh": "这里选的是输出填充 {op}，得到 {chosen}。",
+    },
+    "lab.tr.why.then": {"en": "{why} {picked}", "zh": "{why}{picked}"},
     "lab.tr.why.stride1": {
         "en": "**Why output padding exists.** With stride 1 no two input sizes give the same output, so output "
         "padding has nothing to choose here; try stride 2, where a conv turns two sizes into one.",
