@@ -131,3 +131,17 @@ def test_classroom_cold_start_quick(classroom_mnist):
     assert run["start"].startswith("cold")
     assert run["errors"] == 0, (run["error_detail"], run.get("error_samples"))
     assert run["digits"] == 2 and run["answered"] == run["strokes"] >= 2, run
+
+
+def test_live_forward_quick():
+    """Chromium times preprocess + forward per frame, unthrottled and 4x throttled; sane figures and the payload."""
+    out = run_quick("live_forward.py")
+    for run in ("unthrottled", "throttled_4x"):
+        assert out[run]["frames"] >= 50, out[run]
+        for part in ("read_canvas", "preprocess", "forward", "total"):
+            assert out[run][part]["median_ms"] >= 0 and out[run][part]["p95_ms"] >= out[run][part]["median_ms"]
+    assert out["server_baseline"]["n"] == 40
+    assert 0 <= out["answers_right"] <= out["digits"] == 2
+    # the modules are tens of KB; LeNet-5's float32 weights are 246,824 bytes plus the manifest, barely compressible
+    assert 10_000 < out["payload_bytes"]["js"]["raw"] < 100_000
+    assert out["payload_bytes"]["weights"]["raw"] > 246_824 > out["payload_bytes"]["weights"]["gzip"] > 200_000

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from lenet.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint
 from lenet.config import LeNetConfig
@@ -106,14 +107,100 @@ def cases(tmp_path_factory) -> Path:
     return root
 
 
-def run_node(cases_dir: Path) -> subprocess.CompletedProcess:
+def _line_drawing(size: tuple[int, int], draw) -> np.ndarray:
+    """A white-on-transparent RGBA drawing made by `draw(ImageDraw)` on an L image (the ink is the alpha)."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("L", size, 0)
+    draw(ImageDraw.Draw(img))
+    alpha = np.asarray(img)
+    return np.dstack([alpha, alpha, alpha, alpha])
+
+
+def _drawings() -> list[tuple[str, np.ndarray]]:
+    """>= 200 canvases: digits at many brushes and sizes, dots, edges, one-pixel lines, specks, full and blank."""
+    from strokes import digit_strokes, drawn_digit_set, random_strokes, render
+
+    out = [(f"drawn{i}-{label}", rgba) for i, (rgba, label, _) in enumerate(drawn_digit_set(n_per_digit=12, seed=7))]
+    rng = np.random.default_rng(7)
+    for brush in (1, 2, 3, 5, 9, 14, 25, 45, 70):  # hairline to fat, every digit at least once
+        for digit in range(10):
+            if rng.random() < 0.45 or digit == brush % 10:
+                out.append((f"brush{brush}-{digit}", render(random_strokes(digit, rng), 280, brush)))
+    for size in (0.05, 0.09, 0.14, 0.2, 0.27):  # small digits: the Lanczos working size and the bilinear dot test
+        for digit in (1, 3, 7, 8):
+            out.append((f"small{size}-{digit}", render(digit_strokes(digit, rng, size=size), 280, 3 + 40 * size)))
+    for brush in (1, 3, 6, 12, 20, 40):  # taps and dots
+        out.append((f"dot{brush}", render([[(140.0, 140.0)]], 280, brush)))
+        out.append((f"corner-dot{brush}", render([[(2.0, 277.0)]], 280, brush)))
+    for digit in (0, 2, 4, 5, 6, 9):  # off the edge and back: the render clips it
+        out.append((f"edge-{digit}", render(digit_strokes(digit, rng, size=0.8, center=(0.12, 0.5)), 280, 16)))
+        out.append((f"edge-top-{digit}", render(digit_strokes(digit, rng, size=0.9, center=(0.5, 0.1)), 280, 20)))
+    for i, xy in enumerate(
+        [(0, 0, 279, 0), (0, 0, 0, 279), (0, 0, 279, 279), (140, 20, 140, 260), (20, 140, 260, 141)]
+    ):
+        out.append((f"one-px-line{i}", _line_drawing((280, 280), lambda d, xy=xy: d.line(xy, fill=255, width=1))))
+    out.append(("one-px-seven", _line_drawing((280, 280), lambda d: d.line([(60, 50), (220, 50), (120, 250)], 255, 1))))
+    full = np.full((280, 280, 4), 255, np.uint8)
+    holed = full.copy()
+    holed[100:180, 120:160] = 0
+    out += [("full", full), ("full-with-hole", holed), ("blank", np.zeros((280, 280, 4), np.uint8))]
+    faint = render(random_strokes(3, rng), 280, 18)
+    out.append(("faint", (faint // 9).astype(np.uint8)))  # peak under the blank contrast
+    out.append(("grey", (faint // 2).astype(np.uint8)))  # contrast stretched in float32
+    black = render(random_strokes(5, rng), 280, 16)
+    black[..., 3] = 255  # white ink on an opaque black canvas
+    out.append(("opaque-black", black))
+    tinted = render(random_strokes(2, rng), 280, 16)
+    tinted[..., 0] = tinted[..., 0] // 3  # coloured ink: the luma counts
+    out.append(("tinted", tinted))
+    for i in range(4):  # a digit with dust beside it
+        specks = render(random_strokes(i + 4, rng), 280, 14)
+        y, x = rng.integers(5, 270, 2)
+        specks[y : y + 3, x : x + 3] = 255
+        out.append((f"speck{i}", specks))
+    for i, (w, h) in enumerate([(200, 320), (320, 200), (97, 61)]):  # other canvas sizes
+        rgba = render(random_strokes(i + 1, rng), 280, 18)
+        out.append((f"size{w}x{h}", np.asarray(Image.fromarray(rgba).resize((w, h)))))
+    return out
+
+
+@functools.cache
+def drawings() -> list[tuple[str, np.ndarray]]:
+    return _drawings()
+
+
+@pytest.fixture(scope="module")
+def drawings_dir(tmp_path_factory) -> Path:
+    """The drawings, the server's 28 x 28 of each and its reading, as tests/js/preprocess.test.mjs reads them."""
+    folder = tmp_path_factory.mktemp("web-drawings")
+    model, _ = load_checkpoint(DEFAULT_CHECKPOINT)
+    meta, blobs, expected, offset = [], [], [], 0
+    for name, rgba in drawings():
+        pre = canvas_to_input(rgba)
+        with torch.no_grad():
+            digit = None if pre.empty else int(model(torch.from_numpy(pre.input)).argmax())
+        h, w = rgba.shape[:2]
+        meta.append(
+            {"name": name, "w": w, "h": h, "offset": offset, "empty": pre.empty, "reason": pre.reason, "digit": digit}
+        )
+        blobs.append(np.ascontiguousarray(rgba, np.uint8).tobytes())
+        offset += len(blobs[-1])
+        expected.append(pre.image.tobytes())
+    (folder / "drawings.json").write_text(json.dumps(meta))
+    (folder / "drawings.bin").write_bytes(b"".join(blobs))
+    (folder / "expected.bin").write_bytes(b"".join(expected))
+    return folder
+
+
+def run_node(cases_dir: Path, drawings_dir: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [NODE, "--test", "--test-reporter=spec", *sorted(str(p) for p in (ROOT / "tests" / "js").glob("*.test.mjs"))],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "LENET_WEB_CASES": str(cases_dir)},
+        env={**os.environ, "LENET_WEB_CASES": str(cases_dir), "LENET_WEB_DRAWINGS": str(drawings_dir or "")},
     )
 
 
@@ -125,12 +212,14 @@ def test_enough_inputs_of_every_kind():
 
 
 @needs_node
-def test_node_parity(cases):
-    """Every block of every case within 1e-4 of PyTorch, with the same argmax, under Node."""
-    proc = run_node(cases)
+def test_node_parity(cases, drawings_dir):
+    """Under Node: every block of every case within 1e-4 of PyTorch with the same argmax, and every drawing's
+    28 x 28 within 2/255 of canvas_to_input's with the same reading."""
+    proc = run_node(cases, drawings_dir)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     for name in ("shipped", *CONFIGS):
         assert f"forward.js equals PyTorch: {name}" in proc.stdout
+    assert "preprocess.js equals canvas_to_input" in proc.stdout and "SKIP" not in proc.stdout
 
 
 @needs_node
@@ -146,6 +235,21 @@ def test_node_parity_fails_when_a_weight_is_off(cases, tmp_path):
     proc = run_node(tmp_path / "cases")
     assert proc.returncode != 0
     assert "nudged: C3: " in proc.stdout  # the first block that fails is C3: C1 and S2 still agree
+
+
+@needs_node
+def test_preprocess_parity_fails_when_a_pixel_is_off(cases, drawings_dir, tmp_path):
+    """The comparison can fail: one pixel of the server's 28 x 28 moved by 3/255 is caught, by name."""
+    shutil.copytree(drawings_dir, tmp_path / "drawings")
+    meta = json.loads((tmp_path / "drawings" / "drawings.json").read_text())
+    k = next(i for i, d in enumerate(meta) if not d["empty"])
+    expected = bytearray((tmp_path / "drawings" / "expected.bin").read_bytes())
+    pixel = k * 784 + 14 * 28 + 14
+    expected[pixel] = expected[pixel] + 3 if expected[pixel] < 128 else expected[pixel] - 3
+    (tmp_path / "drawings" / "expected.bin").write_bytes(bytes(expected))
+    proc = run_node(cases, tmp_path / "drawings")
+    assert proc.returncode != 0
+    assert f"{meta[k]['name']}: a pixel differs by 3" in proc.stdout
 
 
 def test_manifest_of_the_shipped_checkpoint():
@@ -216,17 +320,31 @@ BROWSER_PARITY = """async ([names]) => {
     const r = compareCase({ manifest, weights, inputs: await floats(base + "inputs.bin"), expected });
     out[name] = { n: r.n, worst: r.worst, fails: r.fails };
   }
+  const { comparePreprocess } = await import("/tests/js/parity.mjs");
+  const bytes = async (url) => new Uint8Array(await (await get(url)).arrayBuffer());
+  out.preprocess = comparePreprocess({
+    meta: await (await get("/drawings/drawings.json")).json(),
+    drawings: await bytes("/drawings/drawings.bin"),
+    expected: await bytes("/drawings/expected.bin"),
+    manifest: await (await get("/cases/shipped/manifest.json")).json(),
+    weights: await (await get("/cases/shipped/weights.bin")).arrayBuffer(),
+  });
   return out;
 }"""
 
 
 @pytest.mark.browser
-def test_browser_parity(cases):
-    """The same comparison in headless Chromium, the modules served by a local server as the app serves them."""
+def test_browser_parity(cases, drawings_dir):
+    """The same comparisons in headless Chromium, the modules served by a local server as the app serves them."""
     from appserver import launch_browser
     from static_server import static_server
 
-    routes = {"/lenet/web/": ROOT / "lenet" / "web", "/tests/js/": ROOT / "tests" / "js", "/cases/": cases}
+    routes = {
+        "/lenet/web/": ROOT / "lenet" / "web",
+        "/tests/js/": ROOT / "tests" / "js",
+        "/cases/": cases,
+        "/drawings/": drawings_dir,
+    }
     names = sorted(p.name for p in cases.iterdir())
     with static_server(routes) as url, launch_browser() as browser:
         page = browser.new_page()
@@ -235,3 +353,4 @@ def test_browser_parity(cases):
     for name in names:
         assert report[name]["n"] >= 200, report[name]
         assert report[name]["fails"] == [], (name, report[name])
+    assert report["preprocess"]["summary"]["n"] >= 200 and report["preprocess"]["fails"] == [], report["preprocess"]

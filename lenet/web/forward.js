@@ -20,21 +20,30 @@ const SQRT1_2 = Math.SQRT1_2;
 
 // conv2d: x C x H x W -> out O x OH x OW; w O x C x kH x kW; padding [top, bottom, left, right] of zeros.
 // Loops run kernel tap by tap over whole output rows, so the innermost loop walks memory in order; the
-// range of output columns whose input lies inside the (unpadded) map is computed once per tap, so the
-// zero padding costs nothing. (Speed over the textbook's output-pixel-outer order, which reads scattered.)
+// range of output rows and columns whose input lies inside the (unpadded) map is computed once per tap
+// position, so the zero padding costs nothing. (Speed over the textbook's output-pixel-outer order.)
 export function conv2d(x, [C, H, W], out, [O, OH, OW], w, b, [kH, kW], [sH, sW], [pT, , pL], [dH, dW]) {
+  if (OH === 1 && OW === 1 && kH === H && kW === W && pT === 0 && pL === 0) {
+    return linear(x, C * H * W, out, O, w, b); // the kernel covers the whole map (LeNet's C5): a dot product
+  }
+  // valid output ranges per kernel row and column: input iy = oy * sH + ky * dH - pT must lie in [0, H)
+  const span = (k, d, p, s, n, on) => {
+    const off = k * d - p;
+    return [Math.max(0, Math.ceil(-off / s)), Math.min(on - 1, Math.floor((n - 1 - off) / s)), off];
+  };
+  const rows = Array.from({ length: kH }, (_, ky) => span(ky, dH, pT, sH, H, OH));
+  const cols = Array.from({ length: kW }, (_, kx) => span(kx, dW, pL, sW, W, OW));
   for (let o = 0; o < O; o++) {
     const oBase = o * OH * OW;
     out.fill(b ? b[o] : 0, oBase, oBase + OH * OW); // O x OH x OW starts at the bias
     for (let c = 0; c < C; c++) {
       const xBase = c * H * W;
       for (let ky = 0; ky < kH; ky++) {
+        const [oyLo, oyHi, dy] = rows[ky];
         for (let kx = 0; kx < kW; kx++) {
           const wv = w[((o * C + c) * kH + ky) * kW + kx];
           if (wv === 0) continue;
-          const dy = ky * dH - pT, dx = kx * dW - pL; // input (iy, ix) = (oy * sH + dy, ox * sW + dx)
-          const oxLo = Math.max(0, Math.ceil(-dx / sW)), oxHi = Math.min(OW - 1, Math.floor((W - 1 - dx) / sW));
-          const oyLo = Math.max(0, Math.ceil(-dy / sH)), oyHi = Math.min(OH - 1, Math.floor((H - 1 - dy) / sH));
+          const [oxLo, oxHi, dx] = cols[kx];
           for (let oy = oyLo; oy <= oyHi; oy++) {
             const row = xBase + (oy * sH + dy) * W + dx, orow = oBase + oy * OW;
             for (let ox = oxLo; ox <= oxHi; ox++) out[orow + ox] += wv * x[row + ox * sW];

@@ -1,6 +1,7 @@
 // Parity of lenet/web/forward.js with PyTorch on one case written by tests/test_web_engine.py, shared by the
 // Node test (files read from disk) and the Chromium test (files fetched): pure, no I/O of its own.
-import { loadModel, forward } from "../../lenet/web/forward.js";
+import { loadModel, forward, normalise } from "../../lenet/web/forward.js";
+import { canvasToInput } from "../../lenet/web/preprocess.js";
 
 export const TOLERANCE = 1e-4;
 
@@ -35,4 +36,27 @@ export function compareCase({ manifest, weights, inputs, expected }) {
   const fails = Object.entries(worst).filter(([, d]) => !(d <= TOLERANCE)).map(([b, d]) => `${b}: ${d}`);
   if (argmaxDiffers.length) fails.push(`argmax differs on inputs ${argmaxDiffers.slice(0, 10)}`);
   return { n, worst, argmaxDiffers, fails };
+}
+
+// Preprocessing: each drawing's 28 x 28 from preprocess.js against the server's, pixel for pixel, and the
+// reading (nothing to read, or the shipped checkpoint's digit) the same.
+// meta: [{name, w, h, offset, empty, reason, digit}], drawings: their RGBA bytes, expected: n x 784 uint8.
+export function comparePreprocess({ meta, drawings, expected, manifest, weights }) {
+  const model = loadModel(manifest, weights);
+  const fails = [];
+  let exact = 0, worst = 0;
+  meta.forEach((d, k) => {
+    const rgba = drawings.subarray(d.offset, d.offset + d.w * d.h * 4);
+    const got = canvasToInput(rgba, d.w, d.h);
+    const want = expected.subarray(k * 784, (k + 1) * 784);
+    let diff = 0;
+    for (let i = 0; i < 784; i++) diff = Math.max(diff, Math.abs(got.image[i] - want[i]));
+    worst = Math.max(worst, diff);
+    if (diff === 0) exact++;
+    const digit = got.empty ? null : forward(model, normalise(model, got.image)).digit;
+    if (diff > 2) fails.push(`${d.name}: a pixel differs by ${diff}`);
+    if (got.empty !== d.empty || got.reason !== d.reason) fails.push(`${d.name}: ${got.reason} where the server says ${d.reason}`);
+    else if (digit !== d.digit) fails.push(`${d.name}: reads ${digit} where the server reads ${d.digit}`);
+  });
+  return { summary: { n: meta.length, exact, worst }, fails };
 }
