@@ -97,7 +97,11 @@ def _describe(path: str, layer: nn.Module) -> tuple[dict, dict[str, torch.Tensor
 
 
 def _block_names(model: nn.Module, paths: list[str], kinds: list[str]) -> list[str]:
-    """The block each layer belongs to (§4.7): LeNet's textbook names; otherwise conv1, pool1, fc1, ..., output."""
+    """The block each layer belongs to (§4.7): a Net's own (its list's), LeNet's textbook names; for any other
+    model of the vocabulary conv1, pool1, fc1, ..., output."""
+    spec = getattr(model, "spec", None)
+    if spec is not None and len(spec.blocks) == len(paths):  # lenet.netmodel.Net: one module per list entry
+        return list(spec.blocks)
     names: list[str] = []
     if all(p.split(".")[0] in ("features", "classifier") for p in paths):  # lenet.model.LeNet
         for path in paths:
@@ -166,6 +170,8 @@ def web_weights(model: nn.Module, dtype: str = "float32", **info) -> tuple[dict,
         "digest": hashlib.sha256(blob).hexdigest()[:16],
         "input": input_shape,
         "normalise": {"mean": MEAN, "std": STD},
+        # an imported Net trained on other pixels: the MNIST-normalised input is re-normalised to its (mean, std)
+        "input_norm": list(getattr(model, "input_norm", None) or []) or None,
         "blocks": list(dict.fromkeys(blocks)),
         "layers": layers,
         **{k: str(v) for k, v in info.items()},

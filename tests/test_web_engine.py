@@ -24,6 +24,7 @@ from lenet.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint
 from lenet.config import LeNetConfig
 from lenet.data import normalise
 from lenet.model import LeNet
+from lenet.netmodel import Net
 from lenet.preprocess import canvas_to_input
 from lenet.webweights import checkpoint_weights, web_weights
 
@@ -39,6 +40,25 @@ CONFIGS = {
     "relu-max-bn-dropout": LeNetConfig(batch_norm=True, dropout=0.3),
     "relu-none-same": LeNetConfig(pool="none", c1_kernel=4, c1_padding="same"),
 }
+
+
+def _nets() -> dict[str, tuple[str, tuple[float, float] | None]]:
+    """Network lists (lenet.netmodel.Net): the presets, the whole vocabulary by hand, random lists that build."""
+    from test_netmodel import random_nets
+
+    nets = {f"net-{name}": (name, None) for name in ("lenet5-1998", "allconv", "tiny", "wide")}
+    # dilation, 'same' with an even kernel, gelu, bn on maps and after an fc, strided pools, dropout
+    nets["net-vocabulary"] = (
+        "c6k4psame,gelu,bn,mp2,c12k3d2,tanh,ap2s1,c16k3s2p1,sigmoid,fc40,bn,gelu,drop0.25,fc10",
+        None,
+    )
+    nets["net-bn-first-fc"] = ("relu,c8k5s2,bn,relu,fc12,bn,fc10", None)
+    nets["net-imported-norm"] = ("c4k3p1,relu,mp2,fc10", (0.5, 0.25))  # an imported model's own pixel statistics
+    nets |= {f"net-random{i}": (text, None) for i, text in enumerate(random_nets(12, seed=28))}
+    return nets
+
+
+NETS = _nets()
 
 
 def _inputs() -> np.ndarray:
@@ -103,6 +123,10 @@ def cases(tmp_path_factory) -> Path:
     for i, (name, config) in enumerate(CONFIGS.items()):
         torch.manual_seed(i)
         model = _with_statistics(LeNet(config), i)
+        write_case(root / name, *web_weights(model), x, reference(model, x))
+    for i, (name, (text, norm)) in enumerate(NETS.items()):
+        torch.manual_seed(100 + i)
+        model = _with_statistics(Net(text, input_norm=norm), 100 + i)
         write_case(root / name, *web_weights(model), x, reference(model, x))
     return root
 
@@ -217,7 +241,7 @@ def test_node_parity(cases, drawings_dir):
     28 x 28 within 2/255 of canvas_to_input's with the same reading."""
     proc = run_node(cases, drawings_dir)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
-    for name in ("shipped", *CONFIGS):
+    for name in ("shipped", *CONFIGS, *NETS):
         assert f"forward.js equals PyTorch: {name}" in proc.stdout
     assert "preprocess.js equals canvas_to_input" in proc.stdout and "SKIP" not in proc.stdout
 

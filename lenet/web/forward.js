@@ -231,13 +231,18 @@ export function normalise(model, image, out = model.input) {
   return out;
 }
 
-// Run the network on one input (C x H x W numbers, already normalised; see `normalise`).
+// Run the network on one input (C x H x W numbers, normalised with MNIST's mean and std; see `normalise`).
+// A network trained on other pixels (an imported one: the manifest's input_norm) first re-normalises it.
 // Returns {blocks: {name: {data, shape}} in forward order, logits, probs, digit}. The arrays are the model's
 // own buffers, overwritten by the next call: copy what must outlive it.
 export function forward(model, input) {
   let x = input;
   if (x !== model.input) model.input.set(x);
   x = model.input;
+  if (model.manifest.input_norm) {
+    const { mean: m0, std: s0 } = model.manifest.normalise, [m1, s1] = model.manifest.input_norm;
+    for (let i = 0; i < x.length; i++) x[i] = (x[i] * s0 + m0 - m1) / s1;
+  }
   const blocks = {};
   for (const layer of model.layers) {
     x = run(layer, x);
