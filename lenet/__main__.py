@@ -100,9 +100,21 @@ def cmd_train(args) -> int:
     from lenet.train import PRESETS, fit
 
     preset = PRESETS[args.preset] if args.preset else {}
-    model_config = LeNetConfig(
-        **{**preset.get("model", {}), "batch_norm": args.batch_norm, "activation": args.activation, "pool": args.pool}
-    )
+    if args.net is not None:
+        try:
+            model_config = _net_option(args)
+        except ValueError as exc:  # NetSpecError too: a usage error, exit code 2 as `shape --net`
+            print(f"train: invalid network: {exc}", file=sys.stderr)
+            return 2
+    else:
+        model_config = LeNetConfig(
+            **{
+                **preset.get("model", {}),
+                "batch_norm": args.batch_norm,
+                "activation": args.activation,
+                "pool": args.pool,
+            }
+        )
     tc = train_config(args)
     data = load_mnist(args.data_dir)
     out = Path(args.out) if args.out else checkpoints.runs_dir() / f"cli-{time.strftime('%Y%m%d-%H%M%S')}.safetensors"
@@ -122,6 +134,7 @@ def cmd_train(args) -> int:
         args,
         {
             "checkpoint": str(out),
+            "net": result.model.net,
             "test_acc": result.test_acc,
             "elapsed_s": elapsed,
             **({"extra": extra} if extra else {}),
@@ -129,6 +142,29 @@ def cmd_train(args) -> int:
         f"saved {out}: test accuracy {result.test_acc:.2%} in {elapsed:.1f} s{held}",
     )
     return 0
+
+
+def _net_option(args):
+    """train --net: the list (or preset) it names, refused beside the options that describe a LeNet instead."""
+    from lenet import netspec
+    from lenet.config import LeNetConfig
+
+    clashes = [
+        option
+        for option, given in (
+            ("--activation", args.activation != LeNetConfig.activation),
+            ("--pool", args.pool != LeNetConfig.pool),
+            ("--batch-norm", args.batch_norm),
+            ("--init-from", args.init_from is not None),
+        )
+        if given
+    ]
+    if clashes:
+        raise ValueError(
+            f"--net names the whole network; leave out {', '.join(clashes)} (write the layers into the list instead"
+            + (", and --init-from trains its checkpoint's own network)" if "--init-from" in clashes else ")")
+        )
+    return netspec.parse(args.net)
 
 
 def train_config(args):
@@ -147,7 +183,7 @@ def train_config(args):
             "seed": args.seed,
             "augment": args.augment,
             "optimizer": args.optimizer,
-            "max_steps": 1 if args.dry_run else None,
+            "max_steps": 1 if args.dry_run else args.max_steps,
             "init_from": args.init_from,
             "extra_data": args.extra_data,
             "extra_holdout": args.holdout,
@@ -176,7 +212,7 @@ def cmd_evaluate(args) -> int:
     path = Path(args.checkpoint) if args.checkpoint else checkpoints.DEFAULT_CHECKPOINT
     model, info = checkpoints.load_checkpoint(path)
     data = load_mnist(args.data_dir)
-    result = evaluate_model(model, data.test_images, data.test_labels, info.config.num_classes)
+    result = evaluate_model(model, data.test_images, data.test_labels, info.num_classes)
     _emit(
         args,
         {"checkpoint": str(path), "test_acc": result.accuracy, "n": result.n},
@@ -275,6 +311,14 @@ def _train_options(p: argparse.ArgumentParser, preset: str | None = None) -> Non
     p.add_argument("--out", default=None, help="checkpoint path (default $LENET_RUNS_DIR/cli-<time>.safetensors)")
     p.add_argument("--seed", type=int, default=TrainConfig.seed)
     p.add_argument("--dry-run", action="store_true", help="train one batch only (a smoke test)")
+    p.add_argument("--max-steps", type=_positive_int, default=None, help="stop after this many batches")
+    p.add_argument(
+        "--net",
+        default=None,
+        metavar="SPEC|NAME",
+        help="the network as a list of layers (c6k5p2,relu,mp2,c16k5,relu,mp2,c120k5,relu,fc84,relu,fc10) or a "
+        "network preset's name (" + ", ".join(_network_names()) + "); --preset still names the training recipe",
+    )
     p.add_argument(
         "--ray",
         action="store_true",
@@ -291,6 +335,12 @@ def _train_options(p: argparse.ArgumentParser, preset: str | None = None) -> Non
     _fine_tune_options(p)
     values = PRESETS.get(preset, {})
     p.set_defaults(**{k: v for k, v in {**values, **values.get("model", {})}.items() if k != "model"})
+
+
+def _network_names() -> list[str]:
+    from lenet.netspec import NETWORKS
+
+    return list(NETWORKS)
 
 
 def _fine_tune_options(p: argparse.ArgumentParser) -> None:

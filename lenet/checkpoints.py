@@ -1,5 +1,10 @@
 """Checkpoints as safetensors: weights plus config and metrics in the metadata. No pickle anywhere.
 
+Two kinds share the format. A LeNet's metadata holds its LeNetConfig as JSON (`config`), as every checkpoint
+written before network lists did; a Net's holds its list's text (`net`, ARCHITECTURE §4.7) and, for an imported
+model, the input normalisation it expects (`input_norm`, JSON [mean, std]). Either reads as its list
+(CheckpointInfo.net).
+
 Writes are atomic (a temporary file in the same folder, fsync, then os.replace), so a reader
 never sees half a file, and a run stopped mid-save leaves the old file or nothing.
 """
@@ -7,6 +12,7 @@ never sees half a file, and a run stopped mid-save leaves the old file or nothin
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import struct
@@ -15,10 +21,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lenet import settings
+from lenet import netspec, settings
 from lenet.config import LeNetConfig
 from lenet.errors import CodedError
 from lenet.model import LeNet
+from lenet.netmodel import Net
+from lenet.netspec import NetSpec, NetSpecError
 
 DEFAULT_CHECKPOINT = settings.ROOT / "checkpoints" / "lenet5.safetensors"
 MAX_BYTES = 64 * 1024 * 1024  # a LeNet is well under 1 MB; anything this big is not ours
@@ -36,16 +44,37 @@ class CheckpointInfo:
     """What a checkpoint file says about itself, read from its header only: the record every cache keys on."""
 
     path: Path
-    config: LeNetConfig
+    config: LeNetConfig | None  # a LeNet's; None for a Net (its list is `spec`)
     metrics: dict = field(default_factory=dict)
     created: str = ""
     # The file's modification time in ns when this was read: (path, version) names one version of the
     # weights, so a run saved again under the same name is never served from a cache of the old one.
     version: int = 0
+    spec: NetSpec | None = None  # a Net's list; None for a LeNet (see `net`)
+    input_norm: tuple[float, float] | None = None  # a Net's: (mean, std) it expects; None: MNIST's
 
     @property
     def name(self) -> str:
         return self.path.stem
+
+    @property
+    def net(self) -> str:
+        """The network as a list's text, for either kind ("" for a LeNet outside the list's bounds)."""
+        if self.spec is not None:
+            return self.spec.text
+        try:
+            return self.config.to_net().text
+        except NetSpecError:
+            return ""
+
+    @property
+    def model_config(self) -> LeNetConfig | NetSpec:
+        """What rebuilds the model (lenet.netmodel.build_model): the LeNetConfig or the list."""
+        return self.spec if self.spec is not None else self.config
+
+    @property
+    def num_classes(self) -> int:
+        return self.config.num_classes if self.config is not None else netspec.NUM_CLASSES
 
     @property
     def test_acc(self) -> float | None:
@@ -64,8 +93,8 @@ def sanitize_name(name: str, fallback: str = "run") -> str:
     return stem or fallback
 
 
-def save_checkpoint(model: LeNet, path: str | os.PathLike, metrics: dict | None = None) -> Path:
-    """Save weights, config and metrics to `path` atomically.
+def save_checkpoint(model: LeNet | Net, path: str | os.PathLike, metrics: dict | None = None) -> Path:
+    """Save weights, config (a LeNet's) or list (a Net's) and metrics to `path` atomically.
 
     Returns:
         the path written.
@@ -75,9 +104,15 @@ def save_checkpoint(model: LeNet, path: str | os.PathLike, metrics: dict | None 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    if isinstance(model.config, NetSpec):
+        described = {"net": model.config.text}
+        if model.input_norm is not None:
+            described["input_norm"] = json.dumps(list(model.input_norm))
+    else:
+        described = {"config": model.config.to_json()}
     metadata = {
         "format": "lenet-explorer/1",
-        "config": model.config.to_json(),
+        **described,
         "metrics": json.dumps(metrics or {}, sort_keys=True),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
@@ -136,14 +171,18 @@ def read_info(path: str | os.PathLike) -> CheckpointInfo:
     path = Path(path)
     header, version = _read_header(path)
     meta = header.get("__metadata__") or {}
-    if not isinstance(meta, dict) or "config" not in meta:
+    if not isinstance(meta, dict) or ("config" not in meta and "net" not in meta):
         raise CheckpointError(
             f"{path.name}: no LeNet config in the metadata; not a LeNet Explorer checkpoint",
             "checkpoint_no_config",
             name=path.name,
         )
+    config, spec, norm = None, None, None
     try:
-        config = LeNetConfig.from_json(meta["config"])
+        if "net" in meta:
+            spec, norm = netspec.parse(meta["net"]), _input_norm(meta.get("input_norm"))
+        else:
+            config = LeNetConfig.from_json(meta["config"])
     except ValueError as exc:
         raise CheckpointError(
             f"{path.name}: its config is invalid ({exc})", "checkpoint_bad_config", name=path.name, reason=str(exc)
@@ -153,12 +192,27 @@ def read_info(path: str | os.PathLike) -> CheckpointInfo:
     except json.JSONDecodeError:
         metrics = {}
     return CheckpointInfo(
-        path, config, metrics if isinstance(metrics, dict) else {}, str(meta.get("created", "")), version
+        path, config, metrics if isinstance(metrics, dict) else {}, str(meta.get("created", "")), version, spec, norm
     )
 
 
-def load_checkpoint(path: str | os.PathLike, device="cpu") -> tuple[LeNet, CheckpointInfo]:
-    """Load a checkpoint strictly: the tensors must match the config's model key for key and shape for shape.
+def _input_norm(text: str | None) -> tuple[float, float] | None:
+    """A Net's input normalisation from its metadata: JSON [mean, std], std above 0. Raises ValueError."""
+    if text is None:
+        return None
+    try:
+        mean, std = json.loads(text)
+        mean, std = float(mean), float(std)
+    except (TypeError, ValueError, json.JSONDecodeError):
+        raise ValueError(f"input_norm must be [mean, std], not {text!r}") from None
+    if not (math.isfinite(mean) and math.isfinite(std) and std > 0):
+        raise ValueError(f"input_norm must be finite with a std above 0, not {text!r}")
+    return mean, std
+
+
+def load_checkpoint(path: str | os.PathLike, device="cpu") -> tuple[LeNet | Net, CheckpointInfo]:
+    """Load a checkpoint strictly: the tensors must match the config's (or the list's) model key for key and shape
+    for shape.
 
     Returns:
         the model in eval mode on `device`, and its info.
@@ -170,7 +224,7 @@ def load_checkpoint(path: str | os.PathLike, device="cpu") -> tuple[LeNet, Check
     from safetensors.torch import load_file
 
     info = read_info(path)
-    model = LeNet(info.config)
+    model = LeNet(info.config) if info.spec is None else Net(info.spec, info.input_norm)
     expected = model.state_dict()
     try:
         tensors = load_file(str(info.path))

@@ -26,13 +26,15 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lenet import checkpoints, settings
+from lenet import checkpoints, netspec, settings
 from lenet.backends import Backend, choose
 from lenet.config import LeNetConfig
 from lenet.data import MNIST, DataError
 from lenet.device import DeviceError, available_devices, default_threads, pick_device
 from lenet.errors import CodedError
 from lenet.events import End, Eval, Event, Start, Step
+from lenet.netspec import NetSpec
+from lenet.netspec import model_config as read_model_config
 from lenet.train import FitResult, TrainConfig, TrainError, fit
 from lenet.worker import prewarm
 
@@ -94,7 +96,7 @@ class RunView:
     id: str
     name: str
     owner: str
-    model_config: LeNetConfig
+    model_config: LeNetConfig | NetSpec  # a LeNet's config, or a network list (lenet.netspec)
     train_config: TrainConfig
     created: float
     status: str = "queued"
@@ -258,7 +260,7 @@ class Registry:
         self,
         owner: str,
         name: str,
-        model_config: LeNetConfig | None = None,
+        model_config: LeNetConfig | NetSpec | str | None = None,
         train_config: TrainConfig | None = None,
         keep_on_stop: bool = False,
     ) -> RunView:
@@ -267,7 +269,8 @@ class Registry:
         Args:
             owner: the session that may stop it.
             name: the user's name for it (sanitised for the file name).
-            model_config: the network; default LeNet-5.
+            model_config: the network (a LeNetConfig, or a list: a NetSpec, its text or a preset's name); default
+                LeNet-5.
             train_config: how to train; the CPU thread count defaults to all cores but one.
             keep_on_stop: save the model when the run is stopped early, too.
         Returns:
@@ -277,7 +280,9 @@ class Registry:
                 "queue_full".
             TrainError: "bad_setting", "device_unknown".
             DeviceError: "device_unavailable".
+            NetSpecError: text that is no network.
         """
+        model_config = read_model_config(model_config)
         tc = replace(train_config or TrainConfig())
         tc.validate()
         if tc.epochs > self.max_epochs:
@@ -547,6 +552,16 @@ def _plain(value) -> dict:
     return json.loads(json.dumps(asdict(value), default=str))
 
 
+def _plain_model(config: LeNetConfig | NetSpec) -> dict:
+    """A model config as the shared queue stores it: a LeNetConfig's fields, or {"net": the list's text}."""
+    return {"net": config.text} if isinstance(config, NetSpec) else _plain(config)
+
+
+def _model_config(values: dict) -> LeNetConfig | NetSpec:
+    """The model config `_plain_model` stored."""
+    return netspec.parse(values["net"]) if "net" in values else LeNetConfig.from_dict(values)
+
+
 def _train_config(values: dict) -> TrainConfig:
     """A TrainConfig from its stored values; fields this version does not know are left out."""
     known = set(TrainConfig.__dataclass_fields__)
@@ -589,7 +604,7 @@ def _new_row(record: RunView, keep_on_stop: bool, replica: str, now: float) -> d
         "keep_on_stop": keep_on_stop,
         "created_at": record.created,
         "updated_at": now,
-        "model_config": _plain(record.model_config),
+        "model_config": _plain_model(record.model_config),
         "train_config": _plain(record.train_config),
         **_progress(record),
     }
@@ -602,7 +617,7 @@ def _view_from_row(row: dict, position: int | None = None) -> RunView:
         id=row["id"],
         name=row["name"],
         owner=row["owner"],
-        model_config=LeNetConfig.from_dict(row["model_config"]),
+        model_config=_model_config(row["model_config"]),
         train_config=_train_config(row["train_config"]),
         created=row["created_at"],
         status=row["status"],

@@ -25,6 +25,9 @@ from lenet.errors import CodedError
 from lenet.events import Callback, End, Eval, Start, Step
 from lenet.inference import predict
 from lenet.model import LeNet
+from lenet.netmodel import Net, build_model
+from lenet.netspec import NetSpec
+from lenet.netspec import model_config as read_model_config
 from lenet.optim import FunctionalAdamW, OneCycle
 from lenet.settings import DEVICES
 
@@ -193,7 +196,7 @@ PRESETS: dict[str, dict] = {
 class FitResult:
     """What a run produced: the trained model (on the CPU), its history and final figures."""
 
-    model: LeNet
+    model: LeNet | Net
     test_acc: float | None
     elapsed_s: float
     device: str
@@ -287,7 +290,7 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch
 class _Loop:
     """One run's moving parts and progress, handed between the epoch, step and evaluation functions."""
 
-    model: LeNet
+    model: LeNet | Net
     opt: torch.optim.Optimizer | FunctionalAdamW
     sched: torch.optim.lr_scheduler.LRScheduler | OneCycle | None
     loss_fn: nn.Module
@@ -413,16 +416,17 @@ def evaluate_now(loop: _Loop, train_loss: float) -> None:
 
 
 def fit(
-    model_config: LeNetConfig | None = None,
+    model_config: LeNetConfig | NetSpec | str | None = None,
     train_config: TrainConfig | None = None,
     callback: Callback | None = None,
     stop_event: threading.Event | None = None,
     data: MNIST | None = None,
 ) -> FitResult:
-    """Train a LeNet on MNIST.
+    """Train a LeNet, or any network list, on MNIST.
 
     Args:
-        model_config: the network; default LeNet-5.
+        model_config: the network: a LeNetConfig, or a list (a NetSpec, its text or a preset's name); default
+            LeNet-5.
         train_config: how to train; default the quick recipe.
         callback: called with each lenet.events event (Start, Step, Eval, End). It runs on the training
             thread, so it must be quick and must never touch a UI.
@@ -434,7 +438,9 @@ def fit(
         TrainError: "diverged" for NaN/Inf loss, "oom" when the device runs out of memory, "bad_setting".
         DeviceError: the device asked for is unknown or not on this machine.
         DataError: MNIST missing or corrupt.
+        NetSpecError: text that is no network.
     """
+    model_config = read_model_config(model_config)
     tc = train_config or TrainConfig()
     tc.validate()
     device = pick_device(tc.device)
@@ -452,7 +458,7 @@ def fit(
 
 
 def _fit(
-    cfg: LeNetConfig,
+    cfg: LeNetConfig | NetSpec,
     tc: TrainConfig,
     emit: Callback,
     stop_event: threading.Event | None,
@@ -508,10 +514,11 @@ def _fit(
     return result
 
 
-def initial_model(cfg: LeNetConfig, tc: TrainConfig) -> LeNet:
-    """A fresh LeNet of `cfg`, or with `init_from` that checkpoint's network and weights (fine-tuning)."""
+def initial_model(cfg: LeNetConfig | NetSpec, tc: TrainConfig) -> LeNet | Net:
+    """A fresh model of `cfg` (a LeNet or a Net), or with `init_from` that checkpoint's network and weights
+    (fine-tuning)."""
     if not tc.init_from:
-        return LeNet(cfg)
+        return build_model(cfg)
     from lenet.checkpoints import load_checkpoint  # checkpoints imports the model; train is imported lazily there
 
     model, _ = load_checkpoint(tc.init_from)

@@ -56,6 +56,9 @@ from lenet.device import DeviceError
 from lenet.errors import CodedError
 from lenet.events import Callback, Event, Step
 from lenet.model import LeNet
+from lenet.netmodel import Net, build_model
+from lenet.netspec import NetSpec
+from lenet.netspec import model_config as read_model_config
 from lenet.settings import ROOT
 from lenet.train import FitResult, TrainConfig, TrainError, fit
 
@@ -77,7 +80,7 @@ _CONTEXT = multiprocessing.get_context("spawn")
 
 
 def fit_in_process(
-    model_config: LeNetConfig | None = None,
+    model_config: LeNetConfig | NetSpec | str | None = None,
     train_config: TrainConfig | None = None,
     callback: Callback | None = None,
     stop_event: threading.Event | None = None,
@@ -96,8 +99,9 @@ def fit_in_process(
     Raises:
         TrainError, DeviceError, DataError, CheckpointError: as fit raises them in the child.
         TrainError: "train_failed" when the child fails otherwise or dies without a word.
+        NetSpecError: text that is no network (before any child is asked).
     """
-    model_config = model_config or LeNetConfig()
+    model_config = read_model_config(model_config) or LeNetConfig()
     train_config = train_config or TrainConfig()
     emit = callback or (lambda event: None)
     child = _take_spare() if data is None else _Spawned()
@@ -109,7 +113,7 @@ def fit_in_process(
         while True:
             if stop_event is not None and stop_event.is_set():
                 if not started:
-                    return FitResult(LeNet(model_config).eval(), None, 0.0, "", True, 0, 0.0, [])
+                    return FitResult(build_model(model_config).eval(), None, 0.0, "", True, 0, 0.0, [])
                 child.stop()
             if not child.poll(POLL_S):
                 if not child.is_alive() and not child.poll(0):
@@ -134,7 +138,7 @@ def fit_in_process(
 class _Spawned:
     """A child started by multiprocessing for one run: the configs and arrays travel as its arguments."""
 
-    def start(self, model_config: LeNetConfig, train_config: TrainConfig, data: MNIST | None) -> None:
+    def start(self, model_config: LeNetConfig | NetSpec, train_config: TrainConfig, data: MNIST | None) -> None:
         self.receiver, sender = _CONTEXT.Pipe(duplex=False)
         self.stop_event = _CONTEXT.Event()
         self.proc = _CONTEXT.Process(
@@ -208,7 +212,7 @@ class _Spare:
         except (OSError, ValueError):
             pass  # it has died: poll() and is_alive() say so next
 
-    def start(self, model_config: LeNetConfig, train_config: TrainConfig, data: MNIST | None) -> None:
+    def start(self, model_config: LeNetConfig | NetSpec, train_config: TrainConfig, data: MNIST | None) -> None:
         # The server's environment and folder as they are now: the spare was started with older ones.
         self._send(("job", (model_config, train_config, dict(os.environ), os.getcwd())))
 
@@ -309,15 +313,18 @@ def result_body(result: FitResult) -> dict:
         "history": result.history,
         "extra": result.extra,
         "config": result.model.config,
+        "input_norm": getattr(result.model, "input_norm", None),  # an imported Net's, kept through fine-tuning
     }
 
 
-def result_from_body(model_config: LeNetConfig, body: dict) -> FitResult:
+def result_from_body(model_config: LeNetConfig | NetSpec, body: dict) -> FitResult:
     """The FitResult that `result_body` made plain."""
     import torch
 
     body = dict(body)
-    model = LeNet(body.pop("config", model_config))  # a fine-tuning run trains its checkpoint's network
+    # a fine-tuning run trains its checkpoint's network (an imported Net keeps its input normalisation)
+    config, input_norm = body.pop("config", model_config), body.pop("input_norm", None)
+    model = Net(config, input_norm) if isinstance(config, NetSpec) else build_model(config)
     # A copy: Ray hands arrays over read-only (zero-copy), and a model's weights must be its own.
     model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in body.pop("state").items()})
     return FitResult(model=model.eval(), **body)
@@ -341,7 +348,7 @@ def error_from_body(body: dict) -> CodedError:
     return _ERRORS.get(body["type"], TrainError)(body["message"], body["code"], **body["params"])
 
 
-def _child(conn, stop, model_config: LeNetConfig, train_config: TrainConfig, data: MNIST | None) -> None:
+def _child(conn, stop, model_config: LeNetConfig | NetSpec, train_config: TrainConfig, data: MNIST | None) -> None:
     """The child process: train, reporting as it goes; the weights travel back as plain arrays."""
     _lower_priority()
     pending: list[Event] = []

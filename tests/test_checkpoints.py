@@ -151,3 +151,75 @@ def test_orphaned_temporaries_are_cleaned_but_live_ones_kept(tmp_path, monkeypat
     live.write_bytes(b"being written")
     checkpoints.list_checkpoints(include_default=False)
     assert not old.exists() and live.exists()
+
+
+# --- network lists (issue 29) --------------------------------------------------------------------
+
+SHIPPED_SHA256 = "cfd5c06b1576a16925c243c9b907420787f9563ee18444e86556a9e84297d01a"
+
+
+def test_the_shipped_checkpoint_is_unchanged_and_reads_as_lenet5():
+    import hashlib
+
+    from lenet import netspec
+
+    assert hashlib.sha256(checkpoints.DEFAULT_CHECKPOINT.read_bytes()).hexdigest() == SHIPPED_SHA256
+    info = read_info(checkpoints.DEFAULT_CHECKPOINT)
+    assert info.net == netspec.NETWORKS["lenet5"] and info.spec is None and info.model_config == LeNetConfig()
+    model, _ = load_checkpoint(checkpoints.DEFAULT_CHECKPOINT)
+    assert isinstance(model, LeNet) and model.net == info.net
+
+
+def test_old_checkpoints_load_unchanged_and_read_as_their_lists(tmp_path):
+    """A LeNet checkpoint is written as before (no `net` in its metadata) and reports its list."""
+    from safetensors import safe_open
+
+    config = LeNetConfig(pool="none", batch_norm=True, dropout=0.25)
+    path = save_checkpoint(LeNet(config), tmp_path / "old.safetensors")
+    with safe_open(str(path), "pt") as fh:
+        assert set(fh.metadata()) == {"format", "config", "metrics", "created"}
+    info = read_info(path)
+    assert info.net == str(config.to_net()) and info.config == config and info.num_classes == 10
+    assert isinstance(load_checkpoint(path)[0], LeNet)
+
+
+def test_a_net_checkpoint_round_trips_with_its_list_and_input_norm(tmp_path):
+    from safetensors import safe_open
+
+    from lenet.netmodel import Net
+
+    model = Net("c4k3,bn,relu,mp2,fc16,bn,gelu,fc10", input_norm=(0.5, 0.25))
+    path = save_checkpoint(model, tmp_path / "net.safetensors", {"test_acc": 0.25})
+    with safe_open(str(path), "pt") as fh:
+        meta = fh.metadata()
+    assert meta["net"] == model.net and "config" not in meta and json.loads(meta["input_norm"]) == [0.5, 0.25]
+    loaded, info = load_checkpoint(path)
+    assert isinstance(loaded, Net) and loaded.input_norm == (0.5, 0.25) and info.input_norm == (0.5, 0.25)
+    assert info.net == model.net and info.config is None and info.test_acc == 0.25 and info.num_classes == 10
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, loaded.state_dict()[key])
+
+
+@pytest.mark.parametrize("case", ["bad_net", "wrong_list", "wrong_shape", "nan", "bad_norm", "zero_std"])
+def test_corrupt_net_checkpoints_are_refused(tmp_path, case):
+    from lenet.netmodel import Net
+
+    tensors = Net("tiny").state_dict()
+    meta = {"net": "tiny"}
+    if case == "bad_net":
+        meta = {"net": "c6k5,fc84"}
+    elif case == "wrong_list":
+        meta = {"net": "lenet5"}
+    elif case == "wrong_shape":
+        tensors["layers.0.weight"] = torch.zeros(8, 1, 5, 5)
+    elif case == "nan":
+        tensors["layers.6.bias"] = torch.full((10,), float("inf"))
+    elif case == "bad_norm":
+        meta["input_norm"] = "[0.5]"
+    else:
+        meta["input_norm"] = "[0.5, 0]"
+    path = _with_metadata(tmp_path, "x.safetensors", meta, tensors)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    expected = {"wrong_list": "checkpoint_mismatch", "wrong_shape": "checkpoint_mismatch", "nan": "checkpoint_nan"}
+    assert err.value.code == expected.get(case, "checkpoint_bad_config")

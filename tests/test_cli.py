@@ -94,7 +94,8 @@ def test_train_dry_run_and_evaluate_json(tmp_path):
     assert proc.returncode == 0, proc.stderr
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
     assert set(lines[0]) == {"epoch", "train_loss", "test_acc", "elapsed_s"}
-    assert set(lines[-1]) == {"checkpoint", "test_acc", "elapsed_s"} and out.exists()
+    assert set(lines[-1]) == {"checkpoint", "net", "test_acc", "elapsed_s"} and out.exists()
+    assert lines[-1]["net"] == "c6k5p2,relu,mp2,c16k5,relu,mp2,c120k5,relu,fc84,relu,fc10"  # LeNet-5's list
     proc = run("evaluate", "--checkpoint", str(out), "--json", "--data-dir", tiny)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["n"] == 200
@@ -152,3 +153,28 @@ def test_the_shipped_preset_is_the_shipped_checkpoints_recipe_whatever_the_defau
     # trained before the fast layout and forward existed: the plain ones reproduce its numbers
     assert not tc.channels_last and not tc.fast_kernels
     assert "--preset shipped" in (ROOT / "Makefile").read_text()
+
+
+def test_train_a_network_list_and_a_preset_with_a_recipe(tmp_path):
+    """train --net takes a list or a network preset's name, beside --preset's training recipe."""
+    tiny = str(write_tiny_mnist(tmp_path / "mnist"))
+    spec = "c4k3,bn,relu,mp2,c8k3s2,gelu,drop0.1,fc32,relu,fc10"
+    for net, extra in ((spec, []), ("allconv", ["--preset", "fast99"])):
+        out = tmp_path / "net.safetensors"
+        proc = run("train", "--net", net, *extra, "--max-steps", "3", "--json", "--out", str(out), "--data-dir", tiny)
+        assert proc.returncode == 0, proc.stderr
+        last = json.loads(proc.stdout.splitlines()[-1])
+        from lenet import netspec
+
+        assert last["net"] == str(netspec.parse(net)) and out.exists()
+        proc = run("evaluate", "--checkpoint", str(out), "--json", "--data-dir", tiny)
+        assert proc.returncode == 0 and json.loads(proc.stdout)["n"] == 200, proc.stderr
+
+
+def test_train_refuses_a_bad_list_naming_its_layer(tmp_path):
+    proc = run("train", "--net", "c6k5,relu,mp2,fc84,mp2,fc10", "--out", str(tmp_path / "x.safetensors"))
+    assert proc.returncode == 2 and "layer 5" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    proc = run("train", "--net", "tiny", "--activation", "tanh", "--out", str(tmp_path / "x.safetensors"))
+    assert proc.returncode == 2 and "--activation" in proc.stderr
+    assert not (tmp_path / "x.safetensors").exists()

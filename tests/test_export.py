@@ -172,3 +172,70 @@ def test_a_finished_run_offers_its_script(env):  # noqa: F811 (the fixture)
     assert "finished" in wait_for(at, "finished", "failed", timeout=180)  # a shared CPU can be slow
     (button,) = [b for b in at.get("download_button") if b.proto.id.endswith("train_download_script")]
     assert button.proto.label == t("export.script") and not at.exception
+
+
+# --- network lists (issue 29) --------------------------------------------------------------------
+
+NET_DRIVER = DRIVER.replace('module["LeNet"]', 'module["Net"]')
+
+
+def test_exported_lists_reproduce_the_table_and_nets_weights(tmp_path):
+    """Any list exports as `Net`: it prints each block's shape and the parameters, and builds lenet.netmodel.Net's
+    very weights from the same seed (so the app's checkpoint loads into it)."""
+    from test_netmodel import random_nets
+
+    from lenet.netmodel import Net
+    from lenet.netspec import NETWORKS, parse
+
+    specs = [parse(name) for name in NETWORKS] + [parse(text) for text in random_nets(10, seed=11)]
+    paths = []
+    for i, spec in enumerate(specs):
+        source = network_source(spec)
+        ast.parse(source)
+        (tmp_path / f"net_{i}.py").write_text(source)
+        paths.append(str(tmp_path / f"net_{i}.py"))
+    proc = subprocess.run(
+        [sys.executable, "-c", NET_DRIVER, *paths], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    for spec, path, printed in zip(specs, paths, json.loads(proc.stdout), strict=True):
+        rows = spec.table()
+        shapes, params = printed_table(printed)
+        assert shapes == {"input": rows[0].output, **{row.name: row.output for row in rows[1:]}}, spec
+        assert params == total_params(rows), spec
+        torch.manual_seed(0)
+        expected = Net(spec).state_dict()
+        exported = torch.load(path + ".pt", weights_only=True)
+        assert exported.keys() == expected.keys()
+        assert all(torch.equal(exported[k], expected[k]) for k in expected), spec
+
+
+def test_an_exported_lists_script_trains_and_the_app_loads_its_weights(tmp_path):
+    from lenet.netmodel import Net
+    from lenet.netspec import parse
+
+    write_tiny_mnist(tmp_path / "mnist")
+    spec = parse("c4k3,bn,relu,mp2,c8k3psame,gelu,fc32,bn,drop0.1,fc10")
+    script = training_script(spec, TrainConfig(epochs=3, batch_size=64, seed=5), "a list")
+    out = tmp_path / "weights.pt"
+    proc = run_script(script, tmp_path, "--max-steps", "24", "--log-every", "1", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    losses = [float(v) for v in re.findall(r"^step \d+ loss ([\d.]+)$", proc.stdout, re.M)]
+    assert len(losses) == 24 and sum(losses[-4:]) / 4 < 0.8 * sum(losses[:4]) / 4, losses
+    Net(spec).load_state_dict(torch.load(out, weights_only=True))  # strict: the app can use the weights
+
+
+def test_an_imported_models_normalisation_is_exported(tmp_path):
+    """A Net with its own input normalisation exports a forward that re-normalises the app's input the same way."""
+    from lenet.netmodel import Net
+    from lenet.netspec import parse
+
+    torch.manual_seed(3)
+    model = Net(parse("tiny"), input_norm=(0.5, 0.5)).eval()
+    namespace: dict = {}
+    exec(compile(network_source(model.spec, input_norm=model.input_norm), "net.py", "exec"), namespace)
+    exported = namespace["Net"]().eval()
+    exported.load_state_dict(model.state_dict())
+    x = torch.randn(2, 1, 28, 28)
+    with torch.no_grad():
+        torch.testing.assert_close(exported(x), model(x), rtol=0, atol=1e-6)

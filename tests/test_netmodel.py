@@ -4,6 +4,7 @@ import random
 
 import pytest
 import torch
+from test_netspec import random_list, torch_run
 from torch import nn
 
 from lenet import netspec
@@ -11,7 +12,7 @@ from lenet.config import LeNetConfig
 from lenet.model import LeNet
 from lenet.netmodel import Net, build_model
 from lenet.netspec import parse
-from tests.test_netspec import random_list, torch_run
+from lenet.train import TrainConfig
 
 
 def random_nets(n: int, seed: int) -> list[str]:
@@ -125,3 +126,123 @@ def test_build_model():
     assert isinstance(build_model("tiny"), Net) and build_model("tiny").names[0] == "conv1"
     assert build_model(parse("allconv")).net == netspec.NETWORKS["allconv"]
     assert LeNet().net == netspec.NETWORKS["lenet5"] and LeNet().names == netspec.TEXTBOOK_NAMES
+
+
+# --- training, checkpoints and export: every preset ----------------------------------------------
+
+ROUND_TRIP = """
+import runpy, sys
+import torch
+from safetensors.torch import load_file, save_file
+x = load_file(sys.argv[1])["x"]
+out = {}
+for name, source, checkpoint in zip(*[iter(sys.argv[2:])] * 3):
+    model = runpy.run_path(source)["load"](checkpoint)
+    with torch.no_grad():
+        out[name] = model(x).contiguous()
+save_file(out, sys.argv[1] + ".out")
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    from tiny_mnist import write_tiny_mnist
+
+    from lenet.data import load_mnist
+
+    return load_mnist(write_tiny_mnist(tmp_path_factory.mktemp("mnist")))
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_data):
+    """Every preset trained 20 steps on the tiny MNIST: name -> (FitResult, the steps' losses)."""
+    from lenet.events import Step
+    from lenet.train import TrainConfig, fit
+
+    runs = {}
+    for name in netspec.NETWORKS:
+        losses = []
+        tc = TrainConfig(epochs=3, max_steps=20, batch_size=128, seed=0, evals_per_epoch=1)
+        result = fit(name, tc, callback=lambda e, out=losses: out.append(e.loss) if isinstance(e, Step) else None,
+                     data=tiny_data)  # fmt: skip
+        runs[name] = result, losses
+    return runs
+
+
+def test_every_preset_trains_and_its_loss_falls(trained):
+    for name, (result, losses) in trained.items():
+        assert isinstance(result.model, Net) and result.model.net == netspec.NETWORKS[name]
+        assert len(losses) == 20 and result.steps == 20, name
+        assert sum(losses[-4:]) / 4 < 0.8 * sum(losses[:4]) / 4, (name, losses)
+
+
+def test_every_preset_round_trips_through_a_checkpoint_and_the_export(trained, tmp_path):
+    """Save, load, export, exec in a fresh interpreter: the same logits, from the app's safetensors file."""
+    import subprocess
+    import sys
+
+    from safetensors.torch import load_file, save_file
+
+    from lenet.checkpoints import load_checkpoint, read_info, save_checkpoint
+    from lenet.conv.export import network_source
+
+    torch.manual_seed(5)
+    x = torch.randn(6, 1, 28, 28)
+    save_file({"x": x}, str(tmp_path / "x.safetensors"))
+    args, expected = [], {}
+    for name, (result, _) in trained.items():
+        path = save_checkpoint(result.model, tmp_path / f"{name}.safetensors", result.metrics(TrainConfig()))
+        info = read_info(path)
+        assert info.config is None and info.net == netspec.NETWORKS[name] and info.spec == parse(name)
+        model, _ = load_checkpoint(path)
+        with torch.no_grad():
+            expected[name] = model(x)
+            torch.testing.assert_close(expected[name], result.model.eval()(x), rtol=0, atol=0)
+        source = tmp_path / f"{name}.py"
+        source.write_text(network_source(info.spec))
+        args += [name, str(source), str(path)]
+    proc = subprocess.run(
+        [sys.executable, "-c", ROUND_TRIP, str(tmp_path / "x.safetensors"), *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    got = load_file(str(tmp_path / "x.safetensors.out"))
+    for name, logits in expected.items():
+        torch.testing.assert_close(got[name], logits, rtol=0, atol=1e-6)
+
+
+def test_a_list_trains_through_the_servers_registry(tmp_path):
+    """The Train page's path: Registry.submit with a list's text, a child process, an atomic save; the shared
+    queue's stored form of the model config reads back as the same list."""
+    import time
+
+    from tiny_mnist import bars
+
+    from lenet import jobs
+    from lenet.checkpoints import load_checkpoint
+    from lenet.data import MNIST
+
+    images, labels = bars(256)
+    registry = jobs.Registry(
+        runs_dir=tmp_path, data=MNIST(images, labels, images[:64].copy(), labels[:64].copy()), max_concurrent=1
+    )
+    try:
+        run = registry.submit("me", "tiny run", "tiny", TrainConfig(device="cpu", max_steps=4, batch_size=64))
+        assert run.model_config == parse("tiny")
+        deadline = time.monotonic() + 300
+        while registry.get(run.id).active and time.monotonic() < deadline:
+            time.sleep(0.05)
+        done = registry.get(run.id)
+        assert done.status == "finished", (done.status, done.error_message)
+        model, info = load_checkpoint(done.checkpoint)
+        assert isinstance(model, Net) and info.net == netspec.NETWORKS["tiny"]
+    finally:
+        registry.stop_all()
+    stored = jobs._plain_model(parse("allconv"))
+    assert stored == {"net": netspec.NETWORKS["allconv"]} and jobs._model_config(stored) == parse("allconv")
+    assert jobs._model_config(jobs._plain_model(LeNetConfig(pool="avg"))) == LeNetConfig(pool="avg")
+    with pytest.raises(netspec.NetSpecError):
+        registry.submit("me", "bad", "c6k5,fc84", TrainConfig(device="cpu"))

@@ -27,7 +27,7 @@ from lenet.config import LeNetConfig
 from lenet.data import MNIST
 from lenet.errors import CodedError
 from lenet.events import Callback
-from lenet.model import LeNet
+from lenet.netmodel import build_model
 from lenet.settings import ROOT
 from lenet.train import FitResult, TrainConfig, TrainError, fit
 from lenet.worker import error_body, error_from_body, result_body, result_from_body
@@ -209,7 +209,7 @@ class RayBackend:
             while True:
                 if stop_event is not None and stop_event.is_set() and not stopping:
                     if not started:
-                        return FitResult(LeNet(model_config).eval(), None, 0.0, "", True, 0, 0.0, [])
+                        return FitResult(build_model(model_config).eval(), None, 0.0, "", True, 0, 0.0, [])
                     actor.stop.remote()
                     stopping = True
                 events, outcome = self._call(ray, actor.poll.remote)
