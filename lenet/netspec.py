@@ -28,7 +28,6 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu")
 POOLS = ("maxpool", "avgpool")
 KINDS = ("conv", *POOLS, *ACTIVATIONS, "bn", "dropout", "fc")
 BLOCK_STARTS = ("conv", *POOLS, "fc")  # an activation, bn or dropout joins the block before it
-MONOTONE = ("relu", "tanh", "sigmoid")  # non-decreasing: max-pooling commutes with them (GELU dips below 0)
 # Bounds of a list (ARCHITECTURE §4.7). A pooling layer's stride defaults to its kernel, so it may be as long.
 LIMITS = {
     "channels": (1, 256),
@@ -264,19 +263,24 @@ def parse_layers(text: str) -> tuple[tuple[Layer, ...], tuple[str, ...]]:
         raise NetSpecError(
             f"the list is {len(compact)} characters long; at most {MAX_TEXT}", "net_too_long", limit=MAX_TEXT
         )
-    if not compact:
+    entries = tuple(compact.split(",")) if compact else ()
+    _check_length(entries)
+    return tuple(_layer(entry, i + 1) for i, entry in enumerate(entries)), tuple(entries)
+
+
+def _check_length(texts: tuple[str, ...]) -> None:
+    """Refuse an empty list, or one longer than MAX_LAYERS (naming the first layer too many)."""
+    if not texts:
         raise NetSpecError("the list is empty: write layers such as c6k5p2,relu,mp2,fc10", "net_empty")
-    entries = compact.split(",")
-    if len(entries) > MAX_LAYERS:
+    if len(texts) > MAX_LAYERS:
         raise NetSpecError(
-            f"the list has {len(entries)} layers; at most {MAX_LAYERS}",
+            f"the list has {len(texts)} layers; at most {MAX_LAYERS}",
             "net_too_many",
             index=MAX_LAYERS + 1,
-            layer=entries[MAX_LAYERS],
-            count=len(entries),
+            layer=texts[MAX_LAYERS],
+            count=len(texts),
             limit=MAX_LAYERS,
         )
-    return tuple(_layer(entry, i + 1) for i, entry in enumerate(entries)), tuple(entries)
 
 
 def _int(digits: str | None, default: int) -> int:
@@ -399,17 +403,7 @@ def check(layers: tuple[Layer, ...] | list[Layer], typed: tuple[str, ...] | None
     """
     layers = tuple(layers)
     texts = typed or tuple(layer.text for layer in layers)
-    if not layers:
-        raise NetSpecError("the list is empty: write layers such as c6k5p2,relu,mp2,fc10", "net_empty")
-    if len(layers) > MAX_LAYERS:
-        raise NetSpecError(
-            f"the list has {len(layers)} layers; at most {MAX_LAYERS}",
-            "net_too_many",
-            index=MAX_LAYERS + 1,
-            layer=texts[MAX_LAYERS],
-            count=len(layers),
-            limit=MAX_LAYERS,
-        )
+    _check_length(texts)
     first_fc = next((i for i, layer in enumerate(layers) if layer.kind == "fc"), None)
     for i, layer in enumerate(layers):
         if first_fc is not None and i > first_fc and layer.kind in ("conv", *POOLS):

@@ -89,20 +89,30 @@ def printed_table(text: str) -> tuple[dict[str, tuple[int, ...]], int]:
     return shapes, params
 
 
-def test_exported_networks_reproduce_the_table(tmp_path):
-    designs = [LeNetConfig(), *random_designs(12)]
+def run_exported(configs: list, driver: str, folder: Path) -> tuple[list[str], list[str]]:
+    """Export each network (a LeNetConfig or a NetSpec), run every file through `driver` in one fresh interpreter.
+
+    Returns:
+        the files' paths (each file's first weights beside it, + ".pt"), and what each printed.
+    """
     paths = []
-    for i, config in enumerate(designs):
+    for i, config in enumerate(configs):
         source = network_source(config)
         ast.parse(source)
-        path = tmp_path / f"net_{i}.py"
+        path = folder / f"net_{i}.py"
         path.write_text(source)
         paths.append(str(path))
     proc = subprocess.run(
-        [sys.executable, "-c", DRIVER, *paths], cwd=tmp_path, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", driver, *paths], cwd=folder, capture_output=True, text=True, timeout=300
     )
     assert proc.returncode == 0, proc.stderr
-    for config, path, printed in zip(designs, paths, json.loads(proc.stdout), strict=True):
+    return paths, json.loads(proc.stdout)
+
+
+def test_exported_networks_reproduce_the_table(tmp_path):
+    designs = [LeNetConfig(), *random_designs(12)]
+    paths, printed_all = run_exported(designs, DRIVER, tmp_path)
+    for config, path, printed in zip(designs, paths, printed_all, strict=True):
         rows = config.table()
         shapes, params = printed_table(printed)
         assert shapes == {row.name: row.output for row in rows}, config
@@ -188,17 +198,8 @@ def test_exported_lists_reproduce_the_table_and_nets_weights(tmp_path):
     from lenet.netspec import NETWORKS, parse
 
     specs = [parse(name) for name in NETWORKS] + [parse(text) for text in random_nets(10, seed=11)]
-    paths = []
-    for i, spec in enumerate(specs):
-        source = network_source(spec)
-        ast.parse(source)
-        (tmp_path / f"net_{i}.py").write_text(source)
-        paths.append(str(tmp_path / f"net_{i}.py"))
-    proc = subprocess.run(
-        [sys.executable, "-c", NET_DRIVER, *paths], cwd=tmp_path, capture_output=True, text=True, timeout=300
-    )
-    assert proc.returncode == 0, proc.stderr
-    for spec, path, printed in zip(specs, paths, json.loads(proc.stdout), strict=True):
+    paths, printed_all = run_exported(specs, NET_DRIVER, tmp_path)
+    for spec, path, printed in zip(specs, paths, printed_all, strict=True):
         rows = spec.table()
         shapes, params = printed_table(printed)
         assert shapes == {"input": rows[0].output, **{row.name: row.output for row in rows[1:]}}, spec
