@@ -283,6 +283,12 @@ def _check_length(texts: tuple[str, ...]) -> None:
         )
 
 
+def parse_layer(entry: str, index: int = 1) -> Layer:
+    """One entry of a list on its own (spaces and case ignored), its syntax and bounds checked: the lab's designer
+    reads each row apart, so one wrong entry does not hide the others. `index` (1-based) names it in an error."""
+    return _layer(re.sub(r"\s+", "", entry).lower(), index)
+
+
 def _int(digits: str | None, default: int) -> int:
     if digits is None:
         return default

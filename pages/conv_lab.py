@@ -15,25 +15,21 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from lenet.config import POOLS, LeNetConfig
+from lenet import netspec
 from lenet.conv import exercise, export, ops
 from lenet.conv.arithmetic import OPS, TRANSPOSED, index_ranges, stride_fit
 from lenet.conv.explain import check_latex, explain_layer, formula_latex, output_padding_choices
-from lenet.conv.network import CHECK_PARAM_LIMIT, NETWORK_LIMITS, LayerRow, total_params, totals
 from lenet.conv.query import LIMITS, LabSettings, settings_from_query
+from lenet.figures import designer
 from lenet.figures.lab import TRANSPOSED_VIEW, maps_figure, transposed_figure, window_figure
+from lenet.netspec import Layer, NetSpec, NetSpecError
 
 ui.ensure_shell()
 
 PADDING_MODES = ("number", "same", "valid")
 PRESET_DEFAULT = "edge_horizontal"
 KERNEL_COLORSCALE = "PuOr_r"  # diverging, colour-blind safe: negative purple, zero white, positive orange
-INVALID_STYLE = "background-color: #fdb863; color: #000000; font-weight: bold"  # PuOr's orange: visible to every eye
-UNREACHABLE_STYLE = "color: #767676; font-style: italic"  # 4.5:1 on white (WCAG AA)
 MAX_RUNS_LISTED = 6  # "rows 3, 7, 11, …": enough to see the pattern on a projector
-
-NET_LAYERS = ("c1", "c3", "c5")
-NET_FIELDS = ("channels", "kernel", "stride", "padding")
 
 
 def lines_text(indices) -> str:
@@ -66,7 +62,7 @@ def load_settings_into_widgets() -> None:
     That is the first run of a session (a shared link), or a return to this page, whose URL
     navigation has emptied: then the settings last shown in this session come back.
     """
-    query = st.query_params.to_dict()
+    query = {k: v for k, v in st.query_params.to_dict().items() if k != "net"}  # the designer reads its own
     if not query:
         query = st.session_state.get("lab_last_query", {})
     present = all(key in st.session_state for key in (*WIDGETS.values(), "lab_padding_mode", "lab_padding"))
@@ -156,10 +152,11 @@ def write_query(settings: LabSettings) -> None:
     query = settings.to_query()
     if "exercise" in st.query_params:  # a teacher's exercise link keeps its seed while the layer changes
         query["exercise"] = str(st.query_params["exercise"])[:20]
+    st.session_state["lab_seen"] = st.session_state["lab_last_query"] = dict(query)
+    if "net" in st.query_params:  # the designer's network (network_tab) stays in the link too
+        query["net"] = st.query_params["net"]
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
-    st.session_state["lab_seen"] = query
-    st.session_state["lab_last_query"] = query
 
 
 def show_query_problems(settings: LabSettings) -> None:
@@ -557,161 +554,313 @@ def exercise_ui() -> None:
     st.caption(ui.tr("lab.ex.shared" if shared else "lab.ex.share", seed=seed))
 
 
-# --- the whole network ------------------------------------------------------------------------------
+# --- the whole network: a list of layers (lenet.netspec), designed row by row ----------------------------------
+
+NET_DEFAULT = netspec.NETWORKS[netspec.DEFAULT_NETWORK]
+NET_KINDS = netspec.KINDS
+NET_SETTINGS = {  # the settings each kind has, in the order they are shown
+    "conv": ("size", "kernel", "stride", "padding", "same", "dilation"),
+    "maxpool": ("kernel", "stride"),
+    "avgpool": ("kernel", "stride"),
+    "dropout": ("p",),
+    "fc": ("size",),
+}
+NET_BOUNDS = {
+    "size": netspec.LIMITS["channels"],
+    "kernel": netspec.LIMITS["kernel"],
+    "stride": netspec.LIMITS["stride"],
+    "padding": netspec.LIMITS["padding"],
+    "dilation": netspec.LIMITS["dilation"],
+}
 
 
-def net_key(layer: str, field: str) -> str:
-    return f"lab_net_{layer}_{field}"
+def net_entries() -> list[str]:
+    return st.session_state["lab_net_entries"]
 
 
-def reset_network() -> None:
-    default = LeNetConfig()
-    for layer in NET_LAYERS:
-        for field in NET_FIELDS:
-            st.session_state[net_key(layer, field)] = getattr(default, f"{layer}_{field}")
-    st.session_state["lab_net_pool"] = default.pool
-    st.session_state["lab_net_pool_size"] = default.pool_size
-    st.session_state["lab_net_f6_units"] = default.f6_units
+def set_entries(entries: list[str], selected: int = 0) -> None:
+    st.session_state["lab_net_entries"] = list(entries)
+    st.session_state["lab_net_selected"] = min(max(selected, 0), len(entries) - 1)
 
 
-def network_controls() -> dict:
-    """Per-layer controls; returns the LeNetConfig fields they set."""
-    if any(net_key(layer, field) not in st.session_state for layer in NET_LAYERS for field in NET_FIELDS):
-        reset_network()
-    fields = {}
-    for column, layer in zip(st.columns(3), NET_LAYERS, strict=True):
-        for field in NET_FIELDS:
-            fields[f"{layer}_{field}"] = int(
-                column.number_input(
-                    ui.tr(f"lab.net.layer_{field}", name=layer.upper()),
-                    *NETWORK_LIMITS[field],
-                    step=1,
-                    key=net_key(layer, field),
-                )
+def read_net_link() -> None:
+    """Start from the link's `net` when it holds a design this session has not seen (a shared link, a teacher's
+    "follow me"); a list that cannot be read falls back to LeNet-5, and the page says why."""
+    state = st.session_state
+    if "lab_net_entries" not in state:
+        set_entries(designer.split_entries(NET_DEFAULT))
+    link = st.query_params.get("net")
+    if link is None or link == state.get("lab_net_url"):
+        return
+    state["lab_net_url"] = link
+    try:
+        spec = netspec.parse(link)
+    except NetSpecError as exc:
+        set_entries(designer.split_entries(NET_DEFAULT))
+        state["lab_net_problem"] = (net_entries().copy(), ui.tr("lab.net.url_bad", reason=ui.tr_error(exc)))
+        return
+    set_entries([layer.text for layer in spec.layers])
+
+
+def write_net_link() -> None:
+    """The design into the link: `net` holds the list (left out for LeNet-5, the default)."""
+    text = ",".join(net_entries())
+    if text == NET_DEFAULT:
+        if "net" in st.query_params:
+            del st.query_params["net"]
+    elif st.query_params.get("net") != text:
+        st.query_params["net"] = text
+    st.session_state["lab_net_url"] = text
+
+
+def canonical(entries: list[str]) -> list[str]:
+    """Each entry that reads as a layer in its canonical text (c6k5s1p0 -> c6k5); the others as typed."""
+    out = []
+    for entry in entries:
+        try:
+            out.append(netspec.parse_layer(entry).text)
+        except NetSpecError:
+            out.append(entry)
+    return out
+
+
+def text_changed() -> None:
+    """The typed list replaces the design; a list too long to be a design is refused and the design kept."""
+    text = str(st.session_state.get("lab_net_text", ""))
+    text = netspec.NETWORKS.get(text.strip().lower(), text)
+    try:
+        netspec.parse_layers(text)  # only the whole-list limits matter here: length, number of layers, empty
+    except NetSpecError as exc:
+        if exc.code in ("net_too_long", "net_too_many", "net_empty"):
+            st.session_state["lab_net_text_error"] = (net_entries().copy(), ui.tr_error(exc))
+            return
+    set_entries(canonical(designer.split_entries(text)), st.session_state.get("lab_net_selected", 0))
+
+
+def preset_changed() -> None:
+    name = st.session_state.get("lab_net_preset")
+    if name:
+        set_entries(designer.split_entries(netspec.NETWORKS[name]))
+
+
+def edit(operation, *args) -> None:
+    """A button's change to the list (lenet.figures.designer's insert, remove, duplicate, move)."""
+    entries, selected = operation(net_entries(), *args)
+    set_entries(entries, selected)
+
+
+def add_layer() -> None:
+    kind = st.session_state.get("lab_net_add_kind") or "conv"
+    edit(designer.insert, st.session_state["lab_net_selected"], designer.NEW_LAYER[kind])
+
+
+def layer_picked() -> None:
+    st.session_state["lab_net_selected"] = int(st.session_state["lab_net_layer"])
+
+
+def kind_changed() -> None:
+    kind = st.session_state.get("lab_net_kind")
+    if kind:
+        entries = net_entries().copy()
+        entries[st.session_state["lab_net_selected"]] = designer.NEW_LAYER[kind]
+        set_entries(entries, st.session_state["lab_net_selected"])
+
+
+def setting_changed() -> None:
+    """The picked layer rewritten from its settings' widgets."""
+    state = st.session_state
+    kind = state["lab_net_kind"]
+    if kind == "conv":
+        padding = "same" if state["lab_net_same"] else int(state["lab_net_padding"])
+        layer = Layer("conv", int(state["lab_net_size"]), int(state["lab_net_kernel"]), int(state["lab_net_stride"]),
+                      padding, int(state["lab_net_dilation"]))  # fmt: skip
+    elif kind in netspec.POOLS:
+        layer = Layer(kind, kernel=int(state["lab_net_kernel"]), stride=int(state["lab_net_stride"]))
+    elif kind == "dropout":
+        layer = Layer("dropout", p=round(float(state["lab_net_p"]), 4))
+    else:
+        layer = Layer("fc", int(state["lab_net_size"]))
+    entries = net_entries().copy()
+    entries[state["lab_net_selected"]] = layer.text
+    set_entries(entries, state["lab_net_selected"])
+
+
+def sync_widgets(design: designer.Design) -> None:
+    """Show the design in the widgets before they are drawn: the text, the preset, the picked layer's settings."""
+    state = st.session_state
+    text = design.text
+    kept = state.get("lab_net_text_error")
+    if kept is not None and kept[0] != list(design.entries):
+        state.pop("lab_net_text_error")
+    if state.get("lab_net_text_error") is None:
+        state["lab_net_text"] = text
+    state["lab_net_preset"] = next((n for n, t in netspec.NETWORKS.items() if t == text), None)
+    selected = state["lab_net_selected"]
+    state["lab_net_layer"] = selected
+    picked = design.rows[selected]
+    if state.get("lab_net_editing") == (selected, picked.text):
+        return
+    state["lab_net_editing"] = (selected, picked.text)
+    layer = picked.layer
+    state["lab_net_kind"] = None if layer is None else layer.kind
+    if layer is None:
+        return
+    state["lab_net_size"] = max(layer.size, 1)
+    state["lab_net_kernel"] = max(layer.kernel, 1)
+    state["lab_net_stride"] = layer.stride
+    state["lab_net_same"] = layer.padding == "same"
+    state["lab_net_padding"] = 0 if layer.padding == "same" else int(layer.padding)
+    state["lab_net_dilation"] = layer.dilation
+    state["lab_net_p"] = float(layer.p)
+
+
+def preset_and_text_ui() -> None:
+    names = list(netspec.NETWORKS)
+    st.pills(
+        ui.tr("lab.net.preset"),
+        names,
+        key="lab_net_preset",
+        on_change=preset_changed,
+        format_func=ui.option_labels("lab.net.preset.", names).get,
+        help=ui.tr("lab.net.preset_help"),
+    )
+    st.text_area(
+        ui.tr("lab.net.text"), key="lab_net_text", on_change=text_changed, help=ui.tr("lab.net.text_help"), height=68
+    )
+    kept = st.session_state.get("lab_net_text_error")
+    if kept is not None:
+        st.error(ui.tr("lab.net.text_kept", reason=kept[1]))
+    problem = st.session_state.get("lab_net_problem")
+    if problem is not None:
+        if problem[0] == net_entries():
+            st.warning(problem[1])
+        else:  # shown until the design changes
+            st.session_state.pop("lab_net_problem")
+
+
+def layer_settings_ui(design: designer.Design) -> None:
+    """The picked layer: its kind and the settings that kind has."""
+    selected = st.session_state["lab_net_selected"]
+    options = list(range(len(design.rows)))
+    labels = {i: ui.tr("lab.net.layer_option", index=i + 1, text=design.rows[i].text or "∅") for i in options}
+    left, right = st.columns(2)
+    left.selectbox(ui.tr("lab.net.layer"), options, key="lab_net_layer", format_func=labels.get, on_change=layer_picked)
+    kind = right.selectbox(
+        ui.tr("lab.net.kind"),
+        NET_KINDS,
+        key="lab_net_kind",
+        format_func=ui.option_labels("lab.net.kind.", NET_KINDS).get,
+        on_change=kind_changed,
+    )
+    if kind is None:
+        st.info(ui.tr("lab.net.not_a_layer", index=selected + 1))
+        return
+    fields = NET_SETTINGS.get(kind, ())
+    if not fields:
+        st.caption(ui.tr("lab.net.no_settings"))
+        return
+    same = kind == "conv" and st.session_state.get("lab_net_same")
+    for column, field in zip(st.columns(len(fields)), fields, strict=True):
+        key = f"lab_net_{field}"
+        if field == "same":
+            column.checkbox(ui.tr("lab.net.same"), key=key, on_change=setting_changed)
+        elif field == "p":
+            column.number_input(ui.tr("lab.net.p"), 0.0, 0.95, step=0.05, key=key, on_change=setting_changed)
+        else:
+            label = ui.tr(f"lab.net.size.{kind}") if field == "size" else ui.tr(f"lab.net.{field}")
+            low, high = netspec.POOL_STRIDE if field == "stride" and kind in netspec.POOLS else NET_BOUNDS[field]
+            if field == "size" and kind == "fc":
+                low, high = netspec.LIMITS["units"]
+            column.number_input(
+                label, low, high, step=1, key=key, on_change=setting_changed, disabled=field == "padding" and same
             )
-    c1, c2, c3, c4 = st.columns(4)
-    fields["pool"] = c1.selectbox(
-        ui.tr("lab.net.pool"), POOLS, format_func=ui.option_labels("lab.net.pool.", POOLS).get, key="lab_net_pool"
+
+
+def layer_buttons_ui(count: int) -> None:
+    selected = st.session_state["lab_net_selected"]
+    up, down, copy, drop = st.columns(4)
+    up.button(ui.tr("lab.net.up"), key="lab_net_up", on_click=edit, args=(designer.move, selected, -1),
+              disabled=selected == 0, icon=":material/arrow_upward:")  # fmt: skip
+    down.button(ui.tr("lab.net.down"), key="lab_net_down", on_click=edit, args=(designer.move, selected, 1),
+                disabled=selected == count - 1, icon=":material/arrow_downward:")  # fmt: skip
+    full = count >= netspec.MAX_LAYERS
+    copy.button(ui.tr("lab.net.duplicate"), key="lab_net_duplicate", on_click=edit, args=(designer.duplicate, selected),
+                disabled=full, icon=":material/content_copy:")  # fmt: skip
+    drop.button(ui.tr("lab.net.remove"), key="lab_net_remove", on_click=edit, args=(designer.remove, selected),
+                disabled=count == 1, icon=":material/delete:")  # fmt: skip
+    kind, add = st.columns(2)
+    kind.selectbox(
+        ui.tr("lab.net.add_kind"),
+        NET_KINDS,
+        key="lab_net_add_kind",
+        format_func=ui.option_labels("lab.net.kind.", NET_KINDS).get,
     )
-    fields["pool_size"] = int(
-        c2.number_input(ui.tr("lab.net.pool_size"), *NETWORK_LIMITS["pool_size"], step=1, key="lab_net_pool_size")
-    )
-    fields["f6_units"] = int(
-        c3.number_input(ui.tr("lab.net.f6"), *NETWORK_LIMITS["f6_units"], step=1, key="lab_net_f6_units")
-    )
-    c4.button(ui.tr("lab.net.reset"), on_click=reset_network)
-    return fields
+    add.button(ui.tr("lab.net.add", index=selected + 1), key="lab_net_add", on_click=add_layer, disabled=full,
+               icon=":material/add:")  # fmt: skip
 
 
-def row_what(row: LayerRow, fields: dict) -> str:
-    if row.kind == "input":
-        return ui.tr("lab.net.what.input")
-    if row.kind == "fc":
-        return ui.tr("lab.net.what.fc", n=fields.get("f6_units") if row.name == "F6" else LeNetConfig.num_classes)
-    if row.kind == "pool":
-        return ui.tr(f"lab.net.what.{fields['pool']}", k=fields["pool_size"])
-    layer = row.name.lower()
-    return ui.tr(
-        "lab.net.what.conv",
-        c=fields[f"{layer}_channels"],
-        k=fields[f"{layer}_kernel"],
-        s=fields[f"{layer}_stride"],
-        p=fields[f"{layer}_padding"],
-    )
+def row_sentence(row: designer.DesignRow) -> str:
+    """A row's error in the page's language: the list's own refusal, or the arithmetic's reason behind it."""
+    if isinstance(row.error, NetSpecError):
+        return ui.tr_error(row.error)
+    return ui.tr("lab.net.row_fails", index=row.index, layer=row.text, reason=ui.tr_error(row.error))
 
 
-def unreachable(row: LayerRow) -> bool:
-    """Whether the row has no shapes because an earlier layer fails."""
-    return row.error is not None and row.error.code == "unreachable"
+def network_table_ui(design: designer.Design) -> None:
+    columns = ("index", "layer", "block", "output", "params", "macs", "receptive", "memory")
+    labels = {c: ui.tr(f"lab.net.col.{c}") for c in columns}
+    labels |= {"input": ui.tr("lab.net.input"), "total": ui.tr("lab.net.totals"), "region": ui.tr("lab.net.region")}
+    sentences = {r.index: row_sentence(r) for r in design.rows if r.error is not None}
+    with st.container(key="lab_network"):
+        st.html(designer.table_html(design, labels, sentences, st.session_state["lab_net_selected"]))
+        if design.error is not None and not design.error.index:  # a refusal of the whole list, on no one row
+            st.error(ui.tr_error(design.error))
+        params, macs, memory = design.totals()
+        st.caption(ui.tr("lab.net.costs", params=f"{params:,}", macs=f"{macs:,}", memory=designer.memory_text(memory)))
 
 
-def shape_text(shape) -> str:
-    return "×".join(str(n) for n in shape) if shape else "—"
+def send_to_train(spec: NetSpec) -> None:
+    """The list to the Train page (`train_net`); a LeNet-shaped one also as the LeNetConfig it reads today."""
+    st.session_state["train_net"] = spec.text
+    config = designer.lenet_config(spec)
+    if config is not None:
+        st.session_state["train_config"] = config.to_dict()
+    st.switch_page("pages/train.py")
 
 
-def memory_text(n: int) -> str:
-    """Bytes for people: 3136 -> "3.1 kB"."""
-    return f"{n:,} B" if n < 1000 else f"{n / 1000:,.1f} kB" if n < 1_000_000 else f"{n / 1_000_000:,.2f} MB"
-
-
-def cost_text(row: LayerRow, value: int, text) -> str:
-    """A cost cell: the value in words, or a dash when the layer has no shape to cost."""
-    return text(value) if row.output is not None else "—"
-
-
-def row_status(row: LayerRow) -> str:
-    if row.error is None:
-        return ui.tr("lab.net.ok")
-    if unreachable(row):
-        return ui.tr("lab.net.unreachable")
-    return ui.tr("lab.net.bad", reason=ui.tr_error(row.error))
-
-
-def network_table_view(rows: list[LayerRow], fields: dict) -> None:
-    status = [row_status(r) for r in rows]
-    frame = pd.DataFrame(
-        {
-            ui.tr("lab.net.col.layer"): [r.name for r in rows],
-            ui.tr("lab.net.col.what"): [row_what(r, fields) for r in rows],
-            ui.tr("lab.net.col.output"): [shape_text(r.output) for r in rows],
-            ui.tr("lab.net.col.params"): [f"{r.params:,}" for r in rows],
-            ui.tr("lab.net.col.receptive"): [cost_text(r, r.receptive, lambda n: f"{n}×{n}") for r in rows],
-            ui.tr("lab.net.col.macs"): [cost_text(r, r.macs, "{:,}".format) for r in rows],
-            ui.tr("lab.net.col.memory"): [cost_text(r, r.memory, memory_text) for r in rows],
-            ui.tr("lab.net.col.status"): status,
-        }
-    )
-    styles = ["" if r.error is None else UNREACHABLE_STYLE if unreachable(r) else INVALID_STYLE for r in rows]
-    styled = frame.style.apply(lambda column: styles, axis=0)
-    # the reason is the column people need to read in full; the layer name and numbers are short
-    widths = {
-        ui.tr("lab.net.col.layer"): "small",
-        ui.tr("lab.net.col.params"): "small",
-        ui.tr("lab.net.col.status"): "large",
-    }
-    st.dataframe(
-        styled,
-        hide_index=True,
-        width="stretch",
-        column_config={name: st.column_config.Column(width=w) for name, w in widths.items()},
-    )
-
-
-def pytorch_check(rows: list[LayerRow], config: LeNetConfig | None) -> None:
+def pytorch_check(design: designer.Design) -> None:
     with st.expander(ui.tr("lab.net.check")):
         st.caption(ui.tr("lab.net.check_intro"))
-        if config is None:
+        if design.spec is None:
             st.info(ui.tr("lab.net.check_invalid"))
-            return
-        params = total_params(rows)
-        if params > CHECK_PARAM_LIMIT:
-            st.info(ui.tr("lab.net.check_too_big", n=f"{params:,}"))
             return
         if not st.button(ui.tr("lab.net.check_run"), key="lab_net_check"):
             return
-        shapes = ops.pytorch_shapes(config)
+        shapes = ops.pytorch_shapes(design.spec)
+        ours = {r.row.name: r.row.output for r in design.rows}  # each block's output: after its last entry
+        names = list(design.spec.names)
         table = pd.DataFrame(
             {
-                ui.tr("lab.net.col.layer"): [r.name for r in rows[1:]],
-                ui.tr("lab.net.col.arithmetic"): [shape_text(r.output) for r in rows[1:]],
-                ui.tr("lab.net.col.pytorch"): [shape_text(shapes.get(r.name)) for r in rows[1:]],
+                ui.tr("lab.net.col.name"): names,
+                ui.tr("lab.net.col.arithmetic"): [designer.shape_text(ours[n]) for n in names],
+                ui.tr("lab.net.col.pytorch"): [designer.shape_text(shapes.get(n)) for n in names],
             }
         )
         st.dataframe(table, hide_index=True, width="stretch")
-        different = [r.name for r in rows[1:] if shapes.get(r.name) != r.output]
+        different = [n for n in names if shapes.get(n) != ours[n]]
         if different:
             st.error(ui.tr("lab.net.check_diff", names=", ".join(different)))
         else:
             st.success(ui.tr("lab.net.check_ok"))
 
 
-def export_ui(config: LeNetConfig | None) -> None:
+def export_ui(spec: NetSpec | None) -> None:
     """The designed network as a self-contained PyTorch file (st.code has a copy button)."""
     with st.expander(ui.tr("lab.net.export")):
-        if config is None:
+        if spec is None:
             st.info(ui.tr("lab.net.export_invalid"))
             return
-        source = export.network_source(config)
+        source = export.network_source(spec)
         st.caption(ui.tr("lab.net.export_help"))
         st.code(source, language="python")
         st.download_button(
@@ -723,34 +872,31 @@ def export_ui(config: LeNetConfig | None) -> None:
         )
 
 
+@st.fragment
 def network_tab() -> None:
+    """The designer: a change reruns only this part of the page."""
     st.caption(ui.tr("lab.net.intro"))
-    fields = network_controls()
-    rows = LeNetConfig.unchecked(**fields).table()
-    network_table_view(rows, fields)
-    st.markdown(ui.tr("lab.net.total", n=f"{total_params(rows):,}"))
-    params, macs, memory = totals(rows)
-    st.caption(ui.tr("lab.net.costs", params=f"{params:,}", macs=f"{macs:,}", memory=memory_text(memory)))
-    failed = next((r for r in rows if r.error is not None and not unreachable(r)), None)
-    config = None
-    if failed is not None:
-        st.error(ui.tr("lab.net.failed", name=failed.name, reason=ui.tr_error(failed.error)))
-    else:
-        try:
-            config = LeNetConfig(**fields)
-        except ValueError as exc:  # the table found nothing, so this is a field it does not cover
-            st.error(str(exc))
+    read_net_link()
+    design = designer.measure(net_entries())
+    sync_widgets(design)
+    preset_and_text_ui()
+    st.markdown(f"**{ui.tr('lab.net.edit')}**")
+    layer_settings_ui(design)
+    layer_buttons_ui(len(design.rows))
+    network_table_ui(design)
+    write_net_link()
+    if design.spec is None:
+        st.caption(ui.tr("lab.net.train_invalid"))
     if st.button(
         ui.tr("lab.net.train"),
         type="primary",
-        disabled=config is None,
+        disabled=design.spec is None,
         help=ui.tr("lab.net.train_help"),
         key="lab_net_train",
     ):
-        st.session_state["train_config"] = config.to_dict()
-        st.switch_page("pages/train.py")
-    pytorch_check(rows, config)
-    export_ui(config)
+        send_to_train(design.spec)
+    pytorch_check(design)
+    export_ui(design.spec)
 
 
 # --- the page -------------------------------------------------------------------------------------

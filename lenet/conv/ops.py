@@ -12,11 +12,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from lenet import netspec
 from lenet.config import LeNetConfig
 from lenet.conv.arithmetic import resolve_padding
 from lenet.conv.query import LabSettings
 from lenet.data import DataError, load_mnist
-from lenet.model import LeNet
+from lenet.netmodel import build_model
+from lenet.netspec import NetSpec
 
 DIGIT_LIMIT = 128  # largest input the digit demo computes: a 512x512 input under 31x31 filters is too slow to share
 DIGIT_OUTPUT_LIMIT = 512  # largest output drawn: a transposed conv with stride 16 makes a 128 input 2000+ wide
@@ -155,15 +157,16 @@ def apply_layer(image: np.ndarray, settings: LabSettings, kernels: np.ndarray | 
     return y[0].numpy()
 
 
-def pytorch_shapes(config: LeNetConfig) -> dict[str, tuple[int, ...]]:
-    """Shapes of every named layer's output in a real forward pass of LeNet(config) on zeros.
+def pytorch_shapes(config: LeNetConfig | NetSpec | str) -> dict[str, tuple[int, ...]]:
+    """Shapes of every block's output in a real forward pass of the network on zeros (lenet.netmodel.build_model).
 
     Args:
-        config: a valid LeNetConfig.
+        config: a valid LeNetConfig, or a network list (a NetSpec, its text or a preset's name).
     Returns:
-        layer name -> output shape without the batch dimension.
+        block name -> output shape without the batch dimension.
     """
-    model = LeNet(config).eval()
+    model = build_model(config).eval()
+    shape = config.input_shape if isinstance(config, LeNetConfig) else netspec.INPUT_SHAPE
     with torch.no_grad():
-        _, outputs = model.forward_with_activations(torch.zeros(1, *config.input_shape))
+        _, outputs = model.forward_with_activations(torch.zeros(1, *shape))
     return {name: tuple(output.shape[1:]) for name, output in outputs.items()}

@@ -257,55 +257,108 @@ STRINGS: dict[str, dict[str, str]] = {
     # --- the whole network -----------------------------------------------------------------------
     "lab.net.title": {"en": "A whole network", "zh": "整个网络"},
     "lab.net.intro": {
-        "en": "LeNet-5 on a 28×28 digit. Change any layer: every size below is recomputed at once. "
-        "A layer that cannot work turns red, and everything after it cannot be reached.",
-        "zh": "在 28×28 的数字上运行 LeNet-5。改动任意一层，下面所有尺寸立即重新计算。"
-        "无法工作的层会被标出，它后面的层都无法到达。",
+        "en": "Build a network for 28×28 digits layer by layer: start from a preset, add, remove, duplicate or move "
+        "layers, change a layer's settings, or type the whole list. Every shape and cost below is recomputed at "
+        "once, and a layer that cannot work says why on its own row.",
+        "zh": "一层一层地为 28×28 的数字搭一个网络：从预设开始，添加、删除、复制或移动层，修改某一层的设置，"
+        "或者直接写出整个列表。下面的每个形状和开销都会立即重新计算；无法工作的层会在它自己那一行说明原因。",
     },
-    "lab.net.layer_channels": {"en": "{name} filters", "zh": "{name} 滤波器个数"},
-    "lab.net.layer_kernel": {"en": "{name} filter size", "zh": "{name} 滤波器尺寸"},
-    "lab.net.layer_stride": {"en": "{name} stride", "zh": "{name} 步幅"},
-    "lab.net.layer_padding": {"en": "{name} padding", "zh": "{name} 填充"},
-    "lab.net.pool": {"en": "S2 and S4 downsample by", "zh": "S2 和 S4 的降采样方式"},
-    "lab.net.pool.max": {"en": "max pooling", "zh": "最大池化"},
-    "lab.net.pool.avg": {"en": "average pooling", "zh": "平均池化"},
-    "lab.net.pool.none": {"en": "a strided convolution", "zh": "带步幅的卷积"},
-    "lab.net.pool_size": {"en": "Pool size (and stride)", "zh": "池化尺寸（也是步幅）"},
-    "lab.net.f6": {"en": "F6 units", "zh": "F6 神经元个数"},
+    "lab.net.preset": {"en": "Start from a preset", "zh": "从预设开始"},
+    "lab.net.preset.lenet5": {"en": "LeNet-5", "zh": "LeNet-5"},
+    "lab.net.preset.lenet5-1998": {"en": "LeNet-5 (1998)", "zh": "LeNet-5（1998）"},
+    "lab.net.preset.allconv": {"en": "All-conv", "zh": "全卷积"},
+    "lab.net.preset.tiny": {"en": "Tiny", "zh": "微型"},
+    "lab.net.preset.wide": {"en": "Wide", "zh": "加宽"},
+    "lab.net.preset_help": {
+        "en": "LeNet-5: the shipped model. 1998: tanh and average pooling, as in the paper. All-conv: every pooling "
+        "replaced by a learned stride-2 convolution. Tiny: two 3×3 convolutions and one small fully connected "
+        "layer. Wide: LeNet-5 with more channels.",
+        "zh": "LeNet-5：应用自带的模型。1998：像论文里那样用 tanh 和平均池化。全卷积：每个池化都换成"
+        "可学习的步幅 2 卷积。微型：两个 3×3 卷积加一个小的全连接层。加宽：通道更多的 LeNet-5。",
+    },
+    "lab.net.text": {"en": "The whole list as text", "zh": "整个列表（文本）"},
+    "lab.net.text_help": {
+        "en": "Layers separated by commas: c6k5p2 (a conv: 6 filters 5×5, padding 2; also s for stride, d for "
+        "dilation, psame), mp2 or ap2 (max or average pooling), relu, tanh, sigmoid, gelu, bn, drop0.25, fc84 "
+        "(fully connected). The last layer is fc10. A preset's name works too.",
+        "zh": "用逗号分隔各层：c6k5p2（卷积：6 个 5×5 滤波器，填充 2；还可以写 s 表示步幅、d 表示膨胀、psame），"
+        "mp2 或 ap2（最大或平均池化），relu、tanh、sigmoid、gelu、bn、drop0.25、fc84（全连接）。"
+        "最后一层是 fc10。也可以写预设的名字。",
+    },
+    "lab.net.text_kept": {
+        "en": "That list was not used, and the design is unchanged: {reason}",
+        "zh": "没有采用这个列表，设计保持不变：{reason}",
+    },
+    "lab.net.url_bad": {
+        "en": "The link's network could not be read, so the designer starts from LeNet-5. {reason}",
+        "zh": "无法读取链接里的网络，所以设计器从 LeNet-5 开始。{reason}",
+    },
+    "lab.net.edit": {"en": "Edit a layer", "zh": "编辑一层"},
+    "lab.net.layer": {"en": "Layer", "zh": "层"},
+    "lab.net.layer_option": {"en": "{index} · {text}", "zh": "{index} · {text}"},
+    "lab.net.kind": {"en": "Kind", "zh": "类型"},
+    "lab.net.kind.conv": {"en": "convolution", "zh": "卷积"},
+    "lab.net.kind.maxpool": {"en": "max pooling", "zh": "最大池化"},
+    "lab.net.kind.avgpool": {"en": "average pooling", "zh": "平均池化"},
+    "lab.net.kind.relu": {"en": "ReLU", "zh": "ReLU"},
+    "lab.net.kind.tanh": {"en": "tanh", "zh": "tanh"},
+    "lab.net.kind.sigmoid": {"en": "sigmoid", "zh": "sigmoid"},
+    "lab.net.kind.gelu": {"en": "GELU", "zh": "GELU"},
+    "lab.net.kind.bn": {"en": "batch norm", "zh": "批归一化"},
+    "lab.net.kind.dropout": {"en": "dropout", "zh": "dropout（随机丢弃）"},
+    "lab.net.kind.fc": {"en": "fully connected", "zh": "全连接"},
+    "lab.net.not_a_layer": {
+        "en": "Layer {index} is not a layer yet: pick its kind, or fix it in the text above.",
+        "zh": "第 {index} 层还不是一个有效的层：请选一个类型，或者在上面的文本里改正它。",
+    },
+    "lab.net.no_settings": {"en": "This kind of layer has no settings.", "zh": "这种层没有可调的设置。"},
+    "lab.net.size.conv": {"en": "Filters (output channels)", "zh": "滤波器个数（输出通道）"},
+    "lab.net.size.fc": {"en": "Units", "zh": "神经元个数"},
+    "lab.net.kernel": {"en": "Kernel", "zh": "核尺寸"},
+    "lab.net.stride": {"en": "Stride", "zh": "步幅"},
+    "lab.net.padding": {"en": "Padding", "zh": "填充"},
+    "lab.net.same": {"en": "Padding “same”", "zh": "“same”填充"},
+    "lab.net.dilation": {"en": "Dilation", "zh": "膨胀"},
+    "lab.net.p": {"en": "Drop probability", "zh": "丢弃概率"},
+    "lab.net.up": {"en": "Move up", "zh": "上移"},
+    "lab.net.down": {"en": "Move down", "zh": "下移"},
+    "lab.net.duplicate": {"en": "Duplicate", "zh": "复制"},
+    "lab.net.remove": {"en": "Remove", "zh": "删除"},
+    "lab.net.add_kind": {"en": "Add a layer of kind", "zh": "添加一层，类型"},
+    "lab.net.add": {"en": "Add after layer {index}", "zh": "添加到第 {index} 层之后"},
+    "lab.net.col.index": {"en": "#", "zh": "序号"},
     "lab.net.col.layer": {"en": "layer", "zh": "层"},
-    "lab.net.col.what": {"en": "what it does", "zh": "作用"},
+    "lab.net.col.block": {"en": "block", "zh": "块"},
     "lab.net.col.output": {"en": "output shape", "zh": "输出形状"},
     "lab.net.col.params": {"en": "parameters", "zh": "参数"},
-    "lab.net.col.status": {"en": "status", "zh": "状态"},
     "lab.net.col.receptive": {"en": "receptive field", "zh": "感受野"},
     "lab.net.col.macs": {"en": "multiply-adds", "zh": "乘加次数"},
     "lab.net.col.memory": {"en": "activations", "zh": "激活内存"},
+    "lab.net.input": {"en": "input", "zh": "输入"},
+    "lab.net.totals": {"en": "Total", "zh": "合计"},
+    "lab.net.region": {"en": "The network's layers", "zh": "网络的各层"},
     "lab.net.costs": {
         "en": "Per image: {params} parameters, {macs} multiply-adds, {memory} of activations (float32). The "
         "receptive field is how many input pixels, per side, one unit of the layer depends on; it may reach "
-        "into the padding, so it can be wider than the image.",
+        "into the padding, so it can be wider than the image. A block (conv1, pool1, …) is a conv, pooling or "
+        "fully connected layer with the activation, batch norm and dropout after it: what the other pages show.",
         "zh": "每张图：{params} 个参数，{macs} 次乘加，{memory} 的激活（float32）。感受野是该层的一个单元"
-        "依赖的输入像素范围（每边多少像素）；它可能伸到填充里，所以可以比图像还宽。",
+        "依赖的输入像素范围（每边多少像素）；它可能伸到填充里，所以可以比图像还宽。一个块（conv1、pool1……）"
+        "是一个卷积、池化或全连接层，加上它后面的激活、批归一化和 dropout：其他页面展示的就是块。",
+    },
+    "lab.net.row_fails": {
+        "en": "Layer {index} “{layer}” cannot take its input: {reason}",
+        "zh": "第 {index} 层“{layer}”接不住它的输入：{reason}",
     },
     "lab.net.col.arithmetic": {"en": "arithmetic", "zh": "公式计算"},
     "lab.net.col.pytorch": {"en": "PyTorch", "zh": "PyTorch"},
-    "lab.net.ok": {"en": "✓ works", "zh": "✓ 可行"},
-    "lab.net.bad": {"en": "✗ {reason}", "zh": "✗ {reason}"},
-    "lab.net.unreachable": {"en": "— unreachable (an earlier layer fails)", "zh": "— 无法到达（前面的层出错）"},
-    "lab.net.what.input": {"en": "the digit", "zh": "手写数字"},
-    "lab.net.what.conv": {
-        "en": "convolution {c} filters {k}×{k}, stride {s}, padding {p}",
-        "zh": "卷积：{c} 个 {k}×{k} 滤波器，步幅 {s}，填充 {p}",
-    },
-    "lab.net.what.max": {"en": "max pooling {k}×{k}", "zh": "最大池化 {k}×{k}"},
-    "lab.net.what.avg": {"en": "average pooling {k}×{k}", "zh": "平均池化 {k}×{k}"},
-    "lab.net.what.none": {"en": "strided convolution {k}×{k}, stride {k}", "zh": "带步幅的卷积 {k}×{k}，步幅 {k}"},
-    "lab.net.what.fc": {"en": "fully connected, {n} units", "zh": "全连接，{n} 个神经元"},
-    "lab.net.total": {"en": "Learned parameters in the whole network: {n}", "zh": "整个网络的可学习参数：{n}"},
-    "lab.net.failed": {"en": "{name} cannot work: {reason}", "zh": "{name} 无法工作：{reason}"},
-    "lab.net.train": {"en": "Train this network", "zh": "训练这个网络"},
+    "lab.net.col.name": {"en": "block", "zh": "块"},
+    "lab.net.train": {"en": "Send to Train", "zh": "发送到“训练”"},
     "lab.net.train_help": {"en": "Opens the Train page with this network.", "zh": "带着这个网络打开“训练”页面。"},
-    "lab.net.reset": {"en": "Back to LeNet-5", "zh": "恢复 LeNet-5"},
+    "lab.net.train_invalid": {
+        "en": "Fix the layer marked in the table first: only a network that works can be trained.",
+        "zh": "请先修好表格里标出的那一层：只有能工作的网络才能训练。",
+    },
     "lab.net.check": {"en": "Check with PyTorch", "zh": "用 PyTorch 验证"},
     "lab.net.check_intro": {
         "en": "Builds the network in PyTorch and pushes one blank image through it.",
@@ -317,10 +370,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "lab.net.check_invalid": {
         "en": "The network cannot be built until every layer works.",
         "zh": "要等每一层都可行，才能搭建这个网络。",
-    },
-    "lab.net.check_too_big": {
-        "en": "This network has {n} parameters, too many to build on this shared server.",
-        "zh": "这个网络有 {n} 个参数，太多了，不便在这台共享服务器上搭建。",
     },
     # --- ideas -----------------------------------------------------------------------------------
     "lab.learn.title": {"en": "The ideas, in short", "zh": "几个概念，简单说"},
