@@ -2,7 +2,8 @@
 
 A tablet's photo of a digit written on paper has what a drawing never has: uneven light, a shadow,
 paper grain, ruled lines, the paper's edge and the desk around it. `looks_like_photo` tells such a
-picture from a canvas drawing or a clean scan (whose background is one flat value); `find_digit`
+picture from a canvas drawing, a clean scan (whose background is one flat value), light ink on black and a
+small scan enlarged smoothly (`enlarged_from`: no detail finer than its own pixels); `find_digit`
 then, step by step (every step kept for display):
 
 1. estimates the paper's local brightness (a grey closing: the page with the ink taken out), so
@@ -26,12 +27,27 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from lenet.errors import CodedError
 
 WORK_SIDE = 480  # the photo is analysed at this longer side (px): enough for a digit a fifth of the frame
 _MIN_SIDE = 64  # smaller pictures are icons or scans, never photos
 _BLACK = 8  # a picture whose median pixel is this dark has a black background, not paper
+# Light ink on a dark, flat background (a scan or a screenshot, however enlarged): a frame this dark (its median,
+# of 255) under ink this much brighter (the brightest 1 %). Measured: optdigits enlarged, frames 0-11 under ink
+# >= 207 brighter; of 1,050 paper photos, those with a frame this dark are under-exposed (ink <= 27 brighter), and
+# those with a part >= 128 brighter than the frame (the paper) have frames >= 26 (a dark desk).
+_DARK_FRAME = 16
+_LIGHT_INK = 128
+_SCAN_SIDE = 20  # a smooth enlargement of a picture this small (longer side, px) is a scan or an icon, never a photo
+# ... when sampled back at that size and enlarged again it is off by at most this share of its contrast on average.
+# Measured: optdigits enlarged from 8 px to 56-512 px (bilinear, bicubic, Lanczos; PIL and OpenCV) <= 1.0 %; the
+# 180 paper photos (tuning, held-out, bad ones) >= 2.1 % at every size up to 20 px.
+_ENLARGED_FIT = 0.012
+_MIN_CONTRAST = 32  # less contrast than this (of 255) is a blank picture, as in lenet.preprocess
+_REBUILD_CV = (cv2.INTER_LINEAR, cv2.INTER_CUBIC, cv2.INTER_LANCZOS4)  # the common enlargements: OpenCV's ...
+_REBUILD_PIL = (Image.Resampling.BICUBIC, Image.Resampling.LANCZOS)  # ... and PIL's own cubic and Lanczos
 _FLAT_SHARE = 0.3  # a drawing or a clean scan has at least this share of its pixels at one exact value
 _NOISE_FACTOR = 5.0  # ink must stand out from the paper by this many times the paper's own noise
 _MIN_INK = 0.1  # ... and be at least 10 % darker than the paper around it
@@ -93,7 +109,8 @@ def looks_like_photo(arr: np.ndarray) -> bool:
 
     A drawing or a rendered scan has transparency, or a background of one exact value over much of the
     picture; a photo's paper never has (grain, light, sensor noise, JPEG). The photo steps look for dark
-    ink, so light ink on black (an MNIST digit, a screenshot) is no photo either.
+    ink, so light ink on a dark, flat background (an MNIST digit, a screenshot, an enlarged scan whose ink
+    covers most of it) is no photo either; nor is a small picture enlarged smoothly (`enlarged_from`).
 
     Args:
         arr: uint8 HxW, HxWx2, HxWx3 or HxWx4 (as lenet.images.to_array returns).
@@ -101,10 +118,62 @@ def looks_like_photo(arr: np.ndarray) -> bool:
     if (arr.ndim == 3 and arr.shape[2] in (2, 4)) or min(arr.shape[:2]) < _MIN_SIDE:
         return False
     gray = _gray(arr)
-    if np.median(gray) <= _BLACK:  # light ink on black (an MNIST digit, a screenshot): no paper at all
+    if np.median(gray) <= _BLACK or _light_on_dark(gray):  # no paper at all
         return False
     counts = np.bincount(gray.ravel(), minlength=256)
-    return int(counts.max()) < _FLAT_SHARE * gray.size
+    return int(counts.max()) < _FLAT_SHARE * gray.size and enlarged_from(gray) is None
+
+
+def _light_on_dark(gray: np.ndarray) -> bool:
+    """True for light ink on a dark, flat background: the frame nearly black, the brightest ink far above it."""
+    frame = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    background = float(np.median(frame))
+    return background <= _DARK_FRAME and float(np.percentile(gray, 99)) - background >= _LIGHT_INK
+
+
+def _sampled(h: int, w: int, n: int) -> tuple[int, int]:
+    """(height, width) of an h x w picture at n px on its longer side."""
+    f = n / max(h, w)
+    return max(1, round(h * f)), max(1, round(w * f))
+
+
+def _misfit(gray: np.ndarray, n: int, contrast: float) -> float:
+    """How far the picture is from its own enlargement from n px (longer side), as a share of its contrast.
+
+    The picture is sampled at the centres of an n px grid's pixels (where an enlargement keeps the small
+    picture's values) and enlarged back with each common interpolation, clipped as an 8-bit picture is; the
+    closest one counts.
+    """
+    h, w = gray.shape
+    sh, sw = _sampled(h, w, n)
+    small = cv2.resize(gray, (sw, sh), interpolation=cv2.INTER_LINEAR)
+    back = [cv2.resize(small, (w, h), interpolation=k) for k in _REBUILD_CV]
+    back += [np.asarray(Image.fromarray(small, "F").resize((w, h), k)) for k in _REBUILD_PIL]
+    return min(float(np.abs(np.clip(b, 0, 255) - gray).mean()) for b in back) / contrast
+
+
+def enlarged_from(arr: np.ndarray) -> tuple[int, int] | None:
+    """The size of the small picture that `arr` is a smooth enlargement of (bilinear, bicubic, Lanczos), or None.
+
+    A picture enlarged from n px has no detail finer than its own pixels: sampled back on that grid and
+    enlarged again, it comes back within `_ENLARGED_FIT`; a photo (grain, noise, sharp strokes) never does.
+    Sizes up to `_SCAN_SIDE` px are tried, the smallest that fits wins.
+
+    Args:
+        arr: uint8 HxW, HxWx2, HxWx3 or HxWx4.
+    Returns:
+        (height, width) of the small picture, or None when `arr` is not such an enlargement.
+    """
+    gray = arr if arr.ndim == 2 else arr[..., 0] if arr.shape[2] < 3 else _gray(arr)
+    h, w = gray.shape
+    top = min(_SCAN_SIDE, max(h, w) // 2)  # an enlargement by at least 2
+    gray = gray.astype(np.float32)
+    contrast = float(np.percentile(gray, 99) - np.percentile(gray, 1))
+    # Fewer pixels rarely fit better: what does not fit at the largest size is taken to fit at none (a photo: one try).
+    if top < 4 or contrast < _MIN_CONTRAST or _misfit(gray, top, contrast) > _ENLARGED_FIT:
+        return None
+    n = next(n for n in range(4, top + 1) if _misfit(gray, n, contrast) <= _ENLARGED_FIT)
+    return _sampled(h, w, n)
 
 
 def _work_size(gray: np.ndarray) -> np.ndarray:

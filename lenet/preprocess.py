@@ -104,6 +104,18 @@ def _unblock(arr: np.ndarray) -> np.ndarray:
     return arr[::k, ::k]
 
 
+def _unsmooth(arr: np.ndarray) -> np.ndarray:
+    """Undo a smooth enlargement of a tiny scan (`photo.enlarged_from`), so that it is read as the scan it is.
+
+    The picture is sampled at the small picture's pixel centres, where bilinear, bicubic and Lanczos
+    enlargements keep its values; `_enlarge_scan` then reads it as it reads the original.
+    """
+    size = photo.enlarged_from(arr)
+    if size is None:
+        return arr
+    return cv2.resize(arr, size[::-1], interpolation=cv2.INTER_LINEAR)
+
+
 def _border(gray: np.ndarray) -> np.ndarray:
     """The pixels of the outer frame, a few percent of the size wide."""
     h, w = gray.shape
@@ -446,7 +458,8 @@ def preprocess(image: Image.Image | np.ndarray, photos: bool = True, scans: bool
     arr = to_array(image)
     if photos and photo.looks_like_photo(arr):
         return _run_photo(arr)
-    return _run(_unblock(arr), known_polarity=False, scans=scans)
+    arr = _unblock(arr)
+    return _run(_unsmooth(arr) if scans else arr, known_polarity=False, scans=scans)
 
 
 def canvas_to_input(rgba: np.ndarray) -> Preprocessed:
