@@ -172,19 +172,30 @@ def blank_activations(model):
     return found
 
 
+@st.cache_resource(scope="session", show_spinner=False)
+def _session_memos() -> dict:
+    """This session's memo slots (session_memo): a session-scoped cache, which Streamlit drops when the browser
+    disconnects. Session state would stay: Streamlit keeps a disconnected session (its state, up to 128 of them)
+    for `server.disconnectedSessionTTL` (120 s) in case the browser comes back, and the Draw page's view (its
+    pictures, the preprocessing steps, every layer's output) was most of what a student who had left still held
+    (bench/soak.py --profile)."""
+    return {}
+
+
 def session_memo(name: str, key: tuple, make):
-    """`make()`, or what it returned last time in this session for an equal `key`: one entry per name, in the
-    session's state. A key holds plain values and objects that compare by identity (a loaded model), never arrays.
+    """`make()`, or what it returned last time in this session for an equal `key`: one entry per name, kept while
+    the session's browser is connected. A key holds plain values and objects that compare by identity (a loaded
+    model), never arrays.
 
     The Draw page keeps the view of the input it showed last: a click on a cell or a layer's pill reruns the page
     with the same drawing, which then is neither computed nor sent to the browser again (docs/ARCHITECTURE.md §6).
     """
-    slot = f"memo_{name}"
-    kept = st.session_state.get(slot)
-    if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == key:
+    memos = _session_memos()
+    kept = memos.get(name)
+    if kept is not None and kept[0] == key:
         return kept[1]
     value = make()
-    st.session_state[slot] = (key, value)
+    memos[name] = (key, value)
     return value
 
 

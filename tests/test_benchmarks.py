@@ -145,3 +145,25 @@ def test_live_forward_quick():
     # the modules are tens of KB; LeNet-5's float32 weights are 246,824 bytes plus the manifest, barely compressible
     assert 10_000 < out["payload_bytes"]["js"]["raw"] < 100_000
     assert out["payload_bytes"]["weights"]["raw"] > 246_824 > out["payload_bytes"]["weights"]["gzip"] > 200_000
+
+
+def test_soak_quick(tmp_path):
+    """Students come and go; the server's RSS is read, and the profiler inside the server (tracemalloc) sees what
+    the sessions kept for reconnection hold: closing them frees them, and none holds the engine's outputs (the Draw
+    page's view, about 100 KB a student before it moved out of session state into a session-scoped cache)."""
+    out = run_quick("soak.py", "--profile", str(tmp_path), timeout=300)
+    assert out["mode"] == "quick" and out["students"] == 4
+    assert out["errors"] == 0, out["first_errors"]
+    assert len(out["curve_mb"]) == len(out["server_curve_mb"]) == 2
+    assert all(mb > 0 for mb in out["curve_mb"])
+    assert out["growth_last_mb"] == round(out["curve_mb"][-1] - out["curve_mb"][0], 1)
+    # Every student who left is kept (Streamlit's disconnectedSessionTTL), each reading counting them.
+    assert [c["students"] for c in out["counts"]] == [2, 4]
+    assert out["counts"][-1]["sessions_kept"] == out["counts"][0]["sessions_kept"] + 2
+    released = out["after_closing_kept_sessions"]
+    assert released["sessions_kept"] == 0 and released["closed_traced"] == 4
+    assert released["app_sessions_alive"] <= 1  # the one frozen with the first run's heap (ui.freeze_startup_heap)
+    assert out["kept_kb_per_session"] > 0
+    assert out["kept_engine_kb_per_session"] < 10, out
+    growth = (tmp_path / "growth.txt").read_text()
+    assert "freed by closing the sessions kept for reconnection" in growth
