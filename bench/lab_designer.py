@@ -2,14 +2,16 @@
 change of the single-layer calculator on the same page, in the same run (AppTest: the whole page's script, the
 designer's fragment included), and the designer's own work (lenet.figures.designer's measure + table_html).
 
-    python bench/lab_designer.py [--changes N] [--quick]
+    python bench/lab_designer.py [--changes N] [--quick] [--json]
 
-`--quick` (CI) runs 2 changes of each and checks that the table follows them.
+`--quick` (CI) runs 2 changes of each and checks that the design follows them; `--json` prints the figures as one
+JSON line last.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -38,6 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=12)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     n = 2 if args.quick else args.changes
     at = open_app("pages/conv_lab.py", "en", {"net": TWELVE})
@@ -59,6 +62,9 @@ def main() -> None:
     print(f"calculator change (lab_stride): median {c * 1000:.0f} ms over {n}")
     print(f"ratio designer / calculator: {d / c:.2f}")
     print(f"designer's own work (measure + table_html, 12 layers): {own_ms:.2f} ms")
+    if args.json:
+        figures = dict(changes=n, designer_ms=round(d * 1000), calculator_ms=round(c * 1000), ratio=round(d / c, 2))
+        print(json.dumps(figures | {"own_ms": round(own_ms, 3)}))
 
 
 if __name__ == "__main__":

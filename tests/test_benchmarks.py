@@ -67,6 +67,12 @@ def test_cpu_peak_quick(tmp_path):
         assert out["step_share_of_peak"] == round(out["step_gflops"] / cpu["peak_gflops"], 3)
 
 
+def test_lab_designer_quick():
+    """A 12-layer design's change and the calculator's both run, and the designer's own work is measured."""
+    out = run_quick("lab_designer.py")
+    assert out["changes"] == 2 and out["designer_ms"] > 0 and out["calculator_ms"] > 0 and out["own_ms"] > 0
+
+
 @pytest.mark.browser
 def test_the_trivial_page_patches_its_canvas_as_the_draw_page_does():
     """The baseline's canvas must behave as the Draw page's: without the toolbar patch, strokes starting in its

@@ -25,17 +25,6 @@ from lenet.conv.arithmetic import (
     resolve_padding,
 )
 
-# Bounds of the lab's network designer. CHECK_PARAM_LIMIT: its PyTorch check builds the network,
-# so keep that small on a shared server.
-NETWORK_LIMITS = {
-    "channels": (1, 256),
-    "kernel": (1, 28),
-    "stride": (1, 8),
-    "padding": (0, 8),
-    "pool_size": (1, 8),
-    "f6_units": (1, 1024),
-}
-CHECK_PARAM_LIMIT = 5_000_000
 BYTES_PER_VALUE = 4  # float32, what LeNet computes in
 POOL_OPS = {"max": "maxpool", "avg": "avgpool", "none": "conv"}  # "none": a learned strided conv downsamples
 
