@@ -1,13 +1,14 @@
 """Whole-process wall time of `python -m lenet train` (the quick recipe) against the tutorial's recipe.
 
 Both run as fresh processes in the same invocation, on the same machine, so the ratio is fair on a
-noisy machine; the 99 % preset (`--preset fast99`) runs beside them. `--quick` (CI) runs a few batches of
-each and checks the outputs and the speed-up's arithmetic, not the timings.
+noisy machine; the 99 % preset (`--preset fast99`) runs beside them, and so does the quick recipe on each network
+preset of `--nets` (issue 29; default allconv, `all` for every one), its time against LeNet-5's. `--quick` (CI)
+runs a few batches of each and checks the outputs and the speed-up's arithmetic, not the timings.
 
 `--startup` measures instead what a run from the Train page waits for: Registry.submit to the run's first
 step, in a child process as in the app, on a warm server (the registry created and its spare ready).
 
-    python bench/train_speed.py [--quick] [--json] [--device cpu|cuda]
+    python bench/train_speed.py [--quick] [--json] [--device cpu|cuda] [--nets allconv,tiny|all|none]
     python bench/train_speed.py --startup [--runs N] [--json]
 """
 
@@ -67,13 +68,24 @@ def recipes(args) -> dict:
             ours_cmd.append("--dry-run")
             fast_cmd.append("--dry-run")
             base_cmd += ["--epochs", "1", "--max-batches", "5"]
+        net_cmds = {name: [*ours, "--net", name, "--out", str(tmp / f"{name}.safetensors")] for name in args.nets}
         ours_wall, ours = timed(ours_cmd)
         fast_wall, fast = timed(fast_cmd)
         base_wall, base = timed(base_cmd)
-        for lines in (ours, fast):
+        nets = {name: timed([*cmd, "--dry-run"] if args.quick else cmd) for name, cmd in net_cmds.items()}
+        for lines in (ours, fast, *(lines for _, lines in nets.values())):
             assert {"checkpoint", "test_acc", "elapsed_s"} <= set(lines[-1]), lines[-1]
             assert Path(lines[-1]["checkpoint"]).exists()
     speedup = round(base_wall / ours_wall, 2)
+    networks = {
+        name: {
+            "net": lines[-1]["net"],
+            "wall_s": round(wall, 2),
+            "test_acc": lines[-1]["test_acc"],
+            "time_vs_lenet5": round(wall / ours_wall, 2),  # whole process against the quick recipe's LeNet-5
+        }
+        for name, (wall, lines) in nets.items()
+    }
     return {
         "machine": machine(),
         "device": args.device,
@@ -86,10 +98,12 @@ def recipes(args) -> dict:
         "tutorial_wall_s": round(base_wall, 2),
         "tutorial_test_acc": base[-1]["test_acc"],
         "speedup": speedup,
+        "networks": networks,
         "checks": {
             "speedup_is_tutorial_over_quick": abs(speedup - base_wall / ours_wall) <= 0.005,
             "quick_recipe_reaches_98_5pct": ours[-1]["test_acc"] >= 0.985,
             "fast99_reaches_99pct_within_8s": fast[-1]["test_acc"] >= 0.99 and fast_wall <= 8.0,
+            **({"allconv_reaches_98_5pct": networks["allconv"]["test_acc"] >= 0.985} if "allconv" in networks else {}),
         },
     }
 
@@ -126,6 +140,17 @@ def startup(args) -> dict:
     }
 
 
+def _networks(value: str) -> list[str]:
+    """--nets: the presets it names (LeNet-5 itself, `lenet5`, is the quick recipe's own run)."""
+    from lenet.netspec import NETWORKS
+
+    names = [n for n in NETWORKS if n != "lenet5"] if value == "all" else [] if value == "none" else value.split(",")
+    unknown = [n for n in names if n not in NETWORKS]
+    if unknown:
+        raise SystemExit(f"--nets: {', '.join(unknown)} is not a network preset ({', '.join(NETWORKS)})")
+    return names
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few batches each: checks outputs, not speed")
@@ -133,7 +158,13 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--startup", action="store_true", help="time Registry.submit to the first step instead")
     parser.add_argument("--runs", type=int, default=5, help="--startup: runs to time")
+    parser.add_argument(
+        "--nets",
+        default="allconv",
+        help="network presets trained with the quick recipe beside LeNet-5: names, comma-separated, all or none",
+    )
     args = parser.parse_args()
+    args.nets = _networks(args.nets)
     if args.startup:
         report(startup(args), args.json)
         return
@@ -141,6 +172,7 @@ def main() -> None:
     if args.quick:  # the figures are meaningless on a few batches, but their arithmetic must hold
         assert result["checks"]["speedup_is_tutorial_over_quick"], result
         assert result["speedup"] > 0 and result["quick_recipe_wall_s"] > 0 and result["fast99_wall_s"] > 0
+        assert all(net["wall_s"] > 0 and net["time_vs_lenet5"] > 0 for net in result["networks"].values())
     report(result, args.json)
 
 

@@ -161,7 +161,7 @@ def own_digits_ui(model_config: LeNetConfig | None, config: TrainConfig) -> tupl
         start = ui.current_model_path()
         if start and st.checkbox(ui.tr("train.own.fine_tune"), key="train_fine_tune", value=True):
             try:
-                model_config = checkpoints.read_info(start).config
+                model_config = checkpoints.read_info(start).model_config  # a LeNetConfig or a list
             except checkpoints.CheckpointError as exc:
                 st.error(ui.tr_error(exc))
                 return model_config, config
