@@ -3,12 +3,14 @@
 // (maps C x H x W, conv weights out x in x kH x kW, fc weights out x in), so a test compares it with PyTorch
 // number by number (tests/test_web_engine.py: 1e-4 on every block, the same argmax).
 //
-// Why hand-written rather than a library: LeNet-5 is 0.4 M multiply-adds, and this file is about 10 KB
-// (≈ 3 KB gzipped) with no dependencies. onnxruntime-web ships a wasm runtime of several MB (its smallest
-// build ≈ 10 MB uncompressed) and TensorFlow.js ≈ 1 MB of JS plus a conversion step; thirty tablets share one
-// school Wi-Fi, and the weights (≈ 230 KB gzipped for LeNet-5) are the payload that matters. A library's
+// Why hand-written rather than a library: LeNet-5 is 0.4 M multiply-adds, and this file is about 14 KB
+// (≈ 5 KB gzipped) with no dependencies. onnxruntime-web's CPU runtime alone is a 12.8 MB wasm file
+// (ort-wasm-simd-threaded.wasm, 12,810,620 bytes in 2026; its WebGPU build 25.9 MB), and TensorFlow.js needs its
+// own runtime and a model conversion step; thirty tablets share one school Wi-Fi, and the weights (≈ 230 KB
+// gzipped for LeNet-5) should be the payload that matters. A library's
 // per-call overhead (async sessions, tensor allocation) is also larger than this network's arithmetic: here
-// one forward pass is a fraction of a millisecond (bench/live_forward.py measures it, 4x-throttled too).
+// one forward pass of LeNet-5 takes about 1 ms, and skipping the inputs that are 0 (see conv2d) is a shortcut
+// a general runtime does not take (bench/live_forward.py measures it, 4x-throttled too).
 //
 // Pure: no DOM, no network. `loadModel(manifest, buffer)` turns lenet/webweights.py's manifest and blob into
 // layers with their output buffers allocated once; `forward(model, input)` then allocates nothing.
@@ -19,34 +21,29 @@ const SQRT1_2 = Math.SQRT1_2;
 // ---- layers that do dot products -------------------------------------------------------------------------
 
 // conv2d: x C x H x W -> out O x OH x OW; w O x C x kH x kW; padding [top, bottom, left, right] of zeros.
-// Loops run kernel tap by tap over whole output rows, so the innermost loop walks memory in order; the
-// range of output rows and columns whose input lies inside the (unpadded) map is computed once per tap
-// position, so the zero padding costs nothing. (Speed over the textbook's output-pixel-outer order.)
+// Written input by input (a scatter): every output starts at its bias, then each non-zero input adds itself,
+// times each kernel tap, to the output that tap reaches from it, for all O outputs at once. Inputs that are 0 cost
+// nothing: after ReLU and pooling about half are, and forward() shifts a drawing's background to 0 (see
+// `shiftBackground`), so LeNet-5's C1 visits a fifth of its input. (Speed over the textbook's gather order.)
 export function conv2d(x, [C, H, W], out, [O, OH, OW], w, b, [kH, kW], [sH, sW], [pT, , pL], [dH, dW]) {
   if (OH === 1 && OW === 1 && kH === H && kW === W && pT === 0 && pL === 0) {
     return linear(x, C * H * W, out, O, w, b); // the kernel covers the whole map (LeNet's C5): a dot product
   }
-  // valid output ranges per kernel row and column: input iy = oy * sH + ky * dH - pT must lie in [0, H)
-  const span = (k, d, p, s, n, on) => {
-    const off = k * d - p;
-    return [Math.max(0, Math.ceil(-off / s)), Math.min(on - 1, Math.floor((n - 1 - off) / s)), off];
-  };
-  const rows = Array.from({ length: kH }, (_, ky) => span(ky, dH, pT, sH, H, OH));
-  const cols = Array.from({ length: kW }, (_, kx) => span(kx, dW, pL, sW, W, OW));
-  for (let o = 0; o < O; o++) {
-    const oBase = o * OH * OW;
-    out.fill(b ? b[o] : 0, oBase, oBase + OH * OW); // O x OH x OW starts at the bias
-    for (let c = 0; c < C; c++) {
-      const xBase = c * H * W;
-      for (let ky = 0; ky < kH; ky++) {
-        const [oyLo, oyHi, dy] = rows[ky];
-        for (let kx = 0; kx < kW; kx++) {
-          const wv = w[((o * C + c) * kH + ky) * kW + kx];
-          if (wv === 0) continue;
-          const [oxLo, oxHi, dx] = cols[kx];
-          for (let oy = oyLo; oy <= oyHi; oy++) {
-            const row = xBase + (oy * sH + dy) * W + dx, orow = oBase + oy * OW;
-            for (let ox = oxLo; ox <= oxHi; ox++) out[orow + ox] += wv * x[row + ox * sW];
+  const P = OH * OW, K = C * kH * kW;
+  for (let o = 0; o < O; o++) out.fill(b ? b[o] : 0, o * P, (o + 1) * P); // O x OH x OW starts at the bias
+  for (let c = 0; c < C; c++) {
+    for (let iy = 0; iy < H; iy++) {
+      for (let ix = 0; ix < W; ix++) {
+        const v = x[(c * H + iy) * W + ix];
+        if (v === 0) continue;
+        for (let ky = 0; ky < kH; ky++) {
+          const ty = iy + pT - ky * dH; // = oy * sH for the output row this tap reaches
+          if (ty < 0 || ty % sH !== 0 || ty >= OH * sH) continue;
+          for (let kx = 0; kx < kW; kx++) {
+            const tx = ix + pL - kx * dW;
+            if (tx < 0 || tx % sW !== 0 || tx >= OW * sW) continue;
+            const p = (ty / sH) * OW + tx / sW, t = (c * kH + ky) * kW + kx;
+            for (let o = 0; o < O; o++) out[o * P + p] += w[o * K + t] * v;
           }
         }
       }
@@ -54,12 +51,49 @@ export function conv2d(x, [C, H, W], out, [O, OH, OW], w, b, [kH, kW], [sH, sW],
   }
 }
 
+// A conv is linear: conv(x) = conv(x - bg) + conv(bg) for a background value bg per input channel (its first
+// pixel: a drawing's paper, or tanh's resting level). `x - bg` is mostly 0, so the scatter skips it, and conv(bg)
+// is bg times the channel's response to a map of ones, computed once per layer and channel.
+function shiftBackground(layer, x) {
+  const [C, H, W] = layer.in, n = H * W;
+  let shifted = null;
+  for (let c = 0; c < C; c++) {
+    const bg = x[c * n];
+    layer.bg[c] = bg;
+    if (bg === 0) continue;
+    shifted ??= layer.shifted.fill(0);
+    for (let i = c * n; i < (c + 1) * n; i++) shifted[i] = x[i] - bg;
+  }
+  if (!shifted) return x;
+  for (let c = 0; c < C; c++) if (!layer.bg[c]) shifted.set(x.subarray(c * n, (c + 1) * n), c * n);
+  return shifted;
+}
+
+function addBackground(layer, out) {
+  const [C, H, W] = layer.in;
+  for (let c = 0; c < C; c++) {
+    const bg = layer.bg[c];
+    if (bg === 0) continue;
+    if (!layer.ones[c]) {
+      const one = new Float64Array(C * H * W).fill(1, c * H * W, (c + 1) * H * W);
+      layer.ones[c] = new Float64Array(out.length);
+      conv2d(one, layer.in, layer.ones[c], layer.out, layer.weight, null, layer.kernel, layer.stride, layer.padding, layer.dilation);
+    }
+    const ones = layer.ones[c];
+    for (let i = 0; i < out.length; i++) out[i] += bg * ones[i];
+  }
+}
+
 // linear: x n (a map is read flat, C x H x W order, as nn.Flatten) -> out m; w m x n.
+// Only the non-zero inputs are visited: after ReLU most are zero (LeNet-5's C5 and F6: about 70 %).
 export function linear(x, n, out, m, w, b) {
+  const nz = new Int32Array(n);
+  let k = 0;
+  for (let i = 0; i < n; i++) if (x[i] !== 0) nz[k++] = i;
   for (let j = 0; j < m; j++) {
     let s = b ? b[j] : 0;
     const row = j * n;
-    for (let i = 0; i < n; i++) s += w[row + i] * x[i];
+    for (let t = 0; t < k; t++) s += w[row + nz[t]] * x[nz[t]];
     out[j] = s;
   }
 }
@@ -198,6 +232,13 @@ export function loadModel(manifest, buffer) {
     const inPlace = !["conv", "maxpool", "avgpool", "fc"].includes(spec.kind);
     layer.inPlace = inPlace;
     layer.buffer = inPlace ? null : new Float64Array(layer.n);
+    if (spec.kind === "conv") {
+      const [, H, W] = spec.in, [kH, kW] = spec.kernel, [pT, pB, pL, pR] = spec.padding;
+      layer.scatter = !(spec.out[1] === 1 && spec.out[2] === 1 && kH === H && kW === W && pT + pB + pL + pR === 0);
+      layer.shifted = new Float64Array(size(spec.in));
+      layer.bg = new Float64Array(spec.in[0]);
+      layer.ones = [];
+    }
     return layer;
   });
   const input = new Float64Array(size(manifest.input));
@@ -211,7 +252,9 @@ function run(layer, x) {
   const { kind } = layer;
   const out = layer.inPlace ? x : layer.buffer;
   if (kind === "conv") {
-    conv2d(x, layer.in, out, layer.out, layer.weight, layer.bias, layer.kernel, layer.stride, layer.padding, layer.dilation);
+    const src = layer.scatter ? shiftBackground(layer, x) : x;
+    conv2d(src, layer.in, out, layer.out, layer.weight, layer.bias, layer.kernel, layer.stride, layer.padding, layer.dilation);
+    if (src !== x) addBackground(layer, out);
   } else if (kind === "maxpool") maxpool(x, layer.in, out, layer.out, layer.kernel, layer.stride);
   else if (kind === "avgpool") avgpool(x, layer.in, out, layer.out, layer.kernel, layer.stride);
   else if (kind === "fc") linear(x, size(layer.in), out, layer.n, layer.weight, layer.bias);
