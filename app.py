@@ -52,6 +52,7 @@ pages = [
     st.Page("pages/train.py", title=ui.tr("nav.train"), icon=":material/model_training:", url_path="train"),
     st.Page("pages/evaluate.py", title=ui.tr("nav.evaluate"), icon=":material/analytics:", url_path="evaluate"),
     st.Page("pages/class.py", title=ui.tr("nav.class"), icon=":material/groups:", url_path="class"),
+    st.Page("pages/lesson.py", title=ui.tr("nav.lesson"), icon=":material/school:", url_path="lesson"),
 ]
 ui.shell_chrome()
 # The projector view has no sidebar: the pages' links go along the top.

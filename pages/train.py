@@ -17,10 +17,14 @@ from lenet.config import ACTIVATIONS, POOLS, LeNetConfig
 from lenet.conv import export
 from lenet.device import DeviceError, available_devices
 from lenet.figures.charts import Curve, accuracy_figure, loss_figure
+from lenet.i18n.glossary import glossary_markdown
 from lenet.model import LeNet
 from lenet.train import DEFAULT_LR, TrainConfig, TrainError
 
 ui.ensure_shell()
+
+# the words the page explains, from the one glossary (lenet/i18n/glossary.py)
+GLOSSARY = ("epoch", "batch", "learning_rate", "loss", "test_accuracy", "optimizer", "augmentation", "label_smoothing")
 
 POLL_S = 1.0  # how often the live panel refreshes while a run is queued or running
 EVALS_PER_EPOCH = 4  # test-set checks per epoch: a live accuracy curve for about 5 % of the time
@@ -418,7 +422,7 @@ def _settings_text(tc: dict) -> str:
 st.title(ui.tr("train.title"))
 st.write(ui.tr("train.intro"))
 with st.expander(ui.tr("train.glossary_title")):
-    st.markdown(ui.tr("train.glossary"))
+    st.markdown(glossary_markdown(GLOSSARY, ui.lang()))
 
 if not data.is_available():
     ui.mnist_missing_ui("train_download")

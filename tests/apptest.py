@@ -1,4 +1,5 @@
-"""The AppTest factory for page tests: the whole app (app.py: its sidebar and st.navigation), opened on one page.
+"""The AppTest factory for page tests: the whole app (app.py: its sidebar and st.navigation), opened on one page;
+and `block_text(at, key)`, the text of a keyed container.
 
 AppTest runs a page switched to with `switch_page` without the shell's sidebar, and calls the Draw
 page's format_funcs outside a script run, so the language (and any other state) is set after the first
@@ -43,3 +44,29 @@ def open_app(
     if page is not None:
         at.switch_page(page)
     return at.run()
+
+
+def _find_block(node, key: str):
+    """The element or container keyed `key` below `node` (Streamlit's element id ends with `-<key>`), or None."""
+    if str(getattr(getattr(node, "proto", None), "id", "")).endswith(f"-{key}"):
+        return node
+    for child in getattr(node, "children", {}).values():
+        found = _find_block(child, key)
+        if found is not None:
+            return found
+    return None
+
+
+def _texts(node) -> list[str]:
+    out = []
+    for child in getattr(node, "children", {}).values():
+        if isinstance(getattr(child, "value", None), str):
+            out.append(child.value)
+        out += _texts(child)
+    return out
+
+
+def block_text(at: AppTest, key: str) -> str | None:
+    """The text of the keyed container (its markdown and HTML values, joined), or None when it is not shown."""
+    block = _find_block(at._tree, key)
+    return None if block is None else " ".join(_texts(block))

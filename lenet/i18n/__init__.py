@@ -1,14 +1,14 @@
 """Every UI string, in English and 简体中文.
 
-Strings live in one module per page (common, draw, trace, conv_lab, train, evaluate, class_mode, errors) or
-engine part (netspec: the network list), each a dict
+Strings live in one module per page (common, draw, trace, conv_lab, train, evaluate, class_mode, lesson, errors)
+or engine part (netspec: the network list; glossary: the words every page explains, defined once), each a dict
 key -> {"en": ..., "zh": ...}; they are merged here. `t(key, lang, **params)` formats one.
 """
 
 from __future__ import annotations
 
 from lenet import settings
-from lenet.i18n import class_mode, common, conv_lab, draw, errors, evaluate, netspec, trace, train
+from lenet.i18n import class_mode, common, conv_lab, draw, errors, evaluate, glossary, lesson, netspec, trace, train
 
 LANGUAGES = {"en": "English", "zh": "简体中文"}
 DEFAULT_LANGUAGE = "en"
@@ -24,7 +24,7 @@ def _merge(*modules) -> dict[str, dict[str, str]]:
     return merged
 
 
-STRINGS = _merge(common, draw, trace, conv_lab, train, evaluate, class_mode, errors, netspec)
+STRINGS = _merge(common, draw, trace, conv_lab, train, evaluate, class_mode, errors, netspec, glossary, lesson)
 
 
 def start_language(requested: str | None = None) -> str:

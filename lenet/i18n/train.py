@@ -10,39 +10,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "稍微调整一点，让它犯的错更少。选好设置，按“开始”，看着它学习。",
     },
     "train.glossary_title": {"en": "What do these words mean?", "zh": "这些词是什么意思？"},
-    "train.glossary": {
-        "en": "- **Epoch**: one pass over all 60,000 training digits. More epochs = more practice, but it takes "
-        "longer, and after a while the network stops improving.\n"
-        "- **Batch**: how many digits the network looks at before it adjusts its weights once. Small "
-        "batches mean many small, noisy steps; big batches mean fewer, steadier steps.\n"
-        "- **Learning rate**: how big each adjustment is. Too small and learning crawls; too big and "
-        "the network overshoots, the loss explodes and the run fails.\n"
-        "- **Loss**: a score for how wrong the network is on the batch it just saw (0 would be perfect). "
-        "It goes down because every step changes the weights in the direction that lowers it.\n"
-        "- **Test accuracy**: the share of 10,000 *other* digits, never used for training, that it reads "
-        "correctly. This shows whether it really learned, rather than memorised.\n"
-        "- **Optimizer**: the rule for adjusting the weights. SGD with momentum is the classic; Adam "
-        "gives every weight its own step size and is usually faster to get going.\n"
-        "- **Augmentation**: slightly rotated, stretched, thicker or thinner copies of the digits, so the "
-        "network also reads digits drawn with a mouse. It learns a bit slower.\n"
-        "- **Label smoothing**: the network is taught to give the right answer 91 % rather than 100 %, and "
-        "1 % to each other digit. It learns faster and is less overconfident, so a network trained here "
-        "usually says 90–95 % sure of a clear digit, where the shipped one (trained without it) says 100 %.",
-        "zh": "- **轮（epoch）**：把全部 60,000 个训练数字完整看一遍。轮数越多，练习越多，但耗时更长，"
-        "而且过一阵子网络就不再进步了。\n"
-        "- **批（batch）**：网络每看多少个数字才调整一次权重。批小：步子多、小而抖动；批大：步子少而稳。\n"
-        "- **学习率**：每次调整的幅度。太小学得很慢；太大会冲过头，损失爆炸，训练失败。\n"
-        "- **损失（loss）**：衡量网络在刚看过的这一批上错得有多厉害（0 表示完美）。"
-        "它会下降，因为每一步都朝着让它变小的方向调整权重。\n"
-        "- **测试准确率**：在另外 10,000 个从未用于训练的数字上认对的比例。它说明网络是真的学会了，"
-        "而不是死记硬背。\n"
-        "- **优化器**：调整权重的规则。带动量的 SGD 是经典做法；Adam 给每个权重各自的步长，通常起步更快。\n"
-        "- **数据增强**：把数字稍微旋转、拉伸、加粗或变细后再给网络看，让它也能认出用鼠标写的数字。"
-        "代价是学得稍慢一些。\n"
-        "- **标签平滑**：教网络对正确答案给出 91% 而不是 100%，其余每个数字各 1%。这样学得更快，"
-        "也不那么过度自信，所以在这里训练的网络对清楚的数字通常只说 90–95% 的把握，"
-        "而自带的网络（训练时没用它）会说 100%。",
-    },
     "train.network": {"en": "Network", "zh": "网络"},
     "train.network_lenet5": {"en": "LeNet-5 (the classic)", "zh": "LeNet-5（经典结构）"},
     "train.network_lab": {"en": "The network from the convolution lab", "zh": "卷积实验室里的网络"},
