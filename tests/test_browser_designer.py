@@ -1,6 +1,6 @@
 """The Convolution lab's network designer (issue 29) in a real Chromium at a phone's width: a layer duplicated and
 moved by touch updates the table and the link, a bad layer shows its refusal on its row, no button label is cut,
-and axe-core finds nothing serious or critical, in both languages.
+axe-core finds nothing serious or critical, and Send to Train opens the Train page, in both languages.
 """
 
 from __future__ import annotations
@@ -72,9 +72,17 @@ def _designer_at_phone_width(browser, url: str, lang: str) -> None:
     error.wait_for(timeout=20000)
     assert "c16k13p1" in error.inner_text()  # the refusal names a nearby layer that fits
     wait_idle(page)
-    assert page.locator(".st-key-lab_net_train button").first.is_disabled()
+    assert page.locator(".st-key-lab_net_train button:visible").is_disabled()
     assert not cut_labels(page), cut_labels(page)
     found = axe_violations(page)
     assert not found, found
+    # "Send to Train" from inside the designer's fragment opens the Train page
+    box.fill("tiny")
+    box.press("Control+Enter")
+    page.locator(f'{TABLE} tr[data-layer="7"]').wait_for(timeout=20000)
+    wait_idle(page)
+    page.locator(".st-key-lab_net_train button:visible").tap()
+    page.locator(".st-key-start_training").wait_for(timeout=60000)
+    assert page.url.split("?")[0].endswith("/train")
     assert not page_exceptions(page)
     context.close()
