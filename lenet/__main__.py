@@ -406,6 +406,14 @@ def build_parser(command: str | None = None, preset: str | None = None) -> argpa
     shape_cli.add_parser(sub)
     sub.choices["shape"].set_defaults(func=shape_cli.run)
 
+    # `import FILE` (issue 29): bring your own model; lenet.onnx_import (numpy, onnx, torch) loads only when it runs
+    p = sub.add_parser("import", help="import an ONNX model (or another server's checkpoint) into the runs folder")
+    p.add_argument("file", metavar="FILE", help="an .onnx file, or a LeNet Explorer .safetensors checkpoint")
+    p.add_argument("--out", default=None, help="where to save the checkpoint (default: the runs folder)")
+    p.add_argument("--input-norm", default=None, metavar="mnist|unit|MEAN,STD", help="how its pixels were normalised")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=lambda args: __import__("lenet.onnx_import").onnx_import.run(args))
+
     p = sub.add_parser("fetch-data", help="download MNIST through torchvision")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--json", action="store_true")

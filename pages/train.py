@@ -6,16 +6,19 @@ The run itself lives in lenet.jobs (one registry per server); this page only sub
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import logging
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 import ui
-from lenet import checkpoints, data, jobs
+from lenet import checkpoints, data, jobs, onnx_import
 from lenet.config import ACTIVATIONS, POOLS, LeNetConfig
 from lenet.conv import export
 from lenet.device import DeviceError, available_devices
+from lenet.errors import CodedError
 from lenet.figures.charts import Curve, accuracy_figure, loss_figure
 from lenet.i18n.glossary import glossary_markdown
 from lenet.model import LeNet
@@ -419,10 +422,55 @@ def _settings_text(tc: dict) -> str:
     return text + (", augment" if tc.get("augment") else "")
 
 
+# --- bring your own model (issue 29): an ONNX file or another server's checkpoint, saved as a run -------------
+IMPORT_NORMS = ("file", "mnist", "unit", "custom")  # how the model's pixels were normalised: lenet.onnx_import
+
+
+def import_ui() -> None:
+    """Upload a model (lenet.onnx_import): refused in words, or saved into the runs folder and offered to the picker."""
+    with st.expander(ui.tr("train.import.title"), icon=":material/input:"):
+        st.caption(ui.tr("train.import.text"))
+        upload = st.file_uploader(ui.tr("train.import.upload"), type=None, key="train_import")
+        labels = ui.option_labels("train.import.norm.", IMPORT_NORMS)
+        choice = st.radio(
+            ui.tr("train.import.norm"), IMPORT_NORMS, format_func=labels.get, key="train_import_norm", horizontal=True
+        )
+        norm = None if choice == "file" else choice
+        if choice == "custom":
+            norm = st.text_input(ui.tr("train.import.custom"), key="train_import_norm_custom", max_chars=40) or None
+        injected = st.session_state.get("train_injected_model")
+        if injected is not None:
+            name, raw = (injected["name"], injected["data"]) if isinstance(injected, dict) else ("model.onnx", injected)
+        elif upload is not None:
+            name, raw = upload.name, upload.getvalue()
+        else:
+            return
+        if choice == "custom" and norm is None:
+            return
+        done = st.session_state.setdefault("train_imported", {})  # one import per file and normalisation
+        key = (hashlib.sha256(raw).hexdigest(), norm)
+        try:
+            if key not in done:
+                done[key] = onnx_import.import_bytes(raw, name, norm)
+        except CodedError as exc:
+            st.error(ui.plain(ui.tr_error(exc)))
+            return
+        except Exception:  # hostile bytes that a library trips over: a sentence, never a traceback
+            logging.getLogger(__name__).warning("import of %s failed", name, exc_info=True)
+            st.error(ui.tr("train.import.failed"))
+            return
+        path, net, _ = done[key]
+        st.success(ui.tr("train.import.done", name=ui.plain(name), n=len(net.split(","))))
+        st.code(net, language=None)
+        if Path(path).exists() and st.session_state.get("model") != str(path):
+            st.button(ui.tr("train.import.use"), key="train_import_use", on_click=ui.use_model, args=(str(path),))
+
+
 st.title(ui.tr("train.title"))
 st.write(ui.tr("train.intro"))
 with st.expander(ui.tr("train.glossary_title")):
     st.markdown(glossary_markdown(GLOSSARY, ui.lang()))
+import_ui()
 
 if not data.is_available():
     ui.mnist_missing_ui("train_download")

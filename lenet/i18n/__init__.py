@@ -8,7 +8,20 @@ key -> {"en": ..., "zh": ...}; they are merged here. `t(key, lang, **params)` fo
 from __future__ import annotations
 
 from lenet import settings
-from lenet.i18n import class_mode, common, conv_lab, draw, errors, evaluate, glossary, lesson, netspec, trace, train
+from lenet.i18n import (
+    class_mode,
+    common,
+    conv_lab,
+    draw,
+    errors,
+    evaluate,
+    glossary,
+    lesson,
+    netspec,
+    onnx_import,
+    trace,
+    train,
+)
 
 LANGUAGES = {"en": "English", "zh": "简体中文"}
 DEFAULT_LANGUAGE = "en"
@@ -24,7 +37,9 @@ def _merge(*modules) -> dict[str, dict[str, str]]:
     return merged
 
 
-STRINGS = _merge(common, draw, trace, conv_lab, train, evaluate, class_mode, errors, netspec, glossary, lesson)
+STRINGS = _merge(
+    common, draw, trace, conv_lab, train, evaluate, class_mode, errors, netspec, glossary, lesson, onnx_import
+)
 
 
 def start_language(requested: str | None = None) -> str:
