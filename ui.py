@@ -20,7 +20,7 @@ import pandas  # noqa: F401
 import plotly.graph_objects  # noqa: F401
 import streamlit as st
 
-from lenet import checkpoints, data, explain, jobs, settings
+from lenet import checkpoints, data, explain, jobs, netspec, settings
 from lenet.conv import ops
 from lenet.device import describe_device, pick_device
 from lenet.errors import CodedError
@@ -242,7 +242,19 @@ def _evaluation(path: str, version: int, folder: str, full_set: bool) -> Evaluat
     """`folder` and `full_set` only key the cache: MNIST moved, or appearing in place of the sample, is new."""
     model, info = _load_model(path, version)
     images, labels, indices, _ = data.picker_digits(folder)
-    return evaluate_model(model, images, labels, info.config.num_classes, indices)
+    return evaluate_model(model, images, labels, info.num_classes, indices)
+
+
+def kernel_layers(model) -> list[str]:
+    """The blocks whose kernels the Draw page shows: the first two convolutions that slide one pixel at a time
+    (LeNet's C1 and C3; a learned stride-2 pooling's 2x2 kernels say little), else the first two of any stride."""
+    convs = [
+        (name, block[0])
+        for name, block in zip(model.names, netspec.parse(model.net).block_layers, strict=True)
+        if block[0].kind == "conv"
+    ]
+    sliding = [name for name, layer in convs if layer.stride == 1]
+    return (sliding if len(sliding) >= 2 else [name for name, _ in convs])[:2]
 
 
 def kernel_pngs(path: str | Path) -> list[tuple[str, bytes, tuple[int, ...]]]:
@@ -256,7 +268,7 @@ def _kernel_pngs(path: str, version: int) -> list[tuple[str, bytes, tuple[int, .
     """Once per checkpoint version."""
     model, _ = _load_model(path, version)
     out = []
-    for layer in ("C1", "C3"):
+    for layer in kernel_layers(model):
         weights = model.kernels(layer)
         out.append((layer, markup.png_bytes(mosaics.kernel_mosaic(weights)), weights.shape))
     return out

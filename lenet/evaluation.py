@@ -125,4 +125,4 @@ def evaluate_checkpoint(path: str | os.PathLike, data: MNIST | None = None) -> E
     """
     model, info = load_checkpoint(path, device="cpu")
     data = data or load_mnist()
-    return evaluate_model(model, data.test_images, data.test_labels, info.config.num_classes)
+    return evaluate_model(model, data.test_images, data.test_labels, info.num_classes)

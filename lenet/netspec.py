@@ -154,6 +154,14 @@ class NetSpec:
         """The blocks' names in forward order: what the pages show and trace."""
         return tuple(dict.fromkeys(self.blocks))
 
+    @property
+    def block_layers(self) -> list[tuple[Layer, ...]]:
+        """Each block's layers, in forward order (one tuple per name of `names`)."""
+        groups: dict[str, list[Layer]] = {}
+        for name, layer in zip(self.blocks, self.layers, strict=True):
+            groups.setdefault(name, []).append(layer)
+        return [tuple(group) for group in groups.values()]
+
     def table(self) -> list[LayerRow]:
         """The shape table: the input's row, then one row per layer carrying its block's name."""
         return table(self.layers, self.blocks)

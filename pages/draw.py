@@ -31,7 +31,7 @@ from streamlit_drawable_canvas import st_canvas
 from streamlit_image_coordinates import streamlit_image_coordinates
 
 import ui
-from lenet import checkpoints, sandbox
+from lenet import checkpoints, netspec, sandbox
 from lenet.data import normalise, picker_digits
 from lenet.explain import Inspection
 from lenet.figures import markup, mosaics, theme
@@ -457,34 +457,44 @@ def steps_html(view: DrawView) -> str:
     return f'{intro}{row}<div style="margin-top:0.6rem">{timing}</div>'
 
 
-def _layer_text(name: str, act: np.ndarray, prev: np.ndarray | None, config) -> tuple[str, str]:
-    """The title and the explanation of one layer, from the model's config (variants differ)."""
-    act_name = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid"}[config.activation]
-    act_sentence = ui.tr(f"draw.net.act.{config.activation}")
+ACTIVATION_NAMES = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid", "gelu": "GELU"}
+
+
+def _layer_text(name: str, act: np.ndarray, prev: np.ndarray | None, block: tuple) -> tuple[str, str]:
+    """The title and the explanation of one block, from its layers in the network's list (any network)."""
     if name == "input":
         return ui.tr("draw.net.input"), ui.tr("draw.net.input.text", h=act.shape[1], w=act.shape[2])
     if name == "output":
         return ui.tr("draw.net.title.output"), ui.tr("draw.net.output.text")
-    if name in ("S2", "S4"):
-        title = ui.tr(f"draw.net.title.pool.{config.pool}", name=name, act=act_name)
-        text = ui.tr(f"draw.net.pool.{config.pool}.text", p=config.pool_size)
+    first = block[0]
+    activation = next((layer.kind for layer in block if layer.kind in ACTIVATION_NAMES), None)
+    act_name = ACTIVATION_NAMES.get(activation, "")
+    act_sentence = " " + ui.tr(f"draw.net.act.{activation}") if activation else ""
+    bare = "" if activation else ".bare"  # a block without an activation: its title names none
+    if first.kind in ("maxpool", "avgpool"):
+        pool = first.kind[:3]
+        text = ui.tr(f"draw.net.pool.{pool}.text", p=first.kernel)
         if name == "S4":
             text += " " + ui.tr("draw.net.S4.text")
-        return title, text
-    if name == "F6":
-        return (
-            ui.tr("draw.net.title.fc", name=name, act=act_name),
-            ui.tr("draw.net.F6.text", c=act.size, m=prev.size) + " " + act_sentence,
+        return ui.tr(f"draw.net.title.pool.{pool}", name=name), text + act_sentence
+    if first.kind == "fc":
+        text = ui.tr("draw.net.F6.text", c=act.size, m=prev.size)
+        return ui.tr(f"draw.net.title.fc{bare}", name=name, act=act_name), text + act_sentence
+    if first.kind != "conv":  # a leading activation, bn or dropout: a block of its own
+        return ui.tr("draw.net.title.other", name=name, layers=", ".join(str(layer) for layer in block)), ""
+    if first.stride > 1 and name in ("S2", "S4"):  # LeNet's learned pooling (pool "none", allconv)
+        return ui.tr("draw.net.title.pool.none", name=name, act=act_name), ui.tr(
+            "draw.net.pool.none.text", p=first.stride
         )
-    title = ui.tr("draw.net.title.conv", name=name, act=act_name)
+    title = ui.tr(f"draw.net.title.conv{bare}", name=name, act=act_name)
     channels = act.shape[0]
-    if name == "C1":
-        text = ui.tr("draw.net.C1.text", c=channels, k=config.c1_kernel)
-    elif name == "C5" and act.ndim == 3 and act.shape[1] * act.shape[2] == 1:
+    if prev is not None and prev.shape[0] == 1 and prev.ndim == 3:  # reads the picture itself
+        text = ui.tr("draw.net.C1.text", c=channels, k=first.kernel)
+    elif act.ndim == 3 and act.shape[1] * act.shape[2] == 1:
         text = ui.tr("draw.net.C5.text", c=channels, n=prev.size)
     else:
         text = ui.tr("draw.net.C3.text", c=channels, m=prev.shape[0])
-    return title, text + " " + act_sentence
+    return title, text + act_sentence
 
 
 def _section_head(title: str) -> str:
@@ -500,9 +510,10 @@ def network_html(view: DrawView, model, cmap: str) -> str:
         return head + markup.caption(ui.tr("draw.why.nothing"), "lenet-text")
     intro = markup.caption(ui.tr("draw.net.intro") + " " + ui.tr("draw.net.colours", cmap=cmap))
     rows = [("input", view.prep.image[None]), *view.insp.activations.items()]
+    blocks = dict(zip(model.names, netspec.parse(model.net).block_layers, strict=True))
     cells, prev = [], None
     for name, act in rows:
-        title, text = _layer_text(name, act, prev, model.config)
+        title, text = _layer_text(name, act, prev, blocks.get(name, ()))
         shape = ui.tr("draw.net.shape", shape=" × ".join(str(n) for n in act.shape))
         picture = markup.score_bars(act) if name == "output" else _scaled(view.images[name], alt=title)
         cells.append(
@@ -534,11 +545,11 @@ def kernels_html(path: str) -> str:
     except checkpoints.CheckpointError:
         return head  # deleted meanwhile: the sidebar already says so
     parts = [head]
-    for layer, png, shape in pictures:
+    for i, (layer, png, shape) in enumerate(pictures):
         out_c, in_c, k, _ = shape
-        caption = ui.tr(f"draw.kernels.{layer}", c=out_c, m=in_c, k=k)
-        # C1's few kernels shown larger than C3's many, so both are readable and fit the width.
-        parts.append(markup.caption(caption, "lenet-text") + _scaled(png, 16 if layer == "C1" else 8, alt=caption))
+        caption = ui.tr("draw.kernels.deeper" if i else "draw.kernels.first", name=layer, c=out_c, m=in_c, k=k)
+        # the first layer's few kernels shown larger than the next one's many, so both are readable and fit
+        parts.append(markup.caption(caption, "lenet-text") + _scaled(png, 8 if i else 16, alt=caption))
     return "".join(parts)
 
 

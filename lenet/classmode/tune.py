@@ -16,6 +16,7 @@ from pathlib import Path
 from lenet import checkpoints
 from lenet.config import LeNetConfig
 from lenet.data import save_dataset
+from lenet.netspec import NetSpec
 from lenet.train import TrainConfig
 
 MIN_DIGITS = 10  # fewer than this: nothing to learn from, and nothing left to hold back
@@ -61,9 +62,9 @@ def train_config(init_from: str | os.PathLike, dataset: str | os.PathLike, n_dig
     )
 
 
-def model_config(init_from: str | os.PathLike) -> LeNetConfig:
-    """The network the run trains: the starting checkpoint's own."""
-    return checkpoints.read_info(init_from).config
+def model_config(init_from: str | os.PathLike) -> LeNetConfig | NetSpec:
+    """The network the run trains: the starting checkpoint's own (a LeNetConfig or a list of layers)."""
+    return checkpoints.read_info(init_from).model_config
 
 
 def latest_result(code: str) -> checkpoints.CheckpointInfo | None:

@@ -175,6 +175,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "draw.net.title.pool.avg": {"en": "{name} · average pooling", "zh": "{name} · 平均池化"},
     "draw.net.title.pool.none": {"en": "{name} · strided convolution + {act}", "zh": "{name} · 步幅卷积 + {act}"},
     "draw.net.title.fc": {"en": "{name} · fully connected + {act}", "zh": "{name} · 全连接 + {act}"},
+    "draw.net.title.conv.bare": {"en": "{name} · convolution", "zh": "{name} · 卷积"},
+    "draw.net.title.fc.bare": {"en": "{name} · fully connected", "zh": "{name} · 全连接"},
+    "draw.net.title.other": {"en": "{name} · {layers}", "zh": "{name} · {layers}"},
     "draw.net.title.output": {"en": "Output · ten scores, then softmax", "zh": "输出 · 十个分数，然后是 softmax"},
     "draw.net.act.relu": {
         "en": "ReLU then replaces every negative answer with zero.",
@@ -187,6 +190,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "draw.net.act.sigmoid": {
         "en": "Then the sigmoid squeezes every answer into the range from 0 to 1.",
         "zh": "接着 sigmoid 把每个结果压缩到 0 到 1 之间。",
+    },
+    "draw.net.act.gelu": {
+        "en": "Then GELU lets positive answers through and softly damps the negative ones towards 0.",
+        "zh": "接着 GELU 让正的结果通过，把负的结果柔和地压向 0。",
     },
     "draw.net.C1.text": {
         "en": "{c} small {k}×{k} filters slide across the picture. Each filter is a pattern detector (for "
@@ -272,13 +279,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "这些滤波器是网络在训练中自己学会的。橙色的权重希望那里有亮的笔迹，紫色的权重希望那里是暗的，"
         "白色表示“无所谓”。",
     },
-    "draw.kernels.C1": {
-        "en": "C1: {c} filters of {k}×{k}, one per column",
-        "zh": "C1：{c} 个 {k}×{k} 的滤波器，每列一个",
+    "draw.kernels.first": {
+        "en": "{name}: {c} filters of {k}×{k}, one per column",
+        "zh": "{name}：{c} 个 {k}×{k} 的滤波器，每列一个",
     },
-    "draw.kernels.C3": {
-        "en": "C3: {c} filters (columns), each with a {k}×{k} slice for each of the {m} maps "
+    "draw.kernels.deeper": {
+        "en": "{name}: {c} filters (columns), each with a {k}×{k} slice for each of the {m} maps "
         "of the layer before (rows)",
-        "zh": "C3：{c} 个滤波器（列），每个对上一层的 {m} 张图（行）各有一个 {k}×{k} 的切片",
+        "zh": "{name}：{c} 个滤波器（列），每个对上一层的 {m} 张图（行）各有一个 {k}×{k} 的切片",
     },
 }
