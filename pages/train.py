@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 
 import ui
-from lenet import checkpoints, data, jobs, onnx_import
+from lenet import checkpoints, data, jobs, netspec, onnx_import
 from lenet.config import ACTIVATIONS, POOLS, LeNetConfig
 from lenet.conv import export
 from lenet.device import DeviceError, available_devices
@@ -22,6 +22,7 @@ from lenet.errors import CodedError
 from lenet.figures.charts import Curve, accuracy_figure, loss_figure
 from lenet.i18n.glossary import glossary_markdown
 from lenet.model import LeNet
+from lenet.netspec import NETWORKS, NetSpec, NetSpecError
 from lenet.train import DEFAULT_LR, TrainConfig, TrainError
 
 ui.ensure_shell()
@@ -40,18 +41,23 @@ def owner() -> str:
     return ui.train_owner()
 
 
-def network_ui() -> LeNetConfig | None:
-    """The network to train: LeNet-5 or the conv lab's, with the activation and pooling to try; None if invalid."""
+def network_ui() -> LeNetConfig | NetSpec | None:
+    """The network to train: LeNet-5 or the conv lab's, with the activation and pooling to try, or any list of
+    layers (a preset, the lab designer's list, a typed one); None if invalid."""
     sent = st.session_state.get("train_config")
-    options = ["lenet5", "lab"] if sent else ["lenet5"]
+    options = ["lenet5", "lab", "list"] if sent else ["lenet5", "list"]
+    # the lab's designer hands on its list as `train_net`: open on it, unless it is LeNet-shaped (train_config)
+    opened = "lab" if sent else ("list" if st.session_state.get("train_net") else "lenet5")
     choice = st.radio(
         ui.tr("train.network"),
         options,
-        index=len(options) - 1,
+        index=options.index(opened),
         horizontal=True,
         format_func=ui.option_labels("train.network_", options).get,
         key="train_network",
     )
+    if choice == "list":
+        return list_ui()
     try:
         base = LeNetConfig.from_dict(sent) if choice == "lab" else LeNetConfig()
     except (ValueError, TypeError) as exc:
@@ -82,6 +88,26 @@ def network_ui() -> LeNetConfig | None:
         return None
     st.caption(ui.tr("train.network_params", n=sum(p.numel() for p in LeNet(config).parameters())))
     return config
+
+
+def _use_preset() -> None:
+    """A preset picked fills the list's text, which stays editable."""
+    st.session_state["train_net"] = NETWORKS[st.session_state["train_net_preset"]]
+
+
+def list_ui() -> NetSpec | None:
+    """Any network as a list of layers (docs/ARCHITECTURE.md §4.7): a preset to start from, the text to edit."""
+    st.session_state.setdefault("train_net", NETWORKS["allconv"])
+    st.selectbox(ui.tr("train.net_preset"), list(NETWORKS), index=None, key="train_net_preset", on_change=_use_preset)
+    text = st.text_input(ui.tr("train.net_text"), key="train_net", help=ui.tr("train.net_help"))
+    try:
+        spec = netspec.parse(text)
+    except NetSpecError as exc:
+        st.error(ui.tr_error(exc))  # names the layer, what is wrong and what would fit
+        return None
+    params = sum(row.params for row in spec.table())
+    st.caption(ui.tr("train.network_params", n=params) + " " + ui.tr("train.net_blocks", names=", ".join(spec.names)))
+    return spec
 
 
 def _reset_lr() -> None:
@@ -148,7 +174,9 @@ def training_ui(max_epochs: int) -> tuple[TrainConfig, str, bool]:
 OWN_HOLDOUT = 0.2  # the share of one's own digits held back to score before and after
 
 
-def own_digits_ui(model_config: LeNetConfig | None, config: TrainConfig) -> tuple[LeNetConfig | None, TrainConfig]:
+def own_digits_ui(
+    model_config: LeNetConfig | NetSpec | None, config: TrainConfig
+) -> tuple[LeNetConfig | NetSpec | None, TrainConfig]:
     """Digits of one's own (a class's download) mixed into MNIST, optionally fine-tuning the sidebar's model."""
     with st.expander(ui.tr("train.own.title"), icon=":material/upload_file:"):
         st.caption(ui.tr("train.own.text", pct=f"{OWN_HOLDOUT:.0%}"))
@@ -281,7 +309,9 @@ def _charts(loss_curves: list[Curve], acc_curves: list[Curve], key: str, x_max: 
         )
 
 
-def live_panel(config: LeNetConfig | None, train_config: TrainConfig, name: str, keep: bool, was_active: bool) -> None:
+def live_panel(
+    config: LeNetConfig | NetSpec | None, train_config: TrainConfig, name: str, keep: bool, was_active: bool
+) -> None:
     """Start and stop, the status and the live charts. Polled by st.fragment while a run is active."""
     reg = ui.registry()
     me = owner()

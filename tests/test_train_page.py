@@ -8,6 +8,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 from tiny_mnist import write_tiny_mnist
 
+from lenet import netspec
 from lenet.checkpoints import list_checkpoints, read_info
 from lenet.config import LeNetConfig
 
@@ -185,3 +186,28 @@ def test_every_string_has_both_languages(module):
         fields = [{f for _, f, _, _ in string.Formatter().parse(entry[lang]) if f} for lang in ("en", "zh")]
         # Chinese may leave out an English-only detail (bad_setting's "expected"), never add a field.
         assert entry["en"] and entry["zh"] and fields[1] <= fields[0], key
+
+
+def test_a_list_of_layers_from_the_lab_trains_and_is_saved_as_that_list(env):
+    """The designer's hand-off (`train_net`) opens the list choice; Start trains it and saves a Net checkpoint."""
+    at = open_train(train_net="c4k3,relu,mp2,fc10")
+    assert at.radio(key="train_network").value == "list"
+    assert at.text_input(key="train_net").value == "c4k3,relu,mp2,fc10"
+    at.number_input(key="train_epochs").set_value(1)
+    at.button(key="start_training").click().run()
+    assert "finished" in wait_for(at, "finished", "failed", timeout=120)
+    (saved,) = list_checkpoints(include_default=False)
+    assert saved.net == "c4k3,relu,mp2,fc10" and saved.config is None
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_a_typed_list_that_cannot_be_built_names_its_layer_and_a_preset_fills_the_text(env, language):
+    at = open_train(language)
+    at.radio(key="train_network").set_value("list").run()
+    at.text_input(key="train_net").set_value("c6k5,relu,mp2,fc10,c16k5").run()
+    assert not at.exception
+    assert at.error and "c16k5" in at.error[0].value and "5" in at.error[0].value  # the layer, by index and text
+    assert at.button(key="start_training").disabled
+    at.selectbox(key="train_net_preset").set_value("tiny").run()
+    assert at.text_input(key="train_net").value == netspec.NETWORKS["tiny"]
+    assert not at.error and not at.button(key="start_training").disabled

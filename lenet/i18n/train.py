@@ -13,6 +13,18 @@ STRINGS: dict[str, dict[str, str]] = {
     "train.network": {"en": "Network", "zh": "网络"},
     "train.network_lenet5": {"en": "LeNet-5 (the classic)", "zh": "LeNet-5（经典结构）"},
     "train.network_lab": {"en": "The network from the convolution lab", "zh": "卷积实验室里的网络"},
+    "train.network_list": {"en": "A list of layers of your own", "zh": "自己的层列表"},
+    "train.net_preset": {"en": "Start from a preset", "zh": "从预设开始"},
+    "train.net_text": {"en": "Layers, in order", "zh": "各层，按顺序"},
+    "train.net_help": {
+        "en": "Comma-separated: c6k5p2 (a conv: 6 filters of 5×5, padding 2), mp2 / ap2 (max or average pooling), "
+        "relu, tanh, sigmoid, gelu, bn (batch norm), drop0.25 (dropout), fc84 (fully connected). The last layer is "
+        "fc10. The Convolution lab's designer builds one layer by layer.",
+        "zh": "用逗号分隔：c6k5p2（卷积：6 个 5×5 的滤波器，填充 2）、mp2 / ap2（最大或平均池化）、"
+        "relu、tanh、sigmoid、gelu、bn（批归一化）、drop0.25（丢弃）、fc84（全连接）。最后一层是 fc10。"
+        "卷积实验室的设计器可以一层一层地搭。",
+    },
+    "train.net_blocks": {"en": "Its layers: {names}.", "zh": "它的各层：{names}。"},
     "train.network_params": {"en": "{n:,} weights to learn.", "zh": "需要学习 {n:,} 个权重。"},
     "train.lab_invalid": {
         "en": "The network sent from the convolution lab cannot be built: {reason}",
