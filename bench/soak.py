@@ -39,13 +39,12 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 from common import ROOT, machine, report  # first: it puts tests/ and the repository on sys.path
 
 # isort: split
-from appserver import free_port
+from appserver import free_port, running
 from class_load import canvas_json, drawing_pool
 from classroom import rss_mb
 from st_session import Session
@@ -122,26 +121,8 @@ def serve(env: dict, ttl: int | None, timeout: float = 180):
     log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"streamlit-soak-{port}.log", "w")  # noqa: SIM115
     cmd = [sys.executable, "-c", LAUNCHER, "run", "app.py", *options]
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {proc.returncode}; see {log.name}")
-            with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-            if time.time() > deadline:
-                raise RuntimeError(f"streamlit did not start within {timeout} s; see {log.name}")
-            time.sleep(0.3)
+    with running(proc, f"http://127.0.0.1:{port}", log, timeout) as url:
         yield url, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def own_rss_mb(pid: int) -> float:

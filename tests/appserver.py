@@ -35,6 +35,31 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
+def running(proc: subprocess.Popen, url: str, log, timeout: float):
+    """A started Streamlit server: waits until `url` answers its health check, yields the url, and at the end
+    stops the process and closes its log. Raises RuntimeError (naming the log) if it exits or never answers."""
+    try:
+        deadline = time.time() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {proc.returncode}; see {log.name}")
+            with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+            if time.time() > deadline:
+                raise RuntimeError(f"streamlit did not start within {timeout} s; see {log.name}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@contextlib.contextmanager
 def serve(script: str | Path = "app.py", env: dict | None = None, timeout: float = 90, port: int | None = None):
     """Run a Streamlit script on a free local port; yields (base_url, Popen)."""
     port = port or free_port()
@@ -58,29 +83,8 @@ def serve(script: str | Path = "app.py", env: dict | None = None, timeout: float
         "none",
     ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {proc.returncode}; see {log.name}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.time() > deadline:
-                raise RuntimeError(f"streamlit did not start within {timeout} s; see {log.name}")
-            time.sleep(0.3)
+    with running(proc, f"http://127.0.0.1:{port}", log, timeout) as url:
         yield url, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @contextlib.contextmanager
