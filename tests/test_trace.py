@@ -257,3 +257,154 @@ def test_the_player_precomputes_every_position_and_plays_at_ten_frames_a_second(
     assert len(fig.frames) == 100
     play = fig.layout.updatemenus[0].buttons[0].args[1]
     assert play["frame"]["duration"] <= 100  # ms per frame: at least 10 frames a second, all in the browser
+
+
+# --- any network of the list vocabulary (#29): lenet.netmodel.Net, its blocks named by the list ---------------------
+
+
+def _randomise_batch_norm(model: nn.Module) -> None:
+    """Statistics a trained model would have, not the identity (BatchNorm2d after maps, BatchNorm1d after fc)."""
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.2, 0.2)
+
+
+def _random_net(text: str, seed: int, input_norm=None):
+    from lenet.netmodel import Net
+
+    torch.manual_seed(seed)
+    model = Net(text, input_norm=input_norm)
+    _randomise_batch_norm(model)
+    return model.eval()
+
+
+def _random_units(layer_shapes: dict, rng: np.random.Generator, n: int):
+    names = list(layer_shapes)
+    for _ in range(n):
+        name = names[int(rng.integers(len(names)))]
+        yield Cell(name, *(int(rng.integers(k)) for k in layer_shapes[name]))
+
+
+def _value_of(acts: dict, cell: Cell) -> float:
+    act = acts[cell.layer]
+    return float(act[cell.channel] if act.ndim == 1 else act[cell.channel, cell.row, cell.col])
+
+
+def test_the_trace_of_any_network_equals_its_activations():
+    """20 random lists (lenet.netspec's vocabulary, built by lenet.netmodel.Net): 10 random units each, traced from
+    the block before with the model's own modules, equal forward_with_activations to 1e-4."""
+    from test_netmodel import random_nets
+
+    rng = np.random.default_rng(29)
+    kinds, agreed = set(), 0
+    for i, text in enumerate(random_nets(20, seed=2029)):
+        model = _random_net(text, i, input_norm=(0.0, 1.0) if i % 5 == 4 else None)
+        x = torch.randn(1, 1, 28, 28)
+        acts = _forward(model, x)
+        assert list(acts) == list(model.names)
+        for cell in _random_units(shapes(acts), rng, 10):
+            got = trace(model, x.numpy(), acts, cell)
+            assert got.value == pytest.approx(_value_of(acts, cell), abs=1e-4), (text, cell)
+            step = got.step
+            kinds.add(step.kind)
+            kinds.update(s["op"] for s in step.post)
+            if step.kind == "conv":
+                assert step.products.sum() == pytest.approx(step.total, abs=1e-9)
+                assert step.pre_activation == pytest.approx(step.total + step.bias)
+            if step.kind == "fc":
+                listed = sum(r[3] for r in step.up + step.down)
+                assert listed + step.others == pytest.approx(step.total, abs=1e-6)
+                assert (step.softmax is not None) == (cell.layer == model.names[-1])
+            if step.kind == "pool":
+                assert step.post or step.pooled == step.value
+            assert cell.layer in got.fields or len(acts[cell.layer].shape) == 1
+            agreed += 1
+    assert agreed == 200
+    assert {"conv", "pool", "fc", "bn", "relu"} <= kinds, kinds
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "relu,bn,c4k3psame,gelu,drop0.25,mp2,sigmoid,c6k3s2p1d2,bn,tanh,ap2s1,fc16,bn,gelu,drop0.5,fc10",
+        "tiny",
+        "allconv",
+        "lenet5-1998",
+        "fc32,relu,fc10",
+    ],
+)
+def test_every_step_of_a_list_is_traced(text):
+    """Each kind of the vocabulary, everywhere it may stand (a block of batch norm and activations at the start,
+    pooling with an activation after it, batch norm after fc, an fc on the input itself), in every cell of every
+    block of small lists and the presets: the traced value is the model's."""
+    model = _random_net(text, 0)
+    x = torch.randn(1, 1, 28, 28)
+    acts = _forward(model, x)
+    rng = np.random.default_rng(0)
+    for cell in _random_units(shapes(acts), rng, 60):
+        got = trace(model, x.numpy(), acts, cell)
+        assert got.value == pytest.approx(_value_of(acts, cell), abs=1e-4), cell
+
+
+def _surrogate_net(model) -> list[tuple[str, nn.Module]]:
+    """Any network's geometry with nothing that hides a path, block by block (as _surrogate for LeNet)."""
+    from lenet.trace import block_parts
+
+    layers = []
+    for name, block in model.named_layers().items():
+        head, _ = block_parts(block)
+        if isinstance(head, nn.Linear):
+            module = nn.Sequential(nn.Flatten(), nn.Linear(head.in_features, head.out_features, bias=False))
+            module[1].weight.data.fill_(1.0)
+            if layers and isinstance(layers[-1][1], nn.Sequential):
+                module = module[1]  # a vector already
+        elif isinstance(head, nn.Conv2d):
+            module = nn.Conv2d(
+                head.in_channels,
+                head.out_channels,
+                head.kernel_size,
+                head.stride,
+                head.padding,
+                head.dilation,
+                bias=False,
+            )
+            module.weight.data.fill_(1.0)
+        elif head is not None:
+            module = nn.AvgPool2d(head.kernel_size, head.stride)
+        else:
+            module = nn.Identity()
+        layers.append((name, module))
+    return layers
+
+
+def test_receptive_fields_of_any_network_equal_a_one_hot_gradient():
+    from test_netmodel import random_nets
+
+    rng = np.random.default_rng(5)
+    for i, text in enumerate(random_nets(20, seed=2030)):
+        model = _random_net(text, i)
+        acts = _forward(model, torch.zeros(1, 1, 28, 28))
+        for cell in _random_units(shapes(acts), rng, 5):
+            fields = receptive_fields(model, cell, (28, 28))
+            x = torch.rand(1, 1, 28, 28, requires_grad=True)
+            outputs, h = {"input": x}, x
+            for name, module in _surrogate_net(model):
+                h = module(h)
+                h.retain_grad()
+                outputs[name] = h
+            out = outputs[cell.layer][0]
+            (out[cell.channel] if out.dim() == 1 else out[cell.channel, cell.row, cell.col]).backward()
+            want = {}
+            for name, value in outputs.items():
+                if value.grad is None or value.dim() != 4:
+                    continue  # after the cell, or a vector
+                support = np.argwhere(value.grad[0].abs().sum(0).numpy() > 0)
+                if len(support):
+                    (top, left), (bottom, right) = support.min(0), support.max(0)
+                    want[name] = (int(top), int(left), int(bottom), int(right))
+            assert dict(fields) == want, (text, cell)
+            order = ["input", *model.names]
+            assert list(fields) == sorted(fields, key=order.index)
