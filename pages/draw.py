@@ -40,7 +40,7 @@ from lenet.figures.draw_view import DrawView, draw_view, png_size
 from lenet.i18n import STRINGS
 from lenet.images import load_image
 from lenet.preprocess import Preprocessed, canvas_to_input, preprocess
-from lenet.trace import SPATIAL, Cell, Trace, geometry, parse_cell, shapes, trace
+from lenet.trace import Cell, Trace, geometry, parse_cell, shapes, trace
 
 ui.ensure_shell()
 
@@ -586,15 +586,16 @@ def _layer_label(name: str) -> str:
     return ui.tr("trace.input") if name == "input" else name
 
 
-def _cell_name(cell: Cell) -> str:
+def _cell_name(cell: Cell, unit: bool) -> str:
+    """The cell in words: a unit of a vector (`unit`: a fully connected block's), or a map's row and column."""
     if cell.layer == "output":
         return ui.tr("trace.cell.output", channel=cell.channel)
-    if cell.layer in SPATIAL:
+    if not unit:
         return ui.tr("trace.cell.map", layer=cell.layer, channel=cell.channel, row=cell.row, col=cell.col)
     return ui.tr("trace.cell.unit", layer=cell.layer, channel=cell.channel)
 
 
-def _on_pick(layer: str, layout: trace_figures.PickLayout) -> None:
+def _on_pick(layer: str, layout: trace_figures.PickLayout, unit: bool) -> None:
     """A click on a layer's picture selects the cell under it; a gutter, a blank tile or the margin selects nothing."""
     click = st.session_state.get(_pick_key(layer))
     try:
@@ -604,7 +605,7 @@ def _on_pick(layer: str, layout: trace_figures.PickLayout) -> None:
     except (KeyError, TypeError, ValueError):
         return  # no click (a cleared value) or one from another version of the component
     if hit is not None:
-        st.session_state["trace"] = Cell(layer, *hit).as_key()
+        st.session_state["trace"] = Cell(layer, *hit).as_key(unit)
         for key, value in zip(KEYS_PICK, hit, strict=True):
             st.session_state[key] = value  # the keyboard's fields show the cell a click picked
 
@@ -707,7 +708,7 @@ def trace_pick_ui(picture: PickPicture) -> set[str]:
         _EncodedPNG(picture.png),
         key=_pick_key(picture.layer),
         width="stretch",  # as wide as its element, which pick_css keeps at most the picture's own width
-        on_click=functools.partial(_on_pick, picture.layer, picture.layout),
+        on_click=functools.partial(_on_pick, picture.layer, picture.layout, len(picture.shape) == 1),
         cursor="crosshair",
     )
     tools = trace_tools_ui()
@@ -782,15 +783,14 @@ def explain_cell(view: DrawView, model, cmap: str) -> Explained | None:
     if cell.layer == "output":
         p = float(view.insp.probs[cell.channel])
         lines.append(ui.tr("trace.prob", digit=cell.channel, prob=_num(p), pct=f"{p:.1%}"))
-    heading = _esc(ui.tr("trace.heading", cell=_cell_name(cell)))
+    heading = _esc(ui.tr("trace.heading", cell=_cell_name(cell, view.insp.activations[cell.layer].ndim == 1)))
     value_md = f"### {heading}\n\n" + "  \n".join(f"**{_esc(line)}**" for line in lines)
     names = ["input", *view.insp.activations]
     prev = names[names.index(cell.layer) - 1]
     shape = view.prep.image.shape if prev == "input" else view.insp.activations[prev].shape[-2:]
     parts = [where_html(view, result, cmap), markup.heading(ui.tr("trace.how"), 4)]
-    parts.append(
-        {"conv": conv_step_html, "pool": pool_step_html, "fc": fc_step_html}[result.step.kind](result.step, prev, shape)
-    )
+    steps = {"conv": conv_step_html, "pool": pool_step_html, "fc": fc_step_html, "elementwise": element_step_html}
+    parts.append(steps[result.step.kind](result.step, prev, shape))
     if result.step.kind == "fc" and result.step.softmax is not None:
         parts.append(softmax_html(result.step.softmax, cell.channel))
     return Explained(cell, prev, result, value_md, f'<div class="lenet-lazy">{"".join(parts)}</div>')
@@ -808,7 +808,7 @@ def trace_ui(view: DrawView, explained: Explained | None, model, cmap: str, play
     with st.container(key="trace", border=True):
         st.markdown(explained.value_md)
         st.html(explained.body_html)
-        if player and explained.cell.layer in SPATIAL:
+        if player and explained.result.step.kind in ("conv", "pool"):  # a window slides to make it
             player_ui(view, model, explained.cell, explained.prev, cmap, explained.result)
         elif player:
             st.caption(ui.tr("trace.player.maps_only"))
@@ -821,7 +821,7 @@ def _text(text: str) -> str:
 def where_html(view: DrawView, result: Trace, cmap: str) -> str:
     """The receptive field outlined on the input and on every layer up to the cell's."""
     title = markup.heading(ui.tr("trace.where.title"), 4)
-    if result.cell.layer not in SPATIAL:
+    if view.insp.activations[result.cell.layer].ndim != 3:  # a unit of a fully connected layer
         return title + markup.caption(ui.tr("trace.where.all"))
     channel_of = {result.cell.layer: result.cell.channel}
     pictures = trace_figures.field_pictures(
@@ -884,32 +884,39 @@ def conv_step_html(step, prev: str, shape) -> str:
     return "".join(parts) + _finish_html(step)
 
 
-def _finish_html(step) -> str:
-    """The sum, the bias, batch norm if the model has it, and the activation, in words."""
-    lines = [
-        ui.tr("trace.sum", total=_num(step.total)),
-        ui.tr("trace.bias", total=_num(step.total), bias=_num(step.bias), pre=_num(step.pre_activation)),
-    ]
-    x = step.pre_activation
-    if getattr(step, "batch_norm", None):
-        bn = step.batch_norm
-        lines.append(
-            ui.tr(
-                "trace.bn",
-                pre=_num(x),
-                mean=_num(bn["mean"]),
-                var=_num(bn["var"]),
-                eps=f"{bn['eps']:g}",
-                weight=_num(bn["weight"]),
-                shift=_num(bn["bias"]),
-                out=_num(bn["value"]),
-            )
+def _post_line(post: dict) -> str:
+    """One step after a block's conv, pooling or fc (lenet.trace.post_steps), in words."""
+    x, value = post["input"], post["value"]
+    if post["op"] == "bn":
+        return ui.tr(
+            "trace.bn",
+            pre=_num(x),
+            mean=_num(post["mean"]),
+            var=_num(post["var"]),
+            eps=f"{post['eps']:g}",
+            weight=_num(post["weight"]),
+            shift=_num(post["bias"]),
+            out=_num(value),
         )
-        x = bn["value"]
-    if step.activation == "relu":
-        lines.append(ui.tr(f"trace.act.relu.{'on' if x > 0 else 'off'}", x=_num(x), value=_num(step.value)))
-    elif step.activation is not None:
-        lines.append(ui.tr(f"trace.act.{step.activation}", x=_num(x), value=_num(step.value)))
+    if post["op"] == "relu":
+        return ui.tr(f"trace.act.relu.{'on' if x > 0 else 'off'}", x=_num(x), value=_num(value))
+    if post["op"] == "dropout":
+        return ui.tr("trace.dropout", value=_num(value))
+    return ui.tr(f"trace.act.{post['op']}", x=_num(x), value=_num(value))
+
+
+def _finish_html(step) -> str:
+    """The sum and the bias (a conv's, an fc's), then every step after them in the block (batch norm, activations,
+    dropout), in words."""
+    lines = []
+    if step.kind in ("conv", "fc"):
+        lines += [
+            ui.tr("trace.sum", total=_num(step.total)),
+            ui.tr("trace.bias", total=_num(step.total), bias=_num(step.bias), pre=_num(step.pre_activation)),
+        ]
+    lines += [_post_line(post) for post in step.post]
+    if not lines:
+        return ""
     items = "".join(f"<li>{_esc(line)}</li>" for line in lines)
     return f'<ul style="margin:0.6rem 0 1rem">{items}</ul>'
 
@@ -917,11 +924,18 @@ def _finish_html(step) -> str:
 def pool_step_html(step, prev: str, shape) -> str:
     """The pooling window with the winner outlined (max), or the mean (avg)."""
     k = step.values.shape[0]
-    title = ui.tr("trace.pool.window", prev=prev, i=step.cell.channel)
+    title = ui.tr("trace.pool.window", prev=_layer_label(prev), i=step.cell.channel)
     grid = trace_figures.number_grid(step.values, title, decimals=3, marked=step.winner)
     finite = step.values[np.isfinite(step.values)]
-    params = dict(k=k, value=_num(step.value), n=step.values.size, sum=_num(float(finite.sum())))
-    return grid + _text(_window_text(f"trace.pool.{step.op}", step, prev, shape, **params))
+    pooled = step.value if step.pooled is None else step.pooled
+    params = dict(k=k, value=_num(pooled), n=step.values.size, sum=_num(float(finite.sum())))
+    return grid + _text(_window_text(f"trace.pool.{step.op}", step, prev, shape, **params)) + _finish_html(step)
+
+
+def element_step_html(step, prev: str, shape) -> str:
+    """A block of batch norm or activations alone (at the start of a list): the number it reads, then each step."""
+    text = ui.tr("trace.elementwise.text", layer=step.cell.layer, prev=_layer_label(prev), x=_num(step.source))
+    return _text(text) + _finish_html(step)
 
 
 def _table(header: list[str], rows: list[list[str]], bold: int | None = None) -> str:
@@ -937,11 +951,12 @@ def _table(header: list[str], rows: list[list[str]], bold: int | None = None) ->
 
 
 def fc_step_html(step, prev: str, shape) -> str:
-    """The inputs that pushed an F6 or output unit up and down most, the others as one figure, the bias."""
+    """The inputs that pushed a fully connected unit (F6, output, fc1, ...) up and down most, the others as one figure,
+    the bias, then what follows in its block."""
     cell = step.cell
     parts = [_text(ui.tr("trace.output.text", digit=cell.channel))] if cell.layer == "output" else []
     n = len(step.up) + len(step.down) + step.others_count
-    parts.append(_text(ui.tr("trace.fc.text", cell=_cell_name(cell), n=n, prev=prev)))
+    parts.append(_text(ui.tr("trace.fc.text", cell=_cell_name(cell, True), n=n, prev=_layer_label(prev))))
     header = [
         "",
         ui.tr("trace.fc.input"),
@@ -953,7 +968,13 @@ def fc_step_html(step, prev: str, shape) -> str:
     for key, group in (("trace.fc.up", step.up), ("trace.fc.down", step.down)):
         for index, value, weight, product in group:
             rows.append(
-                [ui.tr(key), ui.tr("trace.fc.unit", prev=prev, i=index), _num(value), _num(weight), _num(product)]
+                [
+                    ui.tr(key),
+                    ui.tr("trace.fc.unit", prev=_layer_label(prev), i=index),
+                    _num(value),
+                    _num(weight),
+                    _num(product),
+                ]
             )
     rows.append(["", ui.tr("trace.fc.others", n=step.others_count), "", "", _num(step.others)])
     return "".join(parts) + _table(header, rows) + _finish_html(step)

@@ -408,3 +408,68 @@ def test_receptive_fields_of_any_network_equal_a_one_hot_gradient():
             assert dict(fields) == want, (text, cell)
             order = ["input", *model.names]
             assert list(fields) == sorted(fields, key=order.index)
+
+
+# --- the Draw page traces any network: a unit of each block of a preset's checkpoint (AppTest) -----------------------
+
+RICH = "relu,c4k3psame,bn,gelu,mp2,relu,c6k3s2d2,drop0.25,fc16,bn,drop0.5,tanh,fc10"  # every kind of step, on a page
+
+
+@pytest.fixture(scope="module")
+def net_checkpoints(tmp_path_factory) -> dict[str, str]:
+    from lenet import checkpoints
+    from lenet.netmodel import Net
+
+    runs = tmp_path_factory.mktemp("runs")
+    paths = {}
+    for i, text in enumerate(("tiny", RICH)):
+        model = _random_net(text, i)
+        paths[text] = str(checkpoints.save_checkpoint(model, runs / f"net{i}.safetensors"))
+        assert Net(text).names == checkpoints.load_checkpoint(paths[text])[0].names
+    return paths
+
+
+def _page_keys(path: str, rgba: np.ndarray, rng: np.random.Generator):
+    """A random cell of every block of the checkpoint's model, as `trace` keys, and the model's values for them."""
+    from lenet import checkpoints
+    from lenet.explain import explain
+    from lenet.preprocess import canvas_to_input
+
+    model, _ = checkpoints.load_checkpoint(path)
+    insp = explain(model.eval(), canvas_to_input(rgba).input)
+    assert list(insp.activations) == list(model.names)
+    for name, act in insp.activations.items():
+        cell = next(_random_units({name: act.shape}, rng, 1))
+        key = cell.as_key(act.ndim == 1)
+        yield key, _value_of(insp.activations, cell)
+
+
+@pytest.mark.parametrize(("net", "language"), [("tiny", "en"), ("tiny", "zh"), (RICH, "en")])
+def test_the_draw_page_traces_a_unit_of_any_network(net_checkpoints, monkeypatch, net, language):
+    """`trace` set to a cell of each block of a Net checkpoint (conv1, pool1, ..., output): the `trace` container
+    states the model's value, the layer's pill is picked, and the window player plays on maps."""
+    from apptest import block_text, open_app
+    from strokes import digit_strokes, render
+
+    from lenet.i18n import t
+
+    path = net_checkpoints[net]
+    monkeypatch.setenv("LENET_RUNS_DIR", str(__import__("pathlib").Path(path).parent))
+    rgba = render(digit_strokes(3, None))
+    at = open_app(language=language, model=path, draw_injected_rgba=rgba)
+    assert not at.exception and at.session_state["model"] == path
+    assert block_text(at, "trace") is None  # nothing picked yet
+    keys = list(_page_keys(path, rgba, np.random.default_rng(7)))
+    for key, value in keys:
+        at.session_state["trace"] = key
+        at.run()
+        assert not at.exception, (key, [e.value for e in at.exception])
+        text = block_text(at, "trace")
+        assert text is not None, key
+        assert t("trace.value", language, value=f"{value:.4f}") in text, (key, text[:300])
+        assert at.session_state["trace"] == key and at.button_group(key="trace_layer").value == key["layer"]
+    if language != "en":
+        return  # AppTest formats the tools' pills outside a script run, in English (tests/apptest.py)
+    at.session_state["trace"] = next(key for key, _ in keys if "row" in key and key["layer"] != "relu")
+    at.button_group(key="trace_tools").select("player").run()
+    assert not at.exception and at.get("plotly_chart")

@@ -57,8 +57,9 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "trace.player.show": {"en": "Show the sliding window", "zh": "显示滑动的窗口"},
     "trace.player.maps_only": {
-        "en": "The window slides across maps only (C1 to C5): pick a square in one of them to watch it.",
-        "zh": "窗口只在特征图（C1 到 C5）上滑动：在其中一张图里点一个方块就能看到。",
+        "en": "The window slides only where a convolution or a pooling layer makes a map: pick a square in one of "
+        "their maps to watch it.",
+        "zh": "窗口只在卷积层或池化层生成特征图的地方滑动：在它们的图里点一个方块就能看到。",
     },
     "trace.where.input": {"en": "your digit (28 × 28)", "zh": "你的数字（28 × 28）"},
     "trace.where.map": {"en": "{layer}, map {channel}", "zh": "{layer}，第 {channel} 张图"},
@@ -118,6 +119,20 @@ STRINGS: dict[str, dict[str, str]] = {
     "trace.act.sigmoid": {
         "en": "sigmoid squeezes any number to between 0 and 1: sigmoid({x}) = {value}.",
         "zh": "sigmoid 把任何数压到 0 和 1 之间：sigmoid({x}) = {value}。",
+    },
+    "trace.act.gelu": {
+        "en": "GELU lets a positive number through almost as it is and squeezes a negative one towards 0: "
+        "GELU({x}) = {value}.",
+        "zh": "GELU 让正数几乎原样通过，把负数压向 0：GELU({x}) = {value}。",
+    },
+    "trace.dropout": {
+        "en": "Dropout changes nothing when the network reads a drawing (it only drops numbers at random while it "
+        "trains): it stays {value}.",
+        "zh": "网络读手写时，Dropout 什么也不改变（它只在训练时随机丢掉一些数）：它仍然是 {value}。",
+    },
+    "trace.elementwise.text": {
+        "en": "{layer} works on each number alone: it starts from the number at the same place of {prev}, {x}.",
+        "zh": "{layer} 对每个数单独计算：它从 {prev} 同一位置的数 {x} 开始。",
     },
     # Pooling
     "trace.pool.max": {
