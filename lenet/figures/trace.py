@@ -30,7 +30,7 @@ class PickLayout:
     cols: int
     gutter: int
     scale: int
-    vector: bool  # one tile per unit (F6, output, a 1x1 C5): a click picks the unit
+    vector: bool  # one tile per unit (a fully connected block's, or a 1x1 map as LeNet's C5): a click picks the unit
 
     @property
     def size(self) -> tuple[int, int]:
@@ -43,7 +43,8 @@ class PickLayout:
 
 
 def pick_layout(shape: tuple[int, ...], width: int = PICK_WIDTH) -> PickLayout:
-    """How a layer of this output shape is laid out to be clicked on (as lenet.figures.mosaics lays it out)."""
+    """How a layer of this output shape (any block of any network: C x H x W, or units) is laid out to be clicked
+    on (as lenet.figures.mosaics lays it out)."""
     vector = len(shape) == 1 or shape[1] * shape[2] == 1
     if vector:
         n = shape[0]
