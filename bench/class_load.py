@@ -114,7 +114,7 @@ async def send_one(page, rng: random.Random) -> tuple[float, float, int]:
     sent = page.locator(".st-key-class_sent")
     before = await sent.inner_text() if await sent.count() else ""
     await page.locator(".st-key-class_label button", has_text=re.compile(f"^{digit}$")).click()
-    canvas = page.locator(".st-key-canvas canvas.upper-canvas")
+    canvas = page.locator(".st-key-canvas canvas.draw-surface")
     box = await canvas.bounding_box()
     for stroke in random_strokes(digit, rng.randrange(1 << 30)):
         points = thinned(stroke, 20)

@@ -13,7 +13,6 @@ holds its Member. Tests inject a drawing as on the Draw page: `draw_injected_rgb
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import html
 import uuid
@@ -21,8 +20,8 @@ import uuid
 import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
-from streamlit_drawable_canvas import st_canvas
 
+import surface
 import ui
 from lenet import settings
 from lenet.classmode import codes, limits, tune
@@ -68,7 +67,7 @@ _PAGE_CSS = f"""
 
 def _init_state() -> None:
     """Defaults of the page's own state (not widgets')."""
-    defaults = {"class_canvas_nonce": 0, "class_canvas_stale": None, "class_pending": None, "class_last_sent": None}
+    defaults = {"class_canvas_nonce": 0, "class_pending": None, "class_last_sent": None}
     for key, value in defaults.items():
         if key not in st.session_state:
             st.session_state[key] = value
@@ -216,40 +215,32 @@ def _name_input(on_change=None, args=()) -> None:
 
 
 def _clear_canvas() -> None:
-    """Load an empty drawing; the canvas keeps sending its last picture until then, so remember to ignore it."""
+    """Load an empty drawing: a new nonce, so the canvas's last value (which names the old one) reads as blank."""
     st.session_state["class_canvas_nonce"] += 1
-    st.session_state["class_canvas_stale"] = st.session_state.get("class_canvas_md5")
 
 
 def canvas_ui() -> tuple[str, object] | None:
     """The drawing canvas and its Clear button; returns the drawing as (a key naming the picture, a function
-    giving its RGBA pixels), or None while there is none."""
-    result = st_canvas(
-        stroke_color="#ffffff",
-        background_color="#000000",
-        stroke_width=BRUSH,
-        height=CANVAS,
-        width=CANVAS,
-        drawing_mode="freedraw",
-        update_streamlit=True,
-        return_image_data=True,
-        initial_drawing={"objects": [], "nonce": st.session_state["class_canvas_nonce"]},
-        key="canvas",
-    )
+    giving its preprocessed input), or None while there is none."""
+    surface.surface(key="canvas", nonce=st.session_state["class_canvas_nonce"], strokes=[], brush=BRUSH)
     st.button(ui.tr("class.clear"), key="class_clear", icon=":material/delete:", on_click=_clear_canvas)
     injected = st.session_state.get("draw_injected_rgba")
     if injected is not None:
         pixels = np.ascontiguousarray(injected)
-        return "injected:" + hashlib.md5(pixels.tobytes()).hexdigest(), lambda: pixels
-    png = result.image_bytes
-    if not png:
+        return "injected:" + hashlib.md5(pixels.tobytes()).hexdigest(), lambda: canvas_to_input(pixels)
+    drawing = _drawing()
+    if drawing is None:
         return None
-    digest = hashlib.md5(png).hexdigest()
-    st.session_state["class_canvas_md5"] = digest
-    if digest == st.session_state["class_canvas_stale"]:
-        return None  # the picture from before the last Send or Clear, still on its way out
-    st.session_state["class_canvas_stale"] = None
-    return digest, lambda: result.image_data
+    return drawing.png_digest, lambda: surface.browser_input(canvas_to_input(drawing.rgba), drawing.image)
+
+
+def _drawing() -> surface.Drawing | None:
+    """The canvas's drawing since the last Send or Clear, or None (nothing drawn, or its value names an older
+    nonce: the picture from before, still on its way out)."""
+    drawing = surface.read_drawing(st.session_state.get("canvas"))
+    if drawing.rgba is None or drawing.nonce != st.session_state["class_canvas_nonce"]:
+        return None
+    return drawing
 
 
 def _reading(key: str | None, model, make) -> DrawView:
@@ -404,7 +395,7 @@ def draw_ui(store: Store, model) -> None:
     if photo is not None:
         view = _reading("photo:" + hashlib.md5(photo.image.tobytes()).hexdigest(), model, lambda: _read(photo, model))
     elif drawing is not None:
-        view = _reading(drawing[0], model, lambda: _read(canvas_to_input(drawing[1]()), model, canvas=True))
+        view = _reading(drawing[0], model, lambda: _read(drawing[1](), model, canvas=True))
     else:
         view = _read(None, model, canvas=True)
     with read_col:
@@ -427,11 +418,8 @@ def draw_ui(store: Store, model) -> None:
 def _canvas_digest() -> str | None:
     """The digest of the picture the canvas holds now (as canvas_ui computes it), read from the canvas's state;
     None when there is none or it cannot be read."""
-    try:
-        url = (st.session_state.get("canvas") or {}).get("drawing", {}).get("data")
-        return hashlib.md5(base64.b64decode(url.split(";base64,", 1)[1])).hexdigest() if url else None
-    except (AttributeError, IndexError, TypeError, ValueError):
-        return None
+    drawing = _drawing()
+    return drawing.png_digest if drawing is not None else None
 
 
 def _send_clicked(store: Store, model) -> None:

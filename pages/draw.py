@@ -3,10 +3,11 @@
 The drawing and everything computed from it live in one `st.fragment`, so a stroke reruns only
 that part; the kernels, which depend only on the model, are drawn once outside it from a cache.
 
-Tests cannot drive the canvas, so two session-state keys stand in for it:
-`draw_injected_rgba` (an RGBA array, read instead of the canvas) and `draw_injected_upload`
-(a file's bytes, read instead of the uploader; `draw_injected_camera`: a photo's bytes, read instead of
-the camera). The Evaluate page opens an MNIST test digit here
+The canvas is the app's own drawing surface (surface.py): it reads the drawing live in the browser while the
+pen moves and sends the strokes, the picture and its 28x28 when a stroke ends. AppTest cannot drive it, so two
+session-state keys stand in for it: `draw_injected_rgba` (an RGBA array, read instead of the canvas) and
+`draw_injected_upload` (a file's bytes, read instead of the uploader; `draw_injected_camera`: a photo's bytes,
+read instead of the camera). The Evaluate page opens an MNIST test digit here
 by setting `draw_sample` to its index in the test set.
 
 Below the layers, a click or a tap on a layer's picture sets `trace` ({"layer", "channel", "row", "col"}), and
@@ -15,21 +16,18 @@ the `trace` container explains that number (lenet.trace); tests set the key dire
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import html
-import io
 import re
 import time
 from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
-from PIL import Image
-from streamlit_drawable_canvas import st_canvas
 from streamlit_image_coordinates import streamlit_image_coordinates
 
+import surface
 import ui
 from lenet import checkpoints, netspec, sandbox
 from lenet.data import normalise, picker_digits
@@ -108,7 +106,7 @@ def _init_state() -> None:
     """Defaults, and the Evaluate page's hand-over of an MNIST test digit."""
     # Only state that is not a widget's: Streamlit forgets a widget's value while it is not shown
     # (the brush while an upload is shown), and fragment reruns do not come through here.
-    defaults = {"draw_canvas_nonce": 0, "draw_canvas_objects": [], "draw_canvas_stale": None}
+    defaults = {"draw_canvas_nonce": 0, "draw_canvas_objects": []}
     for key, value in defaults.items():
         if key not in st.session_state:
             st.session_state[key] = value
@@ -123,14 +121,13 @@ def _init_state() -> None:
 
 
 def _reset_canvas(objects: list) -> None:
-    """Load `objects` into the canvas (clear: none; undo: all but the last stroke).
+    """Load `objects` (strokes) into the canvas (clear: none; undo: all but the last stroke).
 
-    The canvas keeps sending its previous picture until it has loaded the new drawing; remember
-    that picture's checksum so the page can ignore it meanwhile.
+    The canvas's value names the nonce of the drawing it had loaded: until it sends one with the new nonce
+    (an undo's remaining strokes, read again), the page reads its own `objects` instead.
     """
     st.session_state["draw_canvas_objects"] = objects
     st.session_state["draw_canvas_nonce"] += 1
-    st.session_state["draw_canvas_stale"] = st.session_state.get("draw_canvas_md5")
 
 
 def source_ui() -> str:
@@ -157,59 +154,30 @@ def tools_ui() -> str:
     return source
 
 
-def canvas_value() -> tuple[np.ndarray | None, float, list]:
-    """The drawing as RGBA (None if blank), perf_counter() from before it was decoded, and its strokes: read
-    from the canvas's state before anything is drawn, so the whole update goes to the browser in one burst."""
-    objects = st.session_state["draw_canvas_objects"]
-    try:
-        drawing = (st.session_state.get("canvas") or {}).get("drawing") or {}
-        drawn, url = list((drawing.get("raw") or {}).get("objects") or []), drawing.get("data")
-    except (AttributeError, TypeError):
-        # Not what the canvas sends (the component itself would fail on it): forgotten, so the canvas starts
-        # blank, and read as a blank canvas, never a traceback.
-        st.session_state.pop("canvas", None)
-        drawn, url = [], None
+def canvas_value() -> tuple[np.ndarray | None, float, list, np.ndarray | None]:
+    """The drawing as RGBA (None if blank), perf_counter() from before it was decoded, its strokes, and the
+    browser's 28x28 when it read one: read from the canvas's state before anything is drawn, so the whole update
+    goes to the browser in one burst."""
+    drawing = surface.read_drawing(st.session_state.get("canvas"))
     started = time.perf_counter()
     injected = st.session_state.get("draw_injected_rgba")
     if injected is not None:
-        return np.asarray(injected), started, drawn
-    try:
-        png = base64.b64decode(url.split(";base64,", 1)[1]) if isinstance(url, str) else b""
-    except (IndexError, ValueError):
-        png = b""  # not a data URL the canvas sends: nothing to read
-    if not png:
-        return None, started, drawn
-    digest = hashlib.md5(png).hexdigest()
-    st.session_state["draw_canvas_md5"] = digest
-    if digest == st.session_state["draw_canvas_stale"]:
-        if not objects:
-            return None, started, drawn  # cleared: the old picture is still on its way out
-    else:
-        st.session_state["draw_canvas_stale"] = None
-    try:
-        return np.asarray(Image.open(io.BytesIO(png))), started, drawn
-    except (OSError, ValueError):
-        return None, started, drawn  # not a picture: read as a blank canvas, never a traceback
+        return np.asarray(injected), started, drawing.strokes, None
+    objects = st.session_state["draw_canvas_objects"]
+    if drawing.nonce != st.session_state["draw_canvas_nonce"]:
+        # From before the last Clear or Undo: cleared reads blank; an undo shows the old picture until the
+        # canvas sends what is left.
+        return (drawing.rgba if objects else None), started, objects, None
+    return drawing.rgba, started, drawing.strokes, drawing.image
 
 
 def canvas_ui(drawn: list) -> None:
     """The drawing canvas with its buttons (its value was read by canvas_value)."""
-    st_canvas(
-        stroke_color="#ffffff",
-        background_color="#000000",
-        stroke_width=st.session_state.get("draw_brush", BRUSH[2]),
-        height=CANVAS,
-        width=CANVAS,
-        drawing_mode="freedraw",
-        update_streamlit=True,
-        return_image_data=True,
-        # The nonce makes a clear or an undo a new drawing to load, even when the
-        # objects are the same as last time (two clears in a row).
-        initial_drawing={
-            "objects": st.session_state["draw_canvas_objects"],
-            "nonce": st.session_state["draw_canvas_nonce"],
-        },
+    surface.surface(
         key="canvas",
+        nonce=st.session_state["draw_canvas_nonce"],
+        strokes=st.session_state["draw_canvas_objects"],
+        brush=st.session_state.get("draw_brush", BRUSH[2]),
     )
     buttons = st.container(key="draw_buttons", horizontal=True)
     buttons.button(
@@ -1177,8 +1145,8 @@ def explore(model, model_path: str | None, source: str) -> None:
     done = None
     if source == "draw":
         # The canvas's value is read from its state first: a stroke's whole update then leaves in one burst.
-        rgba, started, drawn = canvas_value()
-        prep = canvas_to_input(rgba) if rgba is not None else None
+        rgba, started, drawn, seen = canvas_value()
+        prep = surface.browser_input(canvas_to_input(rgba), seen) if rgba is not None else None
         done = compute(prep, model, cmap, None, started, canvas=True)
     # The canvas needs 280 px. _PAGE_CSS lets the three columns wrap instead of squeezing it (a tablet, or the
     # sidebar open), and on a phone puts the answer right under the canvas.
@@ -1186,8 +1154,13 @@ def explore(model, model_path: str | None, source: str) -> None:
         input_col, predict_col, why_col = st.columns([1.3, 1.2, 0.8], gap="medium")
     with input_col:
         if source != "draw":
-            # The canvas is unmounted: it will come back empty, so an undo's leftovers must not reload.
-            st.session_state["draw_canvas_objects"] = []
+            # The canvas is unmounted: it will come back empty, so neither an undo's leftovers nor its last
+            # value may come back with it (a new nonce).
+            if not st.session_state.get("draw_canvas_away"):
+                st.session_state["draw_canvas_away"] = True
+                _reset_canvas([])
+        else:
+            st.session_state["draw_canvas_away"] = False
         label, started = None, None
         if source == "draw":
             canvas_ui(drawn)

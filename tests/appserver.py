@@ -116,7 +116,8 @@ def page_exceptions(page) -> list[str]:
     return [el.inner_text() for el in page.query_selector_all('[data-testid="stException"]')]
 
 
-CANVAS = ".st-key-canvas canvas.upper-canvas"  # the drawable layer of the Draw page's canvas
+CANVAS = ".st-key-canvas canvas.draw-surface"  # the drawing surface (surface.py) on the Draw and Class pages
+LIVE = ".st-key-canvas .live-answer"  # the reading the browser makes while the pen moves
 PREDICTION = ".st-key-prediction"  # the Draw page's answer
 
 

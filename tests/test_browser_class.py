@@ -83,7 +83,7 @@ def draw_and_send(page, digit: int, seed: int) -> None:
     sent = page.locator(".st-key-class_sent")
     before = sent.inner_text() if sent.count() else ""
     page.locator(".st-key-class_label button", has_text=re.compile(f"^{digit}$")).click()
-    page.wait_for_selector(".st-key-canvas canvas.upper-canvas", timeout=30000)
+    page.wait_for_selector(".st-key-canvas canvas.draw-surface", timeout=30000)
     draw_strokes(page, strokes.digit_strokes(digit, seed), every=3)
     # The network's reading shows this drawing, so the server has it (and the label picked before it).
     page.wait_for_function("() => /\\d/.test(document.querySelector('.class-read')?.innerText || '')", timeout=30000)

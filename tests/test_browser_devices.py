@@ -86,7 +86,7 @@ def _canvas_visible(page) -> bool:
     shown, main = page.evaluate(
         """() => {
           const host = document.querySelector('.st-key-canvas [data-testid="stBidiComponentIsolated"]');
-          const frame = host.shadowRoot.querySelector('.dc-scroll');
+          const frame = host.shadowRoot.querySelector('.draw-surface');
           const m = document.querySelector('.stMainBlockContainer').getBoundingClientRect();
           return [frame.clientWidth, [m.left, m.right]];
         }"""

@@ -105,17 +105,19 @@ def test_a_dot_is_nothing_to_read(page):
     assert _digit(_settled(page)) is None
 
 
-def test_stroke_starting_in_the_toolbar_corner_registers(page):
-    """The canvas component's toolbar sat invisibly over the top-right corner and swallowed strokes there."""
+def test_stroke_starting_in_the_top_right_corner_registers(page):
+    """The old canvas component's toolbar sat invisibly over the top-right corner and swallowed strokes there;
+    nothing may lie over the drawing surface's corner."""
     _clear(page)
     _draw(page, [[(266.0, 4.0 + 3 * i) for i in range(85)]])  # a "1" down the right edge, from the very corner
     assert _digit(_settled(page)) == 1
-    hidden = page.evaluate(
-        "() => getComputedStyle(document.querySelector('.st-key-canvas "
-        "[data-testid=\"stBidiComponentIsolated\"]').shadowRoot.querySelector('.dc-toolbar'))"
-        ".display"
+    box = page.locator(CANVAS).bounding_box()
+    under = page.evaluate(
+        "([x, y]) => { const host = document.querySelector('.st-key-canvas "
+        "[data-testid=\"stBidiComponentIsolated\"]'); return host.shadowRoot.elementFromPoint(x, y).className; }",
+        [box["x"] + 276, box["y"] + 3],
     )
-    assert hidden == "none"
+    assert under == "draw-surface"
 
 
 def test_corrupt_upload_gives_a_friendly_message(page):

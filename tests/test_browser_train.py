@@ -85,7 +85,7 @@ def test_train_use_the_model_and_stop(app_env):
         wait_for_app(page)
         assert "my-lenet" in _picked_model(page)
         _go(page, "nav.draw")
-        page.wait_for_selector(".st-key-canvas canvas.upper-canvas", timeout=60000)
+        page.wait_for_selector(".st-key-canvas canvas.draw-surface", timeout=60000)
         draw_strokes(page, strokes.digit_strokes(7, canvas=280))
         page.wait_for_function(
             "() => /\\d/.test(document.querySelector('.st-key-prediction')?.innerText || '')", timeout=30000

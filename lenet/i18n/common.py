@@ -24,4 +24,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "MNIST © Yann LeCun, Corinna Cortes, Christopher J.C. Burges (CC BY-SA 3.0)",
         "zh": "MNIST © Yann LeCun、Corinna Cortes、Christopher J.C. Burges（CC BY-SA 3.0）",
     },
+    # The drawing surface (surface.py, lenet/web/surface.js), on the Draw and Class pages
+    "surface.label": {
+        "en": "Drawing area: draw one digit with the mouse, a finger or a pen",
+        "zh": "绘图区：用鼠标、手指或触控笔写一个数字",
+    },
+    "surface.live": {"en": "Live reading:", "zh": "实时识别："},
+    "surface.weights_failed": {
+        "en": "This model's weights could not be loaded in the browser: the answer comes after each stroke.",
+        "zh": "浏览器无法加载这个模型的权重：每写完一笔后再显示答案。",
+    },
 }

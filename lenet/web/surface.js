@@ -1,0 +1,386 @@
+// The drawing surface: a Streamlit components-v2 component (surface.py registers it; no iframe, no build step).
+//
+// It takes mouse, touch and pen pointer events on one <canvas class="draw-surface">, and, while the pen moves,
+// reads the drawing in the browser on every animation frame in which it changed: preprocess.js (canvas RGBA ->
+// MNIST's 28 x 28), forward.js (the selected checkpoint's weights), then paints the answer, the ten
+// probabilities and every block's maps. Nothing goes to the server while the pen moves: when a stroke ends it
+// sends one value, `drawing` = {nonce, strokes, png, image}, and the server draws the deeper parts.
+//
+// `data` (from the server): {nonce, strokes, brush, labels, weights}. A new `nonce` loads `strokes` (Clear,
+// Undo, a Send in class mode); `weights` = {version, manifest, blob} are fetched once per version from the app
+// itself and kept for the page's life. Every text comes from `labels` and is set as text, never as HTML.
+
+const SIZE = 280; // px; the canvas's own pixels, whatever size it is shown at (a phone shrinks it)
+const MAP_PX = 56; // px: the side a map is painted at
+const MAX_WEIGHT_BYTES = 16 * 1024 * 1024; // a checkpoint bigger than this is not read in the browser
+
+const states = new WeakMap(); // parentElement -> the surface's state; the function runs again when data changes
+const models = new Map(); // weights version -> Promise of the loaded network, shared by every surface
+let engine = null; // Promise of {preprocess, forward, loadWeights}: the pure modules, imported once
+
+// --- pure helpers (no DOM) --------------------------------------------------------------------------------
+
+/** The strokes as sent: [{w, p: [x0, y0, x1, y1, ...]}], coordinates to one decimal place. */
+export function packStrokes(strokes) {
+  return strokes.map((s) => ({ w: s.w, p: s.p.map((v) => Math.round(v * 10) / 10) }));
+}
+
+/** Strokes from the server, checked: anything that is not a list of {w, p} with numbers is dropped. */
+export function readStrokes(value) {
+  if (!Array.isArray(value)) return [];
+  const out = [];
+  for (const s of value) {
+    if (!s || !Array.isArray(s.p) || !(s.p.length >= 2) || !Number.isFinite(s.w)) continue;
+    const p = s.p.filter((v) => Number.isFinite(v));
+    if (p.length >= 2 && p.length % 2 === 0) out.push({ w: s.w, p });
+  }
+  return out;
+}
+
+/** bytes (Uint8Array) -> base64, in chunks (String.fromCharCode takes a bounded number of arguments). */
+function toBase64(bytes) {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x2000) text += String.fromCharCode(...bytes.subarray(i, i + 0x2000));
+  return btoa(text);
+}
+
+// --- drawing --------------------------------------------------------------------------------------------
+
+function pen(ctx, width) {
+  ctx.strokeStyle = "#fff";
+  ctx.fillStyle = "#fff";
+  ctx.lineWidth = width;
+  ctx.lineCap = "round";
+  ctx.lineJoin = "round";
+}
+
+/** One segment of a stroke: from point i-1 to point i (a lone point is a disc). */
+function drawSegment(ctx, stroke, i) {
+  pen(ctx, stroke.w);
+  const p = stroke.p;
+  if (i === 0) {
+    ctx.beginPath();
+    ctx.arc(p[0], p[1], stroke.w / 2, 0, 2 * Math.PI);
+    ctx.fill();
+    return;
+  }
+  ctx.beginPath();
+  ctx.moveTo(p[2 * i - 2], p[2 * i - 1]);
+  ctx.lineTo(p[2 * i], p[2 * i + 1]);
+  ctx.stroke();
+}
+
+function redraw(ctx, strokes) {
+  ctx.clearRect(0, 0, SIZE, SIZE);
+  for (const s of strokes) for (let i = 0; i < s.p.length / 2; i++) drawSegment(ctx, s, i);
+}
+
+// --- the live reading -----------------------------------------------------------------------------------
+
+function loadEngine() {
+  // The pure modules travel inside this one (surface.py inlines them as data: URLs): no request at all.
+  engine ??= Promise.all([import("./preprocess.js"), import("./forward.js")]).then(([pre, fwd]) => ({
+    preprocess: pre.canvasToInput,
+    normalise: fwd.normalise,
+    forward: fwd.forward,
+    loadWeights: fwd.loadModel,
+  }));
+  return engine;
+}
+
+/** The network of one weights version: fetched from the app (same origin only), once per page. */
+function loadModel(weights) {
+  if (!models.has(weights.version)) {
+    const same = (url) => new URL(url, location.href).origin === location.origin;
+    const job = (async () => {
+      if (!same(weights.manifest) || !same(weights.blob)) throw new Error("weights must come from the app");
+      const { loadWeights } = await loadEngine();
+      const [manifest, blob] = await Promise.all([
+        fetch(weights.manifest).then((r) => (r.ok ? r.json() : Promise.reject(new Error(r.statusText)))),
+        fetch(weights.blob).then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(r.statusText)))),
+      ]);
+      if (blob.byteLength > MAX_WEIGHT_BYTES) throw new Error("too large");
+      return loadWeights(manifest, blob);
+    })();
+    job.catch(() => models.delete(weights.version)); // a later mount may try again
+    models.set(weights.version, job);
+  }
+  return models.get(weights.version);
+}
+
+function paintProbs(st, probs) {
+  if (st.bars.length !== 10) {
+    st.probs.replaceChildren();
+    st.bars = [];
+    for (let d = 0; d < 10; d++) {
+      const bar = document.createElement("div");
+      bar.className = "live-bar";
+      const fill = document.createElement("i");
+      const label = document.createElement("span");
+      label.textContent = String(d);
+      bar.append(fill, label);
+      st.probs.append(bar);
+      st.bars.push(fill);
+    }
+  }
+  for (let d = 0; d < 10; d++) st.bars[d].style.height = probs ? `${Math.round(probs[d] * 24)}px` : "0px";
+}
+
+/** Every block's output as one small grey picture: maps tiled in a row, a vector as one row of cells. */
+function paintMaps(st, blocks) {
+  if (st.mapCanvases.length !== blocks.length) {
+    st.maps.replaceChildren();
+    st.mapCanvases = blocks.map((b) => {
+      const c = document.createElement("canvas");
+      c.setAttribute("role", "img");
+      c.setAttribute("aria-label", b.name);
+      st.maps.append(c);
+      return c;
+    });
+  }
+  blocks.forEach((b, k) => {
+    const [C, H, W] = b.shape.length === 3 ? b.shape : [1, 1, b.shape[b.shape.length - 1]];
+    const canvas = st.mapCanvases[k];
+    const cols = b.shape.length === 3 ? Math.min(C, 8) : 1;
+    const rows = Math.ceil(C / cols);
+    if (canvas.width !== cols * W || canvas.height !== rows * H) {
+      canvas.width = cols * W;
+      canvas.height = rows * H;
+      const scale = b.shape.length === 3 ? Math.max(1, Math.floor(MAP_PX / Math.max(H, W))) : 2;
+      canvas.style.width = `${Math.min(cols * W * scale, SIZE)}px`;
+      canvas.style.height = `${rows * H * scale * Math.min(1, SIZE / (cols * W * scale))}px`;
+    }
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of b.data) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    const span = hi > lo ? 255 / (hi - lo) : 0;
+    const image = new ImageData(canvas.width, canvas.height);
+    for (let c = 0; c < C; c++) {
+      const ox = (c % cols) * W;
+      const oy = Math.floor(c / cols) * H;
+      for (let y = 0; y < H; y++) {
+        for (let x = 0; x < W; x++) {
+          const g = (b.data[(c * H + y) * W + x] - lo) * span;
+          const o = 4 * ((oy + y) * canvas.width + ox + x);
+          image.data[o] = image.data[o + 1] = image.data[o + 2] = g;
+          image.data[o + 3] = 255;
+        }
+      }
+    }
+    canvas.getContext("2d").putImageData(image, 0, 0);
+  });
+}
+
+/** Read the drawing now and paint the answer, the probabilities and the maps; returns the 28 x 28 or null. */
+function readNow(st) {
+  const t0 = performance.now();
+  const { preprocess, normalise, forward } = st.engine;
+  const rgba = st.ctx.getImageData(0, 0, SIZE, SIZE);
+  const input = preprocess(rgba.data, SIZE, SIZE); // {image: 28 x 28 uint8, empty}
+  if (input.empty) {
+    st.answer.textContent = "";
+    st.answer.dataset.probs = "null";
+    paintProbs(st, null);
+    paintMaps(st, []);
+  } else {
+    const out = forward(st.model, normalise(st.model, input.image)); // {blocks: {name: {data, shape}}, probs, digit}
+    st.answer.textContent = String(out.digit);
+    st.answer.dataset.probs = JSON.stringify(Array.from(out.probs));
+    paintProbs(st, out.probs);
+    paintMaps(
+      st,
+      Object.entries(out.blocks).map(([name, b]) => ({ name, ...b })),
+    );
+  }
+  st.answer.dataset.ms = (performance.now() - t0).toFixed(2);
+  return input;
+}
+
+function scheduleRead(st) {
+  if (st.frame || !st.model) return;
+  st.frame = requestAnimationFrame(() => {
+    st.frame = 0;
+    if (st.dirty && st.model) {
+      st.dirty = false;
+      st.lastInput = readNow(st);
+    }
+  });
+}
+
+/** Use the weights of `weights` (a new checkpoint): loaded once, then read the drawing with them. */
+function useWeights(st, weights) {
+  if (!weights || st.weightsVersion === weights.version) return;
+  if (st.active) {
+    st.waitingWeights = weights; // mid-stroke: the stroke finishes with the old weights, then this switches
+    return;
+  }
+  st.weightsVersion = weights.version;
+  st.status.textContent = "";
+  loadModel(weights).then(
+    (model) => {
+      if (st.weightsVersion !== weights.version) return;
+      st.model = model;
+      st.live.hidden = false;
+      st.dirty = true;
+      scheduleRead(st);
+    },
+    () => {
+      if (st.weightsVersion !== weights.version) return;
+      st.model = null; // the server's answer after each stroke stands in
+      st.live.hidden = false;
+      st.answer.textContent = "";
+      st.answer.dataset.probs = "null";
+      st.status.textContent = st.labels.weights_failed || "";
+    },
+  );
+}
+
+// --- the component ------------------------------------------------------------------------------------------
+
+function send(st, setStateValue) {
+  let image = null;
+  if (st.model && st.engine) {
+    const input = readNow(st); // the drawing as it ended: the same 28 x 28 the server will read
+    image = input.empty ? null : toBase64(input.image);
+  }
+  setStateValue("drawing", {
+    nonce: st.nonce,
+    strokes: packStrokes(st.strokes),
+    png: st.canvas.toDataURL("image/png"),
+    image,
+  });
+}
+
+function listen(st, setStateValue) {
+  const signal = (st.listening = new AbortController()).signal;
+  const canvas = st.canvas;
+  const at = (e) => {
+    // Measured on every event: a tablet turned mid-stroke moves and resizes the canvas, and nothing is lost.
+    const r = canvas.getBoundingClientRect();
+    return [((e.clientX - r.left) * SIZE) / (r.width || SIZE), ((e.clientY - r.top) * SIZE) / (r.height || SIZE)];
+  };
+  const end = (e) => {
+    if (st.active === null || e.pointerId !== st.active) return;
+    st.active = null;
+    send(st, setStateValue);
+    if (st.waitingWeights) {
+      const next = st.waitingWeights;
+      st.waitingWeights = null;
+      useWeights(st, next);
+    }
+  };
+  canvas.addEventListener(
+    "pointerdown",
+    (e) => {
+      // One pointer draws at a time: a second finger (or the palm) is ignored until the first lifts.
+      if (st.active !== null || (e.pointerType === "mouse" && e.button !== 0)) return;
+      st.active = e.pointerId;
+      if (e.pointerType !== "touch") {
+        // A mouse or a pen leaving the canvas and coming back continues the stroke (a finger is captured anyway).
+        try {
+          canvas.setPointerCapture(e.pointerId);
+        } catch {
+          // a pointer the browser does not track: the stroke still ends on pointerup
+        }
+      }
+      const stroke = { w: st.brush, p: at(e) };
+      st.strokes.push(stroke);
+      drawSegment(st.ctx, stroke, 0);
+      st.dirty = true;
+      scheduleRead(st);
+    },
+    { signal },
+  );
+  canvas.addEventListener(
+    "pointermove",
+    (e) => {
+      if (e.pointerId !== st.active) return;
+      const stroke = st.strokes[st.strokes.length - 1];
+      const events = e.getCoalescedEvents ? e.getCoalescedEvents() : [];
+      for (const ev of events.length ? events : [e]) {
+        stroke.p.push(...at(ev));
+        drawSegment(st.ctx, stroke, stroke.p.length / 2 - 1);
+      }
+      st.dirty = true;
+      scheduleRead(st);
+    },
+    { signal },
+  );
+  for (const kind of ["pointerup", "pointercancel", "lostpointercapture"]) {
+    canvas.addEventListener(kind, end, { signal });
+  }
+}
+
+function setup(parentElement) {
+  const root = parentElement.querySelector(".surface");
+  const canvas = root.querySelector(".draw-surface");
+  return {
+    canvas,
+    ctx: canvas.getContext("2d", { willReadFrequently: true }),
+    live: root.querySelector(".live"),
+    answer: root.querySelector(".live-answer"),
+    status: root.querySelector(".live-status"),
+    probs: root.querySelector(".live-probs"),
+    maps: root.querySelector(".live-maps"),
+    liveLabel: root.querySelector(".live-label"),
+    bars: [],
+    mapCanvases: [],
+    strokes: [],
+    nonce: null,
+    brush: 18,
+    labels: {},
+    active: null,
+    dirty: false,
+    frame: 0,
+    model: null,
+    engine: null,
+    weightsVersion: null,
+    waitingWeights: null,
+    listening: null,
+  };
+}
+
+export default function surface({ parentElement, data, setStateValue }) {
+  let st = states.get(parentElement);
+  const first = st === undefined;
+  if (first) {
+    st = setup(parentElement);
+    states.set(parentElement, st);
+  }
+  data = data || {};
+  st.labels = data.labels || {};
+  st.brush = Number.isFinite(data.brush) ? data.brush : st.brush;
+  st.canvas.setAttribute("aria-label", st.labels.canvas || "");
+  st.liveLabel.textContent = st.labels.live || "";
+  if (!st.listening || st.listening.signal.aborted) listen(st, setStateValue);
+  if (data.nonce !== st.nonce) {
+    // Clear, Undo or a sent digit: the server's strokes replace the drawing (a stroke under way ends first).
+    st.nonce = data.nonce;
+    st.active = null;
+    st.strokes = readStrokes(data.strokes);
+    redraw(st.ctx, st.strokes);
+    st.dirty = true;
+    if (!first && st.strokes.length) send(st, setStateValue); // Undo: the server reads what is left
+  }
+  if (data.weights) {
+    loadEngine().then(
+      (eng) => {
+        st.engine = eng;
+        useWeights(st, data.weights);
+      },
+      () => {
+        st.live.hidden = false;
+        st.status.textContent = st.labels.weights_failed || "";
+      },
+    );
+  }
+  return () => {
+    // Listeners go; the drawing stays with the element (the next call with new data listens again).
+    st.listening?.abort();
+    if (st.frame) cancelAnimationFrame(st.frame);
+    st.frame = 0;
+  };
+}

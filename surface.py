@@ -1,0 +1,204 @@
+"""The drawing surface's glue: the Streamlit component (lenet/web/surface.*) and what it sends back.
+
+The component is Streamlit 1.67's components v2 (no iframe, no build step): its HTML, CSS and JavaScript are read
+from lenet/web/ once, the pure modules it imports (preprocess.js, forward.js) inlined as data: URLs, so the page
+makes no request for code. The selected checkpoint's weights are served by the app itself (Streamlit's static
+file serving, `server.enableStaticServing`) under names made of their content's digest, written once per
+checkpoint version: the browser fetches them once and keeps them while the version stays.
+
+While the pen moves nothing reaches the server. At the end of a stroke the component sends one value, its state
+`drawing` = {"nonce", "strokes", "png", "image"}: the nonce of the drawing it last loaded, the strokes
+([{"w": width, "p": [x0, y0, x1, y1, ...]}] in canvas px), the canvas as a PNG data URL (for the preprocessing
+steps the page shows) and the browser's 28 x 28 (base64 of 784 bytes, or None when it read nothing or has no
+weights).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import functools
+import hashlib
+import io
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+import ui
+from lenet.data import normalise
+from lenet.preprocess import Preprocessed
+
+ROOT = Path(__file__).resolve().parent
+WEB = ROOT / "lenet" / "web"
+STATIC = ROOT / "static"  # Streamlit serves the app's static/ folder at /app/static/ (enableStaticServing)
+WEIGHTS_DIR = STATIC / "weights"
+WEIGHTS_URL = "app/static/weights"  # relative to the page, so a base URL path still works
+SIZE = 280  # px: the canvas's own pixels (lenet/web/surface.js SIZE)
+MAX_STROKES = 400  # a drawing with more is cut to its last ones: a value is never unbounded work
+MAX_POINTS = 20000  # coordinates per stroke kept
+
+_IMPORT = re.compile(r"""(from\s+|import\s*\(\s*)(["'])\./([\w-]+\.js)\2""")
+
+
+def _module_source(name: str, seen: tuple[str, ...] = ()) -> str:
+    """A module of lenet/web with its relative imports replaced by data: URLs of those modules (recursively)."""
+    if name in seen:
+        raise ValueError(f"import cycle through {name}")
+    source = (WEB / name).read_text(encoding="utf-8")
+
+    def inline(match: re.Match) -> str:
+        if not (WEB / match.group(3)).exists():
+            return match.group(0)  # not written yet: importing it fails in the browser, and the page says so
+        child = _module_source(match.group(3), (*seen, name))
+        url = "data:text/javascript;base64," + base64.b64encode(child.encode()).decode()
+        return f"{match.group(1)}{match.group(2)}{url}{match.group(2)}"
+
+    return _IMPORT.sub(inline, source)
+
+
+@functools.cache
+def _component():
+    """The component, registered once per process (Streamlit re-registers it on a new runtime, as AppTest's)."""
+    return st.components.v2.component(
+        "lenet_surface",
+        html=(WEB / "surface.html").read_text(encoding="utf-8"),
+        css=(WEB / "surface.css").read_text(encoding="utf-8"),
+        js=_module_source("surface.js"),
+    )
+
+
+# --- weights -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebWeights:
+    """Where the browser finds one checkpoint version's weights; `error` when they could not be written."""
+
+    version: str
+    manifest: str
+    blob: str
+
+
+@functools.lru_cache(maxsize=32)
+def _web_weights(path: str, version: int) -> WebWeights | None:
+    """Write one checkpoint version's weights for the browser (once per process and version); None on failure."""
+    try:
+        from lenet import webweights
+    except ImportError:
+        return None  # the browser's forward pass is not there yet: the server answers after each stroke
+    try:
+        manifest, blob = webweights.web_weights(ui.load_model(path)[0], version=str(version))
+        text = json.dumps(manifest, separators=(",", ":")).encode()
+        digest = hashlib.sha256(text + blob).hexdigest()[:20]
+        WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
+        for suffix, content in ((".json", text), (".bin", blob)):
+            target = WEIGHTS_DIR / f"{digest}{suffix}"
+            if not target.exists():
+                temporary = target.with_suffix(f"{suffix}.{os.getpid()}.tmp")
+                temporary.write_bytes(content)
+                temporary.replace(target)  # atomic: a browser never reads half a file
+    except Exception:  # any failure: the server's answer after each stroke, never a traceback
+        return None
+    return WebWeights(digest, f"{WEIGHTS_URL}/{digest}.json", f"{WEIGHTS_URL}/{digest}.bin")
+
+
+def web_weights() -> dict | None:
+    """The selected checkpoint's weights for the browser, as the component's data takes them."""
+    info = next((c for c in ui.model_choices() if str(c.path) == ui.current_model_path()), None)
+    found = _web_weights(str(info.path), info.version) if info is not None else None
+    return None if found is None else {"version": found.version, "manifest": found.manifest, "blob": found.blob}
+
+
+# --- the component and its value -----------------------------------------------------------------------
+
+
+def surface(*, key: str, nonce: int, strokes: list, brush: float) -> None:
+    """Mount the drawing surface: `nonce` changes load `strokes` (Clear, Undo, a sent digit)."""
+    data = {
+        "nonce": nonce,
+        "strokes": strokes,
+        "brush": brush,
+        "weights": web_weights(),
+        "labels": {
+            "canvas": ui.tr("surface.label"),
+            "live": ui.tr("surface.live"),
+            "weights_failed": ui.tr("surface.weights_failed"),
+        },
+    }
+    _component()(key=key, data=data, on_drawing_change=lambda: None, width="content")
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """What the surface sent at the end of its last stroke, checked."""
+
+    nonce: int | None
+    strokes: list
+    rgba: np.ndarray | None  # the canvas, H x W x 4 (None: blank or unreadable)
+    image: np.ndarray | None  # the browser's 28 x 28 uint8, when it read one
+    png_digest: str | None
+
+
+def _strokes(value) -> list:
+    """The strokes, kept only where they are what the surface sends."""
+    if not isinstance(value, list):
+        return []
+    out = []
+    for s in value[-MAX_STROKES:]:
+        if not isinstance(s, dict) or not isinstance(s.get("p"), list) or not isinstance(s.get("w"), int | float):
+            continue
+        p = [float(v) for v in s["p"][:MAX_POINTS] if isinstance(v, int | float) and np.isfinite(v)]
+        if len(p) >= 2 and len(p) % 2 == 0:
+            out.append({"w": float(s["w"]), "p": p})
+    return out
+
+
+def _png(url) -> tuple[np.ndarray | None, str | None]:
+    """A PNG data URL -> (RGBA pixels, digest of the PNG), or (None, None) when it is not one."""
+    if not isinstance(url, str) or ";base64," not in url:
+        return None, None
+    try:
+        png = base64.b64decode(url.split(";base64,", 1)[1], validate=True)
+        with Image.open(io.BytesIO(png)) as img:
+            if img.format != "PNG" or img.size[0] * img.size[1] > 4 * SIZE * SIZE:
+                return None, None
+            return np.asarray(img.convert("RGBA")), hashlib.md5(png).hexdigest()
+    except (binascii.Error, OSError, ValueError, Image.DecompressionBombError):
+        return None, None
+
+
+def _image(text) -> np.ndarray | None:
+    """The browser's 28 x 28 (base64 of 784 bytes), or None."""
+    if not isinstance(text, str):
+        return None
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return np.frombuffer(raw, np.uint8).reshape(28, 28).copy() if len(raw) == 28 * 28 else None
+
+
+def read_drawing(value) -> Drawing:
+    """The surface's state (`st.session_state[key]`) -> a checked Drawing; anything else reads as blank."""
+    sent = value.get("drawing") if isinstance(value, dict) else None
+    if not isinstance(sent, dict):
+        return Drawing(None, [], None, None, None)
+    nonce = sent.get("nonce") if isinstance(sent.get("nonce"), int) else None
+    rgba, digest = _png(sent.get("png"))
+    return Drawing(nonce, _strokes(sent.get("strokes")), rgba, _image(sent.get("image")), digest)
+
+
+def browser_input(prep: Preprocessed, image: np.ndarray | None) -> Preprocessed:
+    """One truth for a drawing: the browser's 28x28 (what the page showed while the pen moved) as the model's
+    input and the last step, when it read one; the server's own steps before it stay for the page to show."""
+    if image is None or prep.empty:
+        return prep
+    steps = [(key, image if key == "centred" else step) for key, step in prep.steps]
+    return dataclasses.replace(prep, steps=steps, image=image, input=normalise(image[None]))
