@@ -32,6 +32,7 @@ import streamlit as st
 from PIL import Image
 
 import ui
+from lenet import checkpoints
 from lenet.data import normalise
 from lenet.preprocess import Preprocessed
 
@@ -111,7 +112,11 @@ def _web_weights(path: str, version: int) -> WebWeights | None:
 
 def web_weights() -> dict | None:
     """The selected checkpoint's weights for the browser, as the component's data takes them."""
-    info = next((c for c in ui.model_choices() if str(c.path) == ui.current_model_path()), None)
+    path = ui.current_model_path()
+    try:
+        info = checkpoints.read_info(path) if path else None
+    except checkpoints.CheckpointError:
+        info = None  # the page says what is wrong with it; the browser reads nothing
     found = _web_weights(str(info.path), info.version) if info is not None else None
     return None if found is None else {"version": found.version, "manifest": found.manifest, "blob": found.blob}
 

@@ -335,8 +335,11 @@ def prediction_ui(view: DrawView) -> None:
             digit, faded, words = "?", " draw-none", ui.tr(f"draw.prediction.{reason}")
         else:
             digit, faded, words = str(insp.prediction), "", verdict(insp)
+        # data-probs: the ten probabilities, which tests compare with the browser's live reading (surface.py)
+        probs = "null" if insp is None else "[" + ",".join(f"{p:.6f}" for p in insp.probs) + "]"
         st.markdown(
-            f'<div class="draw-digit{faded}">{digit}</div><div class="draw-verdict{faded}">{_esc(words)}</div>',
+            f'<div class="draw-digit{faded}" data-probs="{probs}">{digit}</div>'
+            f'<div class="draw-verdict{faded}">{_esc(words)}</div>',
             unsafe_allow_html=True,
         )
     if insp is not None and view.label is not None:

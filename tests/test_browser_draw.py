@@ -5,6 +5,7 @@ One server and one page for the whole module (starting them is most of the cost)
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -13,6 +14,7 @@ import pytest
 import strokes
 from appserver import (
     CANVAS,
+    LIVE,
     PREDICTION,
     draw_strokes,
     launch_browser,
@@ -143,3 +145,49 @@ def test_switching_language_turns_the_page_chinese(page):
     assert _digit(_settled(page)) == 6
     assert t("draw.net.title", "zh") in page.locator('[data-testid="stMain"]').inner_text()
     assert not page_exceptions(page)
+
+
+def test_live_answer_follows_the_pen_while_the_mouse_is_down(page):
+    """With the mouse still down, the browser's own reading changes as the digit takes shape, and no script runs
+    on the server meanwhile (nothing is sent until the stroke ends)."""
+    _clear(page)
+    live = page.locator(LIVE)
+    page.wait_for_function(
+        "() => { const h = document.querySelector('.st-key-canvas [data-testid=\"stBidiComponentIsolated\"]');"
+        " return h && h.shadowRoot.querySelector('.live-answer').textContent === ''; }",
+        timeout=20000,
+    )  # the browser has cleared its reading too
+    box = page.locator(CANVAS).bounding_box()
+    seen = []
+    page.mouse.move(box["x"] + 140, box["y"] + 40)
+    page.mouse.down()
+    for i in range(1, 71):  # a "1" straight down, then a bar from its foot to the right: read as 1, then not
+        page.mouse.move(box["x"] + 140, box["y"] + 40 + 3 * i)
+        if i % 10 == 0:
+            page.wait_for_timeout(50)
+            seen.append(live.inner_text())
+    for i in range(1, 61):
+        page.mouse.move(box["x"] + 140 - 2 * i, box["y"] + 250 - i)
+    page.wait_for_timeout(100)
+    seen.append(live.inner_text())
+    running = page.evaluate("() => !!document.querySelector('[data-testid=\"stStatusWidget\"]')")
+    page.mouse.up()
+    assert "1" in seen, seen
+    assert len(set(seen)) >= 2, seen  # it changed while the pen moved
+    assert not running
+    assert float(live.get_attribute("data-ms")) > 0
+
+
+def test_what_the_page_shows_while_drawing_equals_the_server_after_pointer_up(page):
+    """20 mouse-drawn digits: the live digit and its ten probabilities (to 3 decimals) equal the server's answer
+    after the stroke ends (the server reads the browser's 28x28: one truth)."""
+    rng = np.random.default_rng(28)
+    for k in range(20):
+        _clear(page)
+        _draw(page, strokes.random_strokes(k % 10, rng))
+        server = _settled(page)
+        server_probs = json.loads(page.locator(f"{PREDICTION} .draw-digit").get_attribute("data-probs"))
+        live = page.locator(LIVE)
+        live_probs = json.loads(live.get_attribute("data-probs"))
+        assert live.inner_text() == str(_digit(server)), (k, server)
+        assert np.abs(np.array(live_probs) - np.array(server_probs)).max() < 5e-4, (live_probs, server_probs)

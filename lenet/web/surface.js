@@ -346,8 +346,18 @@ function setup(parentElement) {
 export default function surface({ parentElement, data, setStateValue }) {
   let st = states.get(parentElement);
   const first = st === undefined;
-  if (first) {
+  if (first || st.canvas !== parentElement.querySelector(".draw-surface")) {
+    // New, or Streamlit put fresh HTML into the same root (a language change): the drawing and the weights stay.
+    const old = st;
     st = setup(parentElement);
+    if (old) {
+      old.listening?.abort();
+      Object.assign(st, { strokes: old.strokes, nonce: old.nonce, engine: old.engine, model: old.model });
+      Object.assign(st, { weightsVersion: old.weightsVersion, waitingWeights: old.waitingWeights });
+      redraw(st.ctx, st.strokes);
+      st.live.hidden = !st.model;
+      st.dirty = true;
+    }
     states.set(parentElement, st);
   }
   data = data || {};
@@ -356,6 +366,7 @@ export default function surface({ parentElement, data, setStateValue }) {
   st.canvas.setAttribute("aria-label", st.labels.canvas || "");
   st.liveLabel.textContent = st.labels.live || "";
   if (!st.listening || st.listening.signal.aborted) listen(st, setStateValue);
+  scheduleRead(st);
   if (data.nonce !== st.nonce) {
     // Clear, Undo or a sent digit: the server's strokes replace the drawing (a stroke under way ends first).
     st.nonce = data.nonce;
@@ -363,6 +374,7 @@ export default function surface({ parentElement, data, setStateValue }) {
     st.strokes = readStrokes(data.strokes);
     redraw(st.ctx, st.strokes);
     st.dirty = true;
+    scheduleRead(st);
     if (!first && st.strokes.length) send(st, setStateValue); // Undo: the server reads what is left
   }
   if (data.weights) {
