@@ -116,7 +116,7 @@ def test_stroke_starting_in_the_top_right_corner_registers(page):
     box = page.locator(CANVAS).bounding_box()
     under = page.evaluate(
         "([x, y]) => { const host = document.querySelector('.st-key-canvas "
-        "[data-testid=\"stBidiComponentIsolated\"]'); return host.shadowRoot.elementFromPoint(x, y).className; }",
+        '[data-testid="stBidiComponentIsolated"]\'); return host.shadowRoot.elementFromPoint(x, y).className; }',
         [box["x"] + 276, box["y"] + 3],
     )
     assert under == "draw-surface"
