@@ -309,6 +309,8 @@ function listen(st, setStateValue) {
     },
     { signal },
   );
+  // A finger's touches stay the canvas's own: no tap, double tap or gesture in the browser is built from them.
+  canvas.addEventListener("touchstart", (e) => e.preventDefault(), { signal, passive: false });
   for (const kind of ["pointerup", "pointercancel", "lostpointercapture"]) {
     canvas.addEventListener(kind, end, { signal });
   }
