@@ -161,13 +161,13 @@ def test_live_answer_follows_the_pen_while_the_mouse_is_down(page):
     seen = []
     page.mouse.move(box["x"] + 140, box["y"] + 40)
     page.mouse.down()
-    for i in range(1, 71):  # a "1" straight down, then a bar from its foot to the right: read as 1, then not
+    for i in range(1, 71):  # a "1" straight down, then from its foot up to the right: read as 1, then not
         page.mouse.move(box["x"] + 140, box["y"] + 40 + 3 * i)
         if i % 10 == 0:
             page.wait_for_timeout(50)
             seen.append(live.inner_text())
     for i in range(1, 61):
-        page.mouse.move(box["x"] + 140 - 2 * i, box["y"] + 250 - i)
+        page.mouse.move(box["x"] + 140 + 2 * i, box["y"] + 250 - i)
     page.wait_for_timeout(100)
     seen.append(live.inner_text())
     running = page.evaluate("() => !!document.querySelector('[data-testid=\"stStatusWidget\"]')")
