@@ -8,15 +8,15 @@ as the app runs its own) keeps the CPU busy, standing in for the fine-tuning run
 The clients (`--clients`):
 - `protocol` (the default): every student, and the teacher, is a bench/st_session.py session: Streamlit's own
   websocket protocol spoken from Python, the messages a browser sends (every widget's state on each run, the
-  drawing fragment's reruns, the `run_every` fragments' auto reruns: the wall every second, each student's
-  live part every 1.5 s). The server does what it does for browsers; the clients cost almost no CPU
+  drawing fragment's reruns, the `run_every` fragments' auto reruns: the wall every second, each student's live
+  part every 1.5 s). The server does what it does for browsers; the clients cost almost no CPU
   (`client_cpu_cores`), as in a classroom where every browser runs on the student's own device. The drawing is
-  the canvas's value as its frontend sends it after each stroke: the fabric.js objects and the 280 x 280
-  picture as a PNG data URL (tests/strokes.py renders the ink as the browser's canvas does; 50 digits, made
-  before the lesson and drawn from at random). The teacher's wall is a protocol session too: it reruns the
-  wall fragment every second as the browser's timer does, and `wall` times the count's change on arrival of
-  the message, which leaves out the projector's rendering (milliseconds on its own machine); a Chromium
-  rendering the whole wall every second would take a good part of a 2-core machine from the server.
+  the drawing surface's value as its frontend sends it after each stroke: the strokes, the 280 x 280 picture as a
+  PNG data URL and the browser's 28 x 28 (tests/strokes.py renders the ink as the browser's canvas does; 50
+  digits, made before the lesson and drawn from at random). The teacher's wall is a protocol session too: it
+  reruns the wall fragment every second as the browser's timer does, and `wall` times the count's change on
+  arrival of the message, which leaves out the projector's rendering (milliseconds on its own machine); a
+  Chromium rendering the whole wall every second would take a good part of a 2-core machine from the server.
 - `browser`: one headless Chromium holds a browser context (its own Streamlit session) per student, driven
   with Playwright's async API, and one for the teacher, whose wall page records each change of the count. On a
   small machine the browsers take the CPU from the server (10 students: load > 20), so the figures measure the
@@ -64,7 +64,6 @@ import sys
 import tempfile
 import time
 import zlib
-from itertools import pairwise
 from pathlib import Path
 
 from common import ROOT, machine, percentiles, report  # first: it puts tests/ and the repository on sys.path
@@ -78,6 +77,7 @@ from st_session import Session
 from strokes import random_strokes, render
 
 from lenet.classmode.store import Store
+from lenet.preprocess import canvas_to_input
 
 TIMEOUT_MS = 30000
 READ_JS = "() => /\\d/.test(document.querySelector('.class-read')?.innerText || '')"
@@ -203,55 +203,39 @@ async def lesson_browser(url: str, server_pid: int, args, sends: list, errors: l
 
 
 STROKE_PAUSE_S = 0.4  # a student's pen between two strokes: each stroke's end sends the drawing, as the canvas does
-# A stroke as the canvas's fabric.js sends it (canvas.toObject()), less its path: what a browser sent, captured.
-FABRIC_PATH = {
-    **dict.fromkeys(("lockMovementX", "lockMovementY", "lockRotation", "lockScalingX", "lockScalingY"), False),
-    **dict.fromkeys(("lockSkewingX", "lockSkewingY", "lockScalingFlip"), False),
-    **{"type": "Path", "version": "7.4.0", "originX": "center", "originY": "center", "fill": None},
-    **{"stroke": "#ffffff", "strokeWidth": 18, "strokeDashArray": None, "strokeLineCap": "round"},
-    **{"strokeDashOffset": 0, "strokeLineJoin": "round", "strokeUniform": False, "strokeMiterLimit": 10},
-    **{"scaleX": 1, "scaleY": 1, "angle": 0, "flipX": False, "flipY": False, "opacity": 1, "shadow": None},
-    **{"visible": True, "backgroundColor": "", "fillRule": "nonzero", "paintFirst": "fill"},
-    **{"globalCompositeOperation": "source-over", "skewX": 0, "skewY": 0},
-}
 
 
-def fabric_path(stroke) -> dict:
-    """One freehand stroke as fabric.js's PencilBrush makes it: M, then quadratic curves through midpoints."""
-    xs, ys = [p[0] for p in stroke], [p[1] for p in stroke]
-    path = [["M", round(xs[0], 3), round(ys[0], 3)]]
-    for (x0, y0), (x1, y1) in pairwise(stroke):
-        path.append(["Q", round(x0, 3), round(y0, 3), round((x0 + x1) / 2, 3), round((y0 + y1) / 2, 3)])
-    path.append(["L", round(xs[-1], 3), round(ys[-1], 3)])
-    box = {"left": (min(xs) + max(xs)) / 2, "top": (min(ys) + max(ys)) / 2}
-    return {**FABRIC_PATH, **box, "width": max(xs) - min(xs), "height": max(ys) - min(ys), "path": path}
-
-
-def canvas_parts(strokes) -> tuple[str, bytes]:
-    """The drawable canvas after these strokes: its fabric objects (JSON) and its picture (PNG, 280 x 280 RGBA,
-    white ink on the opaque black background; tests/strokes.py renders the ink as the browser's canvas does)."""
+def canvas_parts(strokes) -> tuple[str, bytes, str | None]:
+    """The drawing surface after these strokes (surface.py, lenet/web/surface.js): its strokes as it sends them
+    (JSON, [{"w": width, "p": [x0, y0, x1, y1, ...]}], one decimal place), its picture (PNG, 280 x 280 RGBA,
+    white ink on the opaque black background; tests/strokes.py renders the ink as the browser's canvas does) and
+    the browser's 28 x 28 (base64 of 784 bytes; the browser reads it with preprocess.js, which equals
+    lenet.preprocess.canvas_to_input), or None for no ink."""
     ink = render(strokes, 280, 18)[..., 0] if strokes else np.zeros((280, 280), np.uint8)
     rgba = np.dstack([ink, ink, ink, np.full_like(ink, 255)])
     buf = io.BytesIO()
     Image.fromarray(rgba, "RGBA").save(buf, format="PNG", compress_level=1)  # about as large as Chromium's
-    raw = {"version": "7.4.0", "objects": [fabric_path(s) for s in strokes], "background": "#000000"}
-    return json.dumps(raw, separators=(",", ":")), buf.getvalue()
+    packed = [{"w": 18, "p": [round(float(v), 1) for point in s for v in point]} for s in strokes]
+    prep = canvas_to_input(rgba)
+    image = None if prep.empty else base64.b64encode(prep.image.astype(np.uint8).tobytes()).decode()
+    return json.dumps(packed, separators=(",", ":")), buf.getvalue(), image
 
 
-def canvas_json(raw: str, png: bytes, tag: str = "") -> str:
-    """The canvas's component value, as JSON, as its frontend sends it (setStateValue("drawing", ...)): the
-    fabric objects and the picture as a PNG data URL. A `tag` goes into a PNG text chunk: the same pixels in
-    other bytes, so that a digit drawn again from the pool is a new picture to the page (which ignores a
-    picture whose bytes equal the one just sent, still on its way out), as every drawing by hand is."""
+def canvas_json(strokes: str, png: bytes, image: str | None, tag: str = "", nonce: int = 0) -> str:
+    """The surface's component value, as JSON, as its frontend sends it at a stroke's end
+    (setStateValue("drawing", {nonce, strokes, png, image})). `nonce` is the drawing it last loaded (the page
+    ignores a value naming an older one): 0 on a fresh page, one more after each Clear or Send. A `tag` goes into
+    a PNG text chunk: the same pixels in other bytes, so that a digit drawn again from the pool is a new picture
+    to the class page (which keeps a reading per picture), as every drawing by hand is."""
     if tag:
         data = b"Comment\x00" + tag.encode()
         chunk = struct.pack(">I", len(data)) + b"tEXt" + data + struct.pack(">I", zlib.crc32(b"tEXt" + data))
         png = png[:-12] + chunk + png[-12:]  # before IEND, the last 12 bytes
     url = "data:image/png;base64," + base64.b64encode(png).decode()
-    return f'{{"drawing":{{"raw":{raw},"data":"{url}"}}}}'
+    value = {"nonce": nonce, "strokes": json.loads(strokes), "png": url, "image": image}
+    return json.dumps({"drawing": value}, separators=(",", ":"))
 
 
-EMPTY_CANVAS = canvas_json(*canvas_parts([]))
 DRAWINGS_PER_DIGIT = 5  # the students' digits are drawn from 50 handwritten ones, rendered before the lesson
 READ = re.compile(r'class="class-read">(\d)<')
 
@@ -282,15 +266,15 @@ async def timed(stage: str, waiting, timeout: float) -> None:
         raise TimeoutError(f"no {stage} within {timeout:.0f} s") from None
 
 
-async def proto_send_one(session: Session, digit: int, drawing: list, tag: str) -> tuple[float, float, int]:
-    """As send_one, over the protocol: the digit meant, the drawing stroke by stroke, the reading, Send, and the
-    acknowledgement; then the cleared canvas sends its empty drawing, as the frontend's canvas does."""
+async def proto_send_one(session: Session, digit: int, drawing: list, tag: str, nonce: int) -> tuple[float, float, int]:
+    """As send_one, over the protocol: the digit meant, the drawing stroke by stroke (values naming the canvas's
+    `nonce`: how many digits this session has sent), the reading, Send, and the acknowledgement."""
     before = session.text("class_sent")
     await session.set("class_label", string_array_value=[str(digit)])
-    for raw, png in drawing:
+    for raw, png, image in drawing:
         await asyncio.sleep(STROKE_PAUSE_S)
         mark = session.runs_started
-        await session.set("canvas", json_value=canvas_json(raw, png, tag))
+        await session.set("canvas", json_value=canvas_json(raw, png, image, tag, nonce))
     await timed("reading", session.wait_for(lambda: reading_after(session, mark), 1e9), TIMEOUT_MS / 1000)
     pressed = time.time()
     await session.click("class_submit")
@@ -299,7 +283,7 @@ async def proto_send_one(session: Session, digit: int, drawing: list, tag: str) 
     await timed("acknowledgement", session.wait_for(acked_text, 1e9), TIMEOUT_MS / 1000)
     acked = time.time()
     digit_id = int(re.search(r"#(\d+)", session.text("class_sent")).group(1))
-    await session.set("canvas", json_value=EMPTY_CANVAS)  # the cleared canvas, as its frontend sends it
+    # The page cleared the canvas (a new nonce); the surface loads the empty drawing and sends nothing.
     return pressed, acked, digit_id
 
 
@@ -317,11 +301,15 @@ async def proto_student(url: str, code: str, i: int, args, pool: list, joined: l
             return
         joined.append(i)
         stop_at = time.time() + args.duration
+        nonce = 0  # the canvas's drawing: one more after each digit sent (the page clears it)
         await asyncio.sleep(rng.uniform(0, args.pace))
         while time.time() < stop_at:
             began = time.time()
             try:
-                out.append(await proto_send_one(session, *rng.choice(pool), tag=f"{i}-{len(out)}-{time.time()}"))
+                tag = f"{i}-{len(out)}-{time.time()}"
+                sent = await proto_send_one(session, *rng.choice(pool), tag=tag, nonce=nonce)
+                out.append(sent)
+                nonce += 1  # the page's Send cleared the canvas: its next drawing names the next nonce
             except Exception as exc:
                 errors.append(f"student {i}: {type(exc).__name__}: {exc}")
                 if args.trace:  # what the session sent and received before it gave up

@@ -188,7 +188,7 @@ class Student:
             else:
                 await self.page.reload(timeout=LOAD_TIMEOUT_S * 1000)
             await self.page.wait_for_selector(
-                '.st-key-canvas canvas, [data-testid="stException"]', timeout=LOAD_TIMEOUT_S * 1000
+                '.st-key-canvas canvas.draw-surface, [data-testid="stException"]', timeout=LOAD_TIMEOUT_S * 1000
             )
             boxes = self.page.locator('[data-testid="stException"]')
             if not await boxes.count():
@@ -196,12 +196,12 @@ class Student:
             self.load_errors.append(f"student {self.index}, on opening: {(await boxes.first.inner_text())[:200]}")
         else:
             raise RuntimeError(self.load_errors[-1])
-        await self.page.wait_for_selector(".st-key-canvas canvas", timeout=LOAD_TIMEOUT_S * 1000)
+        await self.page.wait_for_selector(".st-key-canvas canvas.draw-surface", timeout=LOAD_TIMEOUT_S * 1000)
         await self.page.wait_for_function(LOADED_JS, timeout=LOAD_TIMEOUT_S * 1000, polling=POLL_MS)
         await self.wait_idle(LOAD_TIMEOUT_S)
         self.blank = await self.page.locator(".st-key-prediction").inner_text()
         await self.page.locator(".st-key-canvas").scroll_into_view_if_needed()
-        canvases = self.page.locator(".st-key-canvas canvas")
+        canvases = self.page.locator(".st-key-canvas canvas.draw-surface")
         self.box = await canvases.nth(await canvases.count() - 1).bounding_box()
 
     async def wait_idle(self, timeout_s: float = TIMEOUT_S) -> None:
@@ -246,18 +246,17 @@ class Student:
         return (b["lastMain"] - b["up"]) / 1000
 
     async def canvas_state(self, point) -> dict:
-        """Whether the canvas moved since it was measured, and what lies under a canvas point: the canvas, or
-        the component's toolbar (which the Draw page's head script hides)."""
-        canvases = self.page.locator(".st-key-canvas canvas")
+        """Whether the canvas moved since it was measured, and what lies under a canvas point (the drawing
+        surface itself, unless something covers it)."""
+        canvases = self.page.locator(".st-key-canvas canvas.draw-surface")
         box = await canvases.nth(await canvases.count() - 1).bounding_box()
         under = await self.page.evaluate(
             """([x, y]) => {
           const host = document.querySelector('.st-key-canvas [data-testid="stBidiComponentIsolated"]');
           const root = host && host.shadowRoot;
-          if (!root) return {toolbar_hidden: null, under_start: "no shadow root"};
+          if (!root) return {under_start: "no shadow root"};
           const el = root.elementFromPoint(x, y);
-          return {toolbar_hidden: !!root.getElementById("lenet-hide-canvas-toolbar"),
-                  under_start: el ? (el.tagName + "." + String(el.className)).slice(0, 60) : null};
+          return {under_start: el ? (el.tagName + "." + String(el.className)).slice(0, 60) : null};
         }""",
             [self.box["x"] + point[0], self.box["y"] + point[1]],
         )

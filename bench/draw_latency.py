@@ -15,8 +15,9 @@ widget is gone, and (3) nothing has changed for QUIET_MS. Then
     predict = last mutation inside `prediction` - mouse-up   (only strokes that changed its text)
 
 The phases of `update`, from the same clock (Streamlit's websocket is wrapped to note its traffic):
-send = the canvas's first message after the mouse-up (the component debounces changes by 200 ms, then
-encodes a PNG), server = from there to the server's last message, render = from there to the last mutation.
+send = the canvas's first message after the mouse-up (the drawing surface reads the drawing once more,
+encodes a PNG and sends its value at once), server = from there to the server's last message, render = from
+there to the last mutation.
 
 A stroke with no change within the timeout counts as unanswered; an exception box or a JavaScript
 error on the page counts as an error. `--quick` (CI) draws one digit on each page and checks all that,
@@ -179,16 +180,15 @@ class Session:
         self.cdp = None
         self.page.on("pageerror", lambda exc: self.js_errors.append(str(exc)))
         self.page.goto(url, timeout=LOAD_TIMEOUT_S * 1000)
-        self.page.wait_for_selector(".st-key-canvas canvas", timeout=LOAD_TIMEOUT_S * 1000)
+        self.page.wait_for_selector(".st-key-canvas canvas.draw-surface", timeout=LOAD_TIMEOUT_S * 1000)
         self.page.wait_for_function(LOADED_JS, timeout=LOAD_TIMEOUT_S * 1000, polling=100)
         self.wait_idle()
         self.blank = self.prediction_text()
         self.box = self.canvas_box()
 
     def canvas_box(self) -> dict:
-        canvases = self.page.locator(".st-key-canvas canvas")
         self.page.locator(".st-key-canvas").scroll_into_view_if_needed()
-        return canvases.nth(canvases.count() - 1).bounding_box()  # fabric's upper, interactive canvas
+        return self.page.locator(".st-key-canvas canvas.draw-surface").bounding_box()  # the drawing surface
 
     def prediction_text(self) -> str:
         return self.page.locator(".st-key-prediction").inner_text()

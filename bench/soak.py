@@ -134,13 +134,14 @@ def own_rss_mb(pid: int) -> float:
 
 
 async def draw_digit(session: Session, drawing: list, tag: str) -> int:
-    """The "draw a digit" step, the one place that knows the canvas: sends the canvas widget `canvas` its
-    value after each stroke (a JSON `{"drawing": {"raw": <fabric.js objects>, "data": <280x280 PNG data URL>}}`,
-    bench/class_load.canvas_json) and waits for that stroke's run; returns the run count before the last."""
+    """The "draw a digit" step, the one place that knows the canvas: sends the drawing surface `canvas` its
+    value after each stroke (a JSON `{"drawing": {"nonce": 0, "strokes": [...], "png": <280x280 PNG data URL>,
+    "image": <the browser's 28x28, base64>}}`, bench/class_load.canvas_json; nonce 0: a fresh page, never
+    cleared) and waits for that stroke's run; returns the run count before the last."""
     mark = session.runs_started
-    for raw, png in drawing:
+    for raw, png, image in drawing:
         mark = session.runs_started
-        await session.set("canvas", json_value=canvas_json(raw, png, tag))
+        await session.set("canvas", json_value=canvas_json(raw, png, image, tag))
         await session.wait_for(lambda m=mark: session.runs_finished > m and not session.running, TIMEOUT_S)
     return mark
 
