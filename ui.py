@@ -456,42 +456,6 @@ def _class_banner() -> None:
             st.link_button(label, info.pushed_link, icon=":material/open_in_new:")
 
 
-# Hides the drawing canvas's invisible toolbar, which swallows strokes that start in its corner. The canvas
-# component draws its toolbar (undo, redo, reset, ...) invisibly over the canvas's top-right corner until hovered,
-# so a stroke starting there, and every touch stroke on a tablet, hits the toolbar. It lives in the component's
-# shadow DOM, which page CSS cannot reach, so a script adds the rule inside it. Part of the shell's script on every
-# page (one element: each element costs the browser on every stroke, docs/ARCHITECTURE.md §6); it does nothing
-# where there is no canvas.
-CANVAS_TOOLBAR_SCRIPT = """
-<script>
-(() => {
-  const ID = "lenet-hide-canvas-toolbar";
-  function patch(tries) {
-    for (const host of document.querySelectorAll('.st-key-canvas [data-testid="stBidiComponentIsolated"]')) {
-      const root = host.shadowRoot;
-      if (!root) {
-        if ((tries || 0) < 40) setTimeout(() => patch((tries || 0) + 1), 50);  // mounted, not attached yet
-        continue;
-      }
-      if (!root.getElementById(ID)) {
-        const style = document.createElement("style");
-        style.id = ID;
-        style.textContent = ".dc-toolbar { display: none !important; }";
-        root.appendChild(style);
-      }
-    }
-  }
-  patch(0);
-  if (!window.__lenetCanvasToolbarObserver) {
-    // The canvas remounts when the input source changes: patch every new one.
-    window.__lenetCanvasToolbarObserver = new MutationObserver(() => patch(0));
-    window.__lenetCanvasToolbarObserver.observe(document.body, {childList: true, subtree: true});
-  }
-})();
-</script>
-"""
-
-
 # --- every device a class has: the shell's CSS and script, the projector view (the one home of its CSS) ---
 
 # On every page. Captions: Streamlit's faded grey fell under WCAG AA's 4.5:1 (axe's color-contrast, on every
@@ -590,7 +554,7 @@ def leave_projector() -> None:
 def shell_chrome() -> None:
     """The shell's CSS and script on every page; in the projector view its CSS and a button to leave it."""
     st.html(SHELL_CSS)
-    st.html(SHELL_SCRIPT + CANVAS_TOOLBAR_SCRIPT, unsafe_allow_javascript=True)
+    st.html(SHELL_SCRIPT, unsafe_allow_javascript=True)
     if projector():
         st.html(PROJECTOR_CSS)
         st.button(

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
+import surface
 import ui
 from lenet import data, jobs
 from lenet.config import LeNetConfig
@@ -32,7 +32,6 @@ from lenet.train import TrainConfig, TrainError
 
 ui.ensure_shell()
 
-CANVAS = 280  # px, as on the Draw page
 BRUSH = 18  # px: the Draw page's default brush
 TRAIN_POLL_S = 1.0
 PAGES = {
@@ -145,22 +144,18 @@ def draw_part(step: Step) -> None:
     """The canvas; the network's answer for the drawing, which becomes the lesson's digit."""
     left, right = st.columns([1, 1])
     with left:
-        result = st_canvas(
-            stroke_color="#ffffff",
-            background_color="#000000",
-            stroke_width=BRUSH,
-            height=CANVAS,
-            width=CANVAS,
-            drawing_mode="freedraw",
-            update_streamlit=True,
-            return_image_data=True,
-            initial_drawing={"objects": [], "nonce": st.session_state["lesson_canvas_nonce"]},
-            key="lesson_canvas",
-        )
+        # The Draw page's own drawing surface (surface.py): it reads the drawing live while the pen moves.
+        surface.surface(key="lesson_canvas", nonce=st.session_state["lesson_canvas_nonce"], strokes=[], brush=BRUSH)
         st.button(ui.tr("lesson.draw.clear"), key="lesson_clear", icon=":material/delete:", on_click=_clear_canvas)
     injected = st.session_state.get("draw_injected_rgba")
-    rgba = np.asarray(injected) if injected is not None else result.image_data
-    prep = canvas_to_input(rgba) if rgba is not None else None
+    drawing = surface.read_drawing(st.session_state.get("lesson_canvas"))
+    if injected is not None:
+        rgba, seen = np.asarray(injected), None
+    elif drawing.nonce == st.session_state["lesson_canvas_nonce"]:
+        rgba, seen = drawing.rgba, drawing.image
+    else:
+        rgba, seen = None, None  # from before the last Clear: blank
+    prep = surface.browser_input(canvas_to_input(rgba), seen) if rgba is not None else None
     with right:
         if prep is None or prep.empty:
             st.info(ui.tr("lesson.draw.blank"))
