@@ -171,3 +171,16 @@ def test_soak_quick(tmp_path):
     assert out["kept_engine_kb_per_session"] < 10, out
     growth = (tmp_path / "growth.txt").read_text()
     assert "freed by closing the sessions kept for reconnection" in growth
+
+
+def test_draw_live_quick():
+    """The real Draw page: live updates are timed while the mouse draws, nothing is sent to the server between a
+    stroke's mouse-down and mouse-up, the weights are fetched from the app, and the server reads both digits."""
+    out = run_quick("draw_live.py", timeout=400)
+    for run in ("unthrottled", "throttled_4x"):
+        assert out[run]["update"]["n"] >= 50, out[run]
+        assert out[run]["sent_while_down"] == 0, out[run]
+        assert out[run]["errors"] == [], out[run]
+        assert out[run]["weights_bytes_fetched"] > 0, out[run]
+    assert out["unthrottled"]["answers_right"] == "2/2", out
+    assert 0 < out["payload_per_student_bytes"] < 400_000, out
