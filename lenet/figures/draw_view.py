@@ -1,18 +1,30 @@
 """Everything the Draw page shows for one input, computed before anything is laid out: the network's
-answer and explanation, and every picture as a PNG."""
+answer and explanation, every picture as a PNG, and the page's HTML made from them (in the page's language)."""
 
 from __future__ import annotations
 
+import hashlib
+import html
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from lenet import netspec
 from lenet.explain import Inspection, explain
 from lenet.figures import markup, mosaics
+from lenet.i18n import STRINGS, t
 from lenet.preprocess import Preprocessed
 
 # Share of the canvas under ink above which a drawing is a scribble, not a digit: a digit filling
 # the canvas with the widest brush covers at most ~36 %, scribbles over it 55 % and more.
 SCRIBBLE = 0.5
+STEP_PX = 160  # the box each preprocessing step is shown in
+SCALE = 4  # screen px per activation px: one scale for every map, so pooling visibly halves them
+UNSURE = 0.5  # below this top probability the answer is called a guess
+FAIRLY = 0.8  # below this it is "probably"
+CLOSE = 0.25  # a runner-up this close to the top is named too
+ACTIVATION_NAMES = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid", "gelu": "GELU"}
 
 
 @dataclass
@@ -47,7 +59,7 @@ def draw_view(
     label: int | None = None,
     started: float | None = None,
     canvas: bool = False,
-    step_px: int = 160,
+    step_px: int = STEP_PX,
     pictures: bool = True,
 ) -> DrawView:
     """Run the network on one input and build every picture the Draw page shows for it.
@@ -82,3 +94,173 @@ def draw_view(
 def png_size(png: bytes) -> tuple[int, int]:
     """(height, width) of a PNG, from its header."""
     return int.from_bytes(png[20:24], "big"), int.from_bytes(png[16:20], "big")
+
+
+# --- the page's HTML: the answer, the preprocessing steps, every layer, the kernels (in the page's language) ---
+
+
+def scaled(png: bytes, scale: int = SCALE, alt: str = "") -> str:
+    """A small PNG as HTML, `scale` screen px per pixel, hard pixel edges."""
+    return markup.image_html(png, png_size(png)[1] * scale, alt=alt)
+
+
+def answer_html(view: DrawView, lang: str) -> str:
+    """The digit, large, with honest words about how sure the network is (for a markdown element)."""
+    insp = view.insp
+    if insp is None:
+        # Nothing to read: no digit characters at all (tests rely on it).
+        # A reason this page has no words for yet still reads as "nothing to read".
+        reason = view.reason if f"draw.prediction.{view.reason}" in STRINGS else "blank"
+        digit, faded, words = "?", " draw-none", t(f"draw.prediction.{reason}", lang)
+    else:
+        digit, faded, words = str(insp.prediction), "", verdict(insp, lang)
+    # data-probs: the ten probabilities, which tests compare with the browser's live reading (surface.py)
+    probs = "null" if insp is None else "[" + ",".join(f"{p:.6f}" for p in insp.probs) + "]"
+    return (
+        f'<div class="draw-digit{faded}" data-probs="{probs}">{digit}</div>'
+        f'<div class="draw-verdict{faded}">{_esc(words)}</div>'
+    )
+
+
+def answer_bars_html(insp: Inspection | None, lang: str) -> str:
+    """All ten probabilities as bars under their caption, the answer highlighted and a close runner-up named."""
+    probs = insp.probs if insp is not None else np.zeros(10)
+    close = insp is not None and insp.confidence - insp.runner_up()[1] < CLOSE
+    bars = markup.probability_bars(
+        probs, insp.prediction if insp else None, runner_up=insp.runner_up()[0] if close else None
+    )
+    return markup.caption(t("draw.probs.title", lang)) + bars
+
+
+def verdict(insp: Inspection, lang: str) -> str:
+    """How sure the network is, in words: confident, fairly sure, torn between two, or guessing."""
+    pct = f"{insp.confidence:.0%}"
+    other, other_p = insp.runner_up()
+    if insp.confidence - other_p < CLOSE:
+        return t("draw.prediction.close", lang, pct=pct, other=other, other_pct=f"{other_p:.0%}")
+    if insp.confidence < UNSURE:
+        return t("draw.prediction.guess", lang, pct=pct)
+    if insp.confidence < FAIRLY:
+        return t("draw.prediction.fairly", lang, pct=pct)
+    return t("draw.prediction.sure", lang, pct=pct)
+
+
+def steps_html(view: DrawView, lang: str) -> str:
+    """The preprocessing steps, left to right (the last one is exactly the network's input), and the time taken,
+    as HTML (sent in one block with the layers under it: one element fewer)."""
+    intro = markup.heading(t("draw.steps.title", lang), 3) + markup.caption(t("draw.steps.intro", lang))
+    if view.prep is None:
+        return intro
+    cells = []
+    for key, _ in view.prep.steps:
+        png = view.images[f"step_{key}"]
+        height, width = png_size(png)
+        # Every step fits the same box; the small ones are scaled up with crisp pixels.
+        shown = max(1, round(STEP_PX * width / max(height, width)))
+        caption = t(f"draw.step.{key}", lang)
+        image = markup.image_html(png, shown, pixelated=max(height, width) <= 28, alt=caption)
+        cells.append(
+            f'<figure style="margin:0;width:{STEP_PX + 10}px">{image}<figcaption style="font-size:0.9rem;'
+            f'opacity:.85;margin-top:0.3rem">{_esc(caption)}</figcaption></figure>'
+        )
+    arrow = '<div style="font-size:2rem;opacity:.6;align-self:center" aria-hidden="true">→</div>'
+    row = f'<div style="display:flex;gap:1rem;flex-wrap:wrap;align-items:flex-start">{arrow.join(cells)}</div>'
+    timing = markup.caption(t("draw.timing", lang, ms=view.compute_ms))
+    return f'{intro}{row}<div style="margin-top:0.6rem">{timing}</div>'
+
+
+def layer_text(name: str, act: np.ndarray, prev: np.ndarray | None, block: tuple, lang: str) -> tuple[str, str]:
+    """The title and the explanation of one block, from its layers in the network's list (any network)."""
+    if name == "input":
+        return t("draw.net.input", lang), t("draw.net.input.text", lang, h=act.shape[1], w=act.shape[2])
+    if name == "output":
+        return t("draw.net.title.output", lang), t("draw.net.output.text", lang)
+    first = block[0]
+    activation = next((layer.kind for layer in block if layer.kind in ACTIVATION_NAMES), None)
+    act_name = ACTIVATION_NAMES.get(activation, "")
+    act_sentence = " " + t(f"draw.net.act.{activation}", lang) if activation else ""
+    bare = "" if activation else ".bare"  # a block without an activation: its title names none
+    if first.kind in ("maxpool", "avgpool"):
+        pool = first.kind[:3]
+        text = t(f"draw.net.pool.{pool}.text", lang, p=first.kernel)
+        if name == "S4":
+            text += " " + t("draw.net.S4.text", lang)
+        return t(f"draw.net.title.pool.{pool}", lang, name=name), text + act_sentence
+    if first.kind == "fc":
+        text = t("draw.net.F6.text", lang, c=act.size, m=prev.size)
+        return t(f"draw.net.title.fc{bare}", lang, name=name, act=act_name), text + act_sentence
+    if first.kind != "conv":  # a leading activation, bn or dropout: a block of its own
+        return t("draw.net.title.other", lang, name=name, layers=", ".join(str(layer) for layer in block)), ""
+    if first.stride > 1 and name in ("S2", "S4"):  # LeNet's learned pooling (pool "none", allconv)
+        title = t("draw.net.title.pool.none", lang, name=name, act=act_name)
+        return title, t("draw.net.pool.none.text", lang, p=first.stride)
+    title = t(f"draw.net.title.conv{bare}", lang, name=name, act=act_name)
+    channels = act.shape[0]
+    if prev is not None and prev.shape[0] == 1 and prev.ndim == 3:  # reads the picture itself
+        text = t("draw.net.C1.text", lang, c=channels, k=first.kernel)
+    elif act.ndim == 3 and act.shape[1] * act.shape[2] == 1:
+        text = t("draw.net.C5.text", lang, c=channels, n=prev.size)
+    else:
+        text = t("draw.net.C3.text", lang, c=channels, m=prev.shape[0])
+    return title, text + act_sentence
+
+
+def network_html(view: DrawView, model, cmap: str, lang: str) -> str:
+    """Every layer's output for this input, each with its shape and a sentence or two, as one HTML grid under
+    a rule and the section's title."""
+    head = markup.section_head(t("draw.net.title", lang))
+    if view.insp is None:
+        return head + markup.caption(t("draw.why.nothing", lang), "lenet-text")
+    intro = markup.caption(t("draw.net.intro", lang) + " " + t("draw.net.colours", lang, cmap=cmap))
+    rows = [("input", view.prep.image[None]), *view.insp.activations.items()]
+    blocks = dict(zip(model.names, netspec.parse(model.net).block_layers, strict=True))
+    cells, prev = [], None
+    for name, act in rows:
+        title, text = layer_text(name, act, prev, blocks.get(name, ()), lang)
+        shape = t("draw.net.shape", lang, shape=" × ".join(str(n) for n in act.shape))
+        picture = markup.score_bars(act) if name == "output" else scaled(view.images[name], alt=title)
+        cells.append(
+            f'<div><div style="font-weight:600;font-size:1.05rem">{_esc(title)} '
+            f'<span style="font-weight:400;opacity:.8">· {_esc(shape)}</span></div>'
+            f'<div style="opacity:.85;font-size:0.92rem;margin-top:0.2rem">{_esc(text)}</div></div>'
+            f'<div style="max-width:720px">{picture}</div>'
+        )
+        prev = act
+    return (
+        head
+        + intro
+        + (
+            '<div class="lenet-lazy" style="display:grid;grid-template-columns:minmax(240px,2fr) 3fr;gap:1.6rem 2.5rem;'
+            f'align-items:center">{"".join(cells)}</div>'
+        )
+    )
+
+
+def kernels_html(pictures: list[tuple[str, bytes, tuple[int, ...]]] | None, lang: str) -> str:
+    """The learned filters of C1 and C3 ((layer, PNG, weight shape), or None when the checkpoint is gone), as signed
+    mosaics, under a rule and the section's title: one HTML block.
+
+    Every element on the page costs the browser on every stroke, even outside the stroke's fragment (each one
+    re-renders when a run starts and ends: docs/ARCHITECTURE.md §6), so this section that never changes while
+    the student draws is one element, not eight."""
+    parts = [markup.section_head(t("draw.kernels.title", lang)) + markup.caption(t("draw.kernels.intro", lang))]
+    for i, (layer, png, shape) in enumerate(pictures or ()):
+        out_c, in_c, k, _ = shape
+        caption = t("draw.kernels.deeper" if i else "draw.kernels.first", lang, name=layer, c=out_c, m=in_c, k=k)
+        # the first layer's few kernels shown larger than the next one's many, so both are readable and fit
+        parts.append(markup.caption(caption, "lenet-text") + scaled(png, 8 if i else 16, alt=caption))
+    return "".join(parts)
+
+
+def input_digest(prep: Preprocessed | None) -> str | None:
+    """A digest of everything `draw_view` reads from a preprocessed input: equal digests, equal views."""
+    if prep is None:
+        return None
+    digest = hashlib.md5(repr((prep.empty, prep.reason, [key for key, _ in prep.steps])).encode())
+    for array in (*(image for _, image in prep.steps), prep.image, prep.input):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=False)

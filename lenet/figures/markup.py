@@ -65,6 +65,20 @@ def caption(text: str, cls: str = "lenet-caption") -> str:
     return f'<p class="{cls}">{html.escape(text, quote=False)}</p>'
 
 
+def section_head(title: str) -> str:
+    """A section's rule and title inside an HTML block (st.divider and st.header would be two elements more)."""
+    return '<hr class="lenet-rule">' + heading(title, 2)
+
+
+def figure(rgb: np.ndarray, caption: str, width: int) -> str:
+    """A picture `width` px wide with its caption under it (the caption is its alt text too)."""
+    image = image_html(png_bytes(rgb), width, alt=caption)
+    return (
+        f'<figure style="margin:0">{image}<figcaption style="font-size:0.85rem">{html.escape(caption, quote=False)}'
+        "</figcaption></figure>"
+    )
+
+
 def _rgb(colour) -> str:
     return "rgb({},{},{})".format(*(int(c) for c in colour))
 
