@@ -17,7 +17,6 @@ the `trace` container explains that number (lenet.trace); tests set the key dire
 from __future__ import annotations
 
 import functools
-import re
 import time
 from dataclasses import dataclass
 
@@ -30,7 +29,7 @@ import ui
 from lenet import checkpoints, sandbox
 from lenet.data import normalise, picker_digits
 from lenet.figures import draw_view as draw_figures
-from lenet.figures import markup, mosaics, theme, trace_html
+from lenet.figures import markup, mosaics, trace_html
 from lenet.figures import trace as trace_figures
 from lenet.figures.draw_view import DrawView, draw_view
 from lenet.images import load_image
@@ -39,7 +38,6 @@ from lenet.trace import Cell, parse_cell, shapes
 
 ui.ensure_shell()
 
-CANVAS = 280  # px; MNIST's 28 px times ten, so a finger or a mouse has room
 BRUSH = (6, 40, 18)  # min, max, default px: the default gives MNIST-like strokes after scaling
 SOURCES = {
     "draw": ":material/draw:",
@@ -58,10 +56,7 @@ _ROW = (
 _PAGE_CSS = f"""
 <style>
   {trace_figures.GRID_CSS}
-  .draw-digit {{ font-size: 8rem; font-weight: 700; line-height: 1; color: {theme.PRIMARY}; text-align: center; }}
-  .draw-digit.draw-none {{ color: inherit; opacity: 0.6; }}
-  .draw-verdict {{ font-size: 1.4rem; text-align: center; }}
-  .draw-verdict.draw-none {{ font-size: 1.1rem; opacity: 0.85; }}
+  {draw_figures.ANSWER_CSS}
   .st-key-sandbox {{ border-top: 1px solid rgba(128, 128, 128, 0.3); padding-top: 2rem; margin-top: 1rem; }}
   {_ROW} {{ flex-wrap: wrap; }}
   {_ROW} > [data-testid="stColumn"]:nth-child(1) {{ flex: 1.3 1 300px !important; min-width: 300px !important; }}
@@ -368,27 +363,10 @@ def kernels_html(path: str) -> str:
 
 # --- tracing one number: the session-state key `trace` selects a cell, a click on a layer's picture sets it ---
 
-PICK_KEY = "trace_pick"  # + "_" + the layer: the clickable picture's value, the last click's x, y and its size
-
-
-def _pick_key(layer: str) -> str:
-    """One picture (and key) per layer, so that each has its own widest size (pick_css)."""
-    return f"{PICK_KEY}_{re.sub(r'[^A-Za-z0-9_-]', '_', layer)}"
-
-
-def pick_css(model) -> str:
-    """Each layer's clickable picture is drawn as wide as its column allows, and at most its own width: on a
-    desktop exactly its pixels, on a phone shrunk to the screen's width (never cut off at the right)."""
-    rules = [
-        f".st-key-{_pick_key(name)} {{ max-width: {trace_figures.pick_layout(act.shape).size[1]}px; }}"
-        for name, act in ui.blank_activations(model).items()
-    ]
-    return "<style>" + "".join(rules) + "</style>"
-
 
 def _on_pick(layer: str, layout: trace_figures.PickLayout, unit: bool) -> None:
     """A click on a layer's picture selects the cell under it; a gutter, a blank tile or the margin selects nothing."""
-    click = st.session_state.get(_pick_key(layer))
+    click = st.session_state.get(trace_html.pick_key(layer))
     try:
         hit = trace_figures.cell_at(
             layout, float(click["x"]), float(click["y"]), float(click["width"]), float(click["height"])
@@ -467,8 +445,8 @@ def trace_pick_ui(picture: trace_html.PickPicture) -> set[str]:
     it; returns the tools chosen."""
     streamlit_image_coordinates(
         _EncodedPNG(picture.png),
-        key=_pick_key(picture.layer),
-        width="stretch",  # as wide as its element, which pick_css keeps at most the picture's own width
+        key=trace_html.pick_key(picture.layer),
+        width="stretch",  # as wide as its element, which trace_html.pick_css keeps at most the picture's own width
         on_click=functools.partial(_on_pick, picture.layer, picture.layout, len(picture.shape) == 1),
         cursor="crosshair",
     )
@@ -700,7 +678,9 @@ st.title(ui.tr("draw.title"))
 st.container(key="draw_intro").markdown(ui.tr("draw.intro"))
 loaded = ui.current_model()
 model_path = ui.current_model_path() if loaded else None
-st.html(_PAGE_CSS + (pick_css(loaded[0]) if loaded else ""))  # one element (docs/ARCHITECTURE.md §6)
+st.html(
+    _PAGE_CSS + (trace_html.pick_css(ui.blank_activations(loaded[0])) if loaded else "")
+)  # one element (docs/ARCHITECTURE.md §6)
 explore(loaded[0] if loaded else None, model_path, tools_ui())
 if model_path:
     st.html(kernels_html(model_path))

@@ -13,6 +13,7 @@ import numpy as np
 from lenet import netspec
 from lenet.explain import Inspection, explain
 from lenet.figures import markup, mosaics
+from lenet.figures.theme import PRIMARY
 from lenet.i18n import STRINGS, t
 from lenet.preprocess import Preprocessed
 
@@ -25,6 +26,13 @@ UNSURE = 0.5  # below this top probability the answer is called a guess
 FAIRLY = 0.8  # below this it is "probably"
 CLOSE = 0.25  # a runner-up this close to the top is named too
 ACTIVATION_NAMES = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid", "gelu": "GELU"}
+# answer_html's look: the digit large in the theme's colour, faded when there is nothing to read
+ANSWER_CSS = f"""
+  .draw-digit {{ font-size: 8rem; font-weight: 700; line-height: 1; color: {PRIMARY}; text-align: center; }}
+  .draw-digit.draw-none {{ color: inherit; opacity: 0.6; }}
+  .draw-verdict {{ font-size: 1.4rem; text-align: center; }}
+  .draw-verdict.draw-none {{ font-size: 1.1rem; opacity: 0.85; }}
+"""
 
 
 @dataclass

@@ -5,6 +5,7 @@ by step) and the window player's figure. Every text is escaped; the numbers come
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,7 @@ from lenet.figures.draw_view import DrawView
 from lenet.i18n import t
 from lenet.trace import Cell, Trace, geometry, parse_cell, shapes, trace
 
+PICK_KEY = "trace_pick"  # + "_" + the layer: the clickable picture's value, the last click's x, y and its size
 SHOWN_CHANNELS = 3  # input maps of C3/C5 shown as grids; every map's sum is in the table
 FIELD_PX = 140  # about how wide each receptive-field picture is drawn
 PLAYER_SIDE = 10  # the player steps over at most this many rows and columns of the map, around the picked cell
@@ -343,3 +345,18 @@ def pick_picture(layer: str, activations: dict, cmap: str, picked) -> PickPictur
     outlined = (selected.channel, selected.row, selected.col) if selected else None
     png = markup.png_bytes(trace_figures.pick_image(act, cmap, layout, outlined))
     return PickPicture(layer, act.shape, layout, png, selected)
+
+
+def pick_key(layer: str) -> str:
+    """One picture (and key) per layer, so that each has its own widest size (pick_css)."""
+    return f"{PICK_KEY}_{re.sub(r'[^A-Za-z0-9_-]', '_', layer)}"
+
+
+def pick_css(activations: dict) -> str:
+    """Each layer's clickable picture is drawn as wide as its column allows, and at most its own width: on a
+    desktop exactly its pixels, on a phone shrunk to the screen's width (never cut off at the right)."""
+    rules = [
+        f".st-key-{pick_key(name)} {{ max-width: {trace_figures.pick_layout(act.shape).size[1]}px; }}"
+        for name, act in activations.items()
+    ]
+    return "<style>" + "".join(rules) + "</style>"
