@@ -7,6 +7,7 @@ layer's settings live in the URL query (DESIGN §4.2), so a link reproduces what
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 
@@ -17,26 +18,24 @@ import streamlit as st
 import ui
 from lenet import netspec
 from lenet.conv import exercise, export, ops
-from lenet.conv.arithmetic import OPS, TRANSPOSED, index_ranges, stride_fit
-from lenet.conv.explain import check_latex, explain_layer, formula_latex, output_padding_choices
+from lenet.conv.arithmetic import OPS, TRANSPOSED
+from lenet.conv.explain import check_latex, explain_layer
 from lenet.conv.query import LIMITS, LabSettings, settings_from_query
-from lenet.figures import designer
+from lenet.figures import designer, lab_notes
 from lenet.figures.lab import TRANSPOSED_VIEW, maps_figure, transposed_figure, window_figure
-from lenet.netspec import Layer, NetSpec, NetSpecError
+from lenet.netspec import NetSpec, NetSpecError
 
 ui.ensure_shell()
 
 PADDING_MODES = ("number", "same", "valid")
 PRESET_DEFAULT = "edge_horizontal"
 KERNEL_COLORSCALE = "PuOr_r"  # diverging, colour-blind safe: negative purple, zero white, positive orange
-MAX_RUNS_LISTED = 6  # "rows 3, 7, 11, …": enough to see the pattern on a projector
 
 
-def lines_text(indices) -> str:
-    """Indices as 1-based runs for people: (26, 27) -> "27–28"."""
-    runs = index_ranges(indices)
-    parts = [str(a + 1) if a == b else f"{a + 1}–{b + 1}" for a, b in runs[:MAX_RUNS_LISTED]]
-    return ", ".join(parts) + (", …" if len(runs) > MAX_RUNS_LISTED else "")
+def show_notes(notes: list[lab_notes.Note]) -> None:
+    """Explanations built by lenet.figures.lab_notes, each in the element its kind names."""
+    for kind, text in notes:
+        getattr(st, kind)(text)
 
 
 # --- settings <-> URL --------------------------------------------------------------------------
@@ -170,79 +169,27 @@ def show_query_problems(settings: LabSettings) -> None:
 # --- the result -----------------------------------------------------------------------------------
 
 
-def show_suggestions(report) -> None:
-    if not report.suggestions:
-        return
-    exact = any(s.exact for s in report.suggestions)
-    items = []
-    for s in report.suggestions:
-        ((name, value),) = s.changes.items()
-        change = ui.tr(f"lab.change.{name}", value=value)
-        items.append("- " + ui.tr("lab.suggest.item", change=change, h=s.output[0], w=s.output[1]))
-    st.markdown(ui.tr("lab.suggest" if exact else "lab.suggest.working") + "\n" + "\n".join(items))
-
-
-def show_fit(report) -> None:
-    """The tutorial's integer check for each axis that does not tile, and what is never read."""
-    square = report.height == report.width  # one message for both axes: they tile alike
-    axes = [(report.cols, "both")] if square else [(report.rows, "rows"), (report.cols, "cols")]
-    if all(fit.exact for fit, _ in axes):
-        st.success(ui.tr("lab.fit.exact"))
-    for fit, axis in axes:
-        if fit.exact:
-            continue
-        ceil = report.op != "conv" and report.ceil_mode
-        st.info(ui.tr("lab.fit.ceil" if ceil else "lab.fit.not_exact", axis=ui.tr(f"lab.axis.{axis}"), out=fit.output))
-        st.latex(check_latex(fit))
-        if fit.trimmed:
-            st.caption(ui.tr("lab.fit.trimmed"))
-    for fit, axis in ((report.rows, "rows"), (report.cols, "cols")):
-        if fit.uncovered_tail:
-            st.warning(ui.tr(f"lab.uncovered.{axis}", lines=lines_text(fit.uncovered_tail)))
-        elif fit.dropped and not fit.exact and not (square and axis == "rows"):
-            st.caption(ui.tr("lab.uncovered.padding_only", axis=ui.tr(f"lab.axis.{'both' if square else axis}")))
-        if fit.uncovered_gaps:
-            if report.stride > fit.span:
-                st.warning(ui.tr(f"lab.gaps.{axis}", lines=lines_text(fit.uncovered_gaps)))
-            else:
-                st.warning(
-                    ui.tr(
-                        "lab.gaps.dilation",
-                        d=report.dilation,
-                        axis=ui.tr(f"lab.axis.{axis}"),
-                        lines=lines_text(fit.uncovered_gaps),
-                    )
-                )
-
-
 def show_result(report, settings: LabSettings) -> None:
     with st.container(key="lab_output", border=True):
         if not report.ok:
             st.error(ui.tr("lab.invalid", reason=ui.tr_error(report.error)))
-            show_suggestions(report)
+            show_notes(lab_notes.suggestion_notes(report, ui.lang()))
             return
         channels, out_h, out_w = report.output
         st.subheader(ui.tr("lab.result", h=out_h, w=out_w, c=channels))
         st.caption(ui.tr("lab.result.input", h=settings.height, w=settings.width, c=settings.in_channels))
-        if report.transposed:
-            show_transposed(report, settings)
+        if report.transposed:  # its formula next to the conv it undoes, and why output_padding exists
+            show_notes(lab_notes.transposed_notes(report, settings, ui.lang()))
+            cost_metrics(report, settings)
             return
-        st.markdown(ui.tr("lab.formula"))
-        for formula in report.formulas():
-            st.latex(formula)
-        if settings.padding == "same":
-            fit = report.cols
-            st.caption(ui.tr("lab.formula.same", total=fit.before + fit.after, before=fit.before, after=fit.after))
-        if settings.dilation > 1:
-            st.caption(ui.tr("lab.formula.dilation", span=report.cols.span))
+        show_notes(lab_notes.formula_notes(report, settings, ui.lang()))
         if settings.op == "conv":
             cost_metrics(report, settings)
         else:
             left, right = st.columns(2)
             left.metric(ui.tr("lab.params"), "0", help=ui.tr("lab.params.pool"))
             right.metric(ui.tr(f"lab.reads.{settings.op}"), f"{report.macs:,}")
-        show_fit(report)
-        show_suggestions(report)
+        show_notes(lab_notes.fit_notes(report, ui.lang()) + lab_notes.suggestion_notes(report, ui.lang()))
 
 
 def cost_metrics(report, settings: LabSettings) -> None:
@@ -254,74 +201,6 @@ def cost_metrics(report, settings: LabSettings) -> None:
     left, right = st.columns(2)
     left.metric(ui.tr("lab.params"), f"{report.params:,}", help=ui.tr("lab.params.help", f=f, c=c, k=k))
     right.metric(ui.tr("lab.macs"), f"{report.macs:,}", help=ui.tr("lab.macs.help", h=h, w=w, f=f, c=c, k=k))
-
-
-def choices_text(choices: list[tuple[int, int]]) -> str:
-    """The choices as one phrase in the current language: output padding 0 gives 25 and output padding 1 gives 26."""
-    items = [ui.tr("lab.tr.why.choice", op=op, size=size) for op, size in choices]
-    text = items[0]
-    for i, item in enumerate(items[1:], start=2):
-        text = ui.tr("lab.tr.why.last" if i == len(items) else "lab.tr.why.more", rest=text, next=item)
-    return text
-
-
-def why_output_padding(report) -> None:
-    """The sizes one convolution maps to the same output, every output padding that picks one, and this pick."""
-    if report.stride == 1:
-        st.markdown(ui.tr("lab.tr.why.stride1"))
-        if report.output_padding:  # a dilation above 1 allows an output padding that no stride asks for
-            _, out_h, out_w = report.output
-            st.markdown(ui.tr("lab.tr.why.picked", op=report.output_padding, chosen=f"{out_h}×{out_w}"))
-        return
-    axes = (
-        [(report.cols, "width")] if report.height == report.width else [(report.rows, "height"), (report.cols, "width")]
-    )
-    for axis, name in axes:
-        choices = output_padding_choices(axis)
-        text = ui.tr(
-            "lab.tr.why",
-            s=axis.stride,
-            axis=ui.tr(f"lab.axis.{name}"),
-            sizes=", ".join(str(size) for _, size in choices),
-            n=axis.size,
-            choices=choices_text(choices),
-        )
-        if axis.output_padding:
-            picked = ui.tr("lab.tr.why.picked", op=axis.output_padding, chosen=axis.output)
-            text = ui.tr("lab.tr.why.then", why=text, picked=picked)
-        st.markdown(text)
-
-
-def show_transposed(report, settings: LabSettings) -> None:
-    """A transposed conv's formula, next to the conv it undoes, and why output_padding exists."""
-    _, out_h, out_w = report.output
-    back_h, back_w = report.undone
-    # one under the other, not side by side: each formula needs the full width to be read on a phone
-    st.markdown(ui.tr("lab.tr.formula"))
-    for formula in report.formulas():
-        st.latex(formula)
-    st.markdown(ui.tr("lab.tr.undo"))
-    conv = dict(kernel=settings.kernel, stride=settings.stride, padding=report.rows.padding, dilation=settings.dilation)
-    axes = [(out_w, "W")] if settings.height == settings.width else [(out_h, "H"), (out_w, "W")]
-    for size, symbol in axes:
-        st.latex(formula_latex(stride_fit(size, **conv), symbol=symbol))
-    if (back_h, back_w) == (settings.height, settings.width):
-        st.success(ui.tr("lab.tr.back", h=settings.height, w=settings.width, oh=out_h, ow=out_w))
-    else:
-        st.info(
-            ui.tr(
-                "lab.tr.not_back",
-                op=settings.output_padding,
-                s=settings.stride,
-                bh=back_h,
-                bw=back_w,
-                h=settings.height,
-                w=settings.width,
-            )
-        )
-    st.markdown(ui.tr("lab.tr.how", gap=settings.stride - 1, inner=report.rows.inner_padding))
-    why_output_padding(report)
-    cost_metrics(report, settings)
 
 
 def show_ideas() -> None:
@@ -416,8 +295,7 @@ def digit_tab(report, settings: LabSettings) -> tuple[np.ndarray | None, np.ndar
 def transposed_picture(report) -> None:
     """Which output cells each input pixel paints, and the input spread out by the stride."""
     st.caption(ui.tr("lab.picture.tr.caption"))
-    names = ("spread", "padding", "play", "pause", "position")
-    labels = {name: ui.tr(f"lab.picture.{name}") for name in names}
+    labels = lab_notes.picture_labels(ui.lang(), ("spread", "padding", "play", "pause", "position"))
     labels |= {"input": ui.tr("lab.digit.input"), "output": ui.tr("lab.picture.painted")}
     view = transposed_figure(report, labels, ui.colormap())
     if view is None:
@@ -441,10 +319,7 @@ def picture_tab(report, settings: LabSettings, image, output) -> None:
     if image is None:  # too large for the digit demo: the grid and the window's path are the point here
         image = np.zeros((settings.height, settings.width), dtype=np.float32)
         output = np.zeros(report.output[1:], dtype=np.float32)
-    labels = {
-        name: ui.tr(f"lab.picture.{name}") for name in ("input", "output", "padding", "play", "pause", "position")
-    }
-    view = window_figure(report, image, output, labels, ui.colormap())
+    view = window_figure(report, image, output, lab_notes.picture_labels(ui.lang()), ui.colormap())
     if view is None:
         st.info(ui.tr("lab.picture.too_big", span=max(report.rows.span, report.cols.span)))
         return
@@ -472,20 +347,6 @@ def next_exercise(level: str) -> None:
     positions[level] = positions.get(level, 0) + 1
     st.session_state["lab_answer"] = ""
     st.session_state.pop("lab_ex_verdict", None)
-
-
-def question_text(ex: exercise.Exercise) -> str:
-    padding = ui.tr("lab.ex.padding_same") if ex.padding == "same" else str(ex.padding)
-    return ui.tr(
-        "lab.ex.question",
-        n=ex.index + 1,
-        op=ui.tr(f"lab.op.{ex.op}").lower(),
-        size=ex.size,
-        k=ex.kernel,
-        s=ex.stride,
-        p=padding,
-        d=ex.dilation,
-    )
 
 
 def check_clicked(ex: exercise.Exercise) -> None:
@@ -519,9 +380,7 @@ def reveal(ex: exercise.Exercise, verdict) -> None:
             st.caption(ui.tr("lab.ex.rounded"))
             st.latex(check_latex(report.cols))
         shape = report.output[1:]
-        labels = {
-            name: ui.tr(f"lab.picture.{name}") for name in ("input", "output", "padding", "play", "pause", "position")
-        }
+        labels = lab_notes.picture_labels(ui.lang())
         view = window_figure(report, np.zeros((ex.size, ex.size)), np.zeros(shape), labels, ui.colormap())
         if view is not None:
             st.plotly_chart(view.figure, width="stretch", key="lab_ex_picture")
@@ -541,7 +400,7 @@ def exercise_ui() -> None:
     index = st.session_state.get("lab_ex_index", {}).get(level, 0)
     ex = exercise.make_exercise(seed, level, index)
     with st.container(key="lab_exercise", border=True):
-        st.markdown(question_text(ex))
+        st.markdown(lab_notes.question_text(ex, ui.lang()))
     st.text_input(ui.tr("lab.ex.answer"), key="lab_answer", placeholder=ui.tr("lab.ex.placeholder"))
     left, right = st.columns(2)
     left.button(ui.tr("lab.ex.check"), key="lab_check", type="primary", on_click=check_clicked, args=(ex,))
@@ -613,17 +472,6 @@ def write_net_link() -> None:
     st.session_state["lab_net_url"] = text
 
 
-def canonical(entries: list[str]) -> list[str]:
-    """Each entry that reads as a layer in its canonical text (c6k5s1p0 -> c6k5); the others as typed."""
-    out = []
-    for entry in entries:
-        try:
-            out.append(netspec.parse_layer(entry).text)
-        except NetSpecError:
-            out.append(entry)
-    return out
-
-
 def text_changed() -> None:
     """The typed list replaces the design; a list too long to be a design is refused and the design kept."""
     text = str(st.session_state.get("lab_net_text", ""))
@@ -634,7 +482,7 @@ def text_changed() -> None:
         if exc.code in ("net_too_long", "net_too_many", "net_empty"):
             st.session_state["lab_net_text_error"] = (net_entries().copy(), ui.tr_error(exc))
             return
-    set_entries(canonical(designer.split_entries(text)), st.session_state.get("lab_net_selected", 0))
+    set_entries(designer.canonical(designer.split_entries(text)), st.session_state.get("lab_net_selected", 0))
 
 
 def preset_changed() -> None:
@@ -669,17 +517,8 @@ def kind_changed() -> None:
 def setting_changed() -> None:
     """The picked layer rewritten from its settings' widgets."""
     state = st.session_state
-    kind = state["lab_net_kind"]
-    if kind == "conv":
-        padding = "same" if state["lab_net_same"] else int(state["lab_net_padding"])
-        layer = Layer("conv", int(state["lab_net_size"]), int(state["lab_net_kernel"]), int(state["lab_net_stride"]),
-                      padding, int(state["lab_net_dilation"]))  # fmt: skip
-    elif kind in netspec.POOLS:
-        layer = Layer(kind, kernel=int(state["lab_net_kernel"]), stride=int(state["lab_net_stride"]))
-    elif kind == "dropout":
-        layer = Layer("dropout", p=round(float(state["lab_net_p"]), 4))
-    else:
-        layer = Layer("fc", int(state["lab_net_size"]))
+    values = {field: state.get(f"lab_net_{field}") for field in designer.SETTING_FIELDS}
+    layer = designer.layer_from_settings(state["lab_net_kind"], values)
     entries = net_entries().copy()
     entries[state["lab_net_selected"]] = layer.text
     set_entries(entries, state["lab_net_selected"])
@@ -703,15 +542,8 @@ def sync_widgets(design: designer.Design) -> None:
     state["lab_net_editing"] = (selected, picked.text)
     layer = picked.layer
     state["lab_net_kind"] = None if layer is None else layer.kind
-    if layer is None:
-        return
-    state["lab_net_size"] = max(layer.size, 1)
-    state["lab_net_kernel"] = max(layer.kernel, 1)
-    state["lab_net_stride"] = layer.stride
-    state["lab_net_same"] = layer.padding == "same"
-    state["lab_net_padding"] = 0 if layer.padding == "same" else int(layer.padding)
-    state["lab_net_dilation"] = layer.dilation
-    state["lab_net_p"] = float(layer.p)
+    if layer is not None:
+        state.update({f"lab_net_{field}": value for field, value in designer.settings_of(layer).items()})
 
 
 def preset_and_text_ui() -> None:
@@ -913,19 +745,7 @@ st.subheader(ui.tr("lab.layer.title"))
 settings = settings_widgets()
 write_query(settings)
 show_query_problems(settings)
-report = explain_layer(
-    settings.height,
-    settings.width,
-    settings.kernel,
-    settings.stride,
-    settings.padding,
-    settings.dilation,
-    settings.op,
-    settings.ceil_mode,
-    settings.in_channels,
-    settings.out_channels,
-    output_padding=settings.output_padding,
-)
+report = explain_layer(**dataclasses.asdict(settings))
 show_result(report, settings)
 st.caption(ui.tr("lab.link"))
 show_ideas()

@@ -37,6 +37,9 @@ BAD_STYLE = "background-color:#fdb863;color:#000000"  # PuOr's orange: visible t
 SELECTED_STYLE = "outline:2px solid currentColor;outline-offset:-2px"
 
 
+SETTING_FIELDS = ("size", "kernel", "stride", "padding", "same", "dilation", "p")  # a layer's settings widgets
+
+
 def split_entries(text: str) -> list[str]:
     """A typed list as its entries, spaces and case ignored: "C6K5P2, relu" -> ["c6k5p2", "relu"].
 
@@ -256,3 +259,41 @@ def lenet_config(spec: NetSpec):
             except (ValueError, TypeError):
                 continue
     return None
+
+
+def canonical(entries: Sequence[str]) -> list[str]:
+    """Each entry that reads as a layer in its canonical text (c6k5s1p0 -> c6k5); the others as typed."""
+    out = []
+    for entry in entries:
+        try:
+            out.append(netspec.parse_layer(entry).text)
+        except NetSpecError:
+            out.append(entry)
+    return out
+
+
+def settings_of(layer: Layer) -> dict:
+    """A layer's settings as the designer's widgets show them (SETTING_FIELDS; `same`: padding "same")."""
+    same = layer.padding == "same"
+    return {
+        "size": max(layer.size, 1),
+        "kernel": max(layer.kernel, 1),
+        "stride": layer.stride,
+        "same": same,
+        "padding": 0 if same else int(layer.padding),
+        "dilation": layer.dilation,
+        "p": float(layer.p),
+    }
+
+
+def layer_from_settings(kind: str, values: dict) -> Layer:
+    """The layer of `kind` that the settings' widgets describe (settings_of, the other way)."""
+    if kind == "conv":
+        padding = "same" if values["same"] else int(values["padding"])
+        return Layer("conv", int(values["size"]), int(values["kernel"]), int(values["stride"]), padding,
+                     int(values["dilation"]))  # fmt: skip
+    if kind in netspec.POOLS:
+        return Layer(kind, kernel=int(values["kernel"]), stride=int(values["stride"]))
+    if kind == "dropout":
+        return Layer("dropout", p=round(float(values["p"]), 4))
+    return Layer("fc", int(values["size"]))
