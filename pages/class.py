@@ -21,6 +21,7 @@ import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+import class_lesson
 import surface
 import ui
 from lenet import settings
@@ -522,6 +523,7 @@ def student_ui(store: Store, member: Member) -> None:
     """A student's view: the class, the nickname, what the teacher pushes, the canvas and Send."""
     st.markdown(ui.tr("class.student.in", code=st.session_state.get("class_joined_code", "")))
     _name_input(on_change=_rename, args=(store,))
+    class_lesson.student_ui(store, member)  # the lesson the teacher leads, when one runs
     st.markdown(ui.tr("class.student.draw"))
     loaded = ui.current_model()
     student_live_ui(store, loaded[0] if loaded else None)
@@ -898,6 +900,7 @@ def teacher_ui(store: Store, token: str) -> None:
         st.rerun()
     code_ui(info, token)
     loaded = ui.current_model()
+    class_lesson.teacher_ui(store, token, info, loaded[1].test_acc if loaded else None, _start_tuning)
     wall_ui(store, token, loaded[1].test_acc if loaded else None)
     st.divider()
     steer_ui(store, token, info)

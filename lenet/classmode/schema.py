@@ -83,6 +83,35 @@ answers = sa.Table(
     sa.UniqueConstraint("question_id", "member_id", name="uq_answers_question_member"),  # one answer each
 )
 
+# The lesson a teacher leads (issue 30; lenet.classmode.lessons): at most one per class, the step every student's
+# page shows, whether its answer is revealed, and a version that every teacher action raises (what pages poll).
+class_lessons = sa.Table(
+    "class_lessons",
+    metadata,
+    sa.Column("class_id", sa.Integer, sa.ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("step", sa.Integer, nullable=False),  # 0-based, into the lesson's steps (lenet.lesson)
+    sa.Column("step_id", sa.String(64), nullable=False),  # that step's id: an answer names the step it answers
+    sa.Column("revealed", sa.Boolean, nullable=False, default=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.Double, nullable=False),
+    sa.Column("updated_at", sa.Double, nullable=False),
+)
+
+# A student's answer to one step's question: the answer as lenet.classmode.lessons.answer_key writes it ("2" for
+# the third option, "12x12", "none" for "doesn't fit") and whether it was right, judged by the server.
+lesson_answers = sa.Table(
+    "lesson_answers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("class_id", sa.Integer, sa.ForeignKey("classes.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("step_id", sa.String(64), nullable=False),
+    sa.Column("answer", sa.String(32), nullable=False),
+    sa.Column("correct", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.UniqueConstraint("member_id", "step_id", name="uq_lesson_answers_member_step"),  # one answer each
+)
+
 # The training queue every replica shares (lenet.jobs with a RunStore, lenet.classmode.runs): one row per run,
 # who started it, where it stands, how it ended. Not class data: a class's TTL does not sweep it.
 RUN_COLUMNS = (

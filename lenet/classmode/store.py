@@ -29,7 +29,8 @@ from alembic.config import Config
 from sqlalchemy import event, exc
 
 from lenet.classmode import codes, export, limits
-from lenet.classmode.schema import answers, classes, digits, members, questions
+from lenet.classmode.lessons import LessonStore
+from lenet.classmode.schema import answers, class_lessons, classes, digits, lesson_answers, members, questions
 from lenet.errors import CodedError
 
 DB_FILE = "class.sqlite3"
@@ -252,7 +253,7 @@ def _check_link(link: str | None) -> str | None:
     return link
 
 
-class Store:
+class Store(LessonStore):
     """Class mode's data in one database; thread-safe (SQLAlchemy's pool gives each call its own connection)."""
 
     def __init__(self, engine: sa.Engine, ttl_hours: float = DEFAULT_TTL_HOURS, clock=time.time) -> None:
@@ -473,7 +474,7 @@ class Store:
     @staticmethod
     def _delete_contents(conn: sa.Connection, class_ids: list[int]) -> None:
         """Delete everything a class holds about its students; children first, so no foreign key is left dangling."""
-        for table in (answers, questions, digits, members):
+        for table in (lesson_answers, class_lessons, answers, questions, digits, members):
             conn.execute(table.delete().where(table.c.class_id.in_(class_ids)))
 
     def cleanup_expired(self, now: float | None = None) -> int:

@@ -108,7 +108,7 @@ def pool_winners(values: np.ndarray, size: int = 2) -> np.ndarray:
     return winners
 
 
-_SUMMARY_CSS = """
+SUMMARY_CSS = """
 body { font-family: system-ui, sans-serif; margin: 1.2cm; color: #111; font-size: 11pt; }
 h1 { font-size: 16pt; margin: 0 0 0.3cm 0; } h2 { font-size: 12pt; margin: 0.4cm 0 0.15cm 0; }
 table { border-collapse: collapse; width: 100%; } td, th { border: 1px solid #999; padding: 2px 6px; text-align: left; }
@@ -148,7 +148,7 @@ def summary_page(
     items = "".join(f"<li>{esc(line)}</li>" for line in formulas)
     return (
         f'<!doctype html><html lang="{esc(lang)}"><head><meta charset="utf-8"><title>{esc(title)}</title>'
-        f"<style>{_SUMMARY_CSS}</style></head><body>{digit}<h1>{esc(labels['title'])}: {esc(title)}</h1>"
+        f"<style>{SUMMARY_CSS}</style></head><body>{digit}<h1>{esc(labels['title'])}: {esc(title)}</h1>"
         f"<p><strong>{esc(score)}</strong></p><h2>{esc(labels['formulas'])}</h2><ul>{items}</ul>"
         f"<h2>{esc(labels['answers'])}</h2><table>{head}{body}</table></body></html>"
     )

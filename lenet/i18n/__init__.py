@@ -1,14 +1,15 @@
 """Every UI string, in English and 简体中文.
 
-Strings live in one module per page (common, draw, trace, conv_lab, train, evaluate, class_mode, lesson, errors)
-or engine part (netspec: the network list; glossary: the words every page explains, defined once), each a dict
-key -> {"en": ..., "zh": ...}; they are merged here. `t(key, lang, **params)` formats one.
+Strings live in one module per page (common, draw, trace, conv_lab, train, evaluate, class_mode, class_lesson,
+lesson, errors) or engine part (netspec: the network list; glossary: the words every page explains, defined once),
+each a dict key -> {"en": ..., "zh": ...}; they are merged here. `t(key, lang, **params)` formats one.
 """
 
 from __future__ import annotations
 
 from lenet import settings
 from lenet.i18n import (
+    class_lesson,
     class_mode,
     common,
     conv_lab,
@@ -38,7 +39,19 @@ def _merge(*modules) -> dict[str, dict[str, str]]:
 
 
 STRINGS = _merge(
-    common, draw, trace, conv_lab, train, evaluate, class_mode, errors, netspec, glossary, lesson, onnx_import
+    common,
+    draw,
+    trace,
+    conv_lab,
+    train,
+    evaluate,
+    class_mode,
+    class_lesson,
+    errors,
+    netspec,
+    glossary,
+    lesson,
+    onnx_import,
 )
 
 

@@ -1,0 +1,164 @@
+"""The lesson a teacher leads, on the Class page through AppTest (issue 30): the teacher's panel and a student's
+view in both languages, one store (an SQLite file per test) between them.
+
+A student's lesson and the teacher's answers are fragments polling the store; AppTest runs them with each whole
+run, so a `.run()` stands for the next poll.
+"""
+
+# ruff: noqa: F811 (the tests take test_class_page's state_dir fixture, imported below, as arguments)
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+from test_class_page import block_text, messages, start_class, state_dir, student, unescaped  # noqa: F401 (fixture)
+
+from lenet.classmode import lessons
+from lenet.classmode.store import Store
+from lenet.i18n import STRINGS, t
+from lenet.i18n import class_lesson as lesson_strings
+from lenet.lesson import load_lesson
+
+LESSON = load_lesson()
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(at, language: str, key: str | None = None):
+    """Click the button `key` (or none) and run; the language is set again first, as AppTest runs the page
+    without the sidebar's language widget, whose session value a later run loses."""
+    at.session_state["language"] = language
+    if key is not None:
+        at.button(key=key).click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def right_answer(step):
+    """What a student types or picks to be right."""
+    return step.question.answer
+
+
+def answer(pupil, step, given, language: str = "en") -> None:
+    """Give `given` (an option's index, or a size as typed) and send it."""
+    pupil.session_state["language"] = language
+    if step.question.kind == "choice":
+        pupil.radio(key="lesson_answer").set_value(given)
+    else:
+        pupil.text_input(key="lesson_answer").set_value(given)
+    pupil.button(key="lesson_check").click().run()
+    assert not pupil.exception, pupil.exception
+
+
+def step_text(at, key: str = "lesson_step") -> str:
+    text = block_text(at, key)
+    assert text is not None, f"no {key}"
+    return text
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_teacher_leads_every_step_and_the_student_follows(state_dir, language):
+    teacher, code = start_class(language)
+    assert teacher.button(key="class_lesson_start")
+    pupil = student(code, language)
+    assert block_text(pupil, "lesson_step") is None, "no lesson yet: the student sees the class page alone"
+    run(teacher, language, "class_lesson_start")
+    total = len(LESSON.steps)
+    for index, step in enumerate(LESSON.steps):
+        number_title = f"{index + 1}. {step.title[language]}"
+        assert step_text(teacher, "class_lesson_step").startswith(number_title)
+        assert t("class_lesson.answers", language, n=0) in step_text(teacher, "class_lesson_answers")
+        run(pupil, language)
+        assert step_text(pupil).startswith(number_title), "the student's screen follows"
+        assert step.question.prompt[language][:20] in step_text(pupil, "lesson_question")
+        answer(pupil, step, right_answer(step), language)
+        assert block_text(pupil, "class_lesson_sent") is not None
+        run(teacher, language)
+        assert t("class_lesson.answers", language, n=1) in step_text(teacher, "class_lesson_answers")
+        if step.live in ("draw", "network"):
+            assert t("class_lesson.ours", language) in step_text(teacher, "class_lesson_ours")
+        if step.live == "train":
+            assert teacher.button(key="class_lesson_tune_start")
+        run(teacher, language, "class_lesson_reveal")
+        assert t("class_lesson.right_share", language, pct="100%") in step_text(teacher, "class_lesson_answers")
+        run(pupil, language)
+        result = step_text(pupil, "lesson_result")
+        assert step.question.why[language].split("\n")[0][:20] in result
+        label = lessons.answer_label(
+            step.question, lessons.answer_key_of_right(step.question), language, t("lesson.no_fit", language)
+        )
+        assert t("class_lesson.yours_right", language, given=label) in unescaped(result)
+        if index < total - 1:
+            run(teacher, language, "class_lesson_next")
+    assert teacher.button(key="class_lesson_next").disabled, "the last step has no next"
+    assert {"class_lesson_report", "class_lesson_print"} <= {b.key for b in teacher.download_button}
+    assert teacher.checkbox(key="class_lesson_names").value is False, "no nicknames unless the teacher asks"
+
+
+def test_a_wrong_answer_a_late_joiner_and_the_store_s_counts(state_dir):
+    teacher, code = start_class()
+    teacher.button(key="class_lesson_start").click().run()
+    teacher.button(key="class_lesson_next").click().run()  # step 2
+    step = LESSON.steps[1]
+    late = student(code)  # joins after the lesson started: lands on the current step
+    assert step_text(late).startswith(f"2. {step.title['en']}")
+    late.button(key="lesson_check").click().run()  # nothing picked: asked again, nothing sent
+    assert t("lesson.unreadable_choice", "en") in messages(late)
+    wrong = (step.question.answer + 1) % len(step.question.options)
+    answer(late, step, wrong)
+    teacher.run()
+    bars = step_text(teacher, "class_lesson_answers")
+    assert t("class_lesson.answers", "en", n=1) in bars
+    teacher.button(key="class_lesson_reveal").click().run()
+    late.run()
+    result = step_text(late, "lesson_result")
+    assert t("class_lesson.yours_wrong", "en", given=step.question.options[wrong]["en"]) in result
+    assert "lesson_check" not in {b.key for b in late.button}, "a revealed question takes no more answers"
+    store = Store.open(None, state_dir)
+    info = store.class_for_code(code)
+    assert [(a.step_id, a.answer, a.correct) for a in store.lesson_answers(info.id)] == [(step.id, str(wrong), False)]
+    store.close()
+
+
+def test_a_size_question_reads_the_lab_s_way_and_refuses_what_it_cannot_read(state_dir):
+    teacher, code = start_class("zh")
+    run(teacher, "zh", "class_lesson_start")
+    index = next(i for i, s in enumerate(LESSON.steps) if s.question.kind == "size")
+    for _ in range(index):
+        run(teacher, "zh", "class_lesson_next")
+    pupil = student(code, "zh")
+    step = LESSON.steps[index]
+    assert step_text(pupil).startswith(f"{index + 1}. {step.title['zh']}")
+    answer(pupil, step, "<b>banana</b>", "zh")
+    assert t("lesson.unreadable_size", "zh") in messages(pupil)
+    answer(pupil, step, "1x1", "zh")
+    run(teacher, "zh")
+    assert 'data-count="1"' in step_text(teacher, "class_lesson_answers")
+
+
+def test_ending_the_lesson_returns_the_students_to_the_class_page(state_dir):
+    teacher, code = start_class()
+    teacher.button(key="class_lesson_start").click().run()
+    pupil = student(code)
+    assert block_text(pupil, "lesson_step") is not None
+    teacher.button(key="class_lesson_stop").click().run()
+    assert teacher.button(key="class_lesson_start"), "it can start again"
+    pupil.run()
+    assert block_text(pupil, "lesson_step") is None and pupil.button(key="class_submit")
+
+
+def test_every_string_has_both_languages_and_every_key_used_has_words():
+    fields = lambda text: {name for _, name, _, _ in string.Formatter().parse(text) if name}  # noqa: E731
+    for key, entry in lesson_strings.STRINGS.items():
+        assert entry.get("en") and entry.get("zh"), key
+        assert fields(entry["en"]) == fields(entry["zh"]), key
+    source = (ROOT / "class_lesson.py").read_text()
+    keys = set(re.findall(r'ui\.tr\("([a-z0-9_.]+)"', source)) | set(re.findall(r'"(class_lesson\.[a-z_.]+)"', source))
+    assert keys and not sorted(k for k in keys if k not in STRINGS)
+    store_source = (ROOT / "lenet" / "classmode" / "lessons.py").read_text()
+    raised = set(re.findall(r'_error\(\s*f?"[^"]*",\s*"([a-z_]+)"', store_source))
+    assert {"lesson_moved", "lesson_not_started", "question_closed"} <= raised
+    assert not sorted(c for c in raised if f"error.{c}" not in STRINGS)
