@@ -50,6 +50,7 @@ pages = [
     st.Page("pages/draw.py", title=ui.tr("nav.draw"), icon=":material/draw:", default=True),
     st.Page("pages/conv_lab.py", title=ui.tr("nav.conv_lab"), icon=":material/grid_on:", url_path="conv_lab"),
     st.Page("pages/train.py", title=ui.tr("nav.train"), icon=":material/model_training:", url_path="train"),
+    st.Page("pages/compare.py", title=ui.tr("nav.compare"), icon=":material/compare:", url_path="compare"),
     st.Page("pages/evaluate.py", title=ui.tr("nav.evaluate"), icon=":material/analytics:", url_path="evaluate"),
     st.Page("pages/class.py", title=ui.tr("nav.class"), icon=":material/groups:", url_path="class"),
     st.Page("pages/lesson.py", title=ui.tr("nav.lesson"), icon=":material/school:", url_path="lesson"),

@@ -110,9 +110,9 @@ def _web_weights(path: str, version: int) -> WebWeights | None:
     return WebWeights(digest, f"{WEIGHTS_URL}/{digest}.json", f"{WEIGHTS_URL}/{digest}.bin")
 
 
-def web_weights() -> dict | None:
-    """The selected checkpoint's weights for the browser, as the component's data takes them."""
-    path = ui.current_model_path()
+def web_weights(path: str | None = None) -> dict | None:
+    """A checkpoint's weights for the browser (default the sidebar's), as the component's data takes them."""
+    path = path or ui.current_model_path()
     try:
         info = checkpoints.read_info(path) if path else None
     except checkpoints.CheckpointError:
@@ -124,13 +124,14 @@ def web_weights() -> dict | None:
 # --- the component and its value -----------------------------------------------------------------------
 
 
-def surface(*, key: str, nonce: int, strokes: list, brush: float) -> None:
-    """Mount the drawing surface: `nonce` changes load `strokes` (Clear, Undo, a sent digit)."""
+def surface(*, key: str, nonce: int, strokes: list, brush: float, model_path: str | None = None) -> None:
+    """Mount the drawing surface: `nonce` changes load `strokes` (Clear, Undo, a sent digit); its live reading uses
+    the checkpoint at `model_path` (default the sidebar's model)."""
     data = {
         "nonce": nonce,
         "strokes": strokes,
         "brush": brush,
-        "weights": web_weights(),
+        "weights": web_weights(model_path),
         "labels": {
             "canvas": ui.tr("surface.label"),
             "live": ui.tr("surface.live"),

@@ -34,6 +34,8 @@ __all__ = [
     "checkpoint_label",
     "class_store",
     "colormap",
+    "compare_link",
+    "compare_picks",
     "current_model",
     "device_name",
     "ensure_shell",
@@ -50,6 +52,8 @@ __all__ = [
     "projector",
     "registry",
     "relabel_choices",
+    "run_curves",
+    "saved_runs",
     "session_key",
     "shell_chrome",
     "shipped_record",
@@ -228,6 +232,87 @@ def current_model():
     except checkpoints.CheckpointError as exc:
         st.error(tr_error(exc))
         return None
+
+
+# --- the Compare page: two pickers that a link can set (?a=NAME&b=NAME, a checkpoint's file stem) --------------
+
+
+def compare_picks(paths: list[str]) -> tuple[str, str]:
+    """The Compare page's two models (session keys `compare_model_a`, `compare_model_b`), first from the link, then
+    the sidebar's model against another network (an all-conv one beside a pooling one, where there is one)."""
+    by_name = {Path(path).stem: path for path in paths}
+    if not st.session_state.get("compare_link_read"):  # a link is read once per session
+        st.session_state["compare_link_read"] = True
+        for side in ("a", "b"):
+            found = by_name.get(st.query_params.get(side, ""))
+            if found:
+                st.session_state[f"compare_model_{side}"] = found
+    if st.session_state.get("compare_model_a") not in paths:
+        sidebar = current_model_path()
+        st.session_state["compare_model_a"] = sidebar if sidebar in paths else paths[0]
+    if st.session_state.get("compare_model_b") not in paths:
+        st.session_state["compare_model_b"] = _compare_partner(st.session_state["compare_model_a"], paths)
+    return st.session_state["compare_model_a"], st.session_state["compare_model_b"]
+
+
+def _compare_partner(first: str, paths: list[str]) -> str:
+    """Another model for B: one that shrinks its maps the other way (strides against pooling), else any other."""
+    from lenet.figures.compare import pools_by_striding
+
+    def strides(path: str) -> bool | None:
+        try:
+            return pools_by_striding(netspec.parse(checkpoints.read_info(path).net))
+        except (checkpoints.CheckpointError, netspec.NetSpecError):
+            return None
+
+    others = [path for path in paths if path != first]
+    mine = strides(first)
+    return next((path for path in others if strides(path) not in (None, mine)), others[0] if others else first)
+
+
+def compare_link(a: str, b: str) -> None:
+    """Keep ?a=..&b=.. in the address bar (the models' file stems), so the comparison can be shared."""
+    for side, path in (("a", a), ("b", b)):
+        if st.query_params.get(side) != Path(path).stem:
+            st.query_params[side] = Path(path).stem
+
+
+# --- the Train page: finished runs side by side ---------------------------------------------------------------
+
+
+def saved_runs() -> list[checkpoints.CheckpointInfo]:
+    """Saved runs whose checkpoints carry their learning history (the registry writes it), newest first."""
+    return [info for info in model_choices() if isinstance(info.metrics.get("history"), list)]
+
+
+def run_curves(runs: list, curves_of, most: int = 4) -> dict:
+    """key -> (loss curve, accuracy curve) of every finished run the Train page can compare: this session's ended
+    runs (`run:<id>`, every stored step; `curves_of(run, label)` draws them) and saved runs that are not among them
+    (their checkpoint's path, from the evaluations in its history). This session's newly ended runs join the pick
+    `train_compare_runs` while it has room; with none, it opens on the two newest saved runs."""
+    from lenet.figures.charts import Curve
+
+    found = {f"run:{run.id}": curves_of(run, f"{k}. {run.name}") for k, run in enumerate(runs, 1)}
+    mine = {run.checkpoint for run in runs}
+    for info in saved_runs():
+        if str(info.path) in mine:
+            continue
+        rows = [row for row in info.metrics["history"] if isinstance(row, dict)]
+        epochs = [float(row.get("epoch", 0)) for row in rows]
+        label = checkpoint_label(info)
+        found[str(info.path)] = (
+            Curve(label, epochs, [float(row.get("train_loss", 0)) for row in rows]),
+            Curve(label, epochs, [float(row.get("test_acc", 0)) for row in rows]),
+        )
+    picked = [key for key in st.session_state.get("train_compare_runs", []) if key in found]
+    seen = st.session_state.setdefault("train_compare_seen", set())
+    fresh = [key for key in found if key.startswith("run:") and key not in seen]
+    if "train_compare_runs" not in st.session_state and not fresh:
+        fresh = [key for key in found if not key.startswith("run:")][:2]
+    picked += [key for key in fresh if key not in picked][: max(0, most - len(picked))]
+    seen.update(found)
+    st.session_state["train_compare_runs"] = picked
+    return found
 
 
 def evaluation(info: checkpoints.CheckpointInfo) -> Evaluation:

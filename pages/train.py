@@ -380,19 +380,35 @@ def download_script_ui(run: jobs.RunView | None) -> None:
     )
 
 
+COMPARE_MAX = 4  # runs on one chart: more curves than this no longer read apart
+
+
 def compare_ui(runs: list[jobs.RunView]) -> None:
-    """This session's ended runs overlaid, next to the shipped model's figures."""
+    """Finished runs side by side (`train_compare_runs`: this session's and saved ones, up to COMPARE_MAX), and
+    this session's runs in a table next to the shipped model's figures."""
     st.subheader(ui.tr("train.compare"))
     st.caption(ui.tr("train.compare_help"))
     ordered = list(reversed(runs))  # oldest first: the newest run gets the primary colour
-    pairs = [_curves(r, f"{k}. {r.name}") for k, r in enumerate(ordered, 1)]
-    _charts(
-        [p[0] for p in pairs if p[0].values],
-        [p[1] for p in pairs if p[1].values],
-        "compare",
-        max(r.epoch for r in runs),
-        raw=False,
+    curves = ui.run_curves(ordered, _curves)
+    st.multiselect(
+        ui.tr("train.compare_runs"),
+        list(curves),
+        format_func=lambda key: curves[key][0].label,
+        max_selections=COMPARE_MAX,
+        help=ui.tr("train.compare_runs_help", n=COMPARE_MAX),
+        key="train_compare_runs",
     )
+    picked = [curves[key] for key in st.session_state["train_compare_runs"] if key in curves]
+    if picked:
+        _charts(
+            [loss for loss, _ in picked if loss.values],
+            [acc for _, acc in picked if acc.values],
+            "compare",
+            max([epoch for loss, acc in picked for epoch in (*loss.epochs, *acc.epochs)] or [1]),
+            raw=False,
+        )
+    else:
+        st.caption(ui.tr("train.compare_none"))
     rows = [
         {
             ui.tr("train.col_run"): f"{k}. {r.name}",
@@ -523,5 +539,5 @@ download_script_ui(current)
 if ui.registry().shared:
     every_run_ui(ui.registry().runs())
 ended = [r for r in ui.registry().runs(owner()) if not r.active]
-if ended:
+if ended or ui.saved_runs():
     compare_ui(ended)

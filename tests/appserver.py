@@ -168,13 +168,13 @@ def settled_text(page, selector: str = PREDICTION, timeout: float = 20.0) -> str
     raise AssertionError(f"{selector} did not settle; last text: {last!r}")
 
 
-def draw_strokes(page, drawing: list[list[tuple[float, float]]], every: int = 1) -> None:
-    """Draw strokes given in canvas pixels with the mouse, as a person would.
+def draw_strokes(page, drawing: list[list[tuple[float, float]]], every: int = 1, selector: str = CANVAS) -> None:
+    """Draw strokes given in canvas pixels with the mouse, as a person would, on the surface at `selector`.
 
     `every` > 1 visits only every n-th point of a stroke (still a smooth curve): each mouse move is a
     round trip to the browser, so fewer of them make long browser tests much shorter.
     """
-    canvas = one_canvas(page)
+    canvas = one_canvas(page, selector)
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     for stroke in drawing:

@@ -211,3 +211,30 @@ def test_a_typed_list_that_cannot_be_built_names_its_layer_and_a_preset_fills_th
     at.selectbox(key="train_net_preset").set_value("tiny").run()
     assert at.text_input(key="train_net").value == netspec.NETWORKS["tiny"]
     assert not at.error and not at.button(key="start_training").disabled
+
+
+def _traces(at: AppTest, key: str) -> list[str]:
+    """The legend names of a plotly chart's curves."""
+    import json
+
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}"))
+    return [trace.get("name") for trace in json.loads(chart.proto.spec)["data"]]
+
+
+def test_two_runs_side_by_side(env):
+    """Two finished runs join `train_compare_runs` and share each chart; a new session picks them from the saved
+    runs (their checkpoints' history), and a run left out leaves the charts."""
+    at = open_train()
+    for _ in range(2):
+        at.button(key="start_training").click().run()
+        assert "finished" in wait_for(at, "finished", "failed")
+    at.run()
+    picked = at.multiselect(key="train_compare_runs").value
+    assert len(picked) == 2 and all(key.startswith("run:") for key in picked), picked
+    assert _traces(at, "compare_acc") == ["1. my-lenet", "2. my-lenet"]
+    later = open_train("zh")  # another session: the same runs, read from the runs folder
+    saved = [str(info.path) for info in list_checkpoints(include_default=False)]
+    assert later.multiselect(key="train_compare_runs").value == saved[:2] and len(saved) == 2
+    assert len(_traces(later, "compare_loss")) == 2 and len(_traces(later, "compare_acc")) == 2
+    later.multiselect(key="train_compare_runs").unselect(saved[0]).run()
+    assert not later.exception and len(_traces(later, "compare_acc")) == 1

@@ -12,6 +12,7 @@ from lenet.i18n import (
     class_lesson,
     class_mode,
     common,
+    compare,
     conv_lab,
     draw,
     errors,
@@ -40,6 +41,7 @@ def _merge(*modules) -> dict[str, dict[str, str]]:
 
 STRINGS = _merge(
     common,
+    compare,
     draw,
     trace,
     conv_lab,
