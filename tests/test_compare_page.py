@@ -4,15 +4,14 @@ ONNX model, in both languages; the alignment and the sentences of lenet.figures.
 
 from __future__ import annotations
 
-import io
 import re
-import warnings
 from pathlib import Path
 
 import pytest
 import torch
 from apptest import block_text, open_app
 from strokes import digit_strokes, render
+from test_onnx_import import _export
 from tiny_mnist import write_tiny_mnist
 
 from lenet import checkpoints, data, netspec, onnx_import
@@ -35,13 +34,8 @@ def models(tmp_path_factory) -> dict[str, str]:
     source = torch.nn.Sequential(
         torch.nn.Conv2d(1, 4, 3, stride=2), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(676, 10)
     ).eval()
-    buf = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the legacy exporter's DeprecationWarning
-        torch.onnx.export(source, (torch.zeros(1, 1, 28, 28),), buf, dynamo=False)
-    paths["imported"] = str(
-        onnx_import.import_bytes(buf.getvalue(), "mine.onnx", "mnist", out=runs / "mine.safetensors")[0]
-    )
+    raw = _export(source)
+    paths["imported"] = str(onnx_import.import_bytes(raw, "mine.onnx", "mnist", out=runs / "mine.safetensors")[0])
     from safetensors.torch import save_file
 
     broken = runs / "broken.safetensors"  # a header that reads, weights that do not fit `tiny`

@@ -227,7 +227,7 @@ def test_two_runs_side_by_side(env):
     at = open_train()
     for _ in range(2):
         at.button(key="start_training").click().run()
-        assert "finished" in wait_for(at, "finished", "failed")
+        assert "finished" in wait_for(at, "finished", "failed", timeout=120)  # the 2nd waits for a new spare child
     at.run()
     picked = at.multiselect(key="train_compare_runs").value
     assert len(picked) == 2 and all(key.startswith("run:") for key in picked), picked
