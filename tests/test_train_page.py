@@ -176,7 +176,7 @@ def test_a_second_session_waits_in_the_queue(env, monkeypatch):
     assert not first.exception and not second.exception
 
 
-@pytest.mark.parametrize("module", ["train", "evaluate"])
+@pytest.mark.parametrize("module", ["train", "evaluate", "compare"])
 def test_every_string_has_both_languages(module):
     import importlib
     import string
