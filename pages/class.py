@@ -3,8 +3,9 @@
 The session and the link choose the view:
 - the teacher's projector, for a session holding a teacher token (after "Start a class", or opened with
   /class?teach=TOKEN): the join code, link and QR code, the live wall, and the controls that steer the class;
-- a student's, for a session that joined (/class?join=CODE, or the code typed): the canvas, the digit meant,
-  Send, and what the teacher pushes;
+- a student's, for a session that joined (/class?join=CODE, or the code typed): the canvas (read live in the
+  browser), the digit meant and Send in one form, so the drawing reaches the server with Send and not stroke by
+  stroke; and what the teacher pushes;
 - otherwise the choice of joining a class or starting one.
 
 Every teacher action hands the token to the store, which checks it on the server; a student's session only ever
@@ -26,10 +27,10 @@ import surface
 import ui
 from lenet import settings
 from lenet.classmode import codes, limits, tune
+from lenet.classmode.reading import Reading, read
 from lenet.classmode.store import ClassError, ClassInfo, DatabaseUnavailable, Member, Question, Store, Wall
 from lenet.errors import CodedError
 from lenet.figures import markup, theme, wall
-from lenet.figures.draw_view import DrawView, draw_view
 from lenet.images import load_image
 from lenet.preprocess import Preprocessed, canvas_to_input, preprocess
 
@@ -57,11 +58,6 @@ _PAGE_CSS = f"""
   .class-read-title {{ font-size: 1.5rem; font-weight: 600; margin: 0 0 0.5rem 0; padding: 0; }}
   .class-read-caption {{ font-size: 0.875rem; opacity: .7; margin: 0.25rem 0 0.5rem 0; }}
   .class-read {{ font-size: 4rem; font-weight: 700; line-height: 1; color: {theme.PRIMARY}; }}
-  .st-key-class_draw_row [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; }}
-  .st-key-class_draw_row [data-testid="stColumn"]:nth-child(1)
-    {{ flex: 1.2 1 300px !important; min-width: 300px !important; }}
-  .st-key-class_draw_row [data-testid="stColumn"]:nth-child(2)
-    {{ flex: 1 1 220px !important; min-width: 220px !important; }}
 </style>
 """
 
@@ -221,15 +217,20 @@ def _clear_canvas() -> None:
 
 
 def canvas_ui() -> tuple[str, object] | None:
-    """The drawing canvas and its Clear button; returns the drawing as (a key naming the picture, a function
-    giving its preprocessed input), or None while there is none."""
+    """The drawing canvas and its Clear button, inside the student's form; returns the drawing as (a key naming
+    the picture, a function giving its preprocessed input), or None while there is none."""
     surface.surface(key="canvas", nonce=st.session_state["class_canvas_nonce"], strokes=[], brush=BRUSH)
-    st.button(ui.tr("class.clear"), key="class_clear", icon=":material/delete:", on_click=_clear_canvas)
+    st.form_submit_button(ui.tr("class.clear"), key="class_clear", icon=":material/delete:", on_click=_clear_canvas)
     injected = st.session_state.get("draw_injected_rgba")
     if injected is not None:
         pixels = np.ascontiguousarray(injected)
         return "injected:" + hashlib.md5(pixels.tobytes()).hexdigest(), lambda: canvas_to_input(pixels)
-    drawing = _drawing()
+    return _as_input(_drawing())
+
+
+def _as_input(drawing: surface.Drawing | None) -> tuple[str, object] | None:
+    """(a key naming the picture, a function giving its preprocessed input: the browser's 28 x 28, the one
+    truth with what the canvas showed), or None for no drawing."""
     if drawing is None:
         return None
     return drawing.png_digest, lambda: surface.browser_input(canvas_to_input(drawing.rgba), drawing.image)
@@ -237,16 +238,18 @@ def canvas_ui() -> tuple[str, object] | None:
 
 def _drawing() -> surface.Drawing | None:
     """The canvas's drawing since the last Send or Clear, or None (nothing drawn, or its value names an older
-    nonce: the picture from before, still on its way out)."""
-    drawing = surface.read_drawing(st.session_state.get("canvas"))
-    if drawing.rgba is None or drawing.nonce != st.session_state["class_canvas_nonce"]:
+    nonce: the picture already sent, which the student part's refreshes then do not decode again)."""
+    value = st.session_state.get("canvas")
+    sent = value.get("drawing") if isinstance(value, dict) else None
+    if not isinstance(sent, dict) or sent.get("nonce") != st.session_state["class_canvas_nonce"]:
         return None
-    return drawing
+    drawing = surface.read_drawing(value)
+    return drawing if drawing.rgba is not None else None
 
 
-def _reading(key: str | None, model, make) -> DrawView:
+def _reading(key: str | None, model, make) -> Reading:
     """The network's answer for one picture (`make()` reads it), kept while the picture and the model stay: the
-    student's part reruns every few seconds and on every click, and a picture is read once."""
+    student's part reruns every few seconds, and a picture is read once."""
     kept = st.session_state.get("class_reading")
     if key is not None and kept is not None and kept[0] == (key, id(model)):
         return kept[1]
@@ -281,17 +284,17 @@ def _photo_data(uploaded=None) -> bytes | None:
     return data
 
 
-def read_ui(view: DrawView) -> None:
-    """What the network reads: the digit, large, and its ten probabilities, as on the Draw page; one element,
-    as the student's part is sent again on every stroke and refresh."""
-    insp = view.insp
-    if insp is None:
+def read_ui(view: Reading) -> None:
+    """What the network reads in a photo (a drawing's reading is the canvas's own, live): the digit, large, and
+    its ten probabilities, as on the Draw page; one element, as the student's part is sent again on every
+    refresh."""
+    if view.probs is None:
         digit = '<div class="class-read" style="opacity:.6">?</div>'
         caption = ui.tr("class.read.none")
     else:
-        digit = f'<div class="class-read">{insp.prediction}</div>'
-        caption = ui.tr("class.read.digit", digit=insp.prediction, pct=f"{insp.confidence:.0%}")
-    bars = markup.probability_bars(insp.probs if insp else np.zeros(10), insp.prediction if insp else None, height=90)
+        digit = f'<div class="class-read">{view.prediction}</div>'
+        caption = ui.tr("class.read.digit", digit=view.prediction, pct=f"{view.confidence:.0%}")
+    bars = markup.probability_bars(view.probs if view.probs is not None else np.zeros(10), view.prediction, height=90)
     title = html.escape(ui.tr("class.read"))
     st.html(
         f'<h3 class="class-read-title">{title}</h3>{digit}'
@@ -343,13 +346,13 @@ def _rename(store: Store) -> None:
         _notice("warning", ui.tr_error(exc))
 
 
-def send(store: Store, view: DrawView, label, rerun: bool = True) -> None:
+def send(store: Store, view: Reading, label, rerun: bool = True) -> None:
     """The Send button: a new digit under a fresh send_key, or the one still pending, never both. `rerun`: rerun
     the student's part once sent (not from a callback, which runs before it)."""
     _rename(store)
     pending = st.session_state["class_pending"]
     if pending is None:
-        if view.insp is None:
+        if view.probs is None:
             _notice("warning", ui.tr("class.nothing"))
             return
         if label is None:
@@ -359,8 +362,8 @@ def send(store: Store, view: DrawView, label, rerun: bool = True) -> None:
             "send_key": uuid.uuid4().hex,
             "image": view.prep.image.copy(),
             "label": int(label),
-            "prediction": int(view.insp.prediction),
-            "confidence": float(view.insp.confidence),
+            "prediction": view.prediction,
+            "confidence": view.confidence,
         }
         st.session_state["class_pending"] = pending
     if submit(store, pending) and rerun:
@@ -387,58 +390,55 @@ def sent_ui() -> None:
 
 
 def draw_ui(store: Store, model) -> None:
-    """Canvas, reading, the digit meant and Send."""
-    # On a tablet with the sidebar open the two columns wrap (_PAGE_CSS) rather than clip the 280 px canvas.
-    canvas_col, read_col = st.container(key="class_draw_row").columns([1.2, 1], gap="medium")
-    with canvas_col:
+    """The canvas, the digit meant and Send in one form: the canvas reads the drawing in the browser as the pen
+    moves, and its strokes and 28 x 28 reach the server with Send (or Clear), so a class's strokes cost the
+    server nothing. A photo instead, read as soon as it is chosen; the acknowledgement."""
+    with st.form("class_draw", border=False, enter_to_submit=False):
         drawing = canvas_ui()
-        photo = upload_ui()
+        label = st.pills(ui.tr("class.label"), list(range(10)), key="class_label", format_func=str)
+        st.form_submit_button(
+            ui.tr("class.submit"),
+            key="class_submit",
+            type="primary",
+            icon=":material/send:",
+            on_click=_send_clicked,
+            args=(store, model),
+        )
+    photo = upload_ui()
+    view = None
     if photo is not None:
         view = _reading("photo:" + hashlib.md5(photo.image.tobytes()).hexdigest(), model, lambda: _read(photo, model))
-    elif drawing is not None:
-        view = _reading(drawing[0], model, lambda: _read(drawing[1](), model, canvas=True))
-    else:
-        view = _read(None, model, canvas=True)
-    with read_col:
         read_ui(view)
-    label = st.pills(ui.tr("class.label"), list(range(10)), key="class_label", format_func=str)
-    st.button(
-        ui.tr("class.submit"),
-        key="class_submit",
-        type="primary",
-        icon=":material/send:",
-        on_click=_send_clicked,
-        args=(store, model),
-    )
     if st.session_state.pop("class_send_here", False):
+        if view is None:
+            view = _draw_reading(drawing, model)
         send(store, view, label)
     show_notice()
     sent_ui()
 
 
-def _canvas_digest() -> str | None:
-    """The digest of the picture the canvas holds now (as canvas_ui computes it), read from the canvas's state;
-    None when there is none or it cannot be read."""
-    drawing = _drawing()
-    return drawing.png_digest if drawing is not None else None
+def _draw_reading(drawing: tuple[str, object] | None, model) -> Reading:
+    """The network's answer for the canvas's drawing (canvas_ui's), kept per picture."""
+    if drawing is None:
+        return _read(None, model, canvas=True)
+    return _reading(drawing[0], model, lambda: _read(drawing[1](), model, canvas=True))
 
 
 def _send_clicked(store: Store, model) -> None:
-    """Send's callback, before the student's part reruns: the drawing this page has read is sent here, so that
-    one run shows the acknowledgement and the cleared canvas. A picture not read yet, a photo, or one a test
-    injects is sent by the run itself (draw_ui), which reads it first and then reruns."""
-    kept = st.session_state.get("class_reading")
-    digest = _canvas_digest()
-    plain_drawing = st.session_state.get("draw_injected_rgba") is None and _photo_data() is None
-    if plain_drawing and digest is not None and kept is not None and kept[0] == (digest, id(model)):
-        send(store, kept[1], st.session_state.get("class_label"), rerun=False)
-    else:
+    """Send's callback, before the student's part reruns: the drawing that came with it is read (the browser's
+    28 x 28, one forward pass) and sent here, so that one run shows the acknowledgement and the cleared canvas.
+    A photo, or a drawing a test injects, is sent by the run itself (draw_ui), which reads it first and then
+    reruns."""
+    if st.session_state.get("draw_injected_rgba") is not None or _photo_data() is not None:
         st.session_state["class_send_here"] = True
+        return
+    view = _draw_reading(_as_input(_drawing()), model)
+    send(store, view, st.session_state.get("class_label"), rerun=False)
 
 
-def _read(prep: Preprocessed | None, model, canvas: bool = False) -> DrawView:
-    """The network's answer alone, as on the Draw page but without its pictures (this page shows none)."""
-    return draw_view(prep, model, ui.colormap(), canvas=canvas, pictures=False)
+def _read(prep: Preprocessed | None, model, canvas: bool = False) -> Reading:
+    """The network's answer alone (lenet.classmode.reading): this page shows no pictures of the layers."""
+    return read(prep, model, canvas)
 
 
 def prompt_ui(info: ClassInfo) -> None:

@@ -16,7 +16,7 @@ import time
 import pgserver
 import pytest
 import strokes
-from appserver import draw_strokes, launch_browser, page_exceptions, serve, wait_for_app
+from appserver import LIVE, draw_strokes, launch_browser, page_exceptions, serve, wait_for_app
 
 from lenet.classmode import codes
 from lenet.classmode.store import Store
@@ -79,14 +79,20 @@ def join(browser, link: str, fired: list, name: str | None = None):
 
 
 def draw_and_send(page, digit: int, seed: int) -> None:
-    """Pick `digit` as the digit meant, draw it with the mouse, press Send, and wait for the acknowledgement."""
+    """Pick `digit` as the digit meant, draw it with the mouse, press Send, and wait for the acknowledgement,
+    which names the reading the canvas showed live (the server reads the browser's 28 x 28: one truth)."""
     sent = page.locator(".st-key-class_sent")
     before = sent.inner_text() if sent.count() else ""
     page.locator(".st-key-class_label button", has_text=re.compile(f"^{digit}$")).click()
     page.wait_for_selector(".st-key-canvas canvas.draw-surface", timeout=30000)
     draw_strokes(page, strokes.digit_strokes(digit, seed), every=3)
-    # The network's reading shows this drawing, so the server has it (and the label picked before it).
-    page.wait_for_function("() => /\\d/.test(document.querySelector('.class-read')?.innerText || '')", timeout=30000)
+    # The canvas reads the drawing in the browser; the drawing and the label reach the server with Send.
+    live = page.locator(LIVE)
+    deadline = time.monotonic() + 30
+    while not re.fullmatch(r"\d", live.inner_text().strip()):
+        assert time.monotonic() < deadline, f"no live reading: {live.inner_text()!r}"
+        page.wait_for_timeout(50)
+    read_live = live.inner_text().strip()
     page.locator(".st-key-class_submit button").click()
     page.wait_for_function(
         "(before) => { const el = document.querySelector('.st-key-class_sent');"
@@ -94,6 +100,7 @@ def draw_and_send(page, digit: int, seed: int) -> None:
         arg=before,
         timeout=30000,
     )
+    assert sent.inner_text().rstrip(". \n").endswith(f" {read_live}"), (read_live, sent.inner_text())
 
 
 def test_a_lesson(app_env, tmp_path):

@@ -47,8 +47,8 @@ class DrawView:
     compute_ms: float = 0.0
 
 
-def _reason(prep: Preprocessed | None, model, canvas: bool) -> str | None:
-    """Why there is nothing to read, or None when the network should answer."""
+def why_unread(prep: Preprocessed | None, model, canvas: bool) -> str | None:
+    """Why there is nothing to read, or None when the network should answer (the Class page's reading too)."""
     if model is None:
         return "no_model"
     if prep is None:
@@ -85,7 +85,7 @@ def draw_view(
         a DrawView; `insp` is None when there is nothing to read, and `reason` says why.
     """
     start = time.perf_counter() if started is None else started
-    view = DrawView(prep=prep, label=label, reason=_reason(prep, model, canvas))
+    view = DrawView(prep=prep, label=label, reason=why_unread(prep, model, canvas))
     for key, image in prep.steps if prep is not None and pictures else ():
         view.images[f"step_{key}"] = markup.png_bytes(markup.thumbnail(image, step_px))
     if view.reason is None:
