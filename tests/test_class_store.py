@@ -613,3 +613,31 @@ def test_live_view_is_one_read_per_class_and_second_and_sees_teacher_actions_at_
     with pytest.raises(ClassError) as expired:
         store.live_view(member.class_id)
     assert _code(expired) == "class_expired"
+
+
+def test_the_reading_at_send_is_the_draw_pages_answer():
+    """classmode.reading (one forward pass, no gradients) gives the Draw page's answer (explain) for drawn digits,
+    and says why it reads nothing for a blank canvas, a dot, a scribble or no model."""
+    import strokes
+
+    from lenet import checkpoints
+    from lenet.classmode.reading import read
+    from lenet.explain import explain
+    from lenet.preprocess import canvas_to_input
+
+    model, _ = checkpoints.load_checkpoint(checkpoints.DEFAULT_CHECKPOINT)
+    for digit in range(10):
+        prep = canvas_to_input(strokes.render(strokes.digit_strokes(digit, digit)))
+        got, want = read(prep, model, canvas=True), explain(model, prep.input)
+        np.testing.assert_allclose(got.probs, want.probs, rtol=1e-5, atol=1e-6)
+        assert (got.prediction, got.reason) == (want.prediction, None)
+        assert got.confidence == pytest.approx(float(want.probs.max()))
+    dot = np.zeros((280, 280, 4), np.uint8)
+    dot[140:143, 140:143] = 255
+    scribble = np.zeros((280, 280, 4), np.uint8)
+    scribble[20:260, 20:260] = 255  # ink over 73 % of the canvas
+    scribble[100:180, 100:180, :3] = 0
+    for prep, reason in ((None, "blank"), (canvas_to_input(dot), "too_small"), (canvas_to_input(scribble), "scribble")):
+        got = read(prep, model, canvas=True)
+        assert (got.probs, got.prediction, got.reason) == (None, None, reason)
+    assert read(canvas_to_input(strokes.render(strokes.digit_strokes(3, 0))), None).reason == "no_model"
