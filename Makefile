@@ -52,7 +52,10 @@ bench: $(VENV)/.dev chromium
 	$(PY) bench/classroom.py
 
 # Retrains checkpoints/lenet5.safetensors's recipe from its seed (84 s when it was shipped; 2026-12-02 on this
-# project's 2-core machine: 234 s and 99.45 %, other weights than the shipped 99.49 %, with either AdamW path).
+# project's 2-core machine: 234 s and 99.45 %, other weights than the shipped 99.49 %, with either AdamW path), and
+# writes its 12 weight snapshots beside it, checkpoints/history/lenet5.safetensors (the Draw page's training
+# scrubber; the final weights are the same bits with or without them). 2026-12-07 here: 239 s, 99.45 % again, so
+# neither file is committed from this machine (docs/ARCHITECTURE.md §3, "A run's history").
 checkpoint: $(VENV)/.runtime
 	$(PY) -m lenet train --preset shipped --out checkpoints/lenet5.safetensors
 

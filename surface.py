@@ -95,19 +95,61 @@ def _web_weights(path: str, version: int) -> WebWeights | None:
     except ImportError:
         return None  # the browser's forward pass is not there yet: the server answers after each stroke
     try:
-        manifest, blob = webweights.web_weights(ui.load_model(path)[0], version=str(version))
-        text = json.dumps(manifest, separators=(",", ":")).encode()
-        digest = hashlib.sha256(text + blob).hexdigest()[:20]
-        WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
-        for suffix, content in ((".json", text), (".bin", blob)):
-            target = WEIGHTS_DIR / f"{digest}{suffix}"
-            if not target.exists():
-                temporary = target.with_suffix(f"{suffix}.{os.getpid()}.tmp")
-                temporary.write_bytes(content)
-                temporary.replace(target)  # atomic: a browser never reads half a file
+        return _publish(*webweights.web_weights(ui.load_model(path)[0], version=str(version)))
     except Exception:  # any failure: the server's answer after each stroke, never a traceback
         return None
+
+
+def _publish(manifest: dict, blob: bytes) -> WebWeights:
+    """Write a manifest and its blob into static/weights under their content's digest (once); where they are."""
+    text = json.dumps(manifest, separators=(",", ":")).encode()
+    digest = hashlib.sha256(text + blob).hexdigest()[:20]
+    WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
+    for suffix, content in ((".json", text), (".bin", blob)):
+        target = WEIGHTS_DIR / f"{digest}{suffix}"
+        if not target.exists():
+            temporary = target.with_suffix(f"{suffix}.{os.getpid()}.tmp")
+            temporary.write_bytes(content)
+            temporary.replace(target)  # atomic: a browser never reads half a file
     return WebWeights(digest, f"{WEIGHTS_URL}/{digest}.json", f"{WEIGHTS_URL}/{digest}.bin")
+
+
+@functools.lru_cache(maxsize=32)
+def _web_history(path: str, version: int) -> dict | None:
+    """One checkpoint version's history for the browser (written once per process and version), as the component's
+    data takes it: where its files are, and each snapshot's step and accuracy for the scrubber's label (the weights
+    themselves are fetched only when the scrubber is first touched). None: no history, or one that cannot be used.
+    """
+    try:
+        from lenet import webweights
+
+        found = webweights.history_weights(path)
+        if found is None:
+            return None
+        manifest, blob = found
+        where = _publish(manifest, blob)
+    except Exception:  # a damaged history: no scrubber, the rest of the page as ever
+        return None
+    return {
+        "version": where.version,
+        "manifest": where.manifest,
+        "blob": where.blob,
+        "steps": [s["step"] for s in manifest["snapshots"]],
+        "acc": [s["acc"] for s in manifest["snapshots"]],
+        "digits": manifest["acc_digits"],
+    }
+
+
+def web_history(path: str | None = None) -> dict | None:
+    """A checkpoint's history for the browser's scrubber (default the sidebar's), or None when it kept none."""
+    path = path or ui.current_model_path()
+    try:
+        info = checkpoints.read_info(path) if path else None
+        if info is None or checkpoints.read_history(info.path) is None:
+            return None
+    except checkpoints.CheckpointError:
+        return None
+    return _web_history(str(info.path), info.version)
 
 
 def web_weights(path: str | None = None) -> dict | None:
@@ -124,18 +166,26 @@ def web_weights(path: str | None = None) -> dict | None:
 # --- the component and its value -----------------------------------------------------------------------
 
 
-def surface(*, key: str, nonce: int, strokes: list, brush: float, model_path: str | None = None) -> None:
+def surface(
+    *, key: str, nonce: int, strokes: list, brush: float, model_path: str | None = None, history: bool = False
+) -> None:
     """Mount the drawing surface: `nonce` changes load `strokes` (Clear, Undo, a sent digit); its live reading uses
-    the checkpoint at `model_path` (default the sidebar's model)."""
+    the checkpoint at `model_path` (default the sidebar's model); `history`: the training scrubber (`draw_history`)
+    when that checkpoint kept snapshots."""
     data = {
         "nonce": nonce,
         "strokes": strokes,
         "brush": brush,
         "weights": web_weights(model_path),
+        "history": web_history(model_path) if history else None,
         "labels": {
             "canvas": ui.tr("surface.label"),
             "live": ui.tr("surface.live"),
             "weights_failed": ui.tr("surface.weights_failed"),
+            "history": ui.tr("surface.history"),
+            "history_acc": ui.tr("surface.history_acc"),
+            "history_loading": ui.tr("surface.history_loading"),
+            "history_failed": ui.tr("surface.history_failed"),
         },
     }
     _component()(key=key, data=data, on_drawing_change=lambda: None, width="content")

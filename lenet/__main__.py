@@ -122,6 +122,7 @@ def cmd_train(args) -> int:
     train = _ray_backend().fit if args.ray else fit
     result = train(model_config, tc, callback=progress, data=data)
     progress.close()
+    checkpoints.save_history(out, result.snapshots)  # history/<out's name>: the weights along the way
     checkpoints.save_checkpoint(result.model, out, result.metrics(tc))
     elapsed = round(time.perf_counter() - progress.started, 2)
     extra = result.extra or {}

@@ -7,10 +7,16 @@ model, the input normalisation it expects (`input_norm`, JSON [mean, std]). Eith
 
 Writes are atomic (a temporary file in the same folder, fsync, then os.replace), so a reader
 never sees half a file, and a run stopped mid-save leaves the old file or nothing.
+
+A run's history (the weights along the way, lenet.train.Snapshot) is a file of its own, `history/<name>` beside the
+checkpoint (a folder, so that nothing that lists or globs checkpoints takes it for one): the checkpoint's own bits
+never change for it, and a checkpoint without one (every file written before it existed, an import) loads as before.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -31,6 +37,8 @@ from lenet.netspec import NetSpec, NetSpecError
 DEFAULT_CHECKPOINT = settings.ROOT / "checkpoints" / "lenet5.safetensors"
 MAX_BYTES = 64 * 1024 * 1024  # a LeNet is well under 1 MB; anything this big is not ours
 _HEADER_MAX = 1024 * 1024
+HISTORY_DIR = "history"  # beside the checkpoints: runs/history/<run>.safetensors
+HISTORY_FORMAT = "lenet-explorer-history/1"
 
 
 class CheckpointError(CodedError, ValueError):
@@ -99,8 +107,6 @@ def save_checkpoint(model: LeNet | Net, path: str | os.PathLike, metrics: dict |
     Returns:
         the path written.
     """
-    from safetensors.torch import save_file
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
@@ -116,6 +122,13 @@ def save_checkpoint(model: LeNet | Net, path: str | os.PathLike, metrics: dict |
         "metrics": json.dumps(metrics or {}, sort_keys=True),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+    return _write(tensors, metadata, path)
+
+
+def _write(tensors: dict, metadata: dict, path: Path) -> Path:
+    """safetensors' save_file into a temporary file of the same folder, fsync, then renamed over `path`."""
+    from safetensors.torch import save_file
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
@@ -127,6 +140,142 @@ def save_checkpoint(model: LeNet | Net, path: str | os.PathLike, metrics: dict |
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+# --- a run's history: its weights along the way ---------------------------------------------------------
+
+
+def history_path(path: str | os.PathLike) -> Path:
+    """Where a checkpoint's history lives: `runs/a.safetensors` -> `runs/history/a.safetensors`."""
+    path = Path(path)
+    return path.parent / HISTORY_DIR / path.name
+
+
+@dataclass(frozen=True)
+class History:
+    """A run's snapshots (lenet.train.Snapshot without the weights, as dicts: step, epoch, loss, acc) and, when
+    loaded, their weights: one state dict per snapshot, in step order."""
+
+    path: Path
+    snapshots: list[dict]
+    total_steps: int
+    acc_digits: int  # how many test digits each snapshot's accuracy was read on
+    states: list[dict] = field(default_factory=list)
+
+
+def save_history(path: str | os.PathLike, snapshots: list) -> Path | None:
+    """Write a checkpoint's history beside it atomically (snapshots: lenet.train.Snapshot, step order).
+
+    No snapshots remove an older history of the same name, so a checkpoint is never shown another run's.
+    Returns:
+        the history's path, or None when there is none.
+    """
+    import torch
+
+    from lenet.train import SNAPSHOT_TEST_DIGITS
+
+    target = history_path(path)
+    if len(snapshots) < 2:
+        target.unlink(missing_ok=True)
+        return None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {
+        f"s{i:02d}.{k}": torch.from_numpy(v).contiguous()
+        for i, snap in enumerate(snapshots)
+        for k, v in snap.state.items()
+    }
+    rows = [
+        {"step": s.step, "epoch": round(s.epoch, 5), "loss": None if s.loss is None else round(s.loss, 5), "acc": s.acc}
+        for s in snapshots
+    ]
+    metadata = {
+        "format": HISTORY_FORMAT,
+        "snapshots": json.dumps(rows),
+        "total_steps": str(snapshots[-1].step),
+        "acc_digits": str(SNAPSHOT_TEST_DIGITS),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    try:
+        return _write(tensors, metadata, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            target.parent.rmdir()  # a failed save leaves nothing behind, not even the folder (unless others are in it)
+        raise
+
+
+def read_history(path: str | os.PathLike) -> History | None:
+    """A checkpoint's history as its header says (no weights); None when it has none.
+
+    Raises:
+        CheckpointError: "history_invalid" for a history file that is not one.
+    """
+    target = history_path(path)
+    if not target.is_file():
+        return None
+    header, _ = _read_header(target)
+    meta = header.get("__metadata__") or {}
+    try:
+        if not isinstance(meta, dict) or meta.get("format") != HISTORY_FORMAT:
+            raise ValueError("not a history")
+        rows = json.loads(meta["snapshots"])
+        snapshots = [
+            {
+                "step": int(r["step"]),
+                "epoch": float(r["epoch"]),
+                "loss": None if r.get("loss") is None else float(r["loss"]),
+                "acc": None if r.get("acc") is None else float(r["acc"]),
+            }
+            for r in rows
+        ]
+        steps = [r["step"] for r in snapshots]
+        if len(steps) < 2 or steps != sorted(set(steps)) or steps[0] < 0:
+            raise ValueError("its steps are not in order")
+        history = History(target, snapshots, int(meta["total_steps"]), int(meta["acc_digits"]))
+    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
+        raise CheckpointError(
+            f"{target.name}: not a run's history ({exc})", "history_invalid", name=target.name
+        ) from None
+    return history
+
+
+def load_history(path: str | os.PathLike) -> History | None:
+    """A checkpoint's history with its weights, checked as strictly as the checkpoint: every snapshot has the
+    checkpoint model's keys, shapes and dtypes, and finite values. None when it has none.
+
+    Raises:
+        CheckpointError: the checkpoint cannot be loaded, or "history_invalid".
+    """
+    import torch
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    history = read_history(path)
+    if history is None:
+        return None
+    model, _ = load_checkpoint(path)
+    expected = model.state_dict()
+
+    def refuse(why: str) -> CheckpointError:
+        return CheckpointError(f"{history.path.name}: {why}", "history_invalid", name=history.path.name)
+
+    try:
+        tensors = load_file(str(history.path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise refuse(f"corrupt weights ({exc})") from None
+    keys = {f"s{i:02d}.{k}" for i in range(len(history.snapshots)) for k in expected}
+    if set(tensors) != keys:
+        raise refuse("its weights do not match the checkpoint's network")
+    states = []
+    for i in range(len(history.snapshots)):
+        state = {k: tensors[f"s{i:02d}.{k}"] for k in expected}
+        for key, ref in expected.items():
+            got = state[key]
+            if tuple(got.shape) != tuple(ref.shape) or got.dtype != ref.dtype:
+                raise refuse(f"snapshot {i}: {key} has shape {tuple(got.shape)} {got.dtype}")
+            if got.is_floating_point() and not torch.isfinite(got).all():
+                raise refuse(f"snapshot {i}: {key} holds NaN or infinite values")
+        states.append(state)
+    return dataclasses.replace(history, states=states)
 
 
 def _read_header(path: Path) -> tuple[dict, int]:
@@ -284,6 +433,8 @@ def list_checkpoints(include_default: bool = True) -> list[CheckpointInfo]:
     folder = runs_dir()
     if folder.is_dir():
         remove_stale_temporaries(folder)
+        if (folder / HISTORY_DIR).is_dir():
+            remove_stale_temporaries(folder / HISTORY_DIR)
         runs = [p for p in folder.glob("*.safetensors") if p.is_file()]
         paths.extend(sorted(runs, key=lambda p: p.stat().st_mtime, reverse=True))
     infos = []

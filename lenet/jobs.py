@@ -543,7 +543,9 @@ class Registry:
             ],
         }
         # save_checkpoint writes a temporary file and renames it: a crash or a stop mid-save leaves no
-        # half-written .safetensors behind, and the model picker never lists a partial file.
+        # half-written .safetensors behind, and the model picker never lists a partial file. The history goes
+        # first, so a checkpoint that appears already has its own (and never an older run's of the same name).
+        checkpoints.save_history(path, result.snapshots)
         return checkpoints.save_checkpoint(result.model, path, metrics)
 
 

@@ -36,6 +36,13 @@ EPOCHS_RANGE = (0.01, 1000)  # TrainConfig.epochs: a fraction of an epoch up to 
 # Cross-entropy over 10 classes starts near ln 10 = 2.3. A loss above 100 means the logits have blown
 # up: the run has diverged even if it has not reached NaN yet (a dead ReLU net can sit there forever).
 DIVERGED_LOSS = 100.0
+# Weight snapshots a run keeps by default (TrainConfig.snapshots): the Draw page's "watch it learn" slider replays a
+# drawing through them. Their accuracy is read on the first SNAPSHOT_TEST_DIGITS test digits: about 15 ms each on
+# a CPU, where the whole test set costs 0.4 s. A network whose snapshots would take more than SNAPSHOT_MAX_BYTES
+# keeps fewer of them, and none below 2 (LeNet-5: 12 x 0.25 MB).
+SNAPSHOTS = 12
+SNAPSHOT_TEST_DIGITS = 1000
+SNAPSHOT_MAX_BYTES = 48 * 1024 * 1024
 # Steps between two reads of the loss, by device type. Reading a number back from a GPU waits for all its
 # queued work (a host sync); doing it every step would leave the GPU idle between LeNet's tiny steps. The
 # CPU has no queue to wait for, so it reads every step and its events come one step at a time.
@@ -91,6 +98,9 @@ class TrainConfig:
     extra_holdout: float = 0.0  # the share of those digits held back: accuracy on them before and after
     extra_repeat: int = 1  # how often each of those digits is seen per epoch (augmented anew each time)
     mnist_mix: int | None = None  # how many MNIST training images are mixed in; None: all of them
+    # Weight snapshots kept from the start (step 0) to the end, geometrically spaced (`snapshot_steps`); 0: none.
+    # Taking them changes nothing in the run: the final weights are the same bits with or without them.
+    snapshots: int = SNAPSHOTS
 
     def validate(self) -> None:
         """Raise TrainError ("bad_setting", or "device_unknown") for a setting that cannot train."""
@@ -135,6 +145,11 @@ class TrainConfig:
                 "from 0 to 60000",
             ),
             (self.mnist_mix != 0 or self.extra_data, "mnist_mix", "1 or more when no dataset of your own is added"),
+            (
+                isinstance(self.snapshots, int) and not isinstance(self.snapshots, bool) and 0 <= self.snapshots <= 64,
+                "snapshots",
+                "from 0 to 64",
+            ),
         ]
         for ok, name, expected in checks:
             if not ok:
@@ -193,6 +208,32 @@ PRESETS: dict[str, dict] = {
 
 
 @dataclass
+class Snapshot:
+    """The weights at one step of a run, with how the model did there (plain numpy: it travels from a child)."""
+
+    step: int
+    epoch: float
+    loss: float | None  # the training batch's loss at this step; None at step 0
+    acc: float | None  # accuracy on the first SNAPSHOT_TEST_DIGITS test digits
+    state: dict[str, np.ndarray]  # the model's state dict, float32 copies on the CPU
+
+
+def snapshot_steps(total: int, count: int = SNAPSHOTS) -> list[int]:
+    """`count` distinct steps from 0 to `total`, spaced geometrically after step 0 (0, 1, 2, 6, 14, 34, ... 7035
+    for 12 of 7,035): the weights change fastest early on. Every step when the run has no more steps than that.
+    """
+    if count <= 0:
+        return []
+    if total + 1 <= count:
+        return list(range(total + 1))
+    steps = [0]
+    for i in range(1, count):
+        target = round(total ** ((i - 1) / (count - 2))) if count > 2 else total
+        steps.append(min(max(target, steps[-1] + 1), total - (count - 1 - i)))
+    return steps
+
+
+@dataclass
 class FitResult:
     """What a run produced: the trained model (on the CPU), its history and final figures."""
 
@@ -206,6 +247,7 @@ class FitResult:
     history: list[Eval] = field(default_factory=list)
     # With extra_data: {"n_train", "n_test", "before", "after"}, accuracy on the held-back digits (None: none held).
     extra: dict | None = None
+    snapshots: list[Snapshot] = field(default_factory=list)  # TrainConfig.snapshots of them, step 0 to the end
 
     def metrics(self, train_config: TrainConfig) -> dict:
         """The metrics stored in a checkpoint's metadata."""
@@ -302,6 +344,7 @@ class _Loop:
     steps_per_epoch: int
     total: int
     eval_at: set[int]  # the steps after which the test set is scored
+    snapshot_at: set[int] = field(default_factory=set)  # the steps after which the weights are kept
     step: int = 0
     seen: int = 0
     stopped: bool = False
@@ -309,6 +352,7 @@ class _Loop:
     pending: list[tuple[int, torch.Tensor, float, int]] = field(default_factory=list)  # (step, loss, lr, seen)
     last_loss: float = math.nan
     history: list[Eval] = field(default_factory=list)
+    snapshots: list[Snapshot] = field(default_factory=list)
     t_train: float = field(default_factory=time.perf_counter)
 
 
@@ -340,11 +384,13 @@ def train_epoch(loop: _Loop) -> None:
         loss = train_step(loop, x_train[idx], y_train[idx])
         loop.seen += len(idx)
         loop.pending.append((loop.step, loss, loop.opt.param_groups[0]["lr"], loop.seen))
-        if len(loop.pending) >= sync_steps or loop.step in loop.eval_at:
+        if len(loop.pending) >= sync_steps or loop.step in loop.eval_at or loop.step in loop.snapshot_at:
             report_steps(loop)
         if loop.step in loop.eval_at:
             evaluate_now(loop, loop.last_loss)
             loop.model.train()
+        if loop.step in loop.snapshot_at:
+            take_snapshot(loop)
     report_steps(loop)
 
 
@@ -413,6 +459,27 @@ def evaluate_now(loop: _Loop, train_loss: float) -> None:
     )
     loop.history.append(row)
     loop.emit(row)
+
+
+def _snapshot_count(model: nn.Module, tc: TrainConfig) -> int:
+    """How many snapshots this run keeps: TrainConfig.snapshots, fewer for a network too big for them all."""
+    per = sum(t.numel() * 4 for t in model.state_dict().values())
+    count = min(tc.snapshots, SNAPSHOT_MAX_BYTES // max(per, 1))
+    return count if count >= 2 else 0
+
+
+def take_snapshot(loop: _Loop) -> None:
+    """Keep the weights as they are now, with the batch's loss and the accuracy on a few test digits.
+
+    It reads and copies only: no random number is drawn and no weight changes, so a run's bits are the same with
+    or without snapshots (tests/test_history.py).
+    """
+    test_images, test_labels = loop.data[2][:SNAPSHOT_TEST_DIGITS], loop.data[3][:SNAPSHOT_TEST_DIGITS]
+    acc = evaluate(loop.model, test_images, test_labels) if len(test_images) else None
+    loop.model.train()
+    state = {k: v.detach().to("cpu").contiguous().numpy().copy() for k, v in loop.model.state_dict().items()}
+    loss = None if loop.step == 0 or math.isnan(loop.last_loss) else loop.last_loss
+    loop.snapshots.append(Snapshot(loop.step, loop.step / loop.steps_per_epoch, loss, acc, state))
 
 
 def fit(
@@ -492,12 +559,17 @@ def _fit(
         total,
         eval_at,
     )
+    loop.snapshot_at = set(snapshot_steps(total, _snapshot_count(model, tc)))
     emit(Start(total_steps=total, steps_per_epoch=steps_per_epoch, device=describe_device(device)))
+    if 0 in loop.snapshot_at:
+        take_snapshot(loop)
     loop.t_train = time.perf_counter()
     while loop.step < total and not loop.stopped:
         train_epoch(loop)
     if loop.stopped and loop.step > 0 and (not loop.history or loop.history[-1].step != loop.step):
         loop.test_acc = evaluate(model, tensors[2], tensors[3])
+    if loop.snapshots and loop.snapshots[-1].step != loop.step:  # stopped early: its last weights end the history
+        take_snapshot(loop)
     result = FitResult(
         model=model.eval(),
         test_acc=loop.test_acc,
@@ -507,6 +579,7 @@ def _fit(
         steps=loop.step,
         epochs_done=loop.step / steps_per_epoch,
         history=loop.history,
+        snapshots=loop.snapshots,
         extra=extra and {**extra, "after": evaluate(model, *held) if len(held[0]) else None},
     )
     result.model = model.to("cpu", memory_format=torch.contiguous_format)  # checkpoints store plain tensors

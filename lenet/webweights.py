@@ -217,3 +217,57 @@ def as_float32(manifest: dict, blob: bytes, role: dict) -> np.ndarray:
     """One tensor of the blob as float32 numpy (for tests and tools)."""
     n = math.prod(role["shape"])
     return np.frombuffer(blob, _NUMPY[manifest["dtype"]], n, role["offset"]).astype(np.float32).reshape(role["shape"])
+
+
+HISTORY_FORMAT = "lenet-explorer-history-web/1"
+
+
+def history_weights(path: str | os.PathLike, dtype: str = "float32") -> tuple[dict, bytes] | None:
+    """A checkpoint's history for the browser: every snapshot's blob (web_weights' layout, which all share) one
+    after the other, and a manifest; None for a checkpoint without a history.
+
+    The manifest: `format`, `dtype`, `weights` (the snapshots' common manifest without its digest: loadModel takes it
+    with any one snapshot's bytes), `stride` (one snapshot's bytes), `count`, `bytes`, `digest`, `snapshots`
+    ([{step, epoch, loss, acc}]), `total_steps`, `acc_digits`, `name`, `version`.
+
+    Raises:
+        lenet.checkpoints.CheckpointError: the checkpoint or its history cannot be loaded.
+    """
+    from lenet.checkpoints import load_checkpoint, load_history
+
+    history = load_history(path)
+    if history is None:
+        return None
+    model, info = load_checkpoint(path)
+    layout, blobs = None, []
+    for state in history.states:
+        model.load_state_dict(state)
+        manifest, blob = web_weights(model, dtype, name=info.name, version=info.version)
+        manifest = {k: v for k, v in manifest.items() if k != "digest"}
+        if layout not in (None, manifest):
+            raise ValueError("a history's snapshots differ in layout")
+        layout = manifest
+        blobs.append(blob)
+    blob = b"".join(blobs)
+    manifest = {
+        "format": HISTORY_FORMAT,
+        "dtype": dtype,
+        "weights": layout,
+        "stride": len(blobs[0]),
+        "count": len(blobs),
+        "bytes": len(blob),
+        "digest": hashlib.sha256(blob).hexdigest()[:16],
+        "snapshots": history.snapshots,
+        "total_steps": history.total_steps,
+        "acc_digits": history.acc_digits,
+        "name": info.name,
+        "version": str(info.version),
+    }
+    return manifest, blob
+
+
+def snapshot_weights(manifest: dict, blob: bytes, index: int) -> tuple[dict, bytes]:
+    """One snapshot of history_weights' answer as web_weights gives a model's: (its manifest, its blob)."""
+    stride = manifest["stride"]
+    part = blob[index * stride : (index + 1) * stride]
+    return {**manifest["weights"], "digest": hashlib.sha256(part).hexdigest()[:16]}, part

@@ -312,6 +312,7 @@ def result_body(result: FitResult) -> dict:
         "epochs_done": result.epochs_done,
         "history": result.history,
         "extra": result.extra,
+        "snapshots": result.snapshots,  # lenet.train.Snapshot: plain numbers and numpy arrays
         "config": result.model.config,
         "input_norm": getattr(result.model, "input_norm", None),  # an imported Net's, kept through fine-tuning
     }

@@ -165,6 +165,7 @@ def canvas_ui(drawn: list) -> None:
         nonce=st.session_state["draw_canvas_nonce"],
         strokes=st.session_state["draw_canvas_objects"],
         brush=st.session_state.get("draw_brush", BRUSH[2]),
+        history=True,  # the training scrubber, draw_history
     )
     buttons = st.container(key="draw_buttons", horizontal=True)
     buttons.button(

@@ -15,7 +15,7 @@ from lenet.events import Start, Step
 from lenet.i18n import t_error
 from lenet.jobs import JobError, Registry
 from lenet.model import LeNet
-from lenet.train import FitResult, TrainConfig, TrainError
+from lenet.train import FitResult, TrainConfig, TrainError, snapshot_steps
 
 
 class FakeFit:
@@ -146,7 +146,9 @@ def test_a_real_run_finishes_and_saves_atomically_with_a_safe_name(registry, tmp
     assert done.status == "finished", done.error_message
     path = tmp_path / f"etc-passwd-{run.id}.safetensors"
     assert done.checkpoint == str(path) and path.is_file()
-    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, "history"])  # no temporary file left
+    assert [p.name for p in (tmp_path / "history").iterdir()] == [path.name]  # its snapshots, from the child
+    assert [s["step"] for s in checkpoints.read_history(path).snapshots] == snapshot_steps(16)
     _, info = checkpoints.load_checkpoint(path)
     assert info.metrics["name"] == "../../etc/passwd" and len(info.metrics["history"]) == 8
     assert len(done.evals) == 8 and len(done.losses) == done.step == done.total_steps == 16

@@ -20,7 +20,7 @@ import raycluster
 from appserver import launch_browser, serve, wait_for_app
 
 from lenet import checkpoints, jobs
-from lenet.train import TrainConfig
+from lenet.train import TrainConfig, snapshot_steps
 
 pytestmark = pytest.mark.skipif(
     not raycluster.available() and not os.environ.get("CI"),
@@ -91,6 +91,8 @@ def test_two_replicas_share_one_queue_and_runs_train_on_ray(replicas):
     assert done.losses and done.evals and done.device  # the live figures came from the actor
     _, info = checkpoints.load_checkpoint(done.checkpoint)  # saved whole into the shared folder
     assert info.metrics["test_acc"] == pytest.approx(done.test_acc)
+    history = checkpoints.load_history(done.checkpoint)  # the actor's snapshots came back with the weights
+    assert [s["step"] for s in history.snapshots] == snapshot_steps(60)
     listed = _until(lambda: (r := {r.id: r for r in b.runs()}[first.id]).status == "finished" and r)  # a round later
     assert listed.checkpoint == done.checkpoint and listed.test_acc == pytest.approx(done.test_acc)
     after = b.wait(second.id, timeout=120)  # the queue moved on, on the other replica

@@ -20,13 +20,13 @@ import pytest
 import torch
 from PIL import Image
 
-from lenet.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint
+from lenet.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint, load_history, save_checkpoint, save_history
 from lenet.config import LeNetConfig
 from lenet.data import normalise
 from lenet.model import LeNet
 from lenet.netmodel import Net
 from lenet.preprocess import canvas_to_input
-from lenet.webweights import checkpoint_weights, web_weights
+from lenet.webweights import checkpoint_weights, history_weights, snapshot_weights, web_weights
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE = shutil.which("node")
@@ -128,7 +128,32 @@ def cases(tmp_path_factory) -> Path:
         torch.manual_seed(100 + i)
         model = _with_statistics(Net(text, input_norm=norm), 100 + i)
         write_case(root / name, *web_weights(model), x, reference(model, x))
+    # A real run's training snapshots, each as the browser's scrubber reads it: the history's blob sliced at its
+    # stride, in the final weights' layout.
+    path = history_run(tmp_path_factory.mktemp("history-run"))
+    manifest, blob = history_weights(path)
+    model, _ = load_checkpoint(path)
+    for i, state in enumerate(load_history(path).states):
+        model.load_state_dict(state)
+        write_case(root / f"history-{i:02d}", *snapshot_weights(manifest, blob, i), x, reference(model, x))
     return root
+
+
+def history_run(folder: Path) -> Path:
+    """A checkpoint with its history: a real run of LeNet-5 on the tiny bars (tests/tiny_mnist.py), 48 steps."""
+    from tiny_mnist import bars
+
+    from lenet.data import MNIST
+    from lenet.train import TrainConfig, fit
+
+    images, labels = bars(768)
+    result = fit(None, TrainConfig(device="cpu", batch_size=16, seed=7), data=MNIST(images, labels, images, labels))
+    path = folder / "run.safetensors"
+    save_history(path, result.snapshots)
+    return save_checkpoint(result.model, path)
+
+
+HISTORY_CASES = [f"history-{i:02d}" for i in range(12)]  # lenet.train.SNAPSHOTS of them
 
 
 def _line_drawing(size: tuple[int, int], draw) -> np.ndarray:
@@ -241,7 +266,7 @@ def test_node_parity(cases, drawings_dir):
     28 x 28 within 2/255 of canvas_to_input's with the same reading."""
     proc = run_node(cases, drawings_dir)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
-    for name in ("shipped", *CONFIGS, *NETS):
+    for name in ("shipped", *CONFIGS, *NETS, *HISTORY_CASES):
         assert f"forward.js equals PyTorch: {name}" in proc.stdout
     assert "preprocess.js equals canvas_to_input" in proc.stdout and "SKIP" not in proc.stdout
 
@@ -370,6 +395,7 @@ def test_browser_parity(cases, drawings_dir):
         "/drawings/": drawings_dir,
     }
     names = sorted(p.name for p in cases.iterdir())
+    assert set(HISTORY_CASES) <= set(names)
     with static_server(routes) as url, launch_browser() as browser:
         page = browser.new_page()
         page.goto(url + "/tests/js/parity.mjs")

@@ -34,4 +34,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "This model's weights could not be loaded in the browser: the answer comes after each stroke.",
         "zh": "浏览器无法加载这个模型的权重：每写完一笔后再显示答案。",
     },
+    # The training scrubber (Draw page, key draw_history): {step}, {total}, {acc}, {n} are filled in the browser
+    "surface.history": {"en": "Training step: {step} of {total}", "zh": "训练步数：第 {step} 步，共 {total} 步"},
+    "surface.history_acc": {"en": "{acc} right on {n} test digits", "zh": "在 {n} 个测试数字上答对 {acc}"},
+    "surface.history_loading": {"en": "Loading the snapshots…", "zh": "正在加载训练快照…"},
+    "surface.history_failed": {
+        "en": "The training snapshots could not be loaded in the browser.",
+        "zh": "浏览器无法加载训练快照。",
+    },
 }

@@ -14,6 +14,8 @@ const SIZE = 280; // px; the canvas's own pixels, whatever size it is shown at (
 const MAP_PX = 56; // px: the side a map is painted at
 const MAX_WEIGHT_BYTES = 16 * 1024 * 1024; // a checkpoint bigger than this is not read in the browser
 
+import { activeModel, useHistory } from "./history.js";
+
 const states = new WeakMap(); // parentElement -> the surface's state; the function runs again when data changes
 const models = new Map(); // weights version -> Promise of the loaded network, shared by every surface
 let engine = null; // Promise of {preprocess, forward, loadWeights}: the pure modules, imported once
@@ -186,7 +188,8 @@ function readNow(st) {
     paintProbs(st, null);
     paintMaps(st, []);
   } else {
-    const out = forward(st.model, normalise(st.model, input.image)); // {blocks: {name: {data, shape}}, probs, digit}
+    const model = activeModel(st); // the checkpoint, or the training snapshot the scrubber is on (history.js)
+    const out = forward(model, normalise(model, input.image)); // {blocks: {name: {data, shape}}, probs, digit}
     st.answer.textContent = String(out.digit);
     st.answer.dataset.probs = JSON.stringify(Array.from(out.probs));
     paintProbs(st, out.probs);
@@ -341,6 +344,7 @@ function setup(parentElement) {
     engine: null,
     weightsVersion: null,
     waitingWeights: null,
+    history: null, // the training scrubber's state (history.js)
     listening: null,
   };
 }
@@ -355,7 +359,7 @@ export default function surface({ parentElement, data, setStateValue }) {
     if (old) {
       old.listening?.abort();
       Object.assign(st, { strokes: old.strokes, nonce: old.nonce, engine: old.engine, model: old.model });
-      Object.assign(st, { weightsVersion: old.weightsVersion, waitingWeights: old.waitingWeights });
+      Object.assign(st, { weightsVersion: old.weightsVersion, waitingWeights: old.waitingWeights, history: old.history });
       redraw(st.ctx, st.strokes);
       st.live.hidden = !st.model;
       st.dirty = true;
@@ -384,6 +388,10 @@ export default function surface({ parentElement, data, setStateValue }) {
       (eng) => {
         st.engine = eng;
         useWeights(st, data.weights);
+        useHistory(st, data.history, eng.loadWeights, () => {
+          st.dirty = true;
+          scheduleRead(st);
+        });
       },
       () => {
         st.live.hidden = false;

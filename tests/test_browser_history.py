@@ -1,0 +1,138 @@
+"""The training scrubber (`draw_history`, issue 28) in a real browser: a run's snapshots replay the student's own
+drawing, in the browser, against PyTorch's reading of each snapshot; a checkpoint without a history shows none."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import json
+import time
+
+import numpy as np
+import pytest
+import strokes
+import torch
+from appserver import CANVAS, LIVE, draw_strokes, launch_browser, page_exceptions, serve, settled_text, wait_for_app
+from PIL import Image
+from tiny_mnist import bars
+
+from lenet.checkpoints import load_checkpoint, load_history, save_checkpoint, save_history
+from lenet.config import LeNetConfig
+from lenet.data import MNIST, normalise
+from lenet.preprocess import canvas_to_input
+from lenet.train import TrainConfig, fit
+
+pytestmark = pytest.mark.browser
+
+HISTORY = ".st-key-draw_history input[type=range]"  # the scrubber inside the drawing surface
+RUN = "watch-it-learn"
+
+
+@pytest.fixture(scope="module")
+def run_path(tmp_path_factory):
+    """A real run with its snapshots in a runs folder of its own (bars: learned in a few dozen steps)."""
+    images, labels = bars(512)
+    tc = TrainConfig(device="cpu", batch_size=32, epochs=2, seed=5)
+    result = fit(LeNetConfig(), tc, data=MNIST(images, labels, images[:200].copy(), labels[:200].copy()))
+    path = tmp_path_factory.mktemp("runs") / f"{RUN}.safetensors"
+    save_history(path, result.snapshots)
+    save_checkpoint(result.model, path, result.metrics(tc))
+    return path
+
+
+@pytest.fixture(scope="module")
+def page(run_path):
+    """The app on that runs folder, in a desktop-sized window, the Draw page ready to draw on."""
+    env = {"LENET_RUNS_DIR": str(run_path.parent)}
+    desktop = {"width": 1500, "height": 1000}
+    with (
+        serve(env=env) as (url, _),
+        launch_browser() as browser,
+        contextlib.closing(browser.new_context(viewport=desktop)) as context,
+    ):
+        page = context.new_page()
+        page.goto(url)
+        wait_for_app(page)
+        page.wait_for_selector(CANVAS, timeout=60000)
+        yield page
+
+
+def _reading(path, state: dict, image: np.ndarray) -> np.ndarray:
+    """The probabilities PyTorch gives a 28 x 28 input with one snapshot's weights."""
+    model, _ = load_checkpoint(path)
+    model.load_state_dict(state)
+    with torch.no_grad():
+        return torch.softmax(model(torch.from_numpy(normalise(image[None]))), 1)[0].numpy()
+
+
+def _canvas_input(page) -> np.ndarray:
+    png = page.locator(CANVAS).evaluate("c => c.toDataURL('image/png')")
+    rgba = np.asarray(Image.open(io.BytesIO(base64.b64decode(png.split(",", 1)[1]))).convert("RGBA"))
+    return canvas_to_input(rgba).image
+
+
+def _wait_for_probs(page, want: np.ndarray, what) -> list:
+    live, deadline = page.locator(LIVE), time.time() + 20
+    while True:
+        got = json.loads(live.get_attribute("data-probs") or "null")
+        if got is not None and np.abs(np.array(got) - want).max() < 5e-4:  # equal to 3 decimals
+            return got
+        assert time.time() < deadline, (what, got, want.tolist())
+        time.sleep(0.1)
+
+
+def test_the_shipped_checkpoint_kept_no_history_and_shows_no_scrubber(page):
+    """The shipped file predates histories (make checkpoint's rerun here gave other weights: not attached to it)."""
+    draw_strokes(page, strokes.digit_strokes(7, canvas=280), every=3)
+    settled_text(page, ".st-key-prediction")
+    assert page.locator(LIVE).inner_text().isdigit()
+    assert page.locator(".st-key-draw_history").count() == 0
+
+
+def test_the_scrubber_replays_the_drawing_through_training(page, run_path):
+    """Picked in the sidebar, a run with snapshots gets the scrubber. Its snapshots are fetched once, on the first
+    touch (never in the base payload); at step 0 and at the end `live-answer` shows that snapshot's reading as
+    PyTorch gives it (the digit, the probabilities to 3 decimals), with no script run on the server."""
+    history = load_history(run_path)
+    page.locator(".st-key-model").click()
+    page.get_by_role("option").filter(has_text=RUN).click()
+    wait_for_app(page)
+    slider = page.locator(HISTORY)
+    slider.wait_for(timeout=30000)
+    assert slider.get_attribute("max") == str(len(history.states) - 1) and len(history.states) >= 12
+    assert slider.input_value() == slider.get_attribute("max")  # untouched: the end, the checkpoint itself
+
+    fetched, urls = {}, {}
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.on("Network.responseReceived", lambda e: urls.__setitem__(e["requestId"], e["response"]["url"]))
+    cdp.on(
+        "Network.loadingFinished",
+        lambda e: fetched.__setitem__(urls.get(e["requestId"], ""), e["encodedDataLength"]),
+    )
+    page.locator(".st-key-draw_clear button").click()
+    wait_for_app(page)
+    draw_strokes(page, strokes.random_strokes(5, np.random.default_rng(5)), every=3)
+    settled_text(page, ".st-key-prediction")
+    image = _canvas_input(page)
+    end = _reading(run_path, history.states[-1], image)
+    _wait_for_probs(page, end, "the run itself")
+    assert not [u for u in fetched if "static/weights/" in u], "nothing fetched before the slider is touched"
+
+    label = page.locator(".st-key-draw_history .history-text")
+    for key, index in (("Home", 0), ("End", len(history.states) - 1)):
+        slider.focus()
+        page.keyboard.press(key)
+        want = _reading(run_path, history.states[index], image)
+        _wait_for_probs(page, want, index)
+        assert page.locator(LIVE).inner_text() == str(int(want.argmax()))
+        assert slider.input_value() == str(index)
+        assert f"{history.snapshots[index]['step']:,}" in label.inner_text(), label.inner_text()
+        assert not page.evaluate("() => !!document.querySelector('[data-testid=\"stStatusWidget\"]')")
+    start = _reading(run_path, history.states[0], image)
+    assert np.abs(start - end).max() > 0.05, "the random start reads the drawing otherwise than the trained run"
+    snapshots = {u: n for u, n in fetched.items() if "static/weights/" in u}
+    assert len(snapshots) == 2 and any(u.endswith(".bin") for u in snapshots), snapshots  # manifest and blob, once
+    print(f"the snapshots add {sum(snapshots.values()):,} bytes (the network log's encoded bytes): {snapshots}")
+    assert not page_exceptions(page)
