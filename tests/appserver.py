@@ -103,7 +103,9 @@ def launch_browser():
 def wait_for_app(page, timeout_ms: int = 60000) -> None:
     """Wait until Streamlit has finished running the script (no 'running' status widget)."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    page.wait_for_selector(".st-key-language", timeout=timeout_ms)  # the shell's sidebar has rendered
+    # the shell has rendered: the sidebar's language picker, or in the projector view (which hides the sidebar)
+    # its button to leave that view
+    page.wait_for_selector(".st-key-language, .st-key-projector_exit", timeout=timeout_ms)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
         " && document.querySelector('[data-testid=\"stMain\"]')",

@@ -1,18 +1,16 @@
 """AppTest of the Train page: both languages, start / stop / finish on a tiny MNIST, and friendly errors."""
 
 import time
-from pathlib import Path
 
 import pytest
 import streamlit as st
+from apptest import block_text, open_app
 from streamlit.testing.v1 import AppTest
 from tiny_mnist import write_tiny_mnist
 
 from lenet import netspec
 from lenet.checkpoints import list_checkpoints, read_info
 from lenet.config import LeNetConfig
-
-ROOT = Path(__file__).resolve().parent.parent
 
 STATUS_WORDS = ("queued", "running", "finished", "stopped", "failed")
 
@@ -30,39 +28,16 @@ def env(tmp_path, monkeypatch):
 
 
 def open_train(language="en", **state) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    # The language is set after the first (Draw page) run, so that page's widgets need not survive a switch.
-    at.session_state["language"] = language
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page("pages/train.py").run()
+    at = open_app("pages/train.py", language, **state)
     assert not at.exception
     return at
 
 
-def _texts(node) -> list[str]:
-    out = []
-    for child in getattr(node, "children", {}).values():
-        if isinstance(getattr(child, "value", None), str):
-            out.append(child.value)
-        out += _texts(child)
-    return out
-
-
 def status(at: AppTest) -> str:
     """The text of the train_status container."""
-
-    def find(node):
-        for child in getattr(node, "children", {}).values():
-            if str(getattr(getattr(child, "proto", None), "id", "")).endswith("-train_status"):
-                return child
-            found = find(child)
-            if found is not None:
-                return found
-
-    block = find(at.main)
-    assert block is not None, "no train_status container"
-    return " ".join(_texts(block))
+    text = block_text(at, "train_status")
+    assert text is not None, "no train_status container"
+    return text
 
 
 def wait_for(at: AppTest, *words: str, timeout: float = 30) -> str:

@@ -1,7 +1,7 @@
 """UI strings of the train page, and the messages for training and job errors (error.<code>)."""
 
 STRINGS: dict[str, dict[str, str]] = {
-    "train.title": {"en": "Train a LeNet", "zh": "训练一个 LeNet"},
+    "train.title": {"en": "Train a network", "zh": "训练一个网络"},
     "train.intro": {
         "en": "Training means showing the network 60,000 handwritten digits with their answers, over "
         "and over, and nudging its weights a little after every batch so that it makes fewer "
