@@ -19,6 +19,7 @@ from lenet.config import ACTIVATIONS, POOLS, LeNetConfig
 from lenet.conv import export
 from lenet.device import DeviceError, available_devices
 from lenet.errors import CodedError
+from lenet.figures import run_status
 from lenet.figures.charts import Curve, accuracy_figure, loss_figure
 from lenet.i18n.glossary import glossary_markdown
 from lenet.model import LeNet
@@ -204,63 +205,15 @@ def own_digits_ui(
     return model_config, config
 
 
-def _duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return ui.tr("train.seconds", s=seconds)
-    return ui.tr("train.minutes", m=seconds // 60, s=seconds % 60)
-
-
-def _file(path: str | None) -> str:
-    return f"`{Path(path).name}`" if path else ""
-
-
-def status_text(run: jobs.RunView | None) -> str:
-    """One line saying where the run is; in English it holds the status word the tests look for."""
-    if run is None:
-        return ui.tr("train.status_none")
-    if run.status == "queued":
-        return ui.tr("train.status_queued", position=run.position)
-    if run.status == "running":
-        if run.stopping:
-            return ui.tr("train.status_stopping")
-        if not run.total_steps:
-            return ui.tr("train.status_preparing")
-        return ui.tr(
-            "train.status_running",
-            device=run.device,
-            epoch=run.epoch,
-            epochs=run.train_config.epochs,
-            step=run.step,
-            total=run.total_steps,
-        )
-    if run.status == "finished":
-        return ui.tr(
-            "train.status_finished",
-            acc=run.test_acc or 0.0,
-            epochs=run.train_config.epochs,
-            seconds=(run.ended or 0) - (run.started or 0),
-            file=_file(run.checkpoint),
-        )
-    if run.status == "stopped":
-        text = ui.tr("train.status_stopped", epoch=run.epoch)
-        if run.error is not None:
-            return f"{text} {ui.tr_error(run.error)}"
-        if run.checkpoint:
-            return f"{text} {ui.tr('train.stopped_saved', acc=run.test_acc or 0.0, file=_file(run.checkpoint))}"
-        return f"{text} {ui.tr('train.stopped_dropped')}"
-    return ui.tr("train.status_failed", reason=ui.tr_error(run.error) if run.error else "")
-
-
 def _show_status(run: jobs.RunView | None) -> None:
-    text = status_text(run)
+    text = run_status.status_text(run, ui.lang())
     status = run.status if run else None
     show = {"queued": st.info, "finished": st.success, "failed": st.error, "stopped": st.warning}
     show.get(status, st.markdown)(text)
     if status == "running" and run.total_steps:
         eta = run.eta_s
         bar = (
-            ui.tr("train.progress", rate=run.samples_per_s, eta=_duration(eta))
+            ui.tr("train.progress", rate=run.samples_per_s, eta=run_status.duration(eta, ui.lang()))
             if eta is not None
             else ui.tr("train.progress_start", rate=run.samples_per_s)
         )
