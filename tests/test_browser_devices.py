@@ -41,7 +41,7 @@ from lenet.i18n import t
 pytestmark = pytest.mark.browser
 
 DESKTOP = {"width": 1440, "height": 900}
-PAGES = ["", "conv_lab", "train", "evaluate", "class"]
+PAGES = ["", "conv_lab", "train", "compare", "evaluate", "class"]
 
 
 @pytest.fixture(scope="module")
@@ -216,6 +216,7 @@ NAV = {
     "": "nav.draw",
     "conv_lab": "nav.conv_lab",
     "train": "nav.train",
+    "compare": "nav.compare",
     "evaluate": "nav.evaluate",
     "class": "nav.class",
 }
@@ -246,6 +247,9 @@ def _settle_page(page, name: str) -> None:
         page.locator(".st-key-start_training").wait_for(timeout=60000)
     elif name == "class":
         page.locator(".st-key-class_start").wait_for(timeout=60000)
+    elif name == "compare":  # both models' pickers and the drawing surface of its own
+        page.locator(".st-key-compare_model_b").wait_for(timeout=60000)
+        page.wait_for_selector(".st-key-compare_canvas canvas.draw-surface", timeout=60000)
     wait_idle(page)  # a rerun in flight fades the page's elements (and axe would see the faded contrast)
 
 
