@@ -4,7 +4,7 @@ Glue, as ui.py: pages/class.py calls `teacher_ui` and `student_ui` and stays lay
 Lesson page's own (lenet/lessons/cnn.toml, read by lenet.lesson); its state (the step, the reveal, the answers)
 is in the class store (lenet.classmode.lessons), so every replica's students follow. A student's part is a
 fragment that polls the store's cached lesson state every LESSON_REFRESH_S: a step the teacher moves to shows
-within one refresh plus a read. The teacher's answers are a fragment too, reread every second.
+within one refresh plus a read. The teacher's panel is a fragment too, refreshed every second.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from lenet.figures import class_lesson as figures
 from lenet.lesson import Lesson, LessonError, Step, check, load_lesson
 
 LESSON_REFRESH_S = 0.5  # a student's screen follows the teacher's within 2 s: one refresh, a read, a render
-ANSWERS_REFRESH_S = 1.0  # the projector's histogram
+ANSWERS_REFRESH_S = 1.0  # the teacher's panel: the projector's histogram
 NAMES_KEY = "class_lesson_names"  # the teacher's checkbox: the report lists nicknames only when ticked
 COLUMNS = (*lessons.REPORT_COLUMNS, "measure", "value", "student", "answer", "correct")  # the report's headers
 
@@ -67,10 +67,15 @@ def _act(action, *args) -> None:
 # The teacher
 
 
+@st.fragment(run_every=ANSWERS_REFRESH_S)
 def teacher_ui(store: Store, token: str, info: ClassInfo, mnist_acc: float | None, start_tuning) -> None:
     """The lesson on the projector: start it; then the step, the class's answers live, Next, Reveal, the
     class's own data where a step uses it, and the report. `start_tuning(store, token)` is the class page's
-    fine-tuning (teach it our handwriting)."""
+    fine-tuning (teach it our handwriting).
+
+    One fragment, refreshed every second, as the student's part is: a button reruns the panel alone (not the
+    wall), and a run whose messages Streamlit dropped (docs/ARCHITECTURE.md, class mode) is made good by the next.
+    """
     lesson = lesson_or_error()
     if lesson is None:
         return
@@ -101,7 +106,7 @@ def teacher_ui(store: Store, token: str, info: ClassInfo, mnist_acc: float | Non
         step_ui(step, index + 1, len(lesson.steps), "class_lesson_step")
         class_data_ui(store, token, info, step, mnist_acc, start_tuning)
         st.markdown(f"**{ui.tr('lesson.predict')}** {step.question.prompt[ui.lang()]}")
-        answers_ui(store, info.id, step.id)
+        answers_ui(store, info.id)
         if state.revealed:
             with st.container(key="class_lesson_revealed"):
                 st.success(ui.plain(ui.tr("class_lesson.right_is", answer=_right_label(step))))
@@ -158,9 +163,8 @@ def answer_rows(step: Step, answers: list[lessons.LessonAnswer]) -> list[tuple[s
     ]
 
 
-@st.fragment(run_every=ANSWERS_REFRESH_S)
-def answers_ui(store: Store, class_id: int, step_id: str) -> None:
-    """The class's answers to this step, live: how many, and the histogram (the right bar marked once revealed)."""
+def answers_ui(store: Store, class_id: int) -> None:
+    """The class's answers to the current step, live: how many, and the histogram (the right one marked once shown)."""
     lesson = lesson_or_error()
     try:
         state = store.lesson_state(class_id, max_age_s=0)
@@ -227,7 +231,6 @@ def tune_ui(store: Store, token: str, info: ClassInfo, start_tuning) -> None:
         tune_progress_ui(info.code)
 
 
-@st.fragment(run_every=ANSWERS_REFRESH_S)
 def tune_progress_ui(code: str) -> None:
     """The run's progress while it trains (the class page's tune tab clears it up), then before and after."""
     state = st.session_state.get("class_tune_run")
