@@ -15,6 +15,7 @@ import pytest
 import strokes
 from appserver import (
     CANVAS,
+    LIVE,
     PHONE,
     PREDICTION,
     TABLET_LANDSCAPE,
@@ -323,4 +324,31 @@ def test_every_control_of_the_draw_page_is_reached_with_the_keyboard(server, bro
     wanted = {"language", "model", "colormap", "projector", "draw_source", "draw_clear", "draw_undo", "draw_brush"}
     wanted |= {"trace_layer", "sandbox"}
     assert wanted <= reached, wanted - reached
+    context.close()
+
+
+def test_two_fingers_at_once_draw_one_stroke(server, browser):
+    """Issue 28's odd pointers: a second finger that lands mid-stroke and moves is ignored (one Undo takes the
+    whole drawing back), never a broken stroke or an error; the browser's reading equals the server's."""
+    context, page, cdp = new_touch_page(browser, PHONE)
+    _open_draw(page, server)
+    box = one_canvas(page).bounding_box()
+
+    def at(x, y, finger):
+        return {"x": box["x"] + x, "y": box["y"] + y, "id": finger}
+
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [at(140, 30, 1)]})
+    for i in range(1, 40):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [at(140, 30 + 3 * i, 1)]})
+    # the second finger lands on the left and moves across while the first goes on down
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [at(140, 147, 1), at(40, 200, 2)]})
+    for i in range(1, 30):
+        points = [at(140, 147 + 3 * i, 1), at(40 + 6 * i, 200, 2)]
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": points})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    assert _digit(settled_text(page)) == 1  # the first finger's line alone: the second drew nothing
+    page.locator(LIVE).filter(has_text="1").wait_for(state="attached", timeout=10000)
+    page.locator(".st-key-draw_undo button").tap()
+    page.locator(PREDICTION).filter(has_not_text=re.compile(r"\d")).wait_for(timeout=20000)  # one stroke in all
+    assert not page_exceptions(page)
     context.close()

@@ -191,3 +191,24 @@ def test_what_the_page_shows_while_drawing_equals_the_server_after_pointer_up(pa
         live_probs = json.loads(live.get_attribute("data-probs"))
         assert live.inner_text() == str(_digit(server)), (k, server)
         assert np.abs(np.array(live_probs) - np.array(server_probs)).max() < 5e-4, (live_probs, server_probs)
+
+
+def test_a_mouse_stroke_that_leaves_the_canvas_and_comes_back_is_one_stroke_read_as_drawn(page):
+    """Issue 28's odd drawings: the stroke goes on outside the canvas (pointer capture) and is read, never an
+    error; the browser's reading equals the server's."""
+    _clear(page)
+    box = page.locator(CANVAS).bounding_box()
+    page.mouse.move(box["x"] + 140, box["y"] + 200)
+    page.mouse.down()
+    for y in range(200, -61, -6):  # up and out over the top edge, 60 px beyond it
+        page.mouse.move(box["x"] + 140, box["y"] + y)
+    for y in range(-60, 251, 6):  # and back down inside: a "1"
+        page.mouse.move(box["x"] + 140, box["y"] + y)
+    page.mouse.up()
+    server = _digit(_settled(page))
+    assert server == 1
+    deadline = time.time() + 10
+    while _digit(page.locator(LIVE).inner_text()) != server:
+        assert time.time() < deadline, page.locator(LIVE).inner_text()
+        time.sleep(0.1)
+    assert not page_exceptions(page)

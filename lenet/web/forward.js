@@ -20,35 +20,64 @@ const SQRT1_2 = Math.SQRT1_2;
 
 // ---- layers that do dot products -------------------------------------------------------------------------
 
-// conv2d: x C x H x W -> out O x OH x OW; w O x C x kH x kW; padding [top, bottom, left, right] of zeros.
+// conv2d: x C x H x W -> out O x OH x OW; wt (C x kH x kW) x O, the weights tap by tap (see `tapMajor`);
+// padding [top, bottom, left, right] of zeros; acc: OH x OW x O numbers of scratch; reach: `reachTable`'s
+// answer for these shapes (loadModel keeps one per layer).
 // Written input by input (a scatter): every output starts at its bias, then each non-zero input adds itself,
 // times each kernel tap, to the output that tap reaches from it, for all O outputs at once. Inputs that are 0 cost
 // nothing: after ReLU and pooling about half are, and forward() shifts a drawing's background to 0 (see
-// `shiftBackground`), so LeNet-5's C1 visits a fifth of its input. (Speed over the textbook's gather order.)
-export function conv2d(x, [C, H, W], out, [O, OH, OW], w, b, [kH, kW], [sH, sW], [pT, , pL], [dH, dW]) {
-  if (OH === 1 && OW === 1 && kH === H && kW === W && pT === 0 && pL === 0) {
-    return linear(x, C * H * W, out, O, w, b); // the kernel covers the whole map (LeNet's C5): a dot product
+// `shiftBackground`), so LeNet-5's C1 visits a fifth of its input. The O outputs of one position sit side by side
+// in `acc`, as the O weights of one tap do in `wt`, so the innermost loop walks both in step; `acc` is then
+// copied out map by map. (Speed over the textbook's gather order.)
+export function conv2d(x, [C, H, W], out, [O, OH, OW], wt, b, kernel, stride, padding, dilation,
+  acc = new Float64Array(out.length), reach = reachTable([C, H, W], [O, OH, OW], kernel, stride, padding, dilation)) {
+  const [kH, kW] = kernel;
+  if (OH === 1 && OW === 1 && kH === H && kW === W && padding[0] === 0 && padding[2] === 0) {
+    return linear(x, C * H * W, out, O, wt, b); // the kernel covers the whole map (LeNet's C5): a dot product
   }
-  const P = OH * OW, K = C * kH * kW;
-  for (let o = 0; o < O; o++) out.fill(b ? b[o] : 0, o * P, (o + 1) * P); // O x OH x OW starts at the bias
+  const P = OH * OW, HW = H * W, K = kH * kW, { start, tap, to } = reach;
+  for (let p = 0; p < P; p++) for (let o = 0; o < O; o++) acc[p * O + o] = b ? b[o] : 0; // starts at the bias
   for (let c = 0; c < C; c++) {
-    for (let iy = 0; iy < H; iy++) {
-      for (let ix = 0; ix < W; ix++) {
-        const v = x[(c * H + iy) * W + ix];
-        if (v === 0) continue;
-        for (let ky = 0; ky < kH; ky++) {
-          const ty = iy + pT - ky * dH; // = oy * sH for the output row this tap reaches
-          if (ty < 0 || ty % sH !== 0 || ty >= OH * sH) continue;
-          for (let kx = 0; kx < kW; kx++) {
-            const tx = ix + pL - kx * dW;
-            if (tx < 0 || tx % sW !== 0 || tx >= OW * sW) continue;
-            const p = (ty / sH) * OW + tx / sW, t = (c * kH + ky) * kW + kx;
-            for (let o = 0; o < O; o++) out[o * P + p] += w[o * K + t] * v;
-          }
-        }
+    for (let i = 0; i < HW; i++) {
+      const v = x[c * HW + i];
+      if (v === 0) continue;
+      for (let j = start[i]; j < start[i + 1]; j++) {
+        const a = to[j] * O, t = (c * K + tap[j]) * O;
+        for (let o = 0; o < O; o++) acc[a + o] += wt[t + o] * v;
       }
     }
   }
+  for (let o = 0; o < O; o++) for (let p = 0; p < P; p++) out[o * P + p] = acc[p * O + o]; // -> O x OH x OW
+}
+
+// Which outputs each input position reaches, and through which tap: for input position i (iy * W + ix), the
+// pairs j from start[i] to start[i + 1] - 1 say that tap[j] (ky * kW + kx) carries it to output position to[j]
+// (oy * OW + ox). The same for every channel; padding, stride and dilation are all in it, so conv2d tests nothing.
+export function reachTable([, H, W], [, OH, OW], [kH, kW], [sH, sW], [pT, , pL], [dH, dW]) {
+  const start = new Int32Array(H * W + 1), tap = [], to = [];
+  for (let iy = 0; iy < H; iy++) {
+    for (let ix = 0; ix < W; ix++) {
+      for (let ky = 0; ky < kH; ky++) {
+        const ty = iy + pT - ky * dH; // = oy * sH for the output row this tap reaches
+        if (ty < 0 || ty % sH !== 0 || ty >= OH * sH) continue;
+        for (let kx = 0; kx < kW; kx++) {
+          const tx = ix + pL - kx * dW;
+          if (tx < 0 || tx % sW !== 0 || tx >= OW * sW) continue;
+          tap.push(ky * kW + kx);
+          to.push((ty / sH) * OW + tx / sW);
+        }
+      }
+      start[iy * W + ix + 1] = tap.length;
+    }
+  }
+  return { start, tap: Int32Array.from(tap), to: Int32Array.from(to) };
+}
+
+// O x K weights (PyTorch's conv and fc layout) -> K x O: the O weights of one input side by side.
+export function tapMajor(w, O, K) {
+  const wt = new Float64Array(O * K);
+  for (let o = 0; o < O; o++) for (let t = 0; t < K; t++) wt[t * O + o] = w[o * K + t];
+  return wt;
 }
 
 // A conv is linear: conv(x) = conv(x - bg) + conv(bg) for a background value bg per input channel (its first
@@ -77,24 +106,22 @@ function addBackground(layer, out) {
     if (!layer.ones[c]) {
       const one = new Float64Array(C * H * W).fill(1, c * H * W, (c + 1) * H * W);
       layer.ones[c] = new Float64Array(out.length);
-      conv2d(one, layer.in, layer.ones[c], layer.out, layer.weight, null, layer.kernel, layer.stride, layer.padding, layer.dilation);
+      conv2d(one, layer.in, layer.ones[c], layer.out, layer.taps, null, layer.kernel, layer.stride, layer.padding, layer.dilation, layer.acc, layer.reach);
     }
     const ones = layer.ones[c];
     for (let i = 0; i < out.length; i++) out[i] += bg * ones[i];
   }
 }
 
-// linear: x n (a map is read flat, C x H x W order, as nn.Flatten) -> out m; w m x n.
-// Only the non-zero inputs are visited: after ReLU most are zero (LeNet-5's C5 and F6: about 70 %).
-export function linear(x, n, out, m, w, b) {
-  const nz = new Int32Array(n);
-  let k = 0;
-  for (let i = 0; i < n; i++) if (x[i] !== 0) nz[k++] = i;
-  for (let j = 0; j < m; j++) {
-    let s = b ? b[j] : 0;
-    const row = j * n;
-    for (let t = 0; t < k; t++) s += w[row + nz[t]] * x[nz[t]];
-    out[j] = s;
+// linear: x n (a map is read flat, C x H x W order, as nn.Flatten) -> out m; wt n x m (tap-major, `tapMajor`).
+// Each non-zero input adds itself times its row of m weights: after ReLU most inputs are zero (LeNet-5's C5 and
+// F6: about 70 %), and they cost nothing.
+export function linear(x, n, out, m, wt, b) {
+  for (let j = 0; j < m; j++) out[j] = b ? b[j] : 0;
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    if (v === 0) continue;
+    for (let j = 0, row = i * m; j < m; j++) out[j] += wt[row + j] * v;
   }
 }
 
@@ -232,12 +259,18 @@ export function loadModel(manifest, buffer) {
     const inPlace = !["conv", "maxpool", "avgpool", "fc"].includes(spec.kind);
     layer.inPlace = inPlace;
     layer.buffer = inPlace ? null : new Float64Array(layer.n);
+    if (spec.kind === "conv" || spec.kind === "fc") {
+      const O = spec.weight.shape[0];
+      layer.taps = tapMajor(layer.weight, O, layer.weight.length / O); // conv: (C x kH x kW) x O; fc: n x m
+    }
     if (spec.kind === "conv") {
       const [, H, W] = spec.in, [kH, kW] = spec.kernel, [pT, pB, pL, pR] = spec.padding;
       layer.scatter = !(spec.out[1] === 1 && spec.out[2] === 1 && kH === H && kW === W && pT + pB + pL + pR === 0);
       layer.shifted = new Float64Array(size(spec.in));
       layer.bg = new Float64Array(spec.in[0]);
       layer.ones = [];
+      layer.acc = new Float64Array(layer.n); // OH x OW x O
+      layer.reach = reachTable(spec.in, spec.out, spec.kernel, spec.stride, spec.padding, spec.dilation);
     }
     return layer;
   });
@@ -253,11 +286,11 @@ function run(layer, x) {
   const out = layer.inPlace ? x : layer.buffer;
   if (kind === "conv") {
     const src = layer.scatter ? shiftBackground(layer, x) : x;
-    conv2d(src, layer.in, out, layer.out, layer.weight, layer.bias, layer.kernel, layer.stride, layer.padding, layer.dilation);
+    conv2d(src, layer.in, out, layer.out, layer.taps, layer.bias, layer.kernel, layer.stride, layer.padding, layer.dilation, layer.acc, layer.reach);
     if (src !== x) addBackground(layer, out);
   } else if (kind === "maxpool") maxpool(x, layer.in, out, layer.out, layer.kernel, layer.stride);
   else if (kind === "avgpool") avgpool(x, layer.in, out, layer.out, layer.kernel, layer.stride);
-  else if (kind === "fc") linear(x, size(layer.in), out, layer.n, layer.weight, layer.bias);
+  else if (kind === "fc") linear(x, size(layer.in), out, layer.n, layer.taps, layer.bias);
   else if (kind === "relu") relu(out, layer.n);
   else if (kind === "tanh") tanh(out, layer.n);
   else if (kind === "sigmoid") sigmoid(out, layer.n);

@@ -6,7 +6,9 @@
 // each rounded to 8 bits), so the 28 x 28 equals the server's (tests/test_web_engine.py: >= 200 drawings).
 //
 // Pure: no DOM. `canvasToInput(rgba, width, height)` takes ImageData's bytes (white ink, transparent or black
-// background; at most 1024 px a side, as lenet.images.to_array leaves a canvas) and returns the 28 x 28.
+// background; at most 1024 px a side, as lenet.images.to_array leaves a canvas) and returns the 28 x 28. It may
+// take just the window of the canvas that holds the ink (the drawing surface reads only that, every frame): the
+// answer is the same, as every step after the ink's box works on the crop.
 
 const FIELD = 28; // MNIST's image size
 const BOX = 20; // the digit's longer side in MNIST
@@ -76,26 +78,26 @@ export function resize(src, outW, outH, filterName) {
   const filter = FILTERS[filterName];
   let cur = src;
   if (outW !== src.w) {
-    const cs = coefficients(src.w, outW, filter), tmp = image(outW, src.h);
+    const cs = coefficients(src.w, outW, filter), tmp = image(outW, src.h), from = src.data, to = tmp.data;
     for (let y = 0; y < src.h; y++) {
       const row = y * src.w;
       for (let xx = 0; xx < outW; xx++) {
-        const { xmin, k } = cs[xx];
+        const { xmin, k } = cs[xx], n = k.length, at = row + xmin;
         let ss = 1 << (PRECISION_BITS - 1);
-        for (let x = 0; x < k.length; x++) ss += src.data[row + xmin + x] * k[x];
-        tmp.data[y * outW + xx] = clip8(ss);
+        for (let x = 0; x < n; x++) ss += from[at + x] * k[x];
+        to[y * outW + xx] = clip8(ss);
       }
     }
     cur = tmp;
   }
   if (outH !== src.h) {
-    const cs = coefficients(src.h, outH, filter), out = image(cur.w, outH);
+    const cs = coefficients(src.h, outH, filter), out = image(cur.w, outH), from = cur.data, to = out.data, w = cur.w;
     for (let yy = 0; yy < outH; yy++) {
-      const { xmin: ymin, k } = cs[yy];
-      for (let x = 0; x < cur.w; x++) {
+      const { xmin: ymin, k } = cs[yy], n = k.length;
+      for (let x = 0; x < w; x++) {
         let ss = 1 << (PRECISION_BITS - 1);
-        for (let y = 0; y < k.length; y++) ss += cur.data[(ymin + y) * cur.w + x] * k[y];
-        out.data[yy * cur.w + x] = clip8(ss);
+        for (let y = 0, at = ymin * w + x; y < n; y++, at += w) ss += from[at] * k[y];
+        to[yy * w + x] = clip8(ss);
       }
     }
     cur = out;
@@ -108,12 +110,17 @@ export function resize(src, outW, outH, filterName) {
 // px, work on it packed 32 pixels to a word ({bits: Uint32Array, w, h, stride}; bit i of word j of a row is
 // x = 32 j + i): one AND or OR handles 32 pixels. (Speed over the plain per-pixel loop, for one update per frame.)
 
-function pack(m) {
-  const stride = (m.w + 31) >>> 5, bits = new Uint32Array(stride * m.h);
-  for (let y = 0; y < m.h; y++) {
-    for (let x = 0, i = y * m.w; x < m.w; x++, i++) if (m.data[i]) bits[y * stride + (x >>> 5)] |= 1 << (x & 31);
+// The pixels of an image at least `t` (1: any non-zero pixel of a 0 and 1 mask), packed.
+function pack(img, t = 1) {
+  const { data, w, h } = img, stride = (w + 31) >>> 5, bits = new Uint32Array(stride * h);
+  for (let y = 0; y < h; y++) {
+    for (let j = 0, i = y * w; j < stride; j++) {
+      let word = 0; // 32 pixels of the row, x = 32 j + b at bit b
+      for (let b = 0, end = Math.min(32, w - 32 * j); b < end; b++, i++) if (data[i] >= t) word |= 1 << b;
+      bits[y * stride + j] = word;
+    }
   }
-  return { bits, w: m.w, h: m.h, stride };
+  return { bits, w, h, stride };
 }
 
 function unpack(p) {
@@ -129,18 +136,22 @@ function morphOnce(p, grow, square) {
   const { bits, w, h, stride } = p, out = new Uint32Array(bits.length);
   const last = w & 31 ? (1 << (w & 31)) - 1 : -1; // the last word's bits inside the mask
   const at = (y, j) => (y >= 0 && y < h && j >= 0 && j < stride ? bits[y * stride + j] : 0);
-  const left = (y, j) => (at(y, j) << 1) | (at(y, j - 1) >>> 31); // each pixel's left neighbour
-  const right = (y, j) => (at(y, j) >>> 1) | (at(y, j + 1) << 31); // and its right one
   for (let y = 0; y < h; y++) {
     for (let j = 0; j < stride; j++) {
-      let v = at(y, j);
+      // The 3 x 3 words around this one, each read once: rows above (u), here (c) and below (d); left, mid, right.
+      const uL = at(y - 1, j - 1), u = at(y - 1, j), uR = at(y - 1, j + 1);
+      const cL = at(y, j - 1), c = at(y, j), cR = at(y, j + 1);
+      const dL = at(y + 1, j - 1), d = at(y + 1, j), dR = at(y + 1, j + 1);
+      const left = (m, l) => (m << 1) | (l >>> 31); // each pixel's left neighbour
+      const right = (m, r) => (m >>> 1) | (r << 31); // and its right one
+      let v = c;
       if (grow) {
-        v |= left(y, j) | right(y, j) | at(y - 1, j) | at(y + 1, j);
-        if (square) v |= left(y - 1, j) | right(y - 1, j) | left(y + 1, j) | right(y + 1, j);
+        v |= left(c, cL) | right(c, cR) | u | d;
+        if (square) v |= left(u, uL) | right(u, uR) | left(d, dL) | right(d, dR);
         if (j === stride - 1) v &= last;
       } else {
-        v &= left(y, j) & right(y, j) & at(y - 1, j) & at(y + 1, j);
-        if (square) v &= left(y - 1, j) & right(y - 1, j) & left(y + 1, j) & right(y + 1, j);
+        v &= left(c, cL) & right(c, cR) & u & d;
+        if (square) v &= left(u, uL) & right(u, uR) & left(d, dL) & right(d, dR);
       }
       out[y * stride + j] = v;
     }
@@ -297,8 +308,12 @@ function trim(profile) {
 function profile(img, top, bottom, left, right, axis) {
   const p = new Int32Array(axis === 1 ? bottom - top : right - left), { data, w } = img;
   for (let y = top; y < bottom; y++) {
-    for (let x = left, i = y * w + left; x < right; x++, i++) {
-      if (data[i] >= INK_THRESHOLD) p[axis === 1 ? y - top : x - left]++;
+    if (axis === 1) {
+      let n = 0;
+      for (let i = y * w + left, end = y * w + right; i < end; i++) n += data[i] >= INK_THRESHOLD ? 1 : 0;
+      p[y - top] = n;
+    } else {
+      for (let x = 0, i = y * w + left; x < right - left; x++, i++) if (data[i] >= INK_THRESHOLD) p[x]++;
     }
   }
   return p;
@@ -329,7 +344,7 @@ function isDot(cropped) {
   return Math.max(e[1] - e[0], e[3] - e[2]) + 1 < DOT_RATIO * strokeWidth(pack(mask));
 }
 
-// The crop made black-and-white at the working resolution; the mask and its longer side.
+// The crop made black-and-white at the working resolution; the mask (packed) and its longer side.
 function workingMask(cropped) {
   const side = Math.max(cropped.w, cropped.h);
   const workSide = Math.min(Math.max(side, WORK_MIN), WORK_MAX);
@@ -339,15 +354,14 @@ function workingMask(cropped) {
     if (f > 1) img = pad(img, 2); // round off strokes that end at the crop's edge
     img = resize(img, ...sizeFor(img.w, img.h, f), f < 1 ? "box" : "lanczos");
   }
-  let mask = threshold(img, workSide > side ? SMALL_THRESHOLD : BINARY_THRESHOLD);
-  if (!count(mask)) mask = threshold(img, img.data.reduce((m, v) => Math.max(m, v), 0));
+  let mask = pack(img, workSide > side ? SMALL_THRESHOLD : BINARY_THRESHOLD);
+  if (!popcount(mask.bits)) mask = pack(img, img.data.reduce((m, v) => Math.max(m, v), 0));
   return [mask, workSide];
 }
 
 // The longer side to 20 px with the stroke width in MNIST's range, area-averaged (lenet.preprocess._scale).
 function scaleTo20(cropped) {
-  const [mask0, workSide] = workingMask(cropped);
-  let mask = pack(mask0);
+  let [mask, workSide] = workingMask(cropped);
   const scale = BOX / workSide;
   for (let i = 0; i < 3; i++) {
     const width = strokeWidth(mask) * scale;
@@ -390,7 +404,9 @@ function place(patch, top, left, out) {
 // Returns {image: Uint8Array(784), empty, reason: "blank" | "too_small" | null, box, offset}; `empty` means
 // nothing to read (do not show a digit). box: [top, bottom, left, right) of the ink in the drawing; offset:
 // [top, left] of the 20 px patch in the field.
-export function canvasToInput(rgba, width, height) {
+// `canvas`, when rgba is a window of a larger canvas: {top, left} of the window in the canvas and the canvas's
+// {width, height}. Every pixel of the canvas outside the window must be background (0).
+export function canvasToInput(rgba, width, height, canvas = { top: 0, left: 0, width, height }) {
   if (width > 1024 || height > 1024) throw new RangeError("canvasToInput: at most 1024 px a side");
   const out = new Uint8Array(FIELD * FIELD);
   const gray = inkGray(rgba, width, height), raw = gray && gray.raw;
@@ -398,12 +414,13 @@ export function canvasToInput(rgba, width, height) {
   if (!box) return { image: out, empty: true, reason: "blank", box: null, offset: null };
   const [y0, y1, x0, x1] = box;
   const cropped = crop(raw, y0, y1, x0, x1);
-  const minExtent = Math.max(MIN_EXTENT, MIN_CANVAS_FRACTION * Math.max(width, height));
+  const minExtent = Math.max(MIN_EXTENT, MIN_CANVAS_FRACTION * Math.max(canvas.width, canvas.height));
   const tooSmall = Math.max(cropped.w, cropped.h) < minExtent || isDot(cropped);
   const patch = scaleTo20(cropped);
   const [cy, cx] = centreOfMass(patch);
   const top = Math.min(Math.max(roundHalfEven(TARGET - cy), 0), FIELD - patch.h);
   const left = Math.min(Math.max(roundHalfEven(TARGET - cx), 0), FIELD - patch.w);
   place(patch, top, left, out);
-  return { image: out, empty: tooSmall, reason: tooSmall ? "too_small" : null, box, offset: [top, left] };
+  const inCanvas = [y0 + canvas.top, y1 + canvas.top, x0 + canvas.left, x1 + canvas.left];
+  return { image: out, empty: tooSmall, reason: tooSmall ? "too_small" : null, box: inCanvas, offset: [top, left] };
 }

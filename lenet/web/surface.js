@@ -13,6 +13,8 @@
 const SIZE = 280; // px; the canvas's own pixels, whatever size it is shown at (a phone shrinks it)
 const MAP_PX = 56; // px: the side a map is painted at
 const MAX_WEIGHT_BYTES = 16 * 1024 * 1024; // a checkpoint bigger than this is not read in the browser
+const INK_MARGIN = 2; // px around a stroke's pen width that anti-aliasing may still touch
+const BLANK = { image: new Uint8Array(28 * 28), empty: true }; // the reading of a canvas with no ink
 
 import { activeModel, useHistory } from "./history.js";
 
@@ -56,10 +58,23 @@ function pen(ctx, width) {
   ctx.lineJoin = "round";
 }
 
-/** One segment of a stroke: from point i-1 to point i (a lone point is a disc). */
-function drawSegment(ctx, stroke, i) {
+/** Widen the ink's window [top, bottom, left, right) to cover a pen of width w at (x, y); returns it. */
+function cover(ink, x, y, w) {
+  const r = w / 2 + INK_MARGIN;
+  const box = ink ?? [SIZE, 0, SIZE, 0];
+  box[0] = Math.max(0, Math.min(box[0], Math.floor(y - r)));
+  box[1] = Math.min(SIZE, Math.max(box[1], Math.ceil(y + r)));
+  box[2] = Math.max(0, Math.min(box[2], Math.floor(x - r)));
+  box[3] = Math.min(SIZE, Math.max(box[3], Math.ceil(x + r)));
+  return box;
+}
+
+/** One segment of a stroke: from point i-1 to point i (a lone point is a disc); the ink's window covers it. */
+function drawSegment(st, stroke, i) {
+  const ctx = st.ctx, p = stroke.p;
+  st.ink = cover(st.ink, p[2 * i], p[2 * i + 1], stroke.w);
+  if (i > 0) st.ink = cover(st.ink, p[2 * i - 2], p[2 * i - 1], stroke.w);
   pen(ctx, stroke.w);
-  const p = stroke.p;
   if (i === 0) {
     ctx.beginPath();
     ctx.arc(p[0], p[1], stroke.w / 2, 0, 2 * Math.PI);
@@ -72,9 +87,10 @@ function drawSegment(ctx, stroke, i) {
   ctx.stroke();
 }
 
-function redraw(ctx, strokes) {
-  ctx.clearRect(0, 0, SIZE, SIZE);
-  for (const s of strokes) for (let i = 0; i < s.p.length / 2; i++) drawSegment(ctx, s, i);
+function redraw(st) {
+  st.ctx.clearRect(0, 0, SIZE, SIZE);
+  st.ink = null;
+  for (const s of st.strokes) for (let i = 0; i < s.p.length / 2; i++) drawSegment(st, s, i);
 }
 
 // --- the live reading -----------------------------------------------------------------------------------
@@ -122,81 +138,96 @@ function paintProbs(st, probs) {
       label.textContent = String(d);
       bar.append(fill, label);
       st.probs.append(bar);
-      st.bars.push(fill);
+      st.bars.push({ fill, px: -1 });
     }
   }
-  for (let d = 0; d < 10; d++) st.bars[d].style.height = probs ? `${Math.round(probs[d] * 24)}px` : "0px";
+  for (let d = 0; d < 10; d++) {
+    const bar = st.bars[d], px = probs ? Math.round(probs[d] * 24) : 0;
+    if (bar.px !== px) bar.fill.style.height = `${(bar.px = px)}px`; // only a bar that moved touches the page
+  }
 }
 
-/** Every block's output as one small grey picture: maps tiled in a row, a vector as one row of cells. */
+/** A block's picture: its canvas and an ImageData of the canvas's size, made once and painted every frame. */
+function mapPicture(st, name, shape) {
+  const [C, H, W] = shape.length === 3 ? shape : [1, 1, shape[shape.length - 1]];
+  const cols = shape.length === 3 ? Math.min(C, 8) : 1;
+  const rows = Math.ceil(C / cols);
+  const canvas = document.createElement("canvas");
+  canvas.setAttribute("role", "img");
+  canvas.setAttribute("aria-label", name);
+  canvas.width = cols * W;
+  canvas.height = rows * H;
+  const scale = shape.length === 3 ? Math.max(1, Math.floor(MAP_PX / Math.max(H, W))) : 2;
+  canvas.style.width = `${Math.min(cols * W * scale, SIZE)}px`;
+  canvas.style.height = `${rows * H * scale * Math.min(1, SIZE / (cols * W * scale))}px`;
+  st.maps.append(canvas);
+  const image = new ImageData(canvas.width, canvas.height);
+  // One 32-bit word per pixel, opaque black to start; a grey g is 0xff000000 | g * 0x010101 (RGBA, little-endian).
+  const pixels = new Uint32Array(image.data.buffer).fill(0xff000000);
+  return { name, key: `${name} ${shape}`, C, H, W, cols, canvas, ctx: canvas.getContext("2d"), image, pixels };
+}
+
+/** Every block's output as one small grey picture: maps tiled in rows of 8, a vector as one row of cells; each
+ * block one putImageData into its own canvas (made on the first frame, kept). `blocks` null: all black. */
 function paintMaps(st, blocks) {
-  if (st.mapCanvases.length !== blocks.length) {
-    st.maps.replaceChildren();
-    st.mapCanvases = blocks.map((b) => {
-      const c = document.createElement("canvas");
-      c.setAttribute("role", "img");
-      c.setAttribute("aria-label", b.name);
-      st.maps.append(c);
-      return c;
-    });
-  }
-  blocks.forEach((b, k) => {
-    const [C, H, W] = b.shape.length === 3 ? b.shape : [1, 1, b.shape[b.shape.length - 1]];
-    const canvas = st.mapCanvases[k];
-    const cols = b.shape.length === 3 ? Math.min(C, 8) : 1;
-    const rows = Math.ceil(C / cols);
-    if (canvas.width !== cols * W || canvas.height !== rows * H) {
-      canvas.width = cols * W;
-      canvas.height = rows * H;
-      const scale = b.shape.length === 3 ? Math.max(1, Math.floor(MAP_PX / Math.max(H, W))) : 2;
-      canvas.style.width = `${Math.min(cols * W * scale, SIZE)}px`;
-      canvas.style.height = `${rows * H * scale * Math.min(1, SIZE / (cols * W * scale))}px`;
+  if (!blocks) {
+    for (const m of st.mapPictures) {
+      m.pixels.fill(0xff000000);
+      m.ctx.putImageData(m.image, 0, 0);
     }
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const v of b.data) {
+    return;
+  }
+  const names = Object.keys(blocks);
+  const same = (m, k) => m.key === `${names[k]} ${blocks[names[k]].shape}`;
+  if (st.mapPictures.length !== names.length || !st.mapPictures.every(same)) {
+    st.maps.replaceChildren(); // a network with other blocks or shapes: new pictures
+    st.mapPictures = names.map((name) => mapPicture(st, name, blocks[name].shape));
+  }
+  for (const m of st.mapPictures) {
+    const data = blocks[m.name].data, { C, H, W, cols, pixels } = m, stride = cols * W;
+    let lo = Infinity, hi = -Infinity;
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }
     const span = hi > lo ? 255 / (hi - lo) : 0;
-    const image = new ImageData(canvas.width, canvas.height);
     for (let c = 0; c < C; c++) {
-      const ox = (c % cols) * W;
-      const oy = Math.floor(c / cols) * H;
-      for (let y = 0; y < H; y++) {
-        for (let x = 0; x < W; x++) {
-          const g = (b.data[(c * H + y) * W + x] - lo) * span;
-          const o = 4 * ((oy + y) * canvas.width + ox + x);
-          image.data[o] = image.data[o + 1] = image.data[o + 2] = g;
-          image.data[o + 3] = 255;
+      const origin = Math.floor(c / cols) * H * stride + (c % cols) * W;
+      for (let y = 0, i = c * H * W; y < H; y++) {
+        for (let x = 0, o = origin + y * stride; x < W; x++, i++, o++) {
+          const g = ((data[i] - lo) * span + 0.5) | 0; // 0 to 255
+          pixels[o] = 0xff000000 | (g * 0x010101); // grey: the same byte in R, G and B
         }
       }
     }
-    canvas.getContext("2d").putImageData(image, 0, 0);
-  });
+    m.ctx.putImageData(m.image, 0, 0);
+  }
 }
 
 /** Read the drawing now and paint the answer, the probabilities and the maps; returns the 28 x 28 or null. */
 function readNow(st) {
   const t0 = performance.now();
   const { preprocess, normalise, forward } = st.engine;
-  const rgba = st.ctx.getImageData(0, 0, SIZE, SIZE);
-  const input = preprocess(rgba.data, SIZE, SIZE); // {image: 28 x 28 uint8, empty}
+  let input = BLANK; // {image: 28 x 28 uint8, empty}
+  if (st.ink && st.ink[1] > st.ink[0] && st.ink[3] > st.ink[2]) {
+    // Only the window that holds ink is read: outside it the canvas is transparent black, and the reading is the same.
+    const [top, bottom, left, right] = st.ink;
+    const rgba = st.ctx.getImageData(left, top, right - left, bottom - top);
+    input = preprocess(rgba.data, rgba.width, rgba.height, { top, left, width: SIZE, height: SIZE });
+  }
   if (input.empty) {
     st.answer.textContent = "";
     st.answer.dataset.probs = "null";
     paintProbs(st, null);
-    paintMaps(st, []);
+    paintMaps(st, null);
   } else {
     const model = activeModel(st); // the checkpoint, or the training snapshot the scrubber is on (history.js)
     const out = forward(model, normalise(model, input.image)); // {blocks: {name: {data, shape}}, probs, digit}
     st.answer.textContent = String(out.digit);
     st.answer.dataset.probs = JSON.stringify(Array.from(out.probs));
     paintProbs(st, out.probs);
-    paintMaps(
-      st,
-      Object.entries(out.blocks).map(([name, b]) => ({ name, ...b })),
-    );
+    paintMaps(st, out.blocks);
   }
   st.answer.dataset.ms = (performance.now() - t0).toFixed(2);
   return input;
@@ -291,7 +322,7 @@ function listen(st, setStateValue) {
       }
       const stroke = { w: st.brush, p: at(e) };
       st.strokes.push(stroke);
-      drawSegment(st.ctx, stroke, 0);
+      drawSegment(st, stroke, 0);
       st.dirty = true;
       scheduleRead(st);
     },
@@ -305,7 +336,7 @@ function listen(st, setStateValue) {
       const events = e.getCoalescedEvents ? e.getCoalescedEvents() : [];
       for (const ev of events.length ? events : [e]) {
         stroke.p.push(...at(ev));
-        drawSegment(st.ctx, stroke, stroke.p.length / 2 - 1);
+        drawSegment(st, stroke, stroke.p.length / 2 - 1);
       }
       st.dirty = true;
       scheduleRead(st);
@@ -332,7 +363,8 @@ function setup(parentElement) {
     maps: root.querySelector(".live-maps"),
     liveLabel: root.querySelector(".live-label"),
     bars: [],
-    mapCanvases: [],
+    mapPictures: [],
+    ink: null, // [top, bottom, left, right) of the canvas that the strokes may have touched, or null
     strokes: [],
     nonce: null,
     brush: 18,
@@ -360,7 +392,7 @@ export default function surface({ parentElement, data, setStateValue }) {
       old.listening?.abort();
       Object.assign(st, { strokes: old.strokes, nonce: old.nonce, engine: old.engine, model: old.model });
       Object.assign(st, { weightsVersion: old.weightsVersion, waitingWeights: old.waitingWeights, history: old.history });
-      redraw(st.ctx, st.strokes);
+      redraw(st);
       st.live.hidden = !st.model;
       st.dirty = true;
     }
@@ -378,7 +410,7 @@ export default function surface({ parentElement, data, setStateValue }) {
     st.nonce = data.nonce;
     st.active = null;
     st.strokes = readStrokes(data.strokes);
-    redraw(st.ctx, st.strokes);
+    redraw(st);
     st.dirty = true;
     scheduleRead(st);
     if (!first && st.strokes.length) send(st, setStateValue); // Undo: the server reads what is left

@@ -55,8 +55,33 @@ export function comparePreprocess({ meta, drawings, expected, manifest, weights 
     if (diff === 0) exact++;
     const digit = got.empty ? null : forward(model, normalise(model, got.image)).digit;
     if (diff > 2) fails.push(`${d.name}: a pixel differs by ${diff}`);
+    const seen = windowed(rgba, d.w, d.h, k % 3); // the drawing surface reads only the ink's window
+    if (seen && !sameReading(seen, got)) fails.push(`${d.name}: its window (margin ${k % 3} px) reads otherwise`);
     if (got.empty !== d.empty || got.reason !== d.reason) fails.push(`${d.name}: ${got.reason} where the server says ${d.reason}`);
     else if (digit !== d.digit) fails.push(`${d.name}: reads ${digit} where the server reads ${d.digit}`);
   });
   return { summary: { n: meta.length, exact, worst }, fails };
 }
+
+// The drawing read through a window around its non-zero pixels, `margin` px wider (the canvas's edge permitting),
+// as the drawing surface reads it; null for a blank drawing.
+function windowed(rgba, w, h, margin) {
+  let top = h, bottom = 0, left = w, right = 0;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = 4 * (y * w + x);
+      if (!(rgba[i] | rgba[i + 1] | rgba[i + 2] | rgba[i + 3])) continue;
+      top = Math.min(top, y), bottom = Math.max(bottom, y + 1), left = Math.min(left, x), right = Math.max(right, x + 1);
+    }
+  }
+  if (bottom <= top) return null;
+  [top, left] = [Math.max(0, top - margin), Math.max(0, left - margin)];
+  [bottom, right] = [Math.min(h, bottom + margin), Math.min(w, right + margin)];
+  const part = new Uint8ClampedArray(4 * (bottom - top) * (right - left));
+  for (let y = top; y < bottom; y++) part.set(rgba.subarray(4 * (y * w + left), 4 * (y * w + right)), 4 * (y - top) * (right - left));
+  return canvasToInput(part, right - left, bottom - top, { top, left, width: w, height: h });
+}
+
+const sameReading = (a, b) =>
+  a.empty === b.empty && a.reason === b.reason && String(a.box) === String(b.box) && String(a.offset) === String(b.offset) &&
+  a.image.every((v, i) => v === b.image[i]);
