@@ -75,6 +75,17 @@ def _component():
     )
 
 
+@functools.cache
+def _overview_component():
+    """The overview (lenet/web/overview.*): the whole network in one picture, fed by the surface's live reading."""
+    return st.components.v2.component(
+        "lenet_overview",
+        html=(WEB / "overview.html").read_text(encoding="utf-8"),
+        css=(WEB / "overview.css").read_text(encoding="utf-8"),
+        js=_module_source("overview.js"),
+    )
+
+
 # --- weights -------------------------------------------------------------------------------------------
 
 
@@ -258,3 +269,33 @@ def browser_input(prep: Preprocessed, image: np.ndarray | None) -> Preprocessed:
         return prep
     steps = [(key, image if key == "centred" else step) for key, step in prep.steps]
     return dataclasses.replace(prep, steps=steps, image=image, input=normalise(image[None]))
+
+
+# --- the overview: the whole network in one picture (lenet/web/overview.js) -----------------------------------
+
+OVERVIEW_LABELS = (
+    "title", "picture", "input", "selected", "path_shown", "help",
+    "legend_maps", "legend_positive", "legend_negative", "legend_width", "legend_path", "legend_selected",
+)  # fmt: skip
+
+
+def _on_overview_pick(key: str, target: str) -> None:
+    """A unit selected in the overview (click, tap or Enter) becomes the page's `target` (the `trace` key)."""
+    value = st.session_state.get(key)
+    pick = value.get("pick") if hasattr(value, "get") else None
+    if not isinstance(pick, dict) or not isinstance(pick.get("layer"), str):
+        return
+    cell = {k: pick[k] for k in ("layer", "channel", "row", "col") if isinstance(pick.get(k), int) or k == "layer"}
+    if "channel" in cell:
+        st.session_state[target] = cell  # the page checks it against the model (an invalid one is dropped)
+
+
+def overview(*, key: str, selected: dict | None, target: str = "trace") -> None:
+    """Mount the overview under the drawing surface's reading: every block's maps, live; a selected unit's
+    strongest contributions; the winning output's path back to the input. A selection sets `target`."""
+    labels = {name: ui.tr(f"overview.{name}") for name in OVERVIEW_LABELS}
+    labels |= {f"cell_{kind}": ui.tr(f"trace.cell.{kind}") for kind in ("map", "unit", "output")}
+    data = {"labels": labels, "selected": selected if isinstance(selected, dict) else None}
+    _overview_component()(
+        key=key, data=data, on_pick_change=functools.partial(_on_overview_pick, key, target), width="stretch"
+    )

@@ -663,6 +663,10 @@ def explore(model, model_path: str | None, source: str) -> None:
         prediction_ui(view)
     with why_col, st.container(key="draw_why"):
         why_ui(view, model)
+    if source == "draw" and model is not None:
+        # The whole network in one picture, painted in the browser from the surface's live reading; a unit
+        # selected in it sets `trace`, explained below as a click on a layer's picture is.
+        surface.overview(key="overview", selected=st.session_state.get("trace"))
     st.html(draw_figures.steps_html(view, ui.lang()) + done.network)
     if model is None:
         return

@@ -288,4 +288,57 @@ STRINGS: dict[str, dict[str, str]] = {
         "of the layer before (rows)",
         "zh": "{name}：{c} 个滤波器（列），每个对上一层的 {m} 张图（行）各有一个 {k}×{k} 的切片",
     },
+    # The overview (surface.overview, lenet/web/overview.js): the whole network in one picture, live
+    "overview.title": {"en": "The whole network in one picture", "zh": "整个网络一张图"},
+    "overview.picture": {
+        "en": "The whole network, live: the input on the left, then every layer's maps in order, the ten outputs "
+        "on the right. Arrow keys move between units, Shift with the arrows inside a map, Enter selects one.",
+        "zh": "整个网络，实时更新：左边是输入，然后按顺序是每一层的图，最右边是十个输出。"
+        "方向键在单元之间移动，按住 Shift 用方向键在一张图里移动，回车键选中。",
+    },
+    "overview.input": {"en": "input", "zh": "输入"},
+    "overview.selected": {"en": "Selected: {unit}.", "zh": "已选中：{unit}。"},
+    "overview.path_shown": {
+        "en": "The green path follows its strongest positive contributions back to your drawing.",
+        "zh": "绿色路径沿着它最强的正贡献一路追溯到你的手写。",
+    },
+    "overview.help": {
+        "en": "Each column is one layer's output, in the order the network computes them, redrawn as you draw. "
+        "The names above the columns are the layers' names; the digits beside the last column say which output "
+        "stands for which digit. Click or tap a square (or use the keyboard) to select it: lines join it to the "
+        '12 units that add the most to it, and its computation is explained under "Trace a number back to your '
+        'drawing". A contribution is the value of a unit times the weight that joins it to the selected one '
+        "(for max pooling, the largest value in the window; for average pooling, its share of the mean; with "
+        "batch norm, times its scale): what it adds to the selected unit before its activation.",
+        "zh": "每一列是一层的输出，按网络计算的顺序排列，你写的时候会实时重画。列上方是层的名字；"
+        "最后一列旁边的数字表示每个输出代表哪个数字。点一下某个方块（或用键盘）就能选中它："
+        "连线把它和对它贡献最大的 12 个单元连起来，它的计算过程在“把一个数字追溯到你的手写”里一步步解释。"
+        "贡献就是一个单元的值乘以连接它和所选单元的权重（最大池化：窗口里最大的那个值；平均池化：它在平均值里的份额；"
+        "有批归一化时再乘以它的缩放系数），也就是它在激活函数之前给所选单元加上的量。",
+    },
+    "overview.legend_maps": {
+        "en": "Squares: one number each, dark low, light high (each layer on its own scale)",
+        "zh": "小方块：每个代表一个数，暗的小，亮的大（每层按自己的范围）",
+    },
+    "overview.legend_positive": {
+        "en": "Solid orange line: a contribution that raises the selected unit",
+        "zh": "橙色实线：让所选单元变大的贡献",
+    },
+    "overview.legend_negative": {
+        "en": "Dashed purple line: a contribution that lowers it",
+        "zh": "紫色虚线：让它变小的贡献",
+    },
+    "overview.legend_width": {
+        "en": "Thicker line: a larger contribution (the largest is the thickest)",
+        "zh": "线越粗：贡献越大（最大的最粗）",
+    },
+    "overview.legend_path": {
+        "en": "Thick green line and boxes (select the winning digit): the strongest positive contribution, layer "
+        "by layer, back to the input; the dashed green box is the patch of your drawing it starts from",
+        "zh": "绿色粗线和方框（选中胜出的数字时）：一层一层沿最强的正贡献追溯到输入；绿色虚线框是它出发的那一块手写",
+    },
+    "overview.legend_selected": {
+        "en": "Box: the selected unit; dotted box: where the keyboard is",
+        "zh": "方框：选中的单元；点线框：键盘所在的位置",
+    },
 }

@@ -221,6 +221,7 @@ function readNow(st) {
     st.answer.dataset.probs = "null";
     paintProbs(st, null);
     paintMaps(st, null);
+    document.dispatchEvent(new CustomEvent("lenet-live", { detail: { model: activeModel(st), out: null } }));
   } else {
     const model = activeModel(st); // the checkpoint, or the training snapshot the scrubber is on (history.js)
     const out = forward(model, normalise(model, input.image)); // {blocks: {name: {data, shape}}, probs, digit}
@@ -228,6 +229,8 @@ function readNow(st) {
     st.answer.dataset.probs = JSON.stringify(Array.from(out.probs));
     paintProbs(st, out.probs);
     paintMaps(st, out.blocks);
+    // The overview (overview.js) paints from this reading, the model that made it, in this frame (in data-ms too).
+    document.dispatchEvent(new CustomEvent("lenet-live", { detail: { model, out } }));
   }
   st.answer.dataset.ms = (performance.now() - t0).toFixed(2);
   return input;
@@ -343,6 +346,8 @@ function listen(st, setStateValue) {
     },
     { signal },
   );
+  // The overview, mounted after a reading, asks for one.
+  document.addEventListener("lenet-live-request", () => ((st.dirty = true), scheduleRead(st)), { signal });
   // A finger's touches stay the canvas's own: no tap, double tap or gesture in the browser is built from them.
   canvas.addEventListener("touchstart", (e) => e.preventDefault(), { signal, passive: false });
   for (const kind of ["pointerup", "pointercancel", "lostpointercapture"]) {
