@@ -64,26 +64,27 @@ def _module_source(name: str, seen: tuple[str, ...] = ()) -> str:
     return _IMPORT.sub(inline, source)
 
 
+def _register(name: str, stem: str):
+    """A component of lenet/web/<stem>.{html,css,js}, its modules inlined (once per process: Streamlit registers it
+    again on a new runtime, as AppTest's)."""
+    return st.components.v2.component(
+        name,
+        html=(WEB / f"{stem}.html").read_text(encoding="utf-8"),
+        css=(WEB / f"{stem}.css").read_text(encoding="utf-8"),
+        js=_module_source(f"{stem}.js"),
+    )
+
+
 @functools.cache
 def _component():
-    """The component, registered once per process (Streamlit re-registers it on a new runtime, as AppTest's)."""
-    return st.components.v2.component(
-        "lenet_surface",
-        html=(WEB / "surface.html").read_text(encoding="utf-8"),
-        css=(WEB / "surface.css").read_text(encoding="utf-8"),
-        js=_module_source("surface.js"),
-    )
+    """The drawing surface."""
+    return _register("lenet_surface", "surface")
 
 
 @functools.cache
 def _overview_component():
     """The overview (lenet/web/overview.*): the whole network in one picture, fed by the surface's live reading."""
-    return st.components.v2.component(
-        "lenet_overview",
-        html=(WEB / "overview.html").read_text(encoding="utf-8"),
-        css=(WEB / "overview.css").read_text(encoding="utf-8"),
-        js=_module_source("overview.js"),
-    )
+    return _register("lenet_overview", "overview")
 
 
 # --- weights -------------------------------------------------------------------------------------------

@@ -42,16 +42,21 @@ def server():
         yield url, browser
 
 
+def _open_with_a_digit(page, url: str, digit: int, seed: int) -> None:
+    """The Draw page with a digit drawn and the overview painted."""
+    page.goto(url)
+    wait_for_app(page)
+    page.wait_for_selector(CANVAS, timeout=60000)
+    draw_strokes(page, strokes.random_strokes(digit, seed), every=3)
+    wait_idle(page)
+    page.locator(OVERVIEW).wait_for(state="visible", timeout=20000)
+
+
 @pytest.fixture(scope="module")
 def page(server):
     url, browser = server
     page = browser.new_page(viewport={"width": 1500, "height": 1000})
-    page.goto(url)
-    wait_for_app(page)
-    page.wait_for_selector(CANVAS, timeout=60000)
-    draw_strokes(page, strokes.random_strokes(3, 5), every=3)
-    wait_idle(page)
-    page.locator(OVERVIEW).wait_for(state="visible", timeout=20000)
+    _open_with_a_digit(page, url, 3, 5)
     yield page
     page.close()
 
@@ -171,12 +176,7 @@ def test_a_phone_keeps_the_overview_in_its_own_box(server):
     url, browser = server
     context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, device_scale_factor=1)
     page = context.new_page()
-    page.goto(url)
-    wait_for_app(page)
-    page.wait_for_selector(CANVAS, timeout=60000)
-    draw_strokes(page, strokes.random_strokes(7, 3), every=3)
-    wait_idle(page)
-    page.locator(OVERVIEW).wait_for(state="visible", timeout=20000)
+    _open_with_a_digit(page, url, 7, 3)
     widths = page.evaluate("() => [document.scrollingElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], f"the page scrolls sideways: {widths}"
     box = page.locator(OVERVIEW).bounding_box()
