@@ -14,7 +14,15 @@ from strokes import digit_strokes, render
 from lenet import checkpoints, netspec, onnx_import
 from lenet.netmodel import Net
 
-PAGES = [None, "pages/conv_lab.py", "pages/train.py", "pages/compare.py", "pages/evaluate.py", "pages/class.py", "pages/lesson.py"]
+PAGES = [
+    None,
+    "pages/conv_lab.py",
+    "pages/train.py",
+    "pages/compare.py",
+    "pages/evaluate.py",
+    "pages/class.py",
+    "pages/lesson.py",
+]
 PRESETS = ["tiny", "allconv", "lenet5-1998", "wide"]
 
 

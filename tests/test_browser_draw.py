@@ -212,3 +212,31 @@ def test_a_mouse_stroke_that_leaves_the_canvas_and_comes_back_is_one_stroke_read
         assert time.time() < deadline, page.locator(LIVE).inner_text()
         time.sleep(0.1)
     assert not page_exceptions(page)
+
+
+def test_weights_the_browser_cannot_load_are_said_and_the_server_answers_after_each_stroke(page):
+    """Issue 28: a checkpoint's weights that fail to load in the browser (here the blob arrives cut in half, as a
+    broken download would) -> the page says so in its language, the live reading stays empty, and the server's
+    answer still comes after each stroke."""
+    context = page.context.browser.new_context(viewport={"width": 1500, "height": 1000})
+    cut = context.new_page()
+    served = []
+
+    def cut_in_half(route):
+        response = route.fetch()
+        served.append(route.request.url)
+        route.fulfill(response=response, body=response.body()[: len(response.body()) // 2])
+
+    cut.route(re.compile(r".*/app/static/weights/[^/]*\.bin$"), cut_in_half)
+    cut.goto(page.url.split("?")[0] + "?lang=zh")
+    wait_for_app(cut)
+    cut.wait_for_selector(CANVAS, timeout=60000)
+    status = cut.locator(".st-key-canvas .live-status")
+    status.filter(has_text=t("surface.weights_failed", "zh")).wait_for(timeout=30000)
+    assert served  # the weights were asked for, and what came was broken
+    draw_strokes(cut, strokes.random_strokes(7, np.random.default_rng(7)), every=3)
+    assert _digit(settled_text(cut, PREDICTION)) == 7
+    assert cut.locator(".st-key-canvas .live-answer").inner_text() == ""
+    assert t("surface.weights_failed", "zh") in status.inner_text()
+    assert not page_exceptions(cut)
+    context.close()
