@@ -5,13 +5,15 @@ import io
 import json
 import subprocess
 import sys
+import warnings
 import zipfile
 
 import numpy as np
 import pytest
 from tiny_mnist import bars, write_tiny_mnist
 
-from lenet import checkpoints
+from lenet import checkpoints, netspec, onnx_import
+from lenet.classmode import tune
 from lenet.classmode.export import idx_bytes, idx_zip, npz_bytes
 from lenet.config import LeNetConfig
 from lenet.data import DataError, load_mnist, read_dataset
@@ -119,3 +121,50 @@ def test_the_cli_fine_tunes_and_refuses_a_bad_dataset(row_model, tmp_path):
     bad.write_bytes(b"not a dataset")
     refused = subprocess.run([*common, "--extra-data", str(bad)], capture_output=True, text=True, timeout=60)
     assert refused.returncode != 0 and "Traceback" not in refused.stderr and "dataset" in refused.stderr
+
+
+def _imported_start(folder, data) -> str:
+    """A student's own model: a torch module on pixels in 0..1, exported to ONNX, imported ("unit"), then trained on
+    the rows through init_from (the way an imported model trains in the app), so it reads rows and not columns."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    source = nn.Sequential(
+        nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3), nn.GELU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(16 * 5 * 5, 10),
+    ).eval()  # fmt: skip
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the legacy exporter's DeprecationWarning
+        torch.onnx.export(source, (torch.zeros(1, 1, 28, 28),), buf, dynamo=False)
+    imported, _, _ = onnx_import.import_bytes(
+        buf.getvalue(), "student.onnx", "unit", out=folder / "student.safetensors"
+    )
+    trained = fit(None, TrainConfig(epochs=3, batch_size=32, device="cpu", init_from=str(imported)), data=data)
+    assert trained.model.input_norm == (0.0, 1.0), "training an imported model keeps its normalisation"
+    return str(checkpoints.save_checkpoint(trained.model, folder / "student-rows.safetensors"))
+
+
+@pytest.mark.parametrize("start", ["tiny", "allconv", "imported"])
+def test_class_mode_fine_tunes_any_network(row_model, tmp_path, start):
+    """Class mode's recipe (tune.model_config, tune.train_config) from a preset list's checkpoint and from an
+    imported ONNX model with a normalisation of its own: the same network comes back, now reading columns."""
+    _, data_dir, extra = row_model
+    data = load_mnist(data_dir)
+    if start == "imported":
+        path = _imported_start(tmp_path, data)
+    else:
+        rows = fit(netspec.parse(start), TrainConfig(epochs=3, batch_size=32, device="cpu"), data=data)
+        path = str(checkpoints.save_checkpoint(rows.model, tmp_path / f"{start}.safetensors"))
+    before = checkpoints.read_info(path)
+    assert tune.model_config(path) == before.spec and before.spec is not None
+    tc = tune.train_config(path, extra, 200)
+    result = fit(tune.model_config(path), tc, data=data)
+    assert result.extra["n_test"] == 50
+    assert result.extra["before"] < 0.5 and result.extra["after"] >= 0.8, result.extra
+    assert result.test_acc > 0.9, "MNIST (rows) mixed in: it must not forget"
+    tuned = checkpoints.save_checkpoint(result.model, tmp_path / "tuned.safetensors", result.metrics(tc))
+    after = checkpoints.read_info(tuned)
+    assert after.spec == before.spec and after.input_norm == before.input_norm
+    assert after.metrics["extra"] == result.extra

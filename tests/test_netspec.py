@@ -213,7 +213,8 @@ def test_a_netspec_always_builds():
 def test_lenet_configs_read_as_their_lists():
     """LeNetConfig.to_net(): the default is lenet5, and each variant's table equals its LeNet table."""
     assert LeNetConfig().to_net() == parse("lenet5")
-    assert LeNetConfig(pool="none").to_net().preset == "allconv"
+    assert LeNetConfig(pool="none", batch_norm=True).to_net().preset == "allconv"
+    assert LeNetConfig(pool="none").to_net().names[1] == "conv2", "without the norms: not the preset, its own names"
     assert LeNetConfig(pool="avg", activation="tanh").to_net().preset == "lenet5-1998"
     for config in (
         LeNetConfig(batch_norm=True, dropout=0.25),
@@ -252,9 +253,9 @@ def test_cli_shape_net_table():
     assert out.returncode == 0, out.stderr
     table = json.loads(out.stdout)
     assert table["net"] == netspec.NETWORKS["allconv"] and table["preset"] == "allconv"
-    assert [row["name"] for row in table["layers"]][:3] == ["C1", "C1", "S2"]
-    assert table["layers"][2] == {
-        "index": 3,
+    assert [row["name"] for row in table["layers"]][:4] == ["C1", "C1", "C1", "S2"]  # c6k5p2, bn, relu; c6k2s2
+    assert table["layers"][3] == {
+        "index": 4,
         "name": "S2",
         "text": "c6k2s2",
         "kind": "conv",

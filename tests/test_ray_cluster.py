@@ -8,6 +8,7 @@ servers. Runs train on the tiny MNIST (tests/tiny_mnist.py).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -19,7 +20,7 @@ import pytest
 import raycluster
 from appserver import launch_browser, serve, wait_for_app
 
-from lenet import checkpoints, jobs
+from lenet import checkpoints, jobs, netspec
 from lenet.train import TrainConfig, snapshot_steps
 
 pytestmark = pytest.mark.skipif(
@@ -98,6 +99,29 @@ def test_two_replicas_share_one_queue_and_runs_train_on_ray(replicas):
     after = b.wait(second.id, timeout=120)  # the queue moved on, on the other replica
     assert after.status == "finished", after.error_message
     assert not list(Path(done.checkpoint).parent.glob("*.tmp*"))  # nothing half-written beside them
+
+
+def test_a_network_list_trains_on_ray_from_a_replica_and_from_the_cli(replicas, cluster, tmp_path):
+    """Any list, not only LeNet-5 (#29): a preset by name through a replica, a typed list through `train --net
+    --ray`, which joins this module's cluster as one more driver (it starts none)."""
+    a, _ = replicas
+    run = a.submit("gus", "tiny on ray", model_config="tiny", train_config=TrainConfig(max_steps=20, batch_size=64))
+    done = a.wait(run.id, timeout=120)
+    assert done.status == "finished" and done.backend == "ray", done.error_message
+    model, info = checkpoints.load_checkpoint(done.checkpoint)
+    assert info.spec == netspec.parse("tiny") and model.net == netspec.NETWORKS["tiny"]
+    text = "c4k3s2,bn,gelu,c8k3,relu,ap2,drop0.1,fc16,tanh,fc10"
+    out = tmp_path / "cli.safetensors"
+    env = {**os.environ, "LENET_RAY_ADDRESS": cluster[0], "LENET_RAY_GPUS_PER_RUN": "0"}
+    cli = subprocess.run(
+        [sys.executable, "-m", "lenet", "train", "--ray", "--net", text, "--max-steps", "10", "--batch-size", "64",
+         "--device", "cpu", "--out", str(out), "--json"],
+        cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert cli.returncode == 0, cli.stderr[-2000:]
+    last = json.loads(cli.stdout.strip().splitlines()[-1])
+    assert last["net"] == text and last["checkpoint"] == str(out)
+    assert checkpoints.read_info(out).spec == netspec.parse(text)
 
 
 def test_a_run_is_stopped_from_either_replica_within_a_second_or_two(replicas):
