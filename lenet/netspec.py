@@ -183,7 +183,7 @@ NETWORKS: dict[str, str] = {
     # Springenberg et al. 2015, "Striving for Simplicity: The All Convolutional Net": every pooling a learned
     # stride-2 conv, and a batch norm after each of LeNet-5's convs (LeNetConfig's pool="none", batch_norm=True).
     # Without the norms, two more layers to train made 98.18 % in the quick recipe's one epoch (k3s2p1 strides:
-    # 98.32 %); with them 99.00 % (seeds 0-1: 98.91-99.00 %). README, Performance, has the times.
+    # 98.32 %); with them 99.00 % (seeds 0-2: 98.87-99.00 %). README, Performance, has the times.
     "allconv": "c6k5p2,bn,relu,c6k2s2,relu,c16k5,bn,relu,c16k2s2,relu,c120k5,bn,relu,fc84,relu,fc10",
     # two 3x3 convs and one small fc: the size of the networks in 2025's 3D demos
     "tiny": "c8k3,relu,mp2,c16k3,relu,mp2,fc10",

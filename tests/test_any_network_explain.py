@@ -113,23 +113,29 @@ def test_explain_records_every_block_and_its_saliency_is_the_autograd_gradient(m
 
 @pytest.mark.parametrize("name", NAMES)
 def test_the_autograd_gradient_agrees_with_central_differences(models, name, digit):
-    """The reference above is itself right: in float64, the gradient at the most salient pixels equals the score's
-    change when each is nudged (GELU, tanh, bn and strided convs are smooth there; ReLU is off its kinks)."""
+    """The reference above is itself right: in float64, at the most salient pixels where the score is smooth (its
+    slopes just left and just right agree: no ReLU kink, no max-pooling tie), the gradient equals the score's
+    change when the pixel is nudged."""
     model, _ = models[name]
     double = type(model)(model.config, model.input_norm).double().eval()
     double.load_state_dict({k: v.double() if v.is_floating_point() else v for k, v in model.state_dict().items()})
     x = _x(digit).double().requires_grad_(True)
     cls = int(double(x).argmax())
     (grad,) = torch.autograd.grad(double(x)[0, cls], x)
-    eps = 1e-6
-    for flat in np.argsort(-np.abs(grad[0, 0].numpy()).ravel())[:6]:
+    eps, checked = 1e-6, 0
+    for flat in np.argsort(-np.abs(grad[0, 0].numpy()).ravel())[:20]:
         r, c = divmod(int(flat), 28)
         up, down = x.detach().clone(), x.detach().clone()
         up[0, 0, r, c] += eps
         down[0, 0, r, c] -= eps
         with torch.no_grad():
-            numeric = float(double(up)[0, cls] - double(down)[0, cls]) / (2 * eps)
-        assert numeric == pytest.approx(float(grad[0, 0, r, c]), rel=1e-4, abs=1e-7), (name, r, c)
+            high, mid, low = (float(double(v)[0, cls]) for v in (up, x, down))
+        right, left = (high - mid) / eps, (mid - low) / eps
+        if abs(right - left) > 1e-5 * max(1.0, abs(right)):
+            continue  # a kink at this pixel: no derivative to compare with
+        checked += 1
+        assert (high - low) / (2 * eps) == pytest.approx(float(grad[0, 0, r, c]), rel=1e-4, abs=1e-7), (name, r, c)
+    assert checked >= 5, f"only {checked} smooth pixels among the 20 most salient"
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -150,7 +156,8 @@ def test_the_sandbox_runs_on_any_network(models, name, digit):
     attribution = sandbox.integrated_gradients(model, digit, guess)
     rise = attribution.score - attribution.blank_score
     assert attribution.pixels.shape == (28, 28)
-    assert attribution.score == pytest.approx(float(model(x)[0, guess]), abs=1e-4)
+    with torch.no_grad():
+        assert attribution.score == pytest.approx(float(model(x)[0, guess]), abs=1e-4)
     assert abs(attribution.pixels.sum() - rise) <= 0.05 * abs(rise) + 1e-3, (attribution.pixels.sum(), rise)
     assert np.allclose(attribution.pixels[digit == 0], 0.0, atol=1e-6)  # blank pixels equal the baseline
 
