@@ -2,8 +2,9 @@
 //
 // It takes mouse, touch and pen pointer events on one <canvas class="draw-surface">, and, while the pen moves,
 // reads the drawing in the browser on every animation frame in which it changed: preprocess.js (canvas RGBA ->
-// MNIST's 28 x 28), forward.js (the selected checkpoint's weights), then paints the answer, the ten
-// probabilities and every block's maps. Nothing goes to the server while the pen moves: when a stroke ends it
+// MNIST's 28 x 28), forward.js (the selected checkpoint's weights), then paints the answer and the ten
+// probabilities; the overview (overview.js, a component of its own) paints every block's maps from the same
+// reading in the same frame. Nothing goes to the server while the pen moves: when a stroke ends it
 // sends one value, `drawing` = {nonce, strokes, png, image}, and the server draws the deeper parts.
 //
 // `data` (from the server): {nonce, strokes, brush, labels, weights}. A new `nonce` loads `strokes` (Clear,
@@ -147,65 +148,8 @@ function paintProbs(st, probs) {
   }
 }
 
-/** A block's picture: its canvas and an ImageData of the canvas's size, made once and painted every frame. */
-function mapPicture(st, name, shape) {
-  const [C, H, W] = shape.length === 3 ? shape : [1, 1, shape[shape.length - 1]];
-  const cols = shape.length === 3 ? Math.min(C, 8) : 1;
-  const rows = Math.ceil(C / cols);
-  const canvas = document.createElement("canvas");
-  canvas.setAttribute("role", "img");
-  canvas.setAttribute("aria-label", name);
-  canvas.width = cols * W;
-  canvas.height = rows * H;
-  const scale = shape.length === 3 ? Math.max(1, Math.floor(MAP_PX / Math.max(H, W))) : 2;
-  canvas.style.width = `${Math.min(cols * W * scale, SIZE)}px`;
-  canvas.style.height = `${rows * H * scale * Math.min(1, SIZE / (cols * W * scale))}px`;
-  st.maps.append(canvas);
-  const image = new ImageData(canvas.width, canvas.height);
-  // One 32-bit word per pixel, opaque black to start; a grey g is 0xff000000 | g * 0x010101 (RGBA, little-endian).
-  const pixels = new Uint32Array(image.data.buffer).fill(0xff000000);
-  return { name, key: `${name} ${shape}`, C, H, W, cols, canvas, ctx: canvas.getContext("2d"), image, pixels };
-}
-
-/** Every block's output as one small grey picture: maps tiled in rows of 8, a vector as one row of cells; each
- * block one putImageData into its own canvas (made on the first frame, kept). `blocks` null: all black. */
-function paintMaps(st, blocks) {
-  if (!blocks) {
-    for (const m of st.mapPictures) {
-      m.pixels.fill(0xff000000);
-      m.ctx.putImageData(m.image, 0, 0);
-    }
-    return;
-  }
-  const names = Object.keys(blocks);
-  const same = (m, k) => m.key === `${names[k]} ${blocks[names[k]].shape}`;
-  if (st.mapPictures.length !== names.length || !st.mapPictures.every(same)) {
-    st.maps.replaceChildren(); // a network with other blocks or shapes: new pictures
-    st.mapPictures = names.map((name) => mapPicture(st, name, blocks[name].shape));
-  }
-  for (const m of st.mapPictures) {
-    const data = blocks[m.name].data, { C, H, W, cols, pixels } = m, stride = cols * W;
-    let lo = Infinity, hi = -Infinity;
-    for (let i = 0; i < data.length; i++) {
-      const v = data[i];
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-    const span = hi > lo ? 255 / (hi - lo) : 0;
-    for (let c = 0; c < C; c++) {
-      const origin = Math.floor(c / cols) * H * stride + (c % cols) * W;
-      for (let y = 0, i = c * H * W; y < H; y++) {
-        for (let x = 0, o = origin + y * stride; x < W; x++, i++, o++) {
-          const g = ((data[i] - lo) * span + 0.5) | 0; // 0 to 255
-          pixels[o] = 0xff000000 | (g * 0x010101); // grey: the same byte in R, G and B
-        }
-      }
-    }
-    m.ctx.putImageData(m.image, 0, 0);
-  }
-}
-
-/** Read the drawing now and paint the answer, the probabilities and the maps; returns the 28 x 28 or null. */
+/** Read the drawing now and paint the answer and the probabilities (the overview, overview.js, paints every block's
+ * maps from the same reading); returns the 28 x 28 or null. */
 function readNow(st) {
   const t0 = performance.now();
   const { preprocess, normalise, forward } = st.engine;
@@ -220,7 +164,6 @@ function readNow(st) {
     st.answer.textContent = "";
     st.answer.dataset.probs = "null";
     paintProbs(st, null);
-    paintMaps(st, null);
     document.dispatchEvent(new CustomEvent("lenet-live", { detail: { model: activeModel(st), out: null } }));
   } else {
     const model = activeModel(st); // the checkpoint, or the training snapshot the scrubber is on (history.js)
@@ -228,7 +171,6 @@ function readNow(st) {
     st.answer.textContent = String(out.digit);
     st.answer.dataset.probs = JSON.stringify(Array.from(out.probs));
     paintProbs(st, out.probs);
-    paintMaps(st, out.blocks);
     // The overview (overview.js) paints from this reading, the model that made it, in this frame (in data-ms too).
     document.dispatchEvent(new CustomEvent("lenet-live", { detail: { model, out } }));
   }
@@ -365,10 +307,8 @@ function setup(parentElement) {
     answer: root.querySelector(".live-answer"),
     status: root.querySelector(".live-status"),
     probs: root.querySelector(".live-probs"),
-    maps: root.querySelector(".live-maps"),
     liveLabel: root.querySelector(".live-label"),
     bars: [],
-    mapPictures: [],
     ink: null, // [top, bottom, left, right) of the canvas that the strokes may have touched, or null
     strokes: [],
     nonce: null,
