@@ -299,6 +299,17 @@ function setLayout(st) {
   const lay = layout(columns, width, LAYOUT, (name) => st.linksCtx.measureText(name).width);
   st.layout = lay;
   st.image = new ImageData(lay.width, lay.height);
+  st.pixels = new Uint32Array(st.image.data.buffer); // one 32-bit word per pixel
+  // Each unit's top-left pixel (y * width + x), column by column: paintMaps reads them on every frame.
+  st.origins = lay.columns.map((c, k) => {
+    const origin = new Int32Array(c.C * c.H * c.W);
+    for (let i = 0; i < origin.length; i++) {
+      const [x, y] = unitRect(lay, k, i);
+      origin[i] = y * lay.width + x;
+    }
+    return origin;
+  });
+  st.linksDrawn = false;
   frameMaps(st);
   // Where the page has room, the picture is drawn larger (at most twice): the maps as pixels, the lines sharp.
   const zoom = Math.min(2, Math.max(1, width / lay.width)), dpr = window.devicePixelRatio || 1;
@@ -344,12 +355,13 @@ function frameMaps(st) {
   });
 }
 
-/** The maps: every column's values as greys (each block scaled to its own range), one putImageData. */
+/** The maps: every column's values as greys (each block scaled to its own range), one putImageData. Every unit's
+ * place in the picture was worked out with the layout (`st.origins`), so a frame only writes pixels. */
 function paintMaps(st) {
-  const { layout: lay, image } = st;
-  const px = image.data, W = lay.width;
+  const { layout: lay, pixels, origins } = st;
+  const W = lay.width;
   lay.columns.forEach((c, k) => {
-    const data = st.values[k];
+    const data = st.values[k], origin = origins[k], s = c.scale;
     let lo = Infinity, hi = -Infinity;
     if (data) for (let i = 0; i < data.length; i++) {
       const v = data[i];
@@ -357,20 +369,13 @@ function paintMaps(st) {
       if (v > hi) hi = v;
     }
     const span = hi > lo ? 255 / (hi - lo) : 0;
-    const n = c.C * c.H * c.W;
-    for (let i = 0; i < n; i++) {
-      const g = data ? (data[i] - lo) * span : 0;
-      const [x0, y0, s] = unitRect(lay, k, i);
-      for (let y = y0; y < y0 + s; y++) {
-        let o = 4 * (y * W + x0);
-        for (let x = 0; x < s; x++, o += 4) {
-          px[o] = px[o + 1] = px[o + 2] = g;
-          px[o + 3] = 255;
-        }
-      }
+    for (let i = 0; i < origin.length; i++) {
+      const g = data ? ((data[i] - lo) * span + 0.5) | 0 : 0; // 0 to 255
+      const grey = 0xff000000 | (g * 0x010101); // the same byte in R, G and B, opaque (RGBA, little-endian)
+      for (let y = 0, o = origin[i]; y < s; y++, o += W) for (let x = 0; x < s; x++) pixels[o + x] = grey;
     }
   });
-  st.mapsCtx.putImageData(image, 0, 0);
+  st.mapsCtx.putImageData(st.image, 0, 0);
 }
 
 function centre(lay, k, index) {
@@ -381,6 +386,7 @@ function centre(lay, k, index) {
 /** Names, digits, the cursor, the selection, its links and (for an output unit) the path: the second canvas. */
 function paintLinks(st) {
   const { layout: lay, linksCtx: ctx } = st;
+  st.linksDrawn = true;
   ctx.clearRect(0, 0, lay.width, lay.height);
   const text = getComputedStyle(st.root).color || "#31333f";
   ctx.fillStyle = text;
@@ -476,7 +482,9 @@ function show(st, detail) {
   }
   st.overview.hidden = false;
   paintMaps(st);
-  paintLinks(st);
+  // Names, digits and the cursor do not change with the drawing: the second canvas is painted again on a frame
+  // only while a unit is selected (its links and path follow the drawing).
+  if (st.selected || !st.linksDrawn) paintLinks(st);
 }
 
 /** `data-unit`: the selected unit as the `trace` key takes it (empty: none), for tests and the page. */
