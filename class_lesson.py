@@ -69,18 +69,27 @@ def _act(action, *args) -> None:
 # The teacher
 
 
-@st.fragment(run_every=ANSWERS_REFRESH_S)
 def teacher_ui(store: Store, token: str, info: ClassInfo, mnist_acc: float | None, start_tuning) -> None:
     """The lesson on the projector: start it; then the step, the class's answers live, Next, Reveal, the
     class's own data where a step uses it, and the report. `start_tuning(store, token)` is the class page's
     fine-tuning (teach it our handwriting).
 
-    One fragment, refreshed every second, as the student's part is: a button reruns the panel alone (not the
-    wall), and a run whose messages Streamlit dropped (docs/ARCHITECTURE.md, class mode) is made good by the next.
+    The panel is one fragment, refreshed every second, as the student's part is: a button reruns the panel alone
+    (not the wall), and a run whose messages Streamlit dropped (docs/ARCHITECTURE.md, class mode) is made good by
+    the next. The report's downloads sit outside it: a download made on the click is served from the run that drew
+    its button, and a panel redrawn every second cancelled it (the 10-student browser test saw "canceled").
     """
     lesson = lesson_or_error()
     if lesson is None:
         return
+    _panel(store, token, info, lesson, mnist_acc, start_tuning)
+    with st.container(key="class_lesson_reports", border=True):
+        report_ui(store, info, lesson, mnist_acc)
+
+
+@st.fragment(run_every=ANSWERS_REFRESH_S)
+def _panel(store: Store, token: str, info: ClassInfo, lesson: Lesson, mnist_acc: float | None, start_tuning) -> None:
+    """The step, the class's answers, the reveal and the controls (refreshed every second)."""
     with st.container(key="class_lesson", border=True):
         st.subheader(ui.tr("class_lesson.title"))
         kept = st.session_state.pop("class_lesson_error", None)
@@ -101,7 +110,6 @@ def teacher_ui(store: Store, token: str, info: ClassInfo, mnist_acc: float | Non
                 on_click=_act,
                 args=(store.start_lesson, token, lesson.steps[0].id),
             )
-            report_ui(store, info, lesson, mnist_acc)
             return
         index = min(state.step, len(lesson.steps) - 1)
         step = lesson.steps[index]
@@ -114,7 +122,6 @@ def teacher_ui(store: Store, token: str, info: ClassInfo, mnist_acc: float | Non
                 st.success(ui.plain(ui.tr("class_lesson.right_is", answer=_right_label(step))))
                 st.markdown(step.question.why[ui.lang()])
         controls_ui(store, token, lesson, index, state.revealed)
-        report_ui(store, info, lesson, mnist_acc)
 
 
 def controls_ui(store: Store, token: str, lesson: Lesson, index: int, revealed: bool) -> None:

@@ -1,0 +1,174 @@
+"""The lesson a teacher leads (issue 30) in real browsers: a teacher and 10 students, one Chromium, one server.
+
+The teacher starts the lesson and advances through every step; each student's `lesson_step` must follow within
+2 s. A recorder in each student's page notes when each step number first shows (Date.now(), one clock for every
+page of the browser), and the teacher's page notes when Next was clicked; the follow latencies' median and p95
+are printed for the report. On a few steps every student answers (the expected counts known), the teacher's
+`class_lesson_answers` bars must show exactly those counts, the reveal must reach every student, and the
+report's counts must equal the answers. axe-core checks the teacher's lesson view.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+
+import pytest
+from appserver import AXE, launch_browser, page_exceptions, serve, wait_for_app
+from test_browser_class import start_class
+
+from lenet.classmode import lessons
+from lenet.classmode.store import Store
+from lenet.lesson import load_lesson
+
+pytestmark = pytest.mark.browser
+
+STUDENTS = 10
+FOLLOW_WITHIN_S = 2.0  # the issue's bound: every student's screen follows the teacher's within 2 s
+LESSON = load_lesson()
+ANSWERED = {0, 3, len(LESSON.steps) - 2}  # the steps every student answers (a choice, a size, one near the end)
+
+# Each student's page notes the first time each step number shows in its lesson_step; the teacher's notes Next.
+RECORD_STEPS_JS = """() => {
+  window.__seen = {};
+  setInterval(() => {
+    const m = /^\\s*(\\d+)\\./.exec(document.querySelector('.st-key-lesson_step')?.innerText || '');
+    if (m && !(m[1] in window.__seen)) window.__seen[m[1]] = Date.now();
+  }, 10);
+}"""
+RECORD_NEXT_JS = """() => document.addEventListener('click', (e) => {
+  if (e.target.closest('.st-key-class_lesson_next')) window.__next = Date.now();
+}, true)"""
+AXE_JS = """async (where) => (await axe.run(where, {resultTypes: ['violations']})).violations
+  .filter((v) => ['serious', 'critical'].includes(v.impact))
+  .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`)"""
+BARS_JS = """() => Array.from(document.querySelectorAll('.st-key-class_lesson_answers .lesson-bar'))
+  .map((b) => [b.dataset.answer, Number(b.dataset.count)])"""
+
+
+def given(step, i: int):
+    """Student i's answer to `step`: an option's index, or a size as typed (the first six right, then 1x1)."""
+    if step.question.kind == "choice":
+        return i % len(step.question.options)
+    return step.question.answer if i < 6 else "1x1"
+
+
+def answer_label(step, value) -> str:
+    """The bar's label for an answer, as the teacher's page shows it in English."""
+    if step.question.kind == "choice":
+        return step.question.options[value]["en"]
+    size = re.findall(r"\d+", str(value))
+    return "doesn't fit" if not size else f"{size[0]}×{size[-1]}"
+
+
+def send_answer(page, step, value) -> None:
+    question = page.locator(".st-key-lesson_question")
+    if step.question.kind == "choice":
+        question.get_by_text(step.question.options[value]["en"], exact=True).click()
+    else:
+        box = page.locator(".st-key-lesson_answer input")
+        box.fill(str(value))
+        box.press("Enter")
+    page.locator(".st-key-lesson_check button").click()
+    page.wait_for_selector(".st-key-class_lesson_sent", timeout=20000)
+
+
+def click(page, key: str) -> None:
+    """Click a button of the teacher's panel. The panel is a fragment reread every second, and for a moment the page
+    can hold the old button and the new one: wait until there is one."""
+    selector = f".st-key-{key} button"
+    page.wait_for_function("(s) => document.querySelectorAll(s).length === 1", arg=selector, timeout=15000)
+    page.locator(selector).first.click()
+
+
+def axe_on(page, where: str) -> list[str]:
+    """axe-core's serious and critical violations inside `where` (a CSS selector)."""
+    if not page.evaluate("() => !!window.axe"):
+        page.add_script_tag(path=str(AXE))
+    return page.evaluate(AXE_JS, where)
+
+
+def wait_steps(students, number: int, timeout_s: float = 15) -> list[int]:
+    """The Date.now() at which each student's page first showed step `number`."""
+    seen = []
+    for page in students:
+        page.wait_for_function("(n) => n in window.__seen", arg=str(number), timeout=timeout_s * 1000)
+        seen.append(page.evaluate("(n) => window.__seen[n]", str(number)))
+    return seen
+
+
+def test_a_teacher_leads_ten_students_through_the_lesson(app_env, tmp_path):
+    env = {**app_env, "LENET_STATE_DIR": str(tmp_path / "state")}
+    fired: list[str] = []
+    with serve(env=env) as (url, _), launch_browser() as browser:
+        teacher, code, link = start_class(browser, url, fired)
+        click(teacher, "class_lesson_start")
+        teacher.wait_for_selector(".st-key-class_lesson_step", timeout=30000)
+        teacher.evaluate(RECORD_NEXT_JS)
+        students = []
+        for _ in range(STUDENTS):
+            page = browser.new_context(viewport={"width": 1000, "height": 900}).new_page()
+            page.goto(link)  # joining late: the lesson has started, so the student lands on its step
+            wait_for_app(page)
+            page.wait_for_selector(".st-key-lesson_step", timeout=60000)
+            page.evaluate(RECORD_STEPS_JS)
+            students.append(page)
+        wait_steps(students, 1)
+
+        latencies, expected = [], {}
+        for index, step in enumerate(LESSON.steps):
+            if index in ANSWERED:
+                for i, page in enumerate(students):
+                    send_answer(page, step, given(step, i))
+                counts: dict[str, int] = {}
+                for i in range(STUDENTS):
+                    label = answer_label(step, given(step, i))
+                    counts[label] = counts.get(label, 0) + 1
+                expected[index] = counts
+                teacher.wait_for_function(
+                    "(n) => document.querySelector('.st-key-class_lesson_answers')?.innerText.includes(n)",
+                    arg=f"Answers received: {STUDENTS}",
+                    timeout=10000,
+                )
+                shown = {label: n for label, n in teacher.evaluate(BARS_JS) if n}
+                assert shown == counts, (step.id, shown, counts)
+                click(teacher, "class_lesson_reveal")
+                right = f"The answer: {answer_label(step, step.question.answer)}"
+                for page in students:
+                    page.wait_for_selector(".st-key-lesson_result", timeout=10000)
+                    assert right in page.locator(".st-key-lesson_result").inner_text()
+            if index == 0:  # the teacher's lesson view (revealed, with its bars), and a student's
+                found = axe_on(teacher, ".st-key-class_lesson") + axe_on(students[0], ".st-key-class_lesson_student")
+                assert not found, found
+            if index == len(LESSON.steps) - 1:
+                break
+            click(teacher, "class_lesson_next")
+            seen = wait_steps(students, index + 2)
+            clicked = teacher.evaluate("() => window.__next")
+            latencies += [(s - clicked) / 1000 for s in seen]
+            teacher.wait_for_function(
+                "(n) => document.querySelector('.st-key-class_lesson_step')?.innerText.trim().startsWith(n)",
+                arg=f"{index + 2}.",
+            )
+
+        ordered = sorted(latencies)
+        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        print(
+            f"follow latency over {len(latencies)} (step change, student) pairs:"
+            f" median {statistics.median(latencies):.2f} s, p95 {p95:.2f} s, max {ordered[-1]:.2f} s"
+        )
+        assert ordered[-1] <= FOLLOW_WITHIN_S, ordered[-5:]
+
+        for page in [teacher, *students]:
+            assert not page_exceptions(page)
+    # The report's counts (lessons.report, from which class_lesson_report's CSV is written) equal the answers sent.
+    # The CSV's download itself is not checked here: in headless Chromium it came back "canceled" (issue 30's note).
+    store = Store.open(None, tmp_path / "state")
+    rows = lessons.report(LESSON, store.lesson_answers(store.class_for_code(code).id))
+    store.close()
+    for index, row in enumerate(rows):
+        counts = expected.get(index, {})
+        step = LESSON.steps[index]
+        right = counts.get(answer_label(step, step.question.answer), 0)
+        assert (row.answered, row.right) == (sum(counts.values()), right), (step.id, row)
+    assert not fired
