@@ -74,7 +74,7 @@ def test_the_draw_page_reads_a_drawing_on_any_network(runs_env, name, language):
 
 @pytest.mark.parametrize("language", ["en", "zh"])
 @pytest.mark.parametrize("page", PAGES[1:])
-def test_every_other_page_renders_on_a_preset_and_on_an_imported_model(runs_env, page, language):
-    for name in ("tiny", "imported"):
+def test_every_other_page_renders_on_every_preset_and_on_an_imported_model(runs_env, page, language):
+    for name in [*PRESETS, "imported"]:
         at = open_app(page, language, model=runs_env[name])
         assert not at.exception, (name, [e.value for e in at.exception])
