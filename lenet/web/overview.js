@@ -557,11 +557,17 @@ function listen(st, setStateValue) {
     );
   }
   new ResizeObserver(() => {
-    if (st.model && st.layout && st.scroll.clientWidth !== st.layoutWidth) {
-      setLayout(st);
-      paintMaps(st);
-      paintLinks(st);
-    }
+    // Laid out again in the next frame, not inside the callback: resizing the picture there resizes the box it
+    // observes in the same frame, and the browser reports "ResizeObserver loop completed with undelivered
+    // notifications" as a page error (bench/draw_latency.py counted it).
+    cancelAnimationFrame(st.resizeFrame);
+    st.resizeFrame = requestAnimationFrame(() => {
+      if (st.model && st.layout && st.scroll.clientWidth !== st.layoutWidth) {
+        setLayout(st);
+        paintMaps(st);
+        paintLinks(st);
+      }
+    });
   }).observe(st.scroll);
 }
 
