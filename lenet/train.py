@@ -104,7 +104,24 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise TrainError ("bad_setting", or "device_unknown") for a setting that cannot train."""
-        checks = [
+        for ok, name, expected in self._checks():
+            if not ok:
+                raise TrainError(
+                    f"{name} = {getattr(self, name)!r} is not valid: use {expected}",
+                    "bad_setting",
+                    name=name,
+                    value=getattr(self, name),
+                    expected=expected,
+                )
+        # Only the name is checked here: whether this machine has the device is lenet.device's question.
+        if str(self.device or "auto").lower() not in DEVICES:
+            raise TrainError(
+                f"unknown device {self.device!r}: use auto, cpu, cuda or mps", "device_unknown", device=self.device
+            )
+
+    def _checks(self) -> list[tuple[bool, str, str]]:
+        """(whether it holds, the setting, what it takes) for every setting with a range."""
+        return [
             (
                 isinstance(self.epochs, (int, float))
                 and not isinstance(self.epochs, bool)
@@ -151,20 +168,6 @@ class TrainConfig:
                 "from 0 to 64",
             ),
         ]
-        for ok, name, expected in checks:
-            if not ok:
-                raise TrainError(
-                    f"{name} = {getattr(self, name)!r} is not valid: use {expected}",
-                    "bad_setting",
-                    name=name,
-                    value=getattr(self, name),
-                    expected=expected,
-                )
-        # Only the name is checked here: whether this machine has the device is lenet.device's question.
-        if str(self.device or "auto").lower() not in DEVICES:
-            raise TrainError(
-                f"unknown device {self.device!r}: use auto, cpu, cuda or mps", "device_unknown", device=self.device
-            )
 
 
 # Each optimizer's default peak learning rate: the quick recipe's for Adam; SGD takes bigger steps for the
@@ -561,15 +564,7 @@ def _fit(
     )
     loop.snapshot_at = set(snapshot_steps(total, _snapshot_count(model, tc)))
     emit(Start(total_steps=total, steps_per_epoch=steps_per_epoch, device=describe_device(device)))
-    if 0 in loop.snapshot_at:
-        take_snapshot(loop)
-    loop.t_train = time.perf_counter()
-    while loop.step < total and not loop.stopped:
-        train_epoch(loop)
-    if loop.stopped and loop.step > 0 and (not loop.history or loop.history[-1].step != loop.step):
-        loop.test_acc = evaluate(model, tensors[2], tensors[3])
-    if loop.snapshots and loop.snapshots[-1].step != loop.step:  # stopped early: its last weights end the history
-        take_snapshot(loop)
+    _train_to_the_end(loop)
     result = FitResult(
         model=model.eval(),
         test_acc=loop.test_acc,
@@ -585,6 +580,20 @@ def _fit(
     result.model = model.to("cpu", memory_format=torch.contiguous_format)  # checkpoints store plain tensors
     emit(End(test_acc=loop.test_acc, stopped=loop.stopped, elapsed_s=result.elapsed_s, steps=loop.step))
     return result
+
+
+def _train_to_the_end(loop: _Loop) -> None:
+    """Every epoch until the last step or a stop, with the history's first and last snapshots; a run stopped after
+    its last evaluation is scored on the test set where it stopped."""
+    if 0 in loop.snapshot_at:
+        take_snapshot(loop)
+    loop.t_train = time.perf_counter()
+    while loop.step < loop.total and not loop.stopped:
+        train_epoch(loop)
+    if loop.stopped and loop.step > 0 and (not loop.history or loop.history[-1].step != loop.step):
+        loop.test_acc = evaluate(loop.model, loop.data[2], loop.data[3])
+    if loop.snapshots and loop.snapshots[-1].step != loop.step:  # stopped early: its last weights end the history
+        take_snapshot(loop)
 
 
 def initial_model(cfg: LeNetConfig | NetSpec, tc: TrainConfig) -> LeNet | Net:
