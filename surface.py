@@ -149,6 +149,7 @@ def _web_history(path: str, version: int) -> dict | None:
         "steps": [s["step"] for s in manifest["snapshots"]],
         "acc": [s["acc"] for s in manifest["snapshots"]],
         "digits": manifest["acc_digits"],
+        "rerun": [bool(s.get("rerun")) for s in manifest["snapshots"]],
     }
 
 
@@ -196,6 +197,7 @@ def surface(
             "weights_failed": ui.tr("surface.weights_failed"),
             "history": ui.tr("surface.history"),
             "history_acc": ui.tr("surface.history_acc"),
+            "history_rerun": ui.tr("surface.history_rerun"),
             "history_loading": ui.tr("surface.history_loading"),
             "history_failed": ui.tr("surface.history_failed"),
         },

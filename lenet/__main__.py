@@ -1,4 +1,4 @@
-"""`python -m lenet SUBCOMMAND`: train, evaluate, predict, shape, fetch-data (DESIGN §4.1).
+"""`python -m lenet SUBCOMMAND`: train, evaluate, history, predict, shape, fetch-data (DESIGN §4.1).
 
 Errors are one line on stderr and a non-zero exit code, never a traceback (set LENET_DEBUG=1 to see one).
 torch is imported inside the subcommands that need it, so `shape` answers instantly.
@@ -222,6 +222,29 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_history(args) -> int:
+    """Give a checkpoint (default the shipped one) a re-run's snapshots (checkpoints.graft_history)."""
+    from lenet import checkpoints
+    from lenet.data import load_mnist
+    from lenet.evaluation import evaluate_model
+    from lenet.train import SNAPSHOT_TEST_DIGITS
+
+    onto = Path(args.onto) if args.onto else checkpoints.DEFAULT_CHECKPOINT
+    model, info = checkpoints.load_checkpoint(onto)
+    data = load_mnist(args.data_dir)
+    n = SNAPSHOT_TEST_DIGITS  # the same digits as every snapshot's accuracy
+    acc = evaluate_model(model, data.test_images[:n], data.test_labels[:n], info.num_classes).accuracy
+    target = checkpoints.graft_history(onto, args.donor, acc)
+    history = checkpoints.read_history(onto)
+    reran = sum(s["rerun"] for s in history.snapshots)
+    _emit(
+        args,
+        {"checkpoint": str(onto), "history": str(target), "snapshots": len(history.snapshots), "rerun": reran},
+        f"{target}: {len(history.snapshots)} snapshots, {reran} of them from the re-run {args.donor}",
+    )
+    return 0
+
+
 def cmd_predict(args) -> int:
     import numpy as np
 
@@ -397,6 +420,15 @@ def build_parser(command: str | None = None, preset: str | None = None) -> argpa
     p.add_argument("--data-dir", default=None)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "history", help="give a checkpoint the snapshots of a re-run of its recipe (when its own run kept none)"
+    )
+    p.add_argument("--from", dest="donor", required=True, metavar="RUN", help="a run of the same network and recipe")
+    p.add_argument("--onto", default=None, help="default: the shipped checkpoints/lenet5.safetensors")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_history)
 
     p = sub.add_parser("predict", help="read digits from image files with the Draw page's preprocessing")
     p.add_argument("files", nargs="+", metavar="FILE", help="PNG or JPEG images, any size, either polarity")

@@ -170,29 +170,32 @@ def save_history(path: str | os.PathLike, snapshots: list) -> Path | None:
     Returns:
         the history's path, or None when there is none.
     """
-    import torch
-
     from lenet.train import SNAPSHOT_TEST_DIGITS
 
     target = history_path(path)
     if len(snapshots) < 2:
         target.unlink(missing_ok=True)
         return None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {
-        f"s{i:02d}.{k}": torch.from_numpy(v).contiguous()
-        for i, snap in enumerate(snapshots)
-        for k, v in snap.state.items()
-    }
     rows = [
         {"step": s.step, "epoch": round(s.epoch, 5), "loss": None if s.loss is None else round(s.loss, 5), "acc": s.acc}
         for s in snapshots
     ]
+    return _write_history(target, [s.state for s in snapshots], rows, SNAPSHOT_TEST_DIGITS)
+
+
+def _write_history(target: Path, states: list[dict], rows: list[dict], acc_digits: int) -> Path:
+    """Write a history (one state dict of numpy arrays and one row per snapshot) atomically at `target`."""
+    import torch
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {
+        f"s{i:02d}.{k}": torch.from_numpy(v).contiguous() for i, state in enumerate(states) for k, v in state.items()
+    }
     metadata = {
         "format": HISTORY_FORMAT,
         "snapshots": json.dumps(rows),
-        "total_steps": str(snapshots[-1].step),
-        "acc_digits": str(SNAPSHOT_TEST_DIGITS),
+        "total_steps": str(rows[-1]["step"]),
+        "acc_digits": str(acc_digits),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     try:
@@ -201,6 +204,44 @@ def save_history(path: str | os.PathLike, snapshots: list) -> Path | None:
         with contextlib.suppress(OSError):
             target.parent.rmdir()  # a failed save leaves nothing behind, not even the folder (unless others are in it)
         raise
+
+
+def graft_history(onto: str | os.PathLike, donor: str | os.PathLike, final_acc: float | None) -> Path:
+    """Give the checkpoint `onto` the history of `donor`, a run of the same network and recipe that ended elsewhere.
+
+    The shipped checkpoint's run predates histories, and its recipe run again on another CPU ends in other bits
+    (docs/ARCHITECTURE.md §3). The donor's snapshots are kept, each marked `rerun` unless the donor ends in exactly
+    `onto`'s weights; the last is replaced by `onto`'s own weights (accuracy `final_acc` on the same test digits),
+    so the scrubber still ends at the checkpoint a student reads with. `onto` itself is not touched.
+
+    Raises:
+        CheckpointError: either cannot be loaded, the donor has no history, or "history_mismatch" (another network
+        or recipe).
+    """
+    import torch
+
+    onto_model, onto_info = load_checkpoint(onto)
+    donor_model, donor_info = load_checkpoint(donor)
+    history = load_history(donor)
+    name = Path(onto).name
+    if history is None:
+        raise CheckpointError(f"{Path(donor).name} kept no history", "history_invalid", name=Path(donor).name)
+    mine = onto_info.metrics.get("train_config") or {}
+    theirs = donor_info.metrics.get("train_config") or {}
+    differ = sorted(k for k in set(mine) & set(theirs) if mine[k] != theirs[k])
+    if onto_info.net != donor_info.net or differ or not mine:
+        other_net = onto_info.net != donor_info.net
+        why = ", ".join(differ) if differ else "the network" if other_net else "no recipe recorded"
+        raise CheckpointError(
+            f"{name}: {Path(donor).name} is not a run of its network and recipe ({why})", "history_mismatch", name=name
+        )
+    final = {k: v.detach().cpu().contiguous() for k, v in onto_model.state_dict().items()}
+    same = all(torch.equal(final[k], v) for k, v in donor_model.state_dict().items())
+    rows = [dict(r, rerun=not same) for r in history.snapshots]
+    rows[-1] = dict(rows[-1], acc=final_acc, loss=None if not same else rows[-1]["loss"], rerun=False)
+    states = [{k: v.numpy() for k, v in state.items()} for state in history.states[:-1]]
+    states.append({k: v.numpy() for k, v in final.items()})
+    return _write_history(history_path(onto), states, rows, history.acc_digits)
 
 
 def read_history(path: str | os.PathLike) -> History | None:
@@ -224,6 +265,7 @@ def read_history(path: str | os.PathLike) -> History | None:
                 "epoch": float(r["epoch"]),
                 "loss": None if r.get("loss") is None else float(r["loss"]),
                 "acc": None if r.get("acc") is None else float(r["acc"]),
+                "rerun": bool(r.get("rerun", False)),  # graft_history: a re-run of the recipe, not this run
             }
             for r in rows
         ]

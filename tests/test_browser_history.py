@@ -1,5 +1,6 @@
 """The training scrubber (`draw_history`, issue 28) in a real browser: a run's snapshots replay the student's own
-drawing, in the browser, against PyTorch's reading of each snapshot; a checkpoint without a history shows none."""
+drawing, in the browser, against PyTorch's reading of each snapshot; the shipped checkpoint's re-run history says so;
+a checkpoint without a history shows none."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from appserver import CANVAS, LIVE, draw_strokes, launch_browser, page_exception
 from PIL import Image
 from tiny_mnist import bars
 
-from lenet.checkpoints import load_checkpoint, load_history, save_checkpoint, save_history
+from lenet.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint, load_history, save_checkpoint, save_history
 from lenet.config import LeNetConfig
 from lenet.data import MNIST, normalise
 from lenet.preprocess import canvas_to_input
@@ -27,6 +28,7 @@ pytestmark = pytest.mark.browser
 
 HISTORY = ".st-key-draw_history input[type=range]"  # the scrubber inside the drawing surface
 RUN = "watch-it-learn"
+BARE = "no-history"  # a checkpoint saved without snapshots
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +40,7 @@ def run_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("runs") / f"{RUN}.safetensors"
     save_history(path, result.snapshots)
     save_checkpoint(result.model, path, result.metrics(tc))
+    save_checkpoint(result.model, path.parent / f"{BARE}.safetensors", result.metrics(tc))
     return path
 
 
@@ -82,12 +85,24 @@ def _wait_for_probs(page, want: np.ndarray, what) -> list:
         time.sleep(0.1)
 
 
-def test_the_shipped_checkpoint_kept_no_history_and_shows_no_scrubber(page):
-    """The shipped file predates histories (make checkpoint's rerun here gave other weights: not attached to it)."""
+def test_the_shipped_checkpoint_has_a_scrubber_that_says_its_snapshots_are_a_reruns(page):
+    """The shipped run predates histories; its history is a re-run of its recipe ending in its own weights
+    (`make checkpoint-history`): the label says so on every snapshot but the last, the checkpoint itself."""
+    history = load_history(DEFAULT_CHECKPOINT)
     draw_strokes(page, strokes.digit_strokes(7, canvas=280), every=3)
     settled_text(page, ".st-key-prediction")
     assert page.locator(LIVE).inner_text().isdigit()
-    assert page.locator(".st-key-draw_history").count() == 0
+    slider, label = page.locator(HISTORY), page.locator(".st-key-draw_history .history-text")
+    slider.wait_for(timeout=30000)
+    assert slider.get_attribute("max") == str(len(history.states) - 1)
+    assert "7,035 of 7,035" in label.inner_text() and "re-run" not in label.inner_text(), label.inner_text()
+    image = _canvas_input(page)
+    slider.focus()
+    page.keyboard.press("Home")
+    _wait_for_probs(page, _reading(DEFAULT_CHECKPOINT, history.states[0], image), "the re-run's step 0")
+    assert "Training step: 0 of 7,035" in label.inner_text() and "re-run" in label.inner_text(), label.inner_text()
+    page.keyboard.press("End")
+    _wait_for_probs(page, _reading(DEFAULT_CHECKPOINT, history.states[-1], image), "the shipped weights")
 
 
 def test_the_scrubber_replays_the_drawing_through_training(page, run_path):
@@ -135,4 +150,15 @@ def test_the_scrubber_replays_the_drawing_through_training(page, run_path):
     snapshots = {u: n for u, n in fetched.items() if "static/weights/" in u}
     assert len(snapshots) == 2 and any(u.endswith(".bin") for u in snapshots), snapshots  # manifest and blob, once
     print(f"the snapshots add {sum(snapshots.values()):,} bytes (the network log's encoded bytes): {snapshots}")
+    assert not page_exceptions(page)
+
+
+def test_a_checkpoint_without_a_history_shows_no_scrubber(page):
+    page.locator(".st-key-model").click()
+    page.get_by_role("option").filter(has_text=BARE).click()
+    wait_for_app(page)
+    draw_strokes(page, strokes.digit_strokes(1, canvas=280), every=3)
+    settled_text(page, ".st-key-prediction")
+    assert page.locator(LIVE).inner_text().isdigit()
+    assert page.locator(".st-key-draw_history").count() == 0
     assert not page_exceptions(page)

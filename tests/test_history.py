@@ -3,8 +3,12 @@ spaced, identical runs with or without them, stored beside the checkpoint (histo
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import itertools
+import json
+import shutil
+import subprocess
 import tempfile
 import threading
 from pathlib import Path
@@ -187,3 +191,88 @@ def test_history_weights_for_the_browser(run, tmp_path):
     _, first = webweights.snapshot_weights(manifest, blob, 0)
     start = result.snapshots[0].state["features.C1.0.weight"].ravel()
     assert np.array_equal(np.frombuffer(first, "<f4", start.size), start)
+
+
+def test_the_shipped_checkpoint_has_a_history_that_ends_in_its_own_weights():
+    """The shipped run predates histories and its recipe gives other bits on this machine (ARCHITECTURE §3), so its
+    history is a re-run's (`make checkpoint-history`): marked so, on the recipe's steps, ending in its own weights."""
+    model, info = checkpoints.load_checkpoint(checkpoints.DEFAULT_CHECKPOINT)
+    history = load_history(checkpoints.DEFAULT_CHECKPOINT)
+    assert history is not None and history.total_steps == 7035 and history.acc_digits == 1000
+    assert [s["step"] for s in history.snapshots] == snapshot_steps(7035, SNAPSHOTS)
+    final = model.state_dict()
+    assert all(torch.equal(history.states[-1][k], final[k]) for k in final)
+    assert [s["rerun"] for s in history.snapshots] == [True] * 11 + [False]
+    accs = [s["acc"] for s in history.snapshots]
+    assert accs[0] < 0.2 and accs[-2] > 0.97 and accs[-1] > 0.98, accs  # from chance to the end
+    assert not torch.equal(history.states[0]["features.C1.0.weight"], final["features.C1.0.weight"])
+    assert info.metrics["test_acc"] == pytest.approx(0.9949, abs=1e-4)  # the weights are the shipped ones
+
+
+def _saved(folder: Path, name: str, result, tc, model=None, history: bool = True, **changed) -> Path:
+    """A checkpoint of `result` (or of `model`) with its recipe `tc` (fields `changed`) in its metadata."""
+    out = folder / f"{name}.safetensors"
+    metrics = result.metrics(dataclasses.replace(tc, **changed))
+    if history:
+        checkpoints.save_history(out, result.snapshots)
+    save_checkpoint(model or result.model, out, metrics=metrics)
+    return out
+
+
+def test_a_history_is_grafted_onto_a_run_of_the_same_recipe_and_marked(run, tmp_path):
+    result, tc = run
+    donor = _saved(tmp_path, "rerun", result, tc)
+    # the "same" run as another CPU would end it: same recipe, other final bits
+    other = copy.deepcopy(result.model)
+    with torch.no_grad():
+        next(other.parameters()).add_(1e-3)
+    onto = _saved(tmp_path, "shipped", result, tc, model=other, history=False)
+    checkpoints.graft_history(onto, donor, 0.5)
+    got = load_history(onto)
+    assert [s["rerun"] for s in got.snapshots] == [True] * (len(got.snapshots) - 1) + [False]
+    assert got.snapshots[-1]["acc"] == 0.5 and got.snapshots[-1]["loss"] is None
+    assert all(torch.equal(got.states[-1][k], v) for k, v in other.state_dict().items())
+    assert all(torch.equal(got.states[0][k], v) for k, v in load_history(donor).states[0].items())
+    # the browser's copy says which snapshots are the re-run's
+    manifest, _ = webweights.history_weights(onto)
+    assert [s["rerun"] for s in manifest["snapshots"]] == [s["rerun"] for s in got.snapshots]
+    # onto a checkpoint with the donor's very bits, nothing is marked
+    same = _saved(tmp_path, "same", result, tc, history=False)
+    checkpoints.graft_history(same, donor, 0.5)
+    assert not any(s["rerun"] for s in read_history(same).snapshots)
+
+
+def test_a_history_of_another_recipe_or_network_is_refused(run, tmp_path):
+    result, tc = run
+    donor = _saved(tmp_path, "rerun", result, tc)
+    onto = _saved(tmp_path, "other-recipe", result, tc, history=False, lr=0.5)
+    with pytest.raises(CheckpointError) as refused:
+        checkpoints.graft_history(onto, donor, 0.5)
+    assert refused.value.code == "history_mismatch" and "lr" in str(refused.value)
+    assert read_history(onto) is None  # nothing written
+    bare = _saved(tmp_path, "bare", result, tc, history=False)
+    with pytest.raises(CheckpointError, match="kept no history"):
+        checkpoints.graft_history(onto, bare, 0.5)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+def test_the_scrubbers_label_says_which_snapshots_are_a_reruns():
+    """history.js's label, with the shipped history's data as surface._web_history gives it, in both languages."""
+    import surface
+    from lenet.i18n import common
+
+    data = surface._web_history(str(checkpoints.DEFAULT_CHECKPOINT), 0)
+    assert data["rerun"] == [True] * 11 + [False]
+    module = (Path(__file__).parents[1] / "lenet" / "web" / "history.js").as_uri()
+    for lang in ("en", "zh"):
+        labels = {k.split(".", 1)[1]: v[lang] for k, v in common.STRINGS.items() if k.startswith("surface.history")}
+        script = (
+            f"import {{ historyText }} from {json.dumps(module)};"
+            f"const [labels, data] = {json.dumps([labels, data])};"
+            "console.log(JSON.stringify([6, 11].map((i) => historyText(labels, data, i))));"
+        )
+        done = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, done.stderr
+        middle, last = json.loads(done.stdout)
+        assert labels["history_rerun"] in middle and labels["history_rerun"] not in last
+        assert "84" in middle and "7,035" in last, (middle, last)

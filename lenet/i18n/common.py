@@ -37,6 +37,10 @@ STRINGS: dict[str, dict[str, str]] = {
     # The training scrubber (Draw page, key draw_history): {step}, {total}, {acc}, {n} are filled in the browser
     "surface.history": {"en": "Training step: {step} of {total}", "zh": "训练步数：第 {step} 步，共 {total} 步"},
     "surface.history_acc": {"en": "{acc} right on {n} test digits", "zh": "在 {n} 个测试数字上答对 {acc}"},
+    "surface.history_rerun": {
+        "en": "from a re-run of this model's recipe (its own run kept no snapshots)",
+        "zh": "来自按同一配方重新训练的一次运行（这个模型自己的训练没有保存快照）",
+    },
     "surface.history_loading": {"en": "Loading the snapshots…", "zh": "正在加载训练快照…"},
     "surface.history_failed": {
         "en": "The training snapshots could not be loaded in the browser.",

@@ -29,6 +29,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "{name} holds broken weights (NaN or infinity).",
         "zh": "{name} 含有损坏的权重（NaN 或无穷大）。",
     },
+    "error.history_invalid": {
+        "en": "The training history of {name} is damaged: the model works, without its snapshots.",
+        "zh": "{name} 的训练历史已损坏：模型照常可用，只是没有训练快照。",
+    },
+    "error.history_mismatch": {
+        "en": "{name} cannot take that history: it comes from another network or recipe.",
+        "zh": "{name} 不能使用这段训练历史：它来自另一个网络或另一种训练配方。",
+    },
     "error.data_missing": {
         "en": "MNIST was not found in {folder}. Download it on the Train page, or run "
         "`python -m lenet fetch-data`, or set LENET_DATA_DIR to a folder with the four files.",

@@ -50,6 +50,7 @@ export function historyText(labels, history, index) {
     const right = (labels.history_acc || "").replace("{acc}", `${(acc * 100).toFixed(1)} %`);
     text += ` · ${right.replace("{n}", n(history.digits))}`;
   }
+  if (history.rerun?.[index]) text += ` · ${labels.history_rerun || ""}`; // graft_history: not this run's own
   return text;
 }
 
