@@ -340,7 +340,7 @@ def test_every_string_has_both_languages_with_the_same_placeholders():
 
 def test_every_key_the_page_uses_and_every_store_error_has_words():
     root = Path(__file__).resolve().parent.parent
-    source = (root / PAGE).read_text()
+    source = "".join((root / name).read_text() for name in (PAGE, "class_glue.py", "class_tune.py"))  # and its glue
     keys = set(re.findall(r'ui\.tr\("([a-z0-9_.]+)"', source)) | set(re.findall(r'"(class\.[a-z0-9_.]+)"', source))
     assert keys and not sorted(k for k in keys if k not in STRINGS)
     store_source = (root / "lenet" / "classmode" / "store.py").read_text()

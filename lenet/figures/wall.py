@@ -1,5 +1,6 @@
 """Class mode's pictures in plain HTML: the join QR code, the wall's digit gallery, the class's confusion
-matrix and a quick question's histogram.
+matrix and a quick question's histogram; the Class page's large type (PAGE_CSS) and its boxes of typed text, and a
+photo's reading on a student's screen.
 
 The wall refreshes every second on a projector: plain HTML is cheap to resend and stays sharp. Every text
 that a person typed (nicknames, answers) is escaped here and wrapped in <bdi>, so markup shows as text and
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import segno
 
-from lenet.figures.markup import image_html, png_bytes
+from lenet.figures.markup import image_html, png_bytes, probability_bars
 from lenet.figures.mosaics import colormap_lut
 from lenet.figures.theme import DIVERGING, MUTED, PRIMARY, RUNNER_UP
 
@@ -22,10 +23,62 @@ DIGIT_PX = 56  # a wall thumbnail: MNIST's 28 px doubled, readable from the back
 _RIGHT_RGB = tuple(int(PRIMARY.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))  # the theme's colour: read right
 _WRONG_RGB = tuple(int(c) for c in colormap_lut(DIVERGING)[215])  # the orange of the output layer's bars: wrong
 
+# The Class page's own large type, read from the back of a room (the projector view's CSS is ui.PROJECTOR_CSS).
+PAGE_CSS = f"""
+<style>
+  .st-key-class_count p {{ font-size: 4rem; font-weight: 700; line-height: 1.1; margin: 0; color: {PRIMARY}; }}
+  .class-code {{ font-size: 5rem; font-weight: 700; letter-spacing: 0.4rem; font-family: monospace; line-height: 1.1;
+    color: {PRIMARY}; }}
+  .class-link {{ font-size: 1.3rem; word-break: break-all; }}
+  .class-prompt {{ font-size: 1.8rem; font-weight: 600; padding: 0.6rem 1rem; border-radius: 8px;
+    background: #edf2ff; color: #1c1e21; overflow-wrap: anywhere; }}
+  .class-read-title {{ font-size: 1.5rem; font-weight: 600; margin: 0 0 0.5rem 0; padding: 0; }}
+  .class-read-caption {{ font-size: 0.875rem; opacity: .7; margin: 0.25rem 0 0.5rem 0; }}
+  .class-read {{ font-size: 4rem; font-weight: 700; line-height: 1; color: {PRIMARY}; }}
+</style>
+"""
+
 
 def text_html(text: str) -> str:
     """Typed text as inert HTML: escaped, and isolated from the text around it (<bdi>)."""
     return f"<bdi>{html.escape(str(text))}</bdi>"
+
+
+def prompt_html(text: str) -> str:
+    """The teacher's typed prompt, large, in its box (class-prompt)."""
+    return f'<div class="class-prompt">{text_html(text)}</div>'
+
+
+def link_html(text: str) -> str:
+    """The join link's sentence under the join code (class-link)."""
+    return f'<div class="class-link">{text_html(text)}</div>'
+
+
+def question_html(text: str) -> str:
+    """A quick question's typed text, a size above the page's."""
+    return f'<div style="font-size:1.3rem">{text_html(text)}</div>'
+
+
+def names_html(names: Sequence[str], more: str | None = None) -> str:
+    """The students' nicknames as text in one line, `more` (how many are left out) last."""
+    shown = " · ".join(text_html(name) for name in names)
+    if more is not None:
+        shown += " · " + more
+    return f"<div>{shown}</div>"
+
+
+def reading_html(probs: np.ndarray | None, prediction: int | None, title: str, caption: str) -> str:
+    """What the network reads in a photo: a title, the digit large ("?" while there is none), a caption and the
+    ten probabilities as bars; one element, as the student's part is sent again on every refresh."""
+    if probs is None:
+        digit = '<div class="class-read" style="opacity:.6">?</div>'
+    else:
+        digit = f'<div class="class-read">{prediction}</div>'
+    bars = probability_bars(probs if probs is not None else np.zeros(10), prediction, height=90)
+    return (
+        f'<h3 class="class-read-title">{html.escape(title)}</h3>{digit}'
+        f'<p class="class-read-caption">{html.escape(caption)}</p>{bars}'
+    )
 
 
 def qr_html(link: str, alt: str, width: str = "min(55vh, 100%)") -> str:
