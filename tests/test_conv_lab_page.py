@@ -476,7 +476,8 @@ def test_every_string_has_both_languages_with_the_same_placeholders():
 
 
 def test_every_literal_key_the_page_uses_exists():
-    source = (Path(APP).parent / "pages" / "conv_lab.py").read_text()
+    root = Path(APP).parent
+    source = "".join((root / name).read_text() for name in ("pages/conv_lab.py", "lab_glue.py", "lab_network.py"))
     keys = set(re.findall(r'ui\.tr\("([a-z0-9_.]+)"', source))
     assert keys and not sorted(k for k in keys if k not in STRINGS)
 

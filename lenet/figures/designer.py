@@ -38,6 +38,28 @@ SELECTED_STYLE = "outline:2px solid currentColor;outline-offset:-2px"
 
 
 SETTING_FIELDS = ("size", "kernel", "stride", "padding", "same", "dilation", "p")  # a layer's settings widgets
+KIND_SETTINGS = {  # the settings each kind has, in the order the designer shows them
+    "conv": ("size", "kernel", "stride", "padding", "same", "dilation"),
+    "maxpool": ("kernel", "stride"),
+    "avgpool": ("kernel", "stride"),
+    "dropout": ("p",),
+    "fc": ("size",),
+}
+_BOUNDS = {
+    "size": netspec.LIMITS["channels"],
+    "kernel": netspec.LIMITS["kernel"],
+    "stride": netspec.LIMITS["stride"],
+    "padding": netspec.LIMITS["padding"],
+    "dilation": netspec.LIMITS["dilation"],
+}
+
+
+def setting_bounds(kind: str, field: str) -> tuple[int, int]:
+    """A whole-number setting's (lowest, highest) for a layer of `kind`, netspec's limits: a pooling's stride and
+    a fully connected layer's size have their own."""
+    if field == "size" and kind == "fc":
+        return netspec.LIMITS["units"]
+    return netspec.POOL_STRIDE if field == "stride" and kind in netspec.POOLS else _BOUNDS[field]
 
 
 def split_entries(text: str) -> list[str]:
