@@ -52,6 +52,7 @@ def show_notice() -> None:
 
 
 def error(exc: BaseException) -> None:
+    """Say, as text, why a call failed."""
     st.error(ui.plain(ui.tr_error(exc)))
 
 
@@ -108,6 +109,7 @@ def join(store: Store, code: str) -> bool:
 
 
 def _become_member(member: Member, code: str) -> None:
+    """This session is `member` of the class with `code`, with nothing sent yet."""
     st.session_state.update(class_member=member, class_joined_code=code, class_pending=None, class_last_sent=None)
     st.session_state["class_name"] = member.nickname
 
@@ -453,5 +455,6 @@ def ask_digit(store: Store, token: str, digit_id: int) -> None:
 
 
 def leave_teaching() -> None:
+    """After the class ended: this session teaches no class any more."""
     st.session_state.pop("class_token", None)
     st.session_state.pop("class_end_confirm", None)

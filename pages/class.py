@@ -40,7 +40,7 @@ NAMES = 60  # nicknames listed under "who is here"; the rest are counted
 FOLLOW_PAGES = {"/": "nav.draw", "/conv_lab": "nav.conv_lab", "/train": "nav.train", "/evaluate": "nav.evaluate"}
 
 
-# Who this session is
+# Joining or starting a class
 
 
 def landing_ui(store: Store) -> None:
