@@ -12,29 +12,31 @@ by setting `draw_sample` to its index in the test set.
 
 Below the layers, a click or a tap on a layer's picture sets `trace` ({"layer", "channel", "row", "col"}), and
 the `trace` container explains that number (lenet.trace); tests set the key directly, as a click would.
+
+Layout only: the session state, the callbacks and what is computed before the layout are in draw_glue.py (the
+page's glue), the HTML and the page's CSS in lenet/figures/draw_view.py and trace_html.py.
 """
 
 from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 from streamlit_image_coordinates import streamlit_image_coordinates
 
+import draw_glue
 import surface
 import ui
-from lenet import checkpoints, sandbox
+from lenet import sandbox
 from lenet.data import normalise, picker_digits
 from lenet.figures import draw_view as draw_figures
 from lenet.figures import markup, mosaics, trace_html
 from lenet.figures import trace as trace_figures
-from lenet.figures.draw_view import DrawView, draw_view
-from lenet.images import load_image
-from lenet.preprocess import Preprocessed, canvas_to_input, preprocess
-from lenet.trace import Cell, parse_cell, shapes
+from lenet.figures.draw_view import DrawView
+from lenet.preprocess import Preprocessed, canvas_to_input
+from lenet.trace import Cell
 
 ui.ensure_shell()
 
@@ -45,76 +47,6 @@ SOURCES = {
     "camera": ":material/photo_camera:",
     "mnist": ":material/dataset:",
 }
-
-# The top row: input, answer, why. It wraps rather than squeeze the 280 px canvas (a tablet, an open sidebar),
-# and on a phone the columns dissolve into one list ordered input, answer, why: the answer and a short
-# probability strip right under the canvas, on one screen with it.
-_ROW = (
-    ':is(.st-key-draw_top > [data-testid="stHorizontalBlock"], '
-    '.st-key-draw_top > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"])'
-)
-_PAGE_CSS = f"""
-<style>
-  {trace_figures.GRID_CSS}
-  {draw_figures.ANSWER_CSS}
-  .st-key-sandbox {{ border-top: 1px solid rgba(128, 128, 128, 0.3); padding-top: 2rem; margin-top: 1rem; }}
-  {_ROW} {{ flex-wrap: wrap; }}
-  {_ROW} > [data-testid="stColumn"]:nth-child(1) {{ flex: 1.3 1 300px !important; min-width: 300px !important; }}
-  {_ROW} > [data-testid="stColumn"]:nth-child(2) {{ flex: 1.2 1 230px !important; min-width: 230px !important; }}
-  {_ROW} > [data-testid="stColumn"]:nth-child(3) {{ flex: 0.8 1 200px !important; min-width: 200px !important; }}
-  .st-key-draw_top {{ container-type: inline-size; }}
-  @container (max-width: 560px) {{
-    {_ROW} {{ flex-direction: column; flex-wrap: nowrap; gap: 0.6rem; }}
-    {_ROW} > [data-testid="stColumn"], {_ROW} > [data-testid="stColumn"] > [data-testid="stVerticalBlock"]
-      {{ display: contents; }}
-    {_ROW} [data-testid="stLayoutWrapper"]:has(> .st-key-draw_answer) {{ order: 1; }}
-    {_ROW} [data-testid="stLayoutWrapper"]:has(> .st-key-draw_why) {{ order: 2; }}
-    {_ROW} .st-key-draw_buttons {{ flex-wrap: nowrap; }}
-  }}
-  @media (max-width: 640px) {{
-    .st-key-draw_intro p {{ font-size: 0.9rem; margin-bottom: 0; }}
-    .st-key-draw_tools [data-testid="stElementContainer"]:has([data-testid="stCaptionContainer"]) {{ display: none; }}
-    .st-key-draw_answer {{ gap: 0.3rem; }}
-    .st-key-draw_answer h3 {{ font-size: 1rem; padding: 0; }}
-    .st-key-prediction {{ flex-direction: row; align-items: center; padding: 0.3rem 0.8rem; }}
-    .st-key-prediction > * {{ width: auto !important; flex: 0 1 auto; }}
-    .st-key-prediction .draw-digit {{ font-size: 2.6rem; line-height: 1.15; }}
-    .st-key-prediction .draw-verdict {{ font-size: 1rem; text-align: left; }}
-    .st-key-draw_answer .lenet-bars {{ padding-top: 1rem !important; }}
-    .st-key-draw_answer .lenet-bar-area {{ height: 34px !important; }}
-    .st-key-draw_answer .lenet-bar-text {{ font-size: 0.62rem !important; }}
-    .st-key-draw_answer .lenet-bar-digit {{ font-size: 0.95rem !important; }}
-  }}
-</style>
-"""
-
-
-def _init_state() -> None:
-    """Defaults, and the Evaluate page's hand-over of an MNIST test digit."""
-    # Only state that is not a widget's: Streamlit forgets a widget's value while it is not shown
-    # (the brush while an upload is shown), and fragment reruns do not come through here.
-    defaults = {"draw_canvas_nonce": 0, "draw_canvas_objects": []}
-    for key, value in defaults.items():
-        if key not in st.session_state:
-            st.session_state[key] = value
-    sample = st.session_state.pop("draw_sample", None)
-    if sample is not None:
-        st.session_state["draw_source"] = "mnist"
-        st.session_state["draw_mnist_index"] = int(sample)
-    opened = st.session_state.pop("draw_open_digit", None)
-    if opened is not None:  # a digit from the class wall: shown as an upload that is already the input
-        st.session_state["draw_source"] = "upload"
-        st.session_state["draw_opened"] = opened
-
-
-def _reset_canvas(objects: list) -> None:
-    """Load `objects` (strokes) into the canvas (clear: none; undo: all but the last stroke).
-
-    The canvas's value names the nonce of the drawing it had loaded: until it sends one with the new nonce
-    (an undo's remaining strokes, read again), the page reads its own `objects` instead.
-    """
-    st.session_state["draw_canvas_objects"] = objects
-    st.session_state["draw_canvas_nonce"] += 1
 
 
 def source_ui() -> str:
@@ -141,23 +73,6 @@ def tools_ui() -> str:
     return source
 
 
-def canvas_value() -> tuple[np.ndarray | None, float, list, np.ndarray | None]:
-    """The drawing as RGBA (None if blank), perf_counter() from before it was decoded, its strokes, and the
-    browser's 28x28 when it read one: read from the canvas's state before anything is drawn, so the whole update
-    goes to the browser in one burst."""
-    drawing = surface.read_drawing(st.session_state.get("canvas"))
-    started = time.perf_counter()
-    injected = st.session_state.get("draw_injected_rgba")
-    if injected is not None:
-        return np.asarray(injected), started, drawing.strokes, None
-    objects = st.session_state["draw_canvas_objects"]
-    if drawing.nonce != st.session_state["draw_canvas_nonce"]:
-        # From before the last Clear or Undo: cleared reads blank; an undo shows the old picture until the
-        # canvas sends what is left.
-        return (drawing.rgba if objects else None), started, objects, None
-    return drawing.rgba, started, drawing.strokes, drawing.image
-
-
 def canvas_ui(drawn: list) -> None:
     """The drawing canvas with its buttons (its value was read by canvas_value)."""
     surface.surface(
@@ -172,7 +87,7 @@ def canvas_ui(drawn: list) -> None:
         ui.tr("draw.clear"),
         key="draw_clear",
         icon=":material/delete:",
-        on_click=_reset_canvas,
+        on_click=draw_glue.reset_canvas,
         args=([],),
         width="stretch",
     )
@@ -180,27 +95,11 @@ def canvas_ui(drawn: list) -> None:
         ui.tr("draw.undo"),
         key="draw_undo",
         icon=":material/undo:",
-        on_click=_reset_canvas,
+        on_click=draw_glue.reset_canvas,
         args=(drawn[:-1],),
         disabled=not drawn,
         width="stretch",
     )
-
-
-def read_upload(data: bytes) -> tuple[Preprocessed | None, str | None]:
-    """Decode and preprocess an uploaded file.
-
-    Args:
-        data: the file's bytes.
-    Returns:
-        (the preprocessed image, None), or (None, a message for the user) when it cannot be read.
-    """
-    try:
-        return preprocess(load_image(data)), None
-    # Image decoders fail on hostile bytes in more ways than ImageError covers (PIL plugins raise
-    # what they like); whatever happens, the student gets a sentence, not a traceback.
-    except Exception as exc:
-        return None, ui.tr_error(exc, fallback="draw.upload.failed")
 
 
 def upload_ui() -> tuple[Preprocessed | None, float]:
@@ -221,7 +120,7 @@ def upload_ui() -> tuple[Preprocessed | None, float]:
     if data is None:
         st.info(ui.tr("draw.upload.none"))
         return None, started
-    prep, error = read_upload(data)
+    prep, error = draw_glue.read_upload(data)
     if error:
         st.error(error, icon=":material/block:")
     return prep, started
@@ -241,26 +140,10 @@ def camera_ui() -> tuple[Preprocessed | None, float]:
     started = time.perf_counter()
     if data is None:
         return None, started
-    prep, error = read_upload(data)
+    prep, error = draw_glue.read_upload(data)
     if error:
         st.error(error, icon=":material/block:")
     return prep, started
-
-
-def _pick_random(indices: np.ndarray) -> None:
-    """Show a random test digit."""
-    st.session_state["draw_mnist_index"] = int(np.random.default_rng().choice(indices))
-
-
-def _pick_wrong(path: str) -> None:
-    """Show a random test digit the model reads wrongly, and say how many there are."""
-    try:
-        wrong = ui.evaluation(checkpoints.read_info(path)).wrong_index
-    except checkpoints.CheckpointError:
-        return  # deleted meanwhile: the sidebar already says so
-    st.session_state["draw_mnist_note"] = (len(wrong), len(picker_digits()[2]))
-    if len(wrong):
-        st.session_state["draw_mnist_index"] = int(np.random.default_rng().choice(wrong))
 
 
 def mnist_ui(model_path: str | None) -> tuple[Preprocessed, int]:
@@ -271,7 +154,7 @@ def mnist_ui(model_path: str | None) -> tuple[Preprocessed, int]:
         ui.tr("draw.mnist.random"),
         key="draw_mnist_random",
         icon=":material/casino:",
-        on_click=_pick_random,
+        on_click=draw_glue.pick_random,
         args=(indices,),
         width="stretch",
     )
@@ -280,7 +163,7 @@ def mnist_ui(model_path: str | None) -> tuple[Preprocessed, int]:
             ui.tr("draw.mnist.wrong"),
             key="draw_mnist_wrong",
             icon=":material/error:",
-            on_click=_pick_wrong,
+            on_click=draw_glue.pick_wrong,
             args=(model_path,),
             width="stretch",
         )
@@ -353,61 +236,10 @@ def why_ui(view: DrawView, model) -> None:
         )
 
 
-def kernels_html(path: str) -> str:
-    """The learned filters of C1 and C3 under the section's title, one HTML block (draw_figures.kernels_html)."""
-    try:
-        pictures = ui.kernel_pngs(path)
-    except checkpoints.CheckpointError:
-        pictures = None  # deleted meanwhile: the sidebar already says so
-    return draw_figures.kernels_html(pictures, ui.lang())
-
-
-# --- tracing one number: the session-state key `trace` selects a cell, a click on a layer's picture sets it ---
-
-
-def _on_pick(layer: str, layout: trace_figures.PickLayout, unit: bool) -> None:
-    """A click on a layer's picture selects the cell under it; a gutter, a blank tile or the margin selects nothing."""
-    click = st.session_state.get(trace_html.pick_key(layer))
-    try:
-        hit = trace_figures.cell_at(
-            layout, float(click["x"]), float(click["y"]), float(click["width"]), float(click["height"])
-        )
-    except (KeyError, TypeError, ValueError):
-        return  # no click (a cleared value) or one from another version of the component
-    if hit is not None:
-        st.session_state["trace"] = Cell(layer, *hit).as_key(unit)
-        for key, value in zip(KEYS_PICK, hit, strict=True):
-            st.session_state[key] = value  # the keyboard's fields show the cell a click picked
-
-
-def _trace_layer_changed() -> None:
-    """Unpicking the layer switches tracing off and forgets the pick, or the next run would pick it again."""
-    if st.session_state.get("trace_layer") is None:
-        st.session_state.pop("trace", None)
-
-
-def trace_layer_state(names: list[str]) -> str | None:
-    """The layer whose picture to show, before its pills are drawn (the page computes first, then draws): None
-    while none is picked, so tracing is off and strokes pay nothing for it.
-
-    A pick made elsewhere (a test's or the keyboard's `trace` key) shows its own layer, once: after that the
-    student may look at another layer's picture while the pick stays explained."""
-    picked = st.session_state.get("trace")
-    if picked is not None and not (isinstance(picked, dict) and picked.get("layer") in names):
-        del st.session_state["trace"]  # nonsense, or a layer this model lacks: dropped quietly
-    elif picked != st.session_state.get("trace_seen"):
-        st.session_state["trace_seen"] = dict(picked) if picked is not None else None  # a copy: edits show
-        if picked is not None:
-            st.session_state["trace_layer"] = picked["layer"]
-    if st.session_state.get("trace_layer") not in (None, *names):
-        st.session_state["trace_layer"] = None  # a layer this model does not have: quietly off
-    return st.session_state.get("trace_layer")
-
-
 def trace_layer_ui(names: list[str]) -> None:
     """The layer to trace a number from, as pills (one widget instead of a switch and a radio: docs/ARCHITECTURE.md
     §6); picking the picked one again switches tracing off."""
-    st.pills(ui.tr("trace.layer"), names, key="trace_layer", on_change=_trace_layer_changed)
+    st.pills(ui.tr("trace.layer"), names, key="trace_layer", on_change=draw_glue.trace_layer_changed)
 
 
 TRACE_TOOLS = {
@@ -430,25 +262,14 @@ def trace_tools_ui() -> set[str]:
     return set(chosen or ())
 
 
-class _EncodedPNG:
-    """A PNG encoded already, for streamlit_image_coordinates, which takes any object with a `save` method: it
-    then only writes these bytes instead of encoding the picture again."""
-
-    def __init__(self, png: bytes):
-        self.png = png
-
-    def save(self, buffer, **_options) -> None:
-        buffer.write(self.png)
-
-
 def trace_pick_ui(picture: trace_html.PickPicture) -> set[str]:
     """The layer's picture, clickable (a click or a tap sets the session-state key `trace`), and the tools under
     it; returns the tools chosen."""
     streamlit_image_coordinates(
-        _EncodedPNG(picture.png),
+        draw_glue.EncodedPNG(picture.png),
         key=trace_html.pick_key(picture.layer),
         width="stretch",  # as wide as its element, which trace_html.pick_css keeps at most the picture's own width
-        on_click=functools.partial(_on_pick, picture.layer, picture.layout, len(picture.shape) == 1),
+        on_click=functools.partial(draw_glue.on_pick, picture.layer, picture.layout, len(picture.shape) == 1),
         cursor="crosshair",
     )
     tools = trace_tools_ui()
@@ -457,40 +278,15 @@ def trace_pick_ui(picture: trace_html.PickPicture) -> set[str]:
     return tools
 
 
-KEYS_PICK = ("trace_keys_channel", "trace_keys_row", "trace_keys_col")  # the keyboard's way to pick a cell
-
-
-def _on_keys_pick(layer: str) -> None:
-    values = [st.session_state.get(key) for key in KEYS_PICK]
-    st.session_state["trace"] = {"layer": layer, **dict(zip(("channel", "row", "col"), values, strict=True))}
-
-
 def keyboard_pick_ui(layer: str, shape: tuple[int, ...], selected: Cell | None) -> None:
     """The same pick with the keyboard: the map (or unit), row and column as numbers, then a button."""
-    spatial = len(shape) == 3 and shape[1] * shape[2] > 1
-    limits = (shape[0], shape[1], shape[2]) if spatial else (shape[0],)
-    current = (selected.channel, selected.row, selected.col) if selected else (0, 0, 0)
+    limits = draw_glue.keys_pick_limits(shape, selected)
     with st.form("trace_keys", border=False):
         columns = st.columns(len(limits) + 1, vertical_alignment="bottom")
-        labels = ("trace.keys.channel" if spatial else "trace.keys.unit", "trace.keys.row", "trace.keys.col")
-        for column, key, label, limit, value in zip(columns, KEYS_PICK, labels, limits, current, strict=False):
-            if not 0 <= (st.session_state.get(key) or 0) < limit:
-                st.session_state[key] = min(value, limit - 1)  # another layer: its own range, never an error
+        labels = ("trace.keys.channel" if len(limits) == 3 else "trace.keys.unit", "trace.keys.row", "trace.keys.col")
+        for column, key, label, limit in zip(columns, draw_glue.KEYS_PICK, labels, limits, strict=False):
             column.number_input(ui.tr(label, top=limit - 1), 0, limit - 1, key=key, step=1)
-        if not spatial:
-            st.session_state["trace_keys_row"] = st.session_state["trace_keys_col"] = 0
-        columns[-1].form_submit_button(ui.tr("trace.keys.go"), on_click=_on_keys_pick, args=(layer,))
-
-
-def selected_cell(view: DrawView) -> Cell | None:
-    """The cell the session-state key `trace` names, if this model and input have it; a stale one is dropped."""
-    raw = st.session_state.get("trace")
-    if raw is None or view.insp is None:
-        return None  # nothing to read: no trace, but the selection waits for the next digit
-    cell = parse_cell(raw, shapes(view.insp.activations))
-    if cell is None:
-        del st.session_state["trace"]  # another model, or nonsense: dropped quietly
-    return cell
+        columns[-1].form_submit_button(ui.tr("trace.keys.go"), on_click=draw_glue.on_keys_pick, args=(layer,))
 
 
 def trace_ui(view: DrawView, explained: trace_html.Explained | None, model, cmap: str, player: bool = False) -> None:
@@ -571,16 +367,8 @@ def nudge_ui(view: DrawView, model) -> None:
         if result.status == "not_found":
             st.warning(ui.tr("sandbox.nudge.not_found", digit=target, seconds=f"{result.seconds:.1f}"))
             return
-        nudged = np.repeat((result.image * 255).astype(np.uint8)[..., None], 3, axis=2)
         change = mosaics.colorize_signed(result.change * AMPLIFY, 1.0)
-        before = np.repeat(view.prep.image[..., None], 3, axis=2)
-        st.html(
-            '<div style="display:flex;gap:1rem;flex-wrap:wrap">'
-            + markup.figure(before, ui.tr("sandbox.nudge.before"), PICTURE_PX)
-            + markup.figure(nudged, ui.tr("sandbox.nudge.after"), PICTURE_PX)
-            + markup.figure(change, ui.tr("sandbox.nudge.change", times=AMPLIFY), PICTURE_PX)
-            + "</div>"
-        )
+        st.html(draw_figures.nudge_html(view.prep.image, result.image, change, AMPLIFY, PICTURE_PX, ui.lang()))
         p = float(result.probs[target])
         st.success(
             ui.tr(
@@ -593,37 +381,6 @@ def nudge_ui(view: DrawView, model) -> None:
         )
 
 
-@dataclass(frozen=True)
-class Computed:
-    """Everything below the input, computed before any of it is drawn."""
-
-    view: DrawView
-    network: str = ""
-    activations: dict | None = None
-    picture: trace_html.PickPicture | None = None
-    explained: trace_html.Explained | None = None
-
-
-def compute(prep, model, cmap: str, label, started, canvas: bool) -> Computed:
-    """The view and what lies below the input: pure functions of the input and the session state, so the
-    browser gets the whole update in one burst and lays it out once (docs/ARCHITECTURE.md §6). The view is kept
-    while the input stays the same (a click on a cell): nothing above the trace changes, so nothing is re-sent."""
-    key = (model, cmap, label, canvas, draw_figures.input_digest(prep))
-    view = ui.session_memo("draw_view", key, lambda: draw_view(prep, model, cmap, label, started, canvas=canvas))
-    if model is None:
-        return Computed(view)
-    # Blank, the picture is there too (all dark): a Clear does not remount it, and a pick can come first.
-    activations = view.insp.activations if view.insp is not None else ui.blank_activations(model)
-    layer = trace_layer_state(list(activations))
-    return Computed(
-        view,
-        draw_figures.network_html(view, model, cmap, ui.lang()) + trace_html.trace_intro_html(ui.lang()),
-        activations,
-        trace_html.pick_picture(layer, activations, cmap, st.session_state.get("trace")) if layer is not None else None,
-        trace_html.explain_cell(view, selected_cell(view), model, cmap, ui.lang()) if layer is not None else None,
-    )
-
-
 @st.fragment
 def explore(model, model_path: str | None, source: str) -> None:
     """Input, prediction, preprocessing steps and the inside of the network: what one stroke reruns."""
@@ -631,22 +388,15 @@ def explore(model, model_path: str | None, source: str) -> None:
     done = None
     if source == "draw":
         # The canvas's value is read from its state first: a stroke's whole update then leaves in one burst.
-        rgba, started, drawn, seen = canvas_value()
+        rgba, started, drawn, seen = draw_glue.canvas_value()
         prep = surface.browser_input(canvas_to_input(rgba), seen) if rgba is not None else None
-        done = compute(prep, model, cmap, None, started, canvas=True)
-    # The canvas needs 280 px. _PAGE_CSS lets the three columns wrap instead of squeezing it (a tablet, or the
-    # sidebar open), and on a phone puts the answer right under the canvas.
+        done = draw_glue.compute(prep, model, cmap, None, started, canvas=True)
+    # The canvas needs 280 px. draw_figures.PAGE_CSS lets the three columns wrap instead of squeezing it (a tablet,
+    # or the sidebar open), and on a phone puts the answer right under the canvas.
     with st.container(key="draw_top"):
         input_col, predict_col, why_col = st.columns([1.3, 1.2, 0.8], gap="medium")
     with input_col:
-        if source != "draw":
-            # The canvas is unmounted: it will come back empty, so neither an undo's leftovers nor its last
-            # value may come back with it (a new nonce).
-            if not st.session_state.get("draw_canvas_away"):
-                st.session_state["draw_canvas_away"] = True
-                _reset_canvas([])
-        else:
-            st.session_state["draw_canvas_away"] = False
+        draw_glue.canvas_shown(source == "draw")
         label, started = None, None
         if source == "draw":
             canvas_ui(drawn)
@@ -657,7 +407,7 @@ def explore(model, model_path: str | None, source: str) -> None:
         else:
             prep, label = mnist_ui(model_path)
     if done is None:  # another source: its input is read by its widget, inside the column
-        done = compute(prep, model, cmap, label, started, canvas=False)
+        done = draw_glue.compute(prep, model, cmap, label, started, canvas=False)
     view = done.view
     with predict_col, st.container(key="draw_answer"):
         prediction_ui(view)
@@ -678,14 +428,14 @@ def explore(model, model_path: str | None, source: str) -> None:
         sandbox_ui(view, model)
 
 
-_init_state()
+draw_glue.init_state()
 st.title(ui.tr("draw.title"))
 st.container(key="draw_intro").markdown(ui.tr("draw.intro"))
 loaded = ui.current_model()
 model_path = ui.current_model_path() if loaded else None
-st.html(
-    _PAGE_CSS + (trace_html.pick_css(ui.blank_activations(loaded[0])) if loaded else "")
-)  # one element (docs/ARCHITECTURE.md §6)
+page_css = trace_figures.GRID_CSS + draw_figures.ANSWER_CSS + draw_figures.PAGE_CSS
+pick_css = trace_html.pick_css(ui.blank_activations(loaded[0])) if loaded else ""
+st.html(f"<style>{page_css}</style>{pick_css}")  # one element (docs/ARCHITECTURE.md §6)
 explore(loaded[0] if loaded else None, model_path, tools_ui())
 if model_path:
-    st.html(kernels_html(model_path))
+    st.html(draw_glue.kernels_html(model_path))

@@ -123,6 +123,36 @@ LIVE = ".st-key-canvas .live-answer"  # the reading the browser makes while the 
 PREDICTION = ".st-key-prediction"  # the Draw page's answer
 
 
+def canvas_input(page, selector: str = CANVAS):
+    """The server's 28 x 28 (lenet.preprocess.canvas_to_input) of the surface's pixels as they are now."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from lenet.preprocess import canvas_to_input
+
+    png = page.locator(selector).evaluate("c => c.toDataURL('image/png')")
+    rgba = np.asarray(Image.open(io.BytesIO(base64.b64decode(png.split(",", 1)[1]))).convert("RGBA"))
+    return canvas_to_input(rgba).image
+
+
+def wait_for_probs(page, want, what, selector: str = LIVE, timeout: float = 20.0) -> list:
+    """Wait until `selector`'s data-probs equal `want` (ten probabilities) to 3 decimals; returns them."""
+    import json
+
+    import numpy as np
+
+    deadline = time.time() + timeout
+    while True:
+        got = json.loads(page.locator(selector).first.get_attribute("data-probs") or "null")
+        if got is not None and np.abs(np.array(got) - np.asarray(want)).max() < 5e-4:
+            return got
+        assert time.time() < deadline, (what, got, np.asarray(want).tolist())
+        time.sleep(0.1)
+
+
 def one_canvas(page, selector: str = CANVAS):
     """The canvas's locator once there is just one on the page.
 

@@ -4,24 +4,35 @@ a checkpoint without a history shows none."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import io
-import json
-import time
 
 import numpy as np
 import pytest
 import strokes
 import torch
-from appserver import CANVAS, LIVE, draw_strokes, launch_browser, page_exceptions, serve, settled_text, wait_for_app
-from PIL import Image
+from appserver import (
+    CANVAS,
+    LIVE,
+    PHONE,
+    PREDICTION,
+    canvas_input,
+    draw_strokes,
+    in_viewport,
+    launch_browser,
+    new_touch_page,
+    one_canvas,
+    page_exceptions,
+    serve,
+    settled_text,
+    touch_strokes,
+    wait_for_app,
+    wait_for_probs,
+)
 from tiny_mnist import bars
 
 from lenet.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint, load_history, save_checkpoint, save_history
 from lenet.config import LeNetConfig
 from lenet.data import MNIST, normalise
-from lenet.preprocess import canvas_to_input
 from lenet.train import TrainConfig, fit
 
 pytestmark = pytest.mark.browser
@@ -45,15 +56,17 @@ def run_path(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(run_path):
-    """The app on that runs folder, in a desktop-sized window, the Draw page ready to draw on."""
-    env = {"LENET_RUNS_DIR": str(run_path.parent)}
-    desktop = {"width": 1500, "height": 1000}
-    with (
-        serve(env=env) as (url, _),
-        launch_browser() as browser,
-        contextlib.closing(browser.new_context(viewport=desktop)) as context,
-    ):
+def app(run_path):
+    """The app on that runs folder, and a browser: (url, browser)."""
+    with serve(env={"LENET_RUNS_DIR": str(run_path.parent)}) as (url, _), launch_browser() as browser:
+        yield url, browser
+
+
+@pytest.fixture(scope="module")
+def page(app):
+    """The app in a desktop-sized window, the Draw page ready to draw on."""
+    url, browser = app
+    with contextlib.closing(browser.new_context(viewport={"width": 1500, "height": 1000})) as context:
         page = context.new_page()
         page.goto(url)
         wait_for_app(page)
@@ -69,22 +82,6 @@ def _reading(path, state: dict, image: np.ndarray) -> np.ndarray:
         return torch.softmax(model(torch.from_numpy(normalise(image[None]))), 1)[0].numpy()
 
 
-def _canvas_input(page) -> np.ndarray:
-    png = page.locator(CANVAS).evaluate("c => c.toDataURL('image/png')")
-    rgba = np.asarray(Image.open(io.BytesIO(base64.b64decode(png.split(",", 1)[1]))).convert("RGBA"))
-    return canvas_to_input(rgba).image
-
-
-def _wait_for_probs(page, want: np.ndarray, what) -> list:
-    live, deadline = page.locator(LIVE), time.time() + 20
-    while True:
-        got = json.loads(live.get_attribute("data-probs") or "null")
-        if got is not None and np.abs(np.array(got) - want).max() < 5e-4:  # equal to 3 decimals
-            return got
-        assert time.time() < deadline, (what, got, want.tolist())
-        time.sleep(0.1)
-
-
 def test_the_shipped_checkpoint_has_a_scrubber_that_says_its_snapshots_are_a_reruns(page):
     """The shipped run predates histories; its history is a re-run of its recipe ending in its own weights
     (`make checkpoint-history`): the label says so on every snapshot but the last, the checkpoint itself."""
@@ -96,13 +93,13 @@ def test_the_shipped_checkpoint_has_a_scrubber_that_says_its_snapshots_are_a_rer
     slider.wait_for(timeout=30000)
     assert slider.get_attribute("max") == str(len(history.states) - 1)
     assert "7,035 of 7,035" in label.inner_text() and "re-run" not in label.inner_text(), label.inner_text()
-    image = _canvas_input(page)
+    image = canvas_input(page)
     slider.focus()
     page.keyboard.press("Home")
-    _wait_for_probs(page, _reading(DEFAULT_CHECKPOINT, history.states[0], image), "the re-run's step 0")
+    wait_for_probs(page, _reading(DEFAULT_CHECKPOINT, history.states[0], image), "the re-run's step 0")
     assert "Training step: 0 of 7,035" in label.inner_text() and "re-run" in label.inner_text(), label.inner_text()
     page.keyboard.press("End")
-    _wait_for_probs(page, _reading(DEFAULT_CHECKPOINT, history.states[-1], image), "the shipped weights")
+    wait_for_probs(page, _reading(DEFAULT_CHECKPOINT, history.states[-1], image), "the shipped weights")
 
 
 def test_the_scrubber_replays_the_drawing_through_training(page, run_path):
@@ -130,9 +127,9 @@ def test_the_scrubber_replays_the_drawing_through_training(page, run_path):
     wait_for_app(page)
     draw_strokes(page, strokes.random_strokes(5, np.random.default_rng(5)), every=3)
     settled_text(page, ".st-key-prediction")
-    image = _canvas_input(page)
+    image = canvas_input(page)
     end = _reading(run_path, history.states[-1], image)
-    _wait_for_probs(page, end, "the run itself")
+    wait_for_probs(page, end, "the run itself")
     assert not [u for u in fetched if "static/weights/" in u], "nothing fetched before the slider is touched"
 
     label = page.locator(".st-key-draw_history .history-text")
@@ -140,7 +137,7 @@ def test_the_scrubber_replays_the_drawing_through_training(page, run_path):
         slider.focus()
         page.keyboard.press(key)
         want = _reading(run_path, history.states[index], image)
-        _wait_for_probs(page, want, index)
+        wait_for_probs(page, want, index)
         assert page.locator(LIVE).inner_text() == str(int(want.argmax()))
         assert slider.input_value() == str(index)
         assert f"{history.snapshots[index]['step']:,}" in label.inner_text(), label.inner_text()
@@ -162,3 +159,40 @@ def test_a_checkpoint_without_a_history_shows_no_scrubber(page):
     assert page.locator(LIVE).inner_text().isdigit()
     assert page.locator(".st-key-draw_history").count() == 0
     assert not page_exceptions(page)
+
+
+def test_on_a_phone_the_scrubber_sits_under_the_canvas_and_moves_by_touch(app, tmp_path):
+    """390 x 844 with a finger: the shipped checkpoint's scrubber under the canvas, at least as wide, a 36 px target
+    with a readable label, and `prediction` still on the first screen. Dragging its thumb with a finger to the start
+    reads the drawing through the first snapshot (live-answer's data-probs against PyTorch's)."""
+    url, browser = app
+    context, page, cdp = new_touch_page(browser, PHONE)
+    page.goto(url)
+    wait_for_app(page)
+    page.wait_for_selector(CANVAS, timeout=60000)
+    touch_strokes(page, cdp, strokes.digit_strokes(7, canvas=280), every=3)
+    settled_text(page)
+    history, image = load_history(DEFAULT_CHECKPOINT), canvas_input(page)
+    wait_for_probs(page, _reading(DEFAULT_CHECKPOINT, history.states[-1], image), "the checkpoint itself")
+    slider, label = page.locator(HISTORY), page.locator(".st-key-draw_history .history-text")
+    slider.wait_for(timeout=30000)
+    canvas, track = one_canvas(page).bounding_box(), slider.bounding_box()
+    assert track["y"] >= canvas["y"] + canvas["height"] - 1, (canvas, track)  # under the canvas
+    assert track["width"] >= canvas["width"] - 1 and track["height"] >= 36, (canvas, track)
+    assert float(label.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 13
+    page.screenshot(path=tmp_path / "phone.png")
+    print(f"the phone's first screen: {tmp_path / 'phone.png'}")  # shown with -s
+    assert in_viewport(page, HISTORY) and in_viewport(page, PREDICTION), page.locator(PREDICTION).bounding_box()
+
+    y, x0, x1 = track["y"] + track["height"] / 2, track["x"] + track["width"] - 12, track["x"] + 2
+    touch = {"type": "touchStart", "touchPoints": [{"x": x0, "y": y, "id": 1}]}
+    cdp.send("Input.dispatchTouchEvent", touch)
+    for i in range(1, 11):
+        x = x0 + (x1 - x0) * i / 10
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y, "id": 1}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    wait_for_probs(page, _reading(DEFAULT_CHECKPOINT, history.states[0], image), "step 0, by a finger")
+    assert slider.input_value() == "0"
+    assert "Training step: 0 of 7,035" in label.inner_text(), label.inner_text()
+    assert not page_exceptions(page)
+    context.close()

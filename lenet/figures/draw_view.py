@@ -35,6 +35,48 @@ ANSWER_CSS = f"""
 """
 
 
+# The page's layout: its top row (input, answer, why) wraps rather than squeeze the 280 px canvas (a tablet, an open
+# sidebar), and on a phone its columns dissolve into one list in the DOM's order (input, answer, why): the answer
+# and a short probability strip right under the canvas, on one screen with it. The row's columns are Streamlit's
+# own markup (st.columns), the one place this CSS reaches into it; everything else is the page's keyed containers
+# and the app's own HTML.
+_ROW = (
+    ':is(.st-key-draw_top > [data-testid="stHorizontalBlock"], '
+    '.st-key-draw_top > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"])'
+)
+_COLUMN = '[data-testid="stColumn"]'
+PAGE_CSS = f"""
+  .st-key-sandbox {{ border-top: 1px solid rgba(128, 128, 128, 0.3); padding-top: 2rem; margin-top: 1rem; }}
+  {_ROW} {{ flex-wrap: wrap; }}
+  {_ROW} > {_COLUMN}:nth-child(1) {{ flex: 1.3 1 300px !important; min-width: 300px !important; }}
+  {_ROW} > {_COLUMN}:nth-child(2) {{ flex: 1.2 1 230px !important; min-width: 230px !important; }}
+  {_ROW} > {_COLUMN}:nth-child(3) {{ flex: 0.8 1 200px !important; min-width: 200px !important; }}
+  .st-key-draw_top {{ container-type: inline-size; }}
+  @container (max-width: 560px) {{
+    {_ROW} {{ flex-direction: column; flex-wrap: nowrap; gap: 0.6rem; }}
+    {_ROW} > {_COLUMN}, {_ROW} > {_COLUMN} > [data-testid="stVerticalBlock"] {{ display: contents; }}
+    .st-key-draw_buttons {{ flex-wrap: nowrap; }}
+  }}
+  @media (max-width: 640px) {{
+    .st-key-draw_intro p {{ font-size: 0.9rem; margin-bottom: 0; }}
+    .st-key-draw_tools [data-testid="stElementContainer"]:has([data-testid="stCaptionContainer"]) {{ display: none; }}
+    .st-key-draw_answer {{ gap: 0.3rem; }}
+    /* the heading stays for screen readers; on screen the answer box says it (the scrubber needs the room) */
+    .st-key-draw_answer h3 {{
+      position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap;
+    }}
+    .st-key-prediction {{ flex-direction: row; align-items: center; padding: 0.3rem 0.8rem; }}
+    .st-key-prediction > * {{ width: auto !important; flex: 0 1 auto; }}
+    .st-key-prediction .draw-digit {{ font-size: 2.6rem; line-height: 1.05; }}
+    .st-key-prediction .draw-verdict {{ font-size: 1rem; text-align: left; }}
+    .st-key-draw_answer .lenet-bars {{ padding-top: 1rem !important; }}
+    .st-key-draw_answer .lenet-bar-area {{ height: 34px !important; }}
+    .st-key-draw_answer .lenet-bar-text {{ font-size: 0.62rem !important; }}
+    .st-key-draw_answer .lenet-bar-digit {{ font-size: 0.95rem !important; }}
+  }}
+"""
+
+
 @dataclass
 class DrawView:
     """One input, seen from inside, with its pictures."""
@@ -272,3 +314,19 @@ def input_digest(prep: Preprocessed | None) -> str | None:
 
 def _esc(text: str) -> str:
     return html.escape(text, quote=False)
+
+
+def nudge_html(before: np.ndarray, after: np.ndarray, change: np.ndarray, times: int, px: int, lang: str) -> str:
+    """The perturbation sandbox's nudge: the digit before, after, and the change (drawn `times` stronger), side by
+    side, each `px` wide (grey 28 x 28 images in [0, 255] and [0, 1]; the change as RGB already)."""
+    return (
+        '<div style="display:flex;gap:1rem;flex-wrap:wrap">'
+        + markup.figure(_grey(before), t("sandbox.nudge.before", lang), px)
+        + markup.figure(_grey((after * 255).astype(np.uint8)), t("sandbox.nudge.after", lang), px)
+        + markup.figure(change, t("sandbox.nudge.change", lang, times=times), px)
+        + "</div>"
+    )
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    return np.repeat(image[..., None], 3, axis=2)
