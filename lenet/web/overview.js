@@ -309,6 +309,8 @@ function setLayout(st) {
     }
     return origin;
   });
+  st.greys = st.origins.map((origin) => new Uint16Array(origin.length).fill(256)); // nothing painted yet
+  st.fullPut = true;
   st.linksDrawn = false;
   frameMaps(st);
   // Where the page has room, the picture is drawn larger (at most twice): the maps as pixels, the lines sharp.
@@ -355,27 +357,51 @@ function frameMaps(st) {
   });
 }
 
-/** The maps: every column's values as greys (each block scaled to its own range), one putImageData. Every unit's
- * place in the picture was worked out with the layout (`st.origins`), so a frame only writes pixels. */
+// Grey level g as one RGBA pixel: the same byte in R, G and B, opaque (a Uint32 word, little-endian).
+const GREYS = Uint32Array.from({ length: 256 }, (_, g) => (0xff000000 | (g * 0x010101)) >>> 0);
+
+/** The maps: every column's values as greys (each block scaled to its own range). Every unit's place in the picture
+ * was worked out with the layout (`st.origins`), so a frame only writes pixels, and only those of units whose grey
+ * changed since the last frame (`st.greys`: most of a drawing's maps keep their grey from one frame to the next,
+ * the background and the zeros after ReLU); one putImageData then sends the rectangle of the columns that changed. */
 function paintMaps(st) {
-  const { layout: lay, pixels, origins } = st;
-  const W = lay.width;
-  lay.columns.forEach((c, k) => {
-    const data = st.values[k], origin = origins[k], s = c.scale;
-    let lo = Infinity, hi = -Infinity;
-    if (data) for (let i = 0; i < data.length; i++) {
+  const { layout: lay, pixels, origins, greys } = st;
+  let x0 = lay.width, y0 = lay.height, x1 = 0, y1 = 0; // the columns that changed: [x0, x1) x [y0, y1)
+  for (let k = 0; k < lay.columns.length; k++) {
+    const c = lay.columns[k];
+    if (!paintColumn(pixels, lay.width, st.values[k], origins[k], c.scale, greys[k])) continue;
+    x0 = Math.min(x0, c.x);
+    y0 = Math.min(y0, c.y);
+    x1 = Math.max(x1, c.x + c.cols * c.cellW);
+    y1 = Math.max(y1, c.y + c.rows * c.cellH);
+  }
+  if (st.fullPut) st.mapsCtx.putImageData(st.image, 0, 0); // a layout's first paint: the frames around the maps too
+  else if (x1 > x0) st.mapsCtx.putImageData(st.image, 0, 0, x0, y0, x1 - x0, y1 - y0);
+  st.fullPut = false;
+}
+
+/** One column's units (`data`, or none: black) as greys into `pixels` (`W` px a row); a unit is `s` x `s` px from
+ * its `origin`. `last` holds each unit's grey as painted (256: never); returns how many units changed. */
+function paintColumn(pixels, W, data, origin, s, last) {
+  let lo = Infinity, hi = -Infinity;
+  if (data) {
+    for (let i = 0; i < origin.length; i++) {
       const v = data[i];
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }
-    const span = hi > lo ? 255 / (hi - lo) : 0;
-    for (let i = 0; i < origin.length; i++) {
-      const g = data ? ((data[i] - lo) * span + 0.5) | 0 : 0; // 0 to 255
-      const grey = 0xff000000 | (g * 0x010101); // the same byte in R, G and B, opaque (RGBA, little-endian)
-      for (let y = 0, o = origin[i]; y < s; y++, o += W) for (let x = 0; x < s; x++) pixels[o + x] = grey;
-    }
-  });
-  st.mapsCtx.putImageData(st.image, 0, 0);
+  }
+  const span = hi > lo ? 255 / (hi - lo) : 0;
+  let changed = 0;
+  for (let i = 0; i < origin.length; i++) {
+    const g = data ? ((data[i] - lo) * span + 0.5) | 0 : 0; // 0 to 255
+    if (g === last[i]) continue;
+    last[i] = g;
+    changed++;
+    const grey = GREYS[g];
+    for (let y = 0, o = origin[i]; y < s; y++, o += W) for (let x = 0; x < s; x++) pixels[o + x] = grey;
+  }
+  return changed;
 }
 
 function centre(lay, k, index) {

@@ -48,11 +48,23 @@ function sinc(x) {
 
 const PRECISION_BITS = 22; // 32 - 8 - 2
 
-// One axis's (xmin, count, fixed-point weights) per output pixel, as precompute_coeffs + normalize_coeffs_8bpc.
+// One axis's (xmin, count, fixed-point weights) per output pixel, as precompute_coeffs + normalize_coeffs_8bpc;
+// kept for the sizes met lately (a drawing's frames resize between the same few sizes).
+const coefficientCache = new Map();
 function coefficients(inSize, outSize, filter) {
+  const key = `${inSize} ${outSize} ${filter.support}`;
+  let cs = coefficientCache.get(key);
+  if (!cs) {
+    if (coefficientCache.size >= 64) coefficientCache.clear();
+    coefficientCache.set(key, (cs = computeCoefficients(inSize, outSize, filter)));
+  }
+  return cs;
+}
+
+function computeCoefficients(inSize, outSize, filter) {
   const scale = inSize / outSize, filterscale = Math.max(scale, 1);
   const support = filter.support * filterscale, ss = 1 / filterscale;
-  const out = [];
+  const rows = [];
   for (let xx = 0; xx < outSize; xx++) {
     const center = (xx + 0.5) * scale;
     const xmin = Math.max(0, Math.trunc(center - support + 0.5));
@@ -65,9 +77,12 @@ function coefficients(inSize, outSize, filter) {
       const v = ww !== 0 ? k[x] / ww : k[x];
       fixed[x] = Math.trunc(v < 0 ? -0.5 + v * (1 << PRECISION_BITS) : 0.5 + v * (1 << PRECISION_BITS));
     }
-    out.push({ xmin, k: fixed });
+    rows.push({ xmin, k: fixed });
   }
-  return out;
+  // Flat for the loops: output pixel i reads n[i] inputs from xmin[i], weights k[i * taps ...].
+  const taps = Math.max(0, ...rows.map((r) => r.k.length)), k = new Int32Array(outSize * taps);
+  rows.forEach((r, i) => k.set(r.k, i * taps));
+  return { xmin: Int32Array.from(rows, (r) => r.xmin), n: Int32Array.from(rows, (r) => r.k.length), k, taps };
 }
 
 const clip8 = (ss) => Math.min(255, Math.max(0, Math.floor(ss / (1 << PRECISION_BITS))));
@@ -78,25 +93,25 @@ export function resize(src, outW, outH, filterName) {
   const filter = FILTERS[filterName];
   let cur = src;
   if (outW !== src.w) {
-    const cs = coefficients(src.w, outW, filter), tmp = image(outW, src.h), from = src.data, to = tmp.data;
+    const { xmin, n, k, taps } = coefficients(src.w, outW, filter), tmp = image(outW, src.h), from = src.data, to = tmp.data;
     for (let y = 0; y < src.h; y++) {
       const row = y * src.w;
       for (let xx = 0; xx < outW; xx++) {
-        const { xmin, k } = cs[xx], n = k.length, at = row + xmin;
+        const at = row + xmin[xx], kk = xx * taps, m = n[xx];
         let ss = 1 << (PRECISION_BITS - 1);
-        for (let x = 0; x < n; x++) ss += from[at + x] * k[x];
+        for (let x = 0; x < m; x++) ss += from[at + x] * k[kk + x];
         to[y * outW + xx] = clip8(ss);
       }
     }
     cur = tmp;
   }
   if (outH !== src.h) {
-    const cs = coefficients(src.h, outH, filter), out = image(cur.w, outH), from = cur.data, to = out.data, w = cur.w;
+    const { xmin, n, k, taps } = coefficients(src.h, outH, filter), out = image(cur.w, outH), from = cur.data, to = out.data, w = cur.w;
     for (let yy = 0; yy < outH; yy++) {
-      const { xmin: ymin, k } = cs[yy], n = k.length;
+      const kk = yy * taps, m = n[yy];
       for (let x = 0; x < w; x++) {
         let ss = 1 << (PRECISION_BITS - 1);
-        for (let y = 0, at = ymin * w + x; y < n; y++, at += w) ss += from[at] * k[y];
+        for (let y = 0, at = xmin[yy] * w + x; y < m; y++, at += w) ss += from[at] * k[kk + y];
         to[yy * w + x] = clip8(ss);
       }
     }
@@ -123,35 +138,52 @@ function pack(img, t = 1) {
   return { bits, w, h, stride };
 }
 
-function unpack(p) {
-  const out = image(p.w, p.h);
+// A packed mask with `n` px of background around it: each row's words shifted n bits to the right, word by word.
+function padPacked(p, n) {
+  const w = p.w + 2 * n, h = p.h + 2 * n, stride = (w + 31) >>> 5, bits = new Uint32Array(stride * h);
+  const q = n >>> 5, r = n & 31; // the shift in whole words, then in bits
   for (let y = 0; y < p.h; y++) {
-    for (let x = 0, i = y * p.w; x < p.w; x++, i++) out.data[i] = (p.bits[y * p.stride + (x >>> 5)] >>> (x & 31)) & 1;
+    const from = y * p.stride, to = (y + n) * stride + q;
+    for (let j = 0; j < p.stride; j++) {
+      const word = p.bits[from + j];
+      if (!word) continue;
+      bits[to + j] |= word << r;
+      if (r && to + j + 1 < (y + n + 1) * stride) bits[to + j + 1] |= word >>> (32 - r);
+    }
   }
-  return out;
+  return { bits, w, h, stride };
 }
+
+// Word j of row y of a packed mask; 0 outside it.
+const wordAt = (p, y, j) => (y >= 0 && y < p.h && j >= 0 && j < p.stride ? p.bits[y * p.stride + j] : 0);
+const fromLeft = (m, l) => (m << 1) | (l >>> 31); // each pixel's left neighbour (l: the word to the left)
+const fromRight = (m, r) => (m >>> 1) | (r << 31); // and its right one
 
 // One erosion (grow = false) or dilation with a 3x3 cross or square; outside the mask counts as background.
 function morphOnce(p, grow, square) {
   const { bits, w, h, stride } = p, out = new Uint32Array(bits.length);
   const last = w & 31 ? (1 << (w & 31)) - 1 : -1; // the last word's bits inside the mask
-  const at = (y, j) => (y >= 0 && y < h && j >= 0 && j < stride ? bits[y * stride + j] : 0);
   for (let y = 0; y < h; y++) {
     for (let j = 0; j < stride; j++) {
-      // The 3 x 3 words around this one, each read once: rows above (u), here (c) and below (d); left, mid, right.
-      const uL = at(y - 1, j - 1), u = at(y - 1, j), uR = at(y - 1, j + 1);
-      const cL = at(y, j - 1), c = at(y, j), cR = at(y, j + 1);
-      const dL = at(y + 1, j - 1), d = at(y + 1, j), dR = at(y + 1, j + 1);
-      const left = (m, l) => (m << 1) | (l >>> 31); // each pixel's left neighbour
-      const right = (m, r) => (m >>> 1) | (r << 31); // and its right one
+      const c = bits[y * stride + j];
+      if (!grow && !c) continue; // erosion keeps no pixel that is not there
+      // The 3 x 3 words around this one: rows above (u), here (c) and below (d); left, mid, right.
+      const u = wordAt(p, y - 1, j), d = wordAt(p, y + 1, j);
+      const cL = wordAt(p, y, j - 1), cR = wordAt(p, y, j + 1);
       let v = c;
       if (grow) {
-        v |= left(c, cL) | right(c, cR) | u | d;
-        if (square) v |= left(u, uL) | right(u, uR) | left(d, dL) | right(d, dR);
+        v |= fromLeft(c, cL) | fromRight(c, cR) | u | d;
+        if (square) {
+          v |= fromLeft(u, wordAt(p, y - 1, j - 1)) | fromRight(u, wordAt(p, y - 1, j + 1));
+          v |= fromLeft(d, wordAt(p, y + 1, j - 1)) | fromRight(d, wordAt(p, y + 1, j + 1));
+        }
         if (j === stride - 1) v &= last;
       } else {
-        v &= left(c, cL) & right(c, cR) & u & d;
-        if (square) v &= left(u, uL) & right(u, uR) & left(d, dL) & right(d, dR);
+        v &= fromLeft(c, cL) & fromRight(c, cR) & u & d;
+        if (square && v) {
+          v &= fromLeft(u, wordAt(p, y - 1, j - 1)) & fromRight(u, wordAt(p, y - 1, j + 1));
+          v &= fromLeft(d, wordAt(p, y + 1, j - 1)) & fromRight(d, wordAt(p, y + 1, j + 1));
+        }
       }
       out[y * stride + j] = v;
     }
@@ -263,6 +295,7 @@ function threshold(img, t) {
 function inkGray(rgba, w, h) {
   const out = image(w, h), d = out.data;
   const words = rgba.byteOffset % 4 ? null : new Uint32Array(rgba.buffer, rgba.byteOffset, w * h);
+  const rows = new Int32Array(h), cols = new Int32Array(w); // ink pixels (>= INK_THRESHOLD) per row and column
   let peak = 0, top = h, bottom = 0, left = w, right = 0;
   for (let y = 0, i = 0; y < h; y++) {
     for (let x = 0; x < w; x++, i++) {
@@ -276,14 +309,16 @@ function inkGray(rgba, w, h) {
       bottom = y + 1;
       if (x < left) left = x;
       if (x >= right) right = x + 1;
+      if (v >= INK_THRESHOLD) rows[y]++, cols[x]++;
     }
   }
   if (peak < BLANK_CONTRAST) return null;
   if (peak !== 255) {
     const f = Math.fround(255 / peak);
     for (let i = 0; i < d.length; i++) if (d[i]) d[i] = Math.min(255, Math.trunc(Math.fround(d[i] * f)));
+    return { raw: out, box: [top, bottom, left, right], counts: null }; // stretched: the counts no longer hold
   }
-  return { raw: out, box: [top, bottom, left, right] };
+  return { raw: out, box: [top, bottom, left, right], counts: { rows, cols } };
 }
 
 // The extent of the ink along one axis ([start, end) of a profile), dropping small isolated groups at the ends.
@@ -320,16 +355,23 @@ function profile(img, top, bottom, left, right, axis) {
 }
 
 // [top, bottom, left, right) of the ink, specks dropped; null when there is none. `nz`: the box of the
-// non-zero pixels, outside which every profile is 0.
-function bbox(raw, [nzTop, nzBottom, nzLeft, nzRight]) {
-  const rows = new Int32Array(raw.h);
-  rows.set(profile(raw, nzTop, nzBottom, nzLeft, nzRight, 1), nzTop);
+// non-zero pixels, outside which every profile is 0; `counts`: the rows' and columns' ink over the whole image,
+// when inkGray could count them (the common case: then only a drawing with a speck is counted again).
+function bbox(raw, [nzTop, nzBottom, nzLeft, nzRight], counts) {
+  const rows = counts ? counts.rows : new Int32Array(raw.h);
+  if (!counts) rows.set(profile(raw, nzTop, nzBottom, nzLeft, nzRight, 1), nzTop);
   if (!count({ data: rows })) return null;
   const [top, bottom] = trim(rows);
-  const cols = new Int32Array(raw.w);
-  cols.set(profile(raw, top, bottom, nzLeft, nzRight, 0), nzLeft);
+  const rowsKept = rows.findIndex((n) => n > 0) >= top && rows.findLastIndex((n) => n > 0) < bottom;
+  let cols = counts && rowsKept ? counts.cols : null; // no row with ink dropped: the columns counted above hold
+  if (!cols) {
+    cols = new Int32Array(raw.w);
+    cols.set(profile(raw, top, bottom, nzLeft, nzRight, 0), nzLeft);
+  }
   const [left, right] = trim(cols);
-  const [t2, b2] = trim(profile(raw, top, bottom, left, right, 1));
+  // Rows counted again between left and right; where no column with ink was dropped, they are the rows counted above.
+  const kept = cols.findIndex((n) => n > 0) >= left && cols.findLastIndex((n) => n > 0) < right;
+  const [t2, b2] = trim(kept ? rows.subarray(top, bottom) : profile(raw, top, bottom, left, right, 1));
   return [top + t2, top + b2, left, right];
 }
 
@@ -369,7 +411,7 @@ function scaleTo20(cropped) {
     if (width < WIDTH_LO) [steps, grow] = [Math.ceil((WIDTH_LO - width) / scale / 2), true];
     else if (width > WIDTH_HI) [steps, grow] = [Math.ceil((width - WIDTH_HI) / scale / 2), false];
     else break;
-    if (grow) mask = pack(pad(unpack(mask), steps)); // room to grow at the edges
+    if (grow) mask = padPacked(mask, steps); // room to grow at the edges
     mask = morph(mask, steps, grow);
   }
   const ink = inkOf(mask); // 0 and 255, cropped to the mask's ink
@@ -410,7 +452,7 @@ export function canvasToInput(rgba, width, height, canvas = { top: 0, left: 0, w
   if (width > 1024 || height > 1024) throw new RangeError("canvasToInput: at most 1024 px a side");
   const out = new Uint8Array(FIELD * FIELD);
   const gray = inkGray(rgba, width, height), raw = gray && gray.raw;
-  const box = gray && bbox(raw, gray.box);
+  const box = gray && bbox(raw, gray.box, gray.counts);
   if (!box) return { image: out, empty: true, reason: "blank", box: null, offset: null };
   const [y0, y1, x0, x1] = box;
   const cropped = crop(raw, y0, y1, x0, x1);
