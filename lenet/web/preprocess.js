@@ -300,8 +300,7 @@ function inkGray(rgba, w, h) {
   for (let y = 0, i = 0; y < h; y++) {
     for (let x = 0; x < w; x++, i++) {
       if (words && words[i] === 0) continue; // most of a canvas: transparent black, already 0 in `out`
-      const j = 4 * i, lum = (rgba[j] * 19595 + rgba[j + 1] * 38470 + rgba[j + 2] * 7471 + 0x8000) >> 16;
-      const v = ((lum * rgba[j + 3]) * 32897) >>> 23; // floor(lum * a / 255), exact for products up to 255 * 255
+      const v = greyOf(rgba, 4 * i);
       if (v === 0) continue;
       d[i] = v;
       if (v > peak) peak = v;
@@ -313,12 +312,23 @@ function inkGray(rgba, w, h) {
     }
   }
   if (peak < BLANK_CONTRAST) return null;
-  if (peak !== 255) {
-    const f = Math.fround(255 / peak);
-    for (let i = 0; i < d.length; i++) if (d[i]) d[i] = Math.min(255, Math.trunc(Math.fround(d[i] * f)));
-    return { raw: out, box: [top, bottom, left, right], counts: null }; // stretched: the counts no longer hold
-  }
+  if (peak !== 255) return { raw: stretch(out, peak, out), box: [top, bottom, left, right], counts: null };
   return { raw: out, box: [top, bottom, left, right], counts: { rows, cols } };
+}
+
+// One RGBA pixel (at byte j) as grey: PIL's luma, times the alpha (floor(lum * a / 255), exact for products up to
+// 255 * 255).
+function greyOf(rgba, j) {
+  const lum = (rgba[j] * 19595 + rgba[j + 1] * 38470 + rgba[j + 2] * 7471 + 0x8000) >> 16;
+  return ((lum * rgba[j + 3]) * 32897) >>> 23;
+}
+
+// The ink's peak stretched to 255, in float32 as numpy does (into `out`, which may be `img`). The row and column
+// counts of inkGray no longer hold after it: the caller counts again.
+function stretch(img, peak, out = image(img.w, img.h)) {
+  const f = Math.fround(255 / peak), d = img.data, o = out.data;
+  for (let i = 0; i < d.length; i++) o[i] = d[i] ? Math.min(255, Math.trunc(Math.fround(d[i] * f))) : 0;
+  return out;
 }
 
 // The extent of the ink along one axis ([start, end) of a profile), dropping small isolated groups at the ends.
@@ -450,8 +460,13 @@ function place(patch, top, left, out) {
 // {width, height}. Every pixel of the canvas outside the window must be background (0).
 export function canvasToInput(rgba, width, height, canvas = { top: 0, left: 0, width, height }) {
   if (width > 1024 || height > 1024) throw new RangeError("canvasToInput: at most 1024 px a side");
+  return fromGray(inkGray(rgba, width, height), canvas);
+}
+
+// The rest of the recipe, from the grey (inkGray's {raw, box, counts}, or null: too faint to be ink).
+function fromGray(gray, canvas) {
   const out = new Uint8Array(FIELD * FIELD);
-  const gray = inkGray(rgba, width, height), raw = gray && gray.raw;
+  const raw = gray && gray.raw;
   const box = gray && bbox(raw, gray.box, gray.counts);
   if (!box) return { image: out, empty: true, reason: "blank", box: null, offset: null };
   const [y0, y1, x0, x1] = box;
@@ -465,4 +480,63 @@ export function canvasToInput(rgba, width, height, canvas = { top: 0, left: 0, w
   place(patch, top, left, out);
   const inCanvas = [y0 + canvas.top, y1 + canvas.top, x0 + canvas.left, x1 + canvas.left];
   return { image: out, empty: tooSmall, reason: tooSmall ? "too_small" : null, box: inCanvas, offset: [top, left] };
+}
+
+// ---- a canvas's grey, kept from frame to frame --------------------------------------------------------
+// While the pen moves, only the pixels around the newest segments change. The drawing surface keeps the whole
+// canvas's grey (`inkCanvas`), reads back only the window that changed since the last frame (`updateInk`), and
+// reads the drawing from the kept grey (`keptToInput`): the same answer as canvasToInput on the whole canvas
+// (tests/js/preprocess.test.mjs), without reading and converting the whole ink window on every frame.
+
+/** The grey of a canvas of width x height px with nothing drawn: kept with its counts (per row and column: ink
+ * pixels, non-zero pixels; per grey level: pixels), so that a frame never scans it whole. */
+export function inkCanvas(width, height) {
+  return {
+    raw: image(width, height),
+    rows: new Int32Array(height), // pixels >= INK_THRESHOLD per row
+    cols: new Int32Array(width), // and per column
+    nzRows: new Int32Array(height), // non-zero pixels per row
+    nzCols: new Int32Array(width), // and per column
+    levels: Int32Array.from({ length: 256 }, (_, g) => (g ? 0 : width * height)), // pixels per grey level
+  };
+}
+
+/** A window of the canvas read again: `rgba` (ImageData's bytes, w x h) at (top, left) replaces its pixels. */
+export function updateInk(ink, rgba, top, left, w, h) {
+  const { raw, rows, cols, nzRows, nzCols, levels } = ink, W = raw.w;
+  for (let y = 0, j = 0; y < h; y++) {
+    for (let x = 0, i = (top + y) * W + left; x < w; x++, i++, j += 4) {
+      const v = greyOf(rgba, j), old = raw.data[i];
+      if (v === old) continue;
+      raw.data[i] = v;
+      levels[old]--;
+      levels[v]++;
+      const d = (v ? 1 : 0) - (old ? 1 : 0), e = (v >= INK_THRESHOLD ? 1 : 0) - (old >= INK_THRESHOLD ? 1 : 0);
+      nzRows[top + y] += d;
+      nzCols[left + x] += d;
+      rows[top + y] += e;
+      cols[left + x] += e;
+    }
+  }
+}
+
+// [first, last + 1) of the non-zero entries of counts (first = last + 1 = 0: none).
+function span(counts) {
+  let a = 0, b = counts.length;
+  while (a < b && counts[a] === 0) a++;
+  while (b > a && counts[b - 1] === 0) b--;
+  return [a, b];
+}
+
+/** The kept canvas's 28 x 28, as canvasToInput(the whole canvas) returns it. */
+export function keptToInput(ink) {
+  const { raw, levels } = ink;
+  let peak = 255;
+  while (peak > 0 && levels[peak] === 0) peak--;
+  const canvas = { top: 0, left: 0, width: raw.w, height: raw.h };
+  if (peak < BLANK_CONTRAST) return fromGray(null, canvas);
+  const [top, bottom] = span(ink.nzRows), [left, right] = span(ink.nzCols);
+  const box = [top, bottom, left, right];
+  if (peak !== 255) return fromGray({ raw: stretch(raw, peak), box, counts: null }, canvas); // a faint drawing
+  return fromGray({ raw, box, counts: { rows: ink.rows, cols: ink.cols } }, canvas);
 }

@@ -73,8 +73,10 @@ function cover(ink, x, y, w) {
 /** One segment of a stroke: from point i-1 to point i (a lone point is a disc); the ink's window covers it. */
 function drawSegment(st, stroke, i) {
   const ctx = st.ctx, p = stroke.p;
-  st.ink = cover(st.ink, p[2 * i], p[2 * i + 1], stroke.w);
-  if (i > 0) st.ink = cover(st.ink, p[2 * i - 2], p[2 * i - 1], stroke.w);
+  for (const j of i > 0 ? [i - 1, i] : [i]) {
+    st.ink = cover(st.ink, p[2 * j], p[2 * j + 1], stroke.w);
+    st.fresh = cover(st.fresh, p[2 * j], p[2 * j + 1], stroke.w); // read back on the next frame
+  }
   pen(ctx, stroke.w);
   if (i === 0) {
     ctx.beginPath();
@@ -91,6 +93,8 @@ function drawSegment(st, stroke, i) {
 function redraw(st) {
   st.ctx.clearRect(0, 0, SIZE, SIZE);
   st.ink = null;
+  st.kept = null; // the kept grey starts again from a blank canvas (the next reading allocates it)
+  st.fresh = null;
   for (const s of st.strokes) for (let i = 0; i < s.p.length / 2; i++) drawSegment(st, s, i);
 }
 
@@ -99,7 +103,9 @@ function redraw(st) {
 function loadEngine() {
   // The pure modules travel inside this one (surface.py inlines them as data: URLs): no request at all.
   engine ??= Promise.all([import("./preprocess.js"), import("./forward.js")]).then(([pre, fwd]) => ({
-    preprocess: pre.canvasToInput,
+    inkCanvas: pre.inkCanvas,
+    updateInk: pre.updateInk,
+    preprocess: pre.keptToInput,
     normalise: fwd.normalise,
     forward: fwd.forward,
     loadWeights: fwd.loadModel,
@@ -159,18 +165,26 @@ function paintProbs(st, probs) {
 
 /** Read the drawing now and paint the answer and the probabilities (the overview, overview.js, paints every block's
  * maps from the same reading); returns the 28 x 28 or null. `data-ms` is the whole update; `data-split` its parts
- * (ms: reading the canvas, preprocess, forward, answer and bars, the overview), for bench/draw_live.py. */
+ * (ms: reading the canvas back, preprocess, forward, answer and bars, the overview), for bench/draw_live.py. */
 function readNow(st) {
   const t0 = performance.now();
-  const { preprocess, normalise, forward } = st.engine;
+  const { inkCanvas, updateInk, preprocess, normalise, forward } = st.engine;
   let input = BLANK; // {image: 28 x 28 uint8, empty}
   let t1 = t0, t2 = t0, t3, t4;
   if (st.ink && st.ink[1] > st.ink[0] && st.ink[3] > st.ink[2]) {
-    // Only the window that holds ink is read: outside it the canvas is transparent black, and the reading is the same.
-    const [top, bottom, left, right] = st.ink;
-    const rgba = st.ctx.getImageData(left, top, right - left, bottom - top);
+    // The canvas's grey is kept (preprocess.js inkCanvas): only the window the strokes touched since the last
+    // reading is read back; outside the ink the canvas is transparent black, and the reading is the same.
+    const made = !st.kept;
+    st.kept ??= inkCanvas(SIZE, SIZE);
+    const fresh = made ? st.ink : st.fresh; // a kept grey made just now reads the whole ink window
+    st.fresh = null;
+    if (fresh && fresh[1] > fresh[0] && fresh[3] > fresh[2]) {
+      const [top, bottom, left, right] = fresh;
+      const rgba = st.ctx.getImageData(left, top, right - left, bottom - top);
+      updateInk(st.kept, rgba.data, top, left, rgba.width, rgba.height);
+    }
     t1 = performance.now();
-    input = preprocess(rgba.data, rgba.width, rgba.height, { top, left, width: SIZE, height: SIZE });
+    input = preprocess(st.kept); // keptToInput: as canvasToInput would read the whole canvas
     t2 = performance.now();
   }
   const model = activeModel(st); // the checkpoint, or the training snapshot the scrubber is on (history.js)
@@ -329,6 +343,8 @@ function setup(parentElement) {
     liveLabel: root.querySelector(".live-label"),
     bars: [],
     ink: null, // [top, bottom, left, right) of the canvas that the strokes may have touched, or null
+    kept: null, // the canvas's grey, kept from reading to reading (preprocess.js inkCanvas), or null
+    fresh: null, // [top, bottom, left, right) the strokes touched since the kept grey was last updated, or null
     strokes: [],
     nonce: null,
     brush: 18,
