@@ -563,6 +563,12 @@ SHELL_CSS = """
   hr.lenet-rule { margin: 2rem 0; border: none; border-bottom: 1px solid rgba(128, 128, 128, 0.3); }
   [data-testid="stMain"] button p { white-space: normal !important; overflow: visible !important;
     text-overflow: clip !important; }
+  /* A short screen (a tablet held sideways, a school laptop at 1366x768): a compact header, so that the Draw
+     page's canvas and its Clear and Undo fit on the first screen (tests/test_browser_devices.py). */
+  @media (max-height: 900px) and (min-width: 641px) {
+    .stMainBlockContainer { padding-top: 4rem !important; }
+    .stMainBlockContainer h1 { font-size: 2.1rem !important; padding: 0.25rem 0 0.5rem !important; }
+  }
   @media (max-width: 640px) {
     .stMainBlockContainer { padding-top: 3.9rem !important; }
     .stMainBlockContainer h1 { font-size: 1.5rem !important; padding: 0.2rem 0 !important; }
