@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+import lesson_parts
 import ui
-from lenet.classmode import lessons, tune
+from lenet.classmode import lessons
 from lenet.classmode.store import ClassError, ClassInfo, Member, Store
 from lenet.figures import class_lesson as figures
 from lenet.lesson import Lesson, LessonError, Step, check, load_lesson
@@ -21,6 +22,7 @@ from lenet.lesson import Lesson, LessonError, Step, check, load_lesson
 LESSON_REFRESH_S = 0.5  # a student's screen follows the teacher's within 2 s: one refresh, a read, a render
 IDLE_REFRESH_S = 1.5  # no lesson runs: a start shows within 1.5 s plus a page run (the 2 s bound)
 ANSWERS_REFRESH_S = 1.0  # the teacher's panel: the projector's histogram
+REPORT_REFRESH_S = 3.0  # the teacher's report downloads: made again with the answers so far
 NAMES_KEY = "class_lesson_names"  # the teacher's checkbox: the report lists nicknames only when ticked
 COLUMNS = (*lessons.REPORT_COLUMNS, "measure", "value", "student", "answer", "correct")  # the report's headers
 
@@ -202,32 +204,9 @@ def class_data_ui(store: Store, token: str, info: ClassInfo, step: Step, mnist_a
     """The class's own data where the step uses it: its digits' accuracy beside MNIST's on the steps that draw
     and read a digit; fine-tuning on them on the training step."""
     if step.live in ("draw", "network"):
-        ours_ui(store, info, mnist_acc)
+        lesson_parts.ours_ui(store, info.id, mnist_acc)
     elif step.live == "train":
         tune_ui(store, token, info, start_tuning)
-
-
-def ours_ui(store: Store, info: ClassInfo, mnist_acc: float | None) -> None:
-    """How does the network do on our handwriting? The class's accuracy next to MNIST's."""
-    try:
-        acc = store.wall(info.id).accuracy()
-    except ClassError as exc:
-        st.error(ui.plain(ui.tr_error(exc)))
-        return
-    with st.container(key="class_lesson_ours"):
-        st.markdown(f"**{ui.tr('class_lesson.ours')}**")
-        ours, mnist = st.columns(2)
-        ours.metric(ui.tr("class.wall.acc_class"), f"{acc:.0%}" if acc is not None else ui.tr("class.wall.acc_none"))
-        mnist_text = f"{mnist_acc:.2%}" if mnist_acc is not None else ui.tr("class.wall.acc_unknown")
-        mnist.metric(ui.tr("class.wall.acc_mnist"), mnist_text)
-        st.caption(ui.tr("class_lesson.ours_caption"))
-
-
-def before_after(code: str) -> tuple[float | None, float | None]:
-    """The class's held-back digits' accuracy before and after its latest fine-tuning, or Nones."""
-    result = tune.latest_result(code)
-    extra = result.metrics["extra"] if result is not None else {}
-    return extra.get("before"), extra.get("after")
 
 
 def tune_ui(store: Store, token: str, info: ClassInfo, start_tuning) -> None:
@@ -247,7 +226,7 @@ def tune_progress_ui(code: str) -> None:
     if run is not None and run.active:
         st.progress(run.fraction, text=ui.tr("class_lesson.tune_running", pct=f"{run.fraction:.0%}"))
         return
-    before, after = before_after(code)
+    before, after = lesson_parts.before_after(code)
     if before is not None and after is not None:
         left, right = st.columns(2)
         left.metric(ui.tr("class_lesson.before"), f"{before:.0%}")
@@ -255,7 +234,7 @@ def tune_progress_ui(code: str) -> None:
 
 
 def _accuracy(store: Store, info: ClassInfo, mnist_acc: float | None) -> dict[str, float | None]:
-    before, after = before_after(info.code)
+    before, after = lesson_parts.before_after(info.code)
     return {
         ui.tr("class_lesson.acc.class_now"): store.wall(info.id).accuracy(),
         ui.tr("class_lesson.acc.mnist"): mnist_acc,
@@ -310,18 +289,29 @@ def report_html(store: Store, info: ClassInfo, lesson: Lesson, mnist_acc, names:
     return figures.report_page(title, lang, tables)
 
 
+@st.fragment(run_every=REPORT_REFRESH_S)
 def report_ui(store: Store, info: ClassInfo, lesson: Lesson, mnist_acc: float | None) -> None:
-    """The report: a CSV (class_lesson_report) and a page to print; nicknames only when the teacher ticks the box."""
+    """The report: a CSV (class_lesson_report) and a page to print; nicknames only when the teacher ticks the box.
+
+    Made on every refresh, not on the click (Streamlit's `data=callable`): a file made on the click is kept by no
+    run, and the server deletes such a file at its second clean-up after any session's run; with a class polling
+    that is within a fraction of a second, before the browser asks for it (headless Chromium's download came back
+    "canceled"). A file made by the run is the run's until the next; an unchanged report keeps its address (the
+    file's name is a hash of its bytes), so a refresh does not take it away under the teacher's click."""
     names = st.checkbox(ui.tr("class_lesson.names"), key=NAMES_KEY)
-    # Made when the button is pressed, so it holds every answer given until then.
     downloads = (
         ("class_lesson_report", "csv", "text/csv", ":material/download:", report_csv),
         ("class_lesson_print", "html", "text/html", ":material/print:", report_html),
     )
     for column, (key, ext, mime, icon, make) in zip(st.columns(2), downloads, strict=True):
+        try:
+            made = make(store, info, lesson, mnist_acc, names)
+        except ClassError as exc:
+            st.error(ui.plain(ui.tr_error(exc)))
+            return
         column.download_button(
             ui.tr("class_lesson.report" if ext == "csv" else "class_lesson.print"),
-            data=lambda make=make: make(store, info, lesson, mnist_acc, names),
+            data=made,
             file_name=f"lesson-{info.code}.{ext}",
             mime=mime,
             key=key,
@@ -349,12 +339,21 @@ def _send(store: Store, step: Step) -> None:
     st.session_state["class_lesson_given"] = (step.id, key)
 
 
-def _follow(step_id: str) -> None:
-    """A new step: the answer widget starts empty."""
-    if st.session_state.get("class_lesson_seen") != step_id:
-        st.session_state["class_lesson_seen"] = step_id
-        for key in ("lesson_answer", "class_lesson_unreadable", "class_lesson_error"):
-            st.session_state.pop(key, None)
+def _follow(store: Store, member: Member, step: Step) -> None:
+    """A new step (or a page reloaded, a student joining late): the answer widget starts from the student's
+    answer to it in the store, or empty."""
+    if st.session_state.get("class_lesson_seen") == step.id:
+        return
+    st.session_state["class_lesson_seen"] = step.id
+    for key in ("lesson_answer", "class_lesson_unreadable", "class_lesson_error", "class_lesson_given"):
+        st.session_state.pop(key, None)
+    try:
+        mine = [a for a in store.member_lesson_answers(member) if a.step_id == step.id]
+    except ClassError:
+        return
+    if mine:
+        st.session_state["class_lesson_given"] = (step.id, mine[-1].answer)
+        st.session_state["lesson_answer"] = lessons.given_of_key(step.question, mine[-1].answer, _no_fit())
 
 
 def student_ui(store: Store, member: Member) -> None:
@@ -397,7 +396,7 @@ def _following(store: Store, member: Member) -> None:
         return
     index = min(state.step, len(lesson.steps) - 1)
     step = lesson.steps[index]
-    _follow(step.id)
+    _follow(store, member, step)
     with st.container(key="class_lesson_student", border=True):
         step_ui(step, index + 1, len(lesson.steps), "lesson_step")
         question_ui(store, step, state.revealed)

@@ -14,7 +14,16 @@ import string
 from pathlib import Path
 
 import pytest
-from test_class_page import block_text, messages, start_class, state_dir, student, unescaped  # noqa: F401 (fixture)
+from apptest import open_app
+from test_class_page import (  # noqa: F401 (state_dir: a fixture)
+    PAGE,
+    block_text,
+    messages,
+    start_class,
+    state_dir,
+    student,
+    unescaped,
+)
 
 from lenet.classmode import lessons
 from lenet.classmode.store import Store
@@ -121,6 +130,43 @@ def test_a_wrong_answer_a_late_joiner_and_the_store_s_counts(state_dir):
     info = store.class_for_code(code)
     assert [(a.step_id, a.answer, a.correct) for a in store.lesson_answers(info.id)] == [(step.id, str(wrong), False)]
     store.close()
+
+
+def seat_of(pupil) -> str:
+    seat = pupil.query_params["seat"]
+    return seat[0] if isinstance(seat, list) else seat
+
+
+@pytest.mark.parametrize("kind", ["choice", "size"])
+def test_a_reload_shows_the_answer_sent_and_a_second_send_counts_once(state_dir, kind):
+    teacher, code = start_class()
+    teacher.button(key="class_lesson_start").click().run()
+    index = next(i for i, s in enumerate(LESSON.steps) if s.question.kind == kind)
+    for _ in range(index):
+        teacher.button(key="class_lesson_next").click().run()
+    step = LESSON.steps[index]
+    pupil = student(code)
+    given = (step.question.answer + 1) % len(step.question.options) if kind == "choice" else "7x7"
+    answer(pupil, step, given)
+    # the same student's link in a fresh session (a reload, or the phone's browser reopened)
+    again = open_app(PAGE, "en", query={"join": code, "seat": seat_of(pupil)})
+    assert not again.exception and again.session_state["class_member"] == pupil.session_state["class_member"]
+    assert step_text(again).startswith(f"{index + 1}. ")
+    label = lessons.answer_label(step.question, lessons.answer_key(step.question, given), "en", "doesn't fit")
+    assert t("class_lesson.sent", "en", answer=label) in unescaped(step_text(again, "class_lesson_sent"))
+    widget = again.radio(key="lesson_answer") if kind == "choice" else again.text_input(key="lesson_answer")
+    assert widget.value == given, "the answer widget holds the answer sent"
+    again.button(key="lesson_check").click().run()  # Send once more, unchanged: still one answer
+    pupil.button(key="lesson_check").click().run()  # and from the first session too
+    teacher.run()
+    assert t("class_lesson.answers", "en", n=1) in step_text(teacher, "class_lesson_answers")
+    store = Store.open(None, state_dir)
+    kept = store.lesson_answers(store.class_for_code(code).id)
+    store.close()
+    assert [(a.step_id, a.answer) for a in kept] == [(step.id, lessons.answer_key(step.question, given))]
+    teacher.button(key="class_lesson_reveal").click().run()
+    again.run()
+    assert t("class_lesson.yours_wrong", "en", given=label) in unescaped(step_text(again, "lesson_result"))
 
 
 def test_a_size_question_reads_the_lab_s_way_and_refuses_what_it_cannot_read(state_dir):

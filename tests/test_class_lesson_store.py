@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -29,6 +30,16 @@ HEADERS = {c: c for c in (*lessons.REPORT_COLUMNS, "measure", "value", "student"
 
 def _code(excinfo) -> str:
     return excinfo.value.code
+
+
+def test_a_student_sending_the_same_answer_at_once_from_two_tabs_counts_once(store):
+    code, token = store.start_class()
+    pupil = store.join(code, "twice")
+    store.start_lesson(token, "why")
+    with ThreadPoolExecutor(8) as pool:  # the same student's Send, eight times at once: one answer, no error
+        list(pool.map(lambda i: store.lesson_answer(pupil, "why", str(i % 3), i % 3 == 1), range(8)))
+    kept = store.lesson_answers(pupil.class_id)
+    assert len(kept) == 1 and kept[0].answer in {"0", "1", "2"}
 
 
 def test_the_teacher_steers_and_students_answer(store):
@@ -67,6 +78,8 @@ def test_the_teacher_steers_and_students_answer(store):
     assert second.version > revealed.version
     store.lesson_answer(students[2], "architecture", "2", True)
     assert len(store.lesson_answers(info.id)) == 3
+    assert [(a.step_id, a.answer) for a in store.member_lesson_answers(students[1])] == [("why", "2")]
+    assert [(a.step_id, a.answer) for a in store.member_lesson_answers(students[2])] == [("architecture", "2")]
 
     store.stop_lesson(token)
     assert store.lesson_state(info.id, max_age_s=0) is None

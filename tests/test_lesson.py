@@ -57,9 +57,9 @@ def test_the_shipped_lesson_validates_and_follows_the_tutorial():
     assert any(step.question.expected is None for step in lesson.steps if step.question.kind == "size")
 
 
-def test_every_live_part_has_its_function_on_the_page():
-    """LIVE in pages/lesson.py and LIVE_PARTS in the engine list the same parts (read without running the page)."""
-    tree = ast.parse((ROOT / "pages" / "lesson.py").read_text(encoding="utf-8"))
+def test_every_live_part_has_its_function():
+    """LIVE in lesson_parts.py and LIVE_PARTS in the engine list the same parts (read without running a page)."""
+    tree = ast.parse((ROOT / "lesson_parts.py").read_text(encoding="utf-8"))
     live = next(
         node.value
         for node in tree.body
@@ -187,7 +187,7 @@ def test_every_lesson_and_glossary_string_has_both_languages_with_the_same_place
         assert fields(entry["en"]) == fields(entry["zh"]), key
 
 
-def test_every_literal_key_the_page_uses_exists():
-    source = (ROOT / "pages" / "lesson.py").read_text(encoding="utf-8")
+def test_every_literal_key_the_page_and_its_parts_use_exists():
+    source = "".join((ROOT / name).read_text(encoding="utf-8") for name in ("pages/lesson.py", "lesson_parts.py"))
     keys = set(re.findall(r'ui\.tr\("([a-z0-9_.]+)"', source))
     assert len(keys) > 30 and not sorted(k for k in keys if k not in STRINGS)

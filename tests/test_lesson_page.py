@@ -170,3 +170,27 @@ def test_the_training_step_trains_through_the_registry_and_shows_the_run(tiny_en
     status = block_text(at, "lesson_train_status")
     assert finished in status, status
     assert re.search(r"test accuracy \d+\.\d%", status), status
+    # watch it learn your digit: the feature-maps step offers the drawing surface with the run's history
+    maps = next(i for i, step in enumerate(LESSON.steps, 1) if step.live == "feature_maps")
+    at.query_params["step"] = str(maps)
+    rerun(at, "en")
+    assert t("lesson.learn.text", "en") in block_text(at, "lesson_learn")
+    assert "lesson_learn_canvas" in element_keys(at), "no drawing surface with the run's scrubber"
+
+
+def element_keys(at: AppTest) -> set[str]:
+    """The keys of every element and keyed container on the page."""
+    found, todo = set(), [at._tree]
+    while todo:
+        node = todo.pop()
+        proto_id = str(getattr(getattr(node, "proto", None), "id", ""))
+        found |= {getattr(node, "key", None), proto_id.rsplit("-", 1)[-1]} - {None, ""}
+        todo += list(getattr(node, "children", {}).values())
+    return found
+
+
+def test_the_feature_maps_step_offers_the_scrubber_on_the_shipped_history():
+    maps = next(i for i, step in enumerate(LESSON.steps, 1) if step.live == "feature_maps")
+    at = lesson_at("en", query={"step": str(maps)})
+    assert t("lesson.learn.text", "en") in block_text(at, "lesson_learn")  # the shipped model keeps its history
+    assert "lesson_learn_canvas" in element_keys(at)

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy import exc
 
 from lenet.classmode.schema import class_lessons, lesson_answers, members
 from lenet.conv.exercise import read_answer
@@ -100,6 +101,14 @@ def key_correct(question: Question, key: str) -> bool:
     if question.kind == "choice":
         return check(question, int(key)).correct
     return check(question, "doesn't fit" if key == "none" else key).correct
+
+
+def given_of_key(question: Question, key: str, no_fit: str = "doesn't fit"):
+    """A stored answer as the answer widget holds it: the option's index, or the size as typed (`no_fit` for
+    "none"): what a student's page shows again after a reload."""
+    if question.kind == "choice":
+        return int(key)
+    return no_fit if key == "none" else key
 
 
 def answer_label(question: Question, key: str, lang: str, no_fit: str) -> str:
@@ -271,16 +280,29 @@ class LessonStore:
             values = {"answer": str(answer)[:32], "correct": bool(correct), "created_at": self.clock()}
             if conn.execute(lesson_answers.update().where(mine).values(**values)).rowcount:
                 return
-            conn.execute(
-                lesson_answers.insert().values(class_id=member.class_id, member_id=member.id, step_id=step_id, **values)
-            )
+            try:
+                with conn.begin_nested():  # a savepoint: the same student's concurrent first answer may win
+                    conn.execute(
+                        lesson_answers.insert().values(
+                            class_id=member.class_id, member_id=member.id, step_id=step_id, **values
+                        )
+                    )
+            except exc.IntegrityError:  # unique (member, step): that one is in; this one replaces it
+                conn.execute(lesson_answers.update().where(mine).values(**values))
+
+    def member_lesson_answers(self, member) -> list[LessonAnswer]:
+        """The member's own answers (a reload shows them again), in the order given."""
+        return self._answers((lesson_answers.c.member_id == member.id) & (lesson_answers.c.class_id == member.class_id))
 
     def lesson_answers(self, class_id: int) -> list[LessonAnswer]:
         """Every answer of the class's lesson, with the students' nicknames, in the order given."""
+        return self._answers(lesson_answers.c.class_id == class_id)
+
+    def _answers(self, where) -> list[LessonAnswer]:
         query = (
             sa.select(lesson_answers, members.c.nickname)
             .join(members, lesson_answers.c.member_id == members.c.id)
-            .where(lesson_answers.c.class_id == class_id)
+            .where(where)
             .order_by(lesson_answers.c.id)
         )
         with self._transaction() as conn:
