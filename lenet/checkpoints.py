@@ -188,8 +188,10 @@ def _write_history(target: Path, states: list[dict], rows: list[dict], acc_digit
     import torch
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {
-        f"s{i:02d}.{k}": torch.from_numpy(v).contiguous() for i, state in enumerate(states) for k, v in state.items()
+    tensors = {  # a snapshot from a Ray worker arrives read-only: copied, as torch cannot share it
+        f"s{i:02d}.{k}": torch.from_numpy(v if v.flags.writeable else v.copy()).contiguous()
+        for i, state in enumerate(states)
+        for k, v in state.items()
     }
     metadata = {
         "format": HISTORY_FORMAT,

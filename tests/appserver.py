@@ -113,6 +113,18 @@ def wait_for_app(page, timeout_ms: int = 60000) -> None:
     )
 
 
+def use_model(page, name: str, timeout_ms: int = 30000) -> None:
+    """Click the Train page's "Use this model" and wait until the sidebar names `name`: the click's rerun may not
+    have begun when wait_for_app looks (CI, 2026-12-07, read the old model), so wait for what a person sees."""
+    page.locator(".st-key-use_model button").click()
+    page.wait_for_function(
+        "(name) => (document.querySelector('.st-key-model input')?.value || '').includes(name)",
+        arg=name,
+        timeout=timeout_ms,
+    )
+    wait_for_app(page)
+
+
 def page_exceptions(page) -> list[str]:
     """Texts of every exception box on the page (Streamlit renders them as stException)."""
     return [el.inner_text() for el in page.query_selector_all('[data-testid="stException"]')]

@@ -9,7 +9,7 @@ import re
 
 import pytest
 import strokes
-from appserver import draw_strokes, launch_browser, page_exceptions, serve, wait_for_app, wait_idle
+from appserver import draw_strokes, launch_browser, page_exceptions, serve, use_model, wait_for_app, wait_idle
 
 from lenet.i18n import t
 
@@ -46,8 +46,7 @@ def test_design_train_draw_and_compare(app_env):
             timeout=90000,
         )
         assert "finished" in page.locator(".st-key-train_status").inner_text()
-        page.locator(".st-key-use_model button").click()
-        wait_for_app(page)
+        use_model(page, "my-lenet")
         assert "my-lenet" in page.locator(".st-key-model input").input_value()
 
         _go(page, "nav.draw")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import raycluster
-from appserver import launch_browser, serve, wait_for_app
+from appserver import launch_browser, serve, use_model, wait_for_app
 
 from lenet import checkpoints, jobs, netspec
 from lenet.train import TrainConfig, snapshot_steps
@@ -240,8 +240,7 @@ def test_a_run_from_replica_a_trains_on_ray_and_replica_b_uses_its_model(cluster
         b.get_by_role("option").filter(has_text="my-lenet").click()
         wait_for_app(b)
         _wait_status(b, "finished")
-        b.locator(".st-key-use_model button").click()
-        wait_for_app(b)
+        use_model(b, "my-lenet")
         assert "my-lenet" in b.locator(".st-key-model input").input_value()
         assert not b.locator('[data-testid="stException"]').count()
         assert not a.locator('[data-testid="stException"]').count()
