@@ -23,7 +23,6 @@ LESSON_REFRESH_S = 0.5  # a student's screen follows the teacher's within 2 s: o
 IDLE_REFRESH_S = 1.5  # no lesson runs: a start shows within 1.5 s plus a page run (the 2 s bound)
 ANSWERS_REFRESH_S = 1.0  # the teacher's panel: the projector's histogram
 REPORT_REFRESH_S = 3.0  # the teacher's report downloads: made again with the answers so far
-LIVE_STEP_KEY = "class_lesson_live_step"  # the step whose live part the teacher's page drew (None: no lesson)
 NAMES_KEY = "class_lesson_names"  # the teacher's checkbox: the report lists nicknames only when ticked
 COLUMNS = (*lessons.REPORT_COLUMNS, "measure", "value", "student", "answer", "correct")  # the report's headers
 
@@ -85,15 +84,7 @@ def teacher_ui(store: Store, token: str, info: ClassInfo, mnist_acc: float | Non
     lesson = lesson_or_error()
     if lesson is None:
         return
-    try:
-        state = store.lesson_state(info.id, max_age_s=0)
-    except ClassError:
-        state = None  # the panel says why
-    shown = None if state is None else min(state.step, len(lesson.steps) - 1)
-    st.session_state[LIVE_STEP_KEY] = shown
     _panel(store, token, info, lesson, mnist_acc, start_tuning)
-    if shown is not None:
-        live_ui(lesson.steps[shown])
     with st.container(key="class_lesson_reports", border=True):
         report_ui(store, info, lesson, mnist_acc)
 
@@ -112,8 +103,6 @@ def _panel(store: Store, token: str, info: ClassInfo, lesson: Lesson, mnist_acc:
             st.error(ui.plain(ui.tr_error(exc)))
             return
         if state is None:
-            if st.session_state.get(LIVE_STEP_KEY) is not None:
-                st.rerun()  # the lesson ended: the whole page runs once, without the live part
             st.caption(ui.tr("class_lesson.intro", n=len(lesson.steps)))
             st.button(
                 ui.tr("class_lesson.start"),
@@ -125,8 +114,6 @@ def _panel(store: Store, token: str, info: ClassInfo, lesson: Lesson, mnist_acc:
             )
             return
         index = min(state.step, len(lesson.steps) - 1)
-        if st.session_state.get(LIVE_STEP_KEY) != index:
-            st.rerun()  # a step the panel moved to: the whole page runs once, to draw that step's live part
         step = lesson.steps[index]
         step_ui(step, index + 1, len(lesson.steps), "class_lesson_step")
         class_data_ui(store, token, info, step, mnist_acc, start_tuning)
@@ -137,17 +124,6 @@ def _panel(store: Store, token: str, info: ClassInfo, lesson: Lesson, mnist_acc:
                 st.success(ui.plain(ui.tr("class_lesson.right_is", answer=_right_label(step))))
                 st.markdown(step.question.why[ui.lang()])
         controls_ui(store, token, lesson, index, state.revealed)
-
-
-def live_ui(step: Step) -> None:
-    """The step's live part on the projector (container `class_lesson_live`), the Lesson page's own
-    (lesson_parts.LIVE, as a student alone sees it: the teacher draws and slides for the class). Outside the
-    panel's fragment, so that it is sent once per step, not every second: the panel runs the whole page again when
-    the step it reads is not the one drawn here (LIVE_STEP_KEY)."""
-    lesson_parts.init_state()
-    st.html(lesson_parts.CSS)
-    with st.container(key="class_lesson_live", border=True):
-        lesson_parts.LIVE[step.live](step)
 
 
 def controls_ui(store: Store, token: str, lesson: Lesson, index: int, revealed: bool) -> None:

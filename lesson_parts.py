@@ -71,13 +71,6 @@ ALONE = Where()
 # --- the student's digit ------------------------------------------------------------------------
 
 
-def init_state() -> None:
-    """The session values the parts read, for the Lesson page and for the teacher's projector in class mode."""
-    for key, value in {"lesson_answers": {}, "lesson_canvas_nonce": 0}.items():
-        if key not in st.session_state:
-            st.session_state[key] = value
-
-
 def clear_canvas() -> None:
     st.session_state["lesson_canvas_nonce"] = st.session_state.get("lesson_canvas_nonce", 0) + 1
     st.session_state.pop("lesson_digit", None)

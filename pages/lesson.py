@@ -37,9 +37,9 @@ NAV = {
 
 
 def _init_state() -> None:
-    lesson_parts.init_state()
-    if "lesson_index" not in st.session_state:
-        st.session_state["lesson_index"] = 0
+    for key, value in {"lesson_answers": {}, "lesson_canvas_nonce": 0, "lesson_index": 0}.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
 
 
 def current_index(lesson: Lesson) -> int:
