@@ -60,10 +60,10 @@ def step_ui(step: Step, number: int, total: int, key: str) -> None:
     st.caption(ui.tr("lesson.progress", n=number, total=total))
 
 
-def _act(action, *args) -> None:
+def _act(action, *args, **kwargs) -> None:
     """A teacher button's callback: one store action (which checks the token); a refusal is kept to show."""
     try:
-        action(*args)
+        action(*args, **kwargs)
     except ClassError as exc:
         st.session_state["class_lesson_error"] = ui.tr_error(exc)
 
@@ -111,6 +111,7 @@ def _panel(store: Store, token: str, info: ClassInfo, lesson: Lesson, mnist_acc:
                 icon=":material/school:",
                 on_click=_act,
                 args=(store.start_lesson, token, lesson.steps[0].id),
+                kwargs={"restart": False},
             )
             return
         index = min(state.step, len(lesson.steps) - 1)
@@ -136,6 +137,7 @@ def controls_ui(store: Store, token: str, lesson: Lesson, index: int, revealed: 
         disabled=revealed,
         on_click=_act,
         args=(store.lesson_reveal, token),
+        kwargs={"step": index},
     )
     last = index == len(lesson.steps) - 1
     nxt = lesson.steps[min(index + 1, len(lesson.steps) - 1)]
@@ -147,6 +149,7 @@ def controls_ui(store: Store, token: str, lesson: Lesson, index: int, revealed: 
         disabled=last,
         on_click=_act,
         args=(store.lesson_go, token, index + 1, nxt.id),
+        kwargs={"from_step": index},
     )
     buttons.button(
         ui.tr("class_lesson.stop"),

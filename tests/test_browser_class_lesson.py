@@ -69,13 +69,20 @@ def send_answer(page, step, value, lang: str) -> None:
     page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=30000)
     question = page.locator(".st-key-lesson_question")
     if step.question.kind == "choice":
-        question.get_by_text(step.question.options[value][lang], exact=True).click()
+        label = step.question.options[value][lang]
+        question.get_by_text(label, exact=True).click()
+        # what the student sees picked is what was meant (the page did not move under the click)
+        checked = question.locator("label:has(input:checked)")
+        assert checked.inner_text(timeout=5000).strip() == label, (label, checked.inner_text())
     else:
         box = page.locator(".st-key-lesson_answer input")
         box.fill(str(value))
         box.press("Enter")
     page.locator(".st-key-lesson_check button").click()
-    page.wait_for_selector(".st-key-class_lesson_sent", timeout=20000)
+    sent = t("class_lesson.sent", lang, answer=answer_label(step, value, lang))
+    page.wait_for_function(
+        "(s) => document.querySelector('.st-key-class_lesson_sent')?.innerText.includes(s)", arg=sent, timeout=20000
+    )
 
 
 def click(page, key: str) -> None:
@@ -104,11 +111,22 @@ def report_rows(teacher) -> list[list[str]]:
         return list(csv.reader(io.StringIO(f.read())))
 
 
-def wait_steps(students, number: int, timeout_s: float = 15) -> list[int]:
-    """The Date.now() at which each student's page first showed step `number`."""
+SHOWN_JS = """() => ({seen: Object.keys(window.__seen || {}),
+  step: (document.querySelector('.st-key-lesson_step, .st-key-class_lesson_step')?.innerText || '').slice(0, 40),
+  stale: document.querySelectorAll('[data-stale="true"]').length,
+  running: !!document.querySelector('[data-testid="stStatusWidget"]')})"""
+
+
+def wait_steps(students, number: int, timeout_s: float = 15, teacher=None) -> list[int]:
+    """The Date.now() at which each student's page first showed step `number`. On a timeout, the failure says what
+    the teacher's page and every student's page showed (which side lost the step)."""
     seen = []
     for page in students:
-        page.wait_for_function("(n) => n in window.__seen", arg=str(number), timeout=timeout_s * 1000)
+        try:
+            page.wait_for_function("(n) => n in window.__seen", arg=str(number), timeout=timeout_s * 1000)
+        except Exception as exc:
+            shown = [p.evaluate(SHOWN_JS) for p in ([teacher] if teacher else []) + list(students)]
+            raise AssertionError(f"step {number} not shown within {timeout_s} s; teacher, students: {shown}") from exc
         seen.append(page.evaluate("(n) => window.__seen[n]", str(number)))
     return seen
 
@@ -158,7 +176,7 @@ def test_a_teacher_leads_ten_students_through_the_lesson(app_env, tmp_path):
             if index == len(LESSON.steps) - 1:
                 break
             click(teacher, "class_lesson_next")
-            seen = wait_steps(students, index + 2)
+            seen = wait_steps(students, index + 2, teacher=teacher)
             clicked = teacher.evaluate("() => window.__next")
             latencies += [(s - clicked) / 1000 for s in seen]
             teacher.wait_for_function(

@@ -173,3 +173,24 @@ def test_the_page_to_print_shows_typed_text_as_text():
     page = report_page("Lesson <i>", "zh", [("Answers", ["student", "answer"], [["<img src=x onerror=alert(1)>", 3]])])
     assert page.startswith("<!doctype html>") and 'lang="zh"' in page
     assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page and "<i>" not in page
+
+
+def test_a_teacher_click_that_reaches_the_server_twice_acts_once(store):
+    """Streamlit 1.67 can run a button's callback in two runs of a fragment (seen in the 10-student browser test:
+    one Next took the class from step 12 to 14). Every teacher action names the step it was clicked on."""
+    code, token = store.start_class()
+    info = store.class_for_code(code)
+    pupil = store.join(code, "ana")
+    store.start_lesson(token, "why", restart=False)
+    store.lesson_answer(pupil, "why", "1", True)
+    again = store.start_lesson(token, "why", restart=False)  # Start, twice: the answer given since stays
+    assert (again.step, len(store.lesson_answers(info.id))) == (0, 1)
+    moved = store.lesson_go(token, 1, "architecture", from_step=0)
+    twice = store.lesson_go(token, 1, "architecture", from_step=0)
+    assert (moved.step, twice.step, twice.version) == (1, 1, moved.version)
+    late = store.lesson_go(token, 2, "window", from_step=0)  # a click made on step 0, arriving on step 1
+    assert (late.step, late.step_id) == (1, "architecture")
+    assert not store.lesson_reveal(token, step=0).revealed, "a late Reveal never shows the next step's answer"
+    assert store.lesson_reveal(token, step=1).revealed
+    assert store.lesson_go(token, 2, "window", from_step=1).step == 2
+    assert store.lesson_state(info.id, max_age_s=0).step_id == "window"

@@ -190,11 +190,14 @@ class LessonStore:
     """The lesson's reads and writes; lenet.classmode.store.Store inherits them (its transaction and checks)."""
 
     def _lesson_write(self, token: str, values) -> LessonState:
-        """Change the teacher's class's lesson row with `values(row | None) -> dict`, raising its version."""
+        """Change the teacher's class's lesson row with `values(conn, class_id, row | None) -> dict | None`,
+        raising its version; None leaves the row as it is (an action already done) and returns its state."""
         with self._transaction(write=True) as conn:
             info = self._live(self._teacher_row(conn, token, write=True))
             row = conn.execute(sa.select(class_lessons).where(class_lessons.c.class_id == info.id)).first()
             changes = values(conn, info.id, row)
+            if changes is None:
+                return _state(row)
             changes.update(version=(row.version if row else 0) + 1, updated_at=self.clock())
             if row is None:
                 conn.execute(class_lessons.insert().values(class_id=info.id, started_at=self.clock(), **changes))
@@ -204,33 +207,49 @@ class LessonStore:
         self._forget_lesson()
         return state
 
-    def start_lesson(self, token: str, first_step_id: str) -> LessonState:
-        """Start (or restart) the lesson for the teacher's class at its first step; earlier answers are deleted."""
+    def start_lesson(self, token: str, first_step_id: str, *, restart: bool = True) -> LessonState:
+        """Start (or restart) the lesson for the teacher's class at its first step; earlier answers are deleted.
 
-        def values(conn, class_id, _row):
+        restart=False (the Start button's click): a lesson that already runs is left as it is, so a click that
+        reaches the server twice does not start it afresh and delete the answers given since."""
+
+        def values(conn, class_id, row):
+            if row is not None and not restart:
+                return None
             conn.execute(lesson_answers.delete().where(lesson_answers.c.class_id == class_id))
             return {"step": 0, "step_id": first_step_id[:64], "revealed": False}
 
         return self._lesson_write(token, values)
 
-    def lesson_go(self, token: str, step: int, step_id: str) -> LessonState:
-        """Move the class to step `step` (0-based) whose id is `step_id`; its answer is hidden again."""
+    def lesson_go(self, token: str, step: int, step_id: str, *, from_step: int | None = None) -> LessonState:
+        """Move the class to step `step` (0-based) whose id is `step_id`; its answer is hidden again.
+
+        from_step: the step the teacher's screen showed (Next's click); when the class is no longer on it, the
+        move was made already (the same click reaching the server twice, or the projector and a laptop both
+        clicking) and nothing changes: one click never skips a step."""
         if isinstance(step, bool) or not isinstance(step, int) or step < 0:
             raise _error(f"No step {step!r}.", "lesson_not_started")
 
         def values(_conn, _class_id, row):
             if row is None:
                 raise _not_started()
+            if from_step is not None and row.step != from_step:
+                return None
             return {"step": step, "step_id": step_id[:64], "revealed": False}
 
         return self._lesson_write(token, values)
 
-    def lesson_reveal(self, token: str) -> LessonState:
-        """Reveal the current step's answer on every screen; it takes no more answers."""
+    def lesson_reveal(self, token: str, *, step: int | None = None) -> LessonState:
+        """Reveal the current step's answer on every screen; it takes no more answers.
+
+        step: the step the teacher's screen showed (Reveal's click); on another step nothing changes, so a late
+        click never reveals the next step's answer."""
 
         def values(_conn, _class_id, row):
             if row is None:
                 raise _not_started()
+            if step is not None and row.step != step:
+                return None
             return {"revealed": True}
 
         return self._lesson_write(token, values)
