@@ -20,7 +20,14 @@ PROGRESS_REFRESH_S = 1.0  # the run's progress, as often as the wall refreshes
 
 
 def start_tuning(store: Store, token: str) -> None:
-    """Write the class's digits to a dataset file and queue a run that fine-tunes the current model on them."""
+    """Write the class's digits to a dataset file and queue a run that fine-tunes the current model on them.
+
+    Once per click: while this session's fine-tuning is queued or trains, a second start does nothing (a click
+    can reach the server twice under load, see class_lesson's buttons)."""
+    state = st.session_state.get("class_tune_run")
+    running = ui.registry().get(state["run"]) if state else None
+    if running is not None and running.active:
+        return
     start = ui.current_model_path()
     dataset = None
     try:
