@@ -61,12 +61,11 @@ def shown_name(nickname: str) -> str:
     return nickname if nickname.strip() else ui.tr("class.anonymous")
 
 
-def page_url() -> str:
-    """This page's address as the browser has it (http://10.0.0.5:8501/class), or /class where none is known."""
+def page_url(page: str = "class") -> str:
+    """A page's address beside this one, as the browser has this page's (http://10.0.0.5:8501/class, and with
+    page="lesson" http://10.0.0.5:8501/lesson), or the path alone (/class) where none is known."""
     url = (st.context.url or "").split("?")[0].split("#")[0].rstrip("/")
-    if not url:
-        return "/class"
-    return url if url.endswith("/class") else url + "/class"
+    return f"{url.removesuffix('/class')}/{page}"
 
 
 # Who this session is

@@ -6,15 +6,20 @@ is in the class store (lenet.classmode.lessons), so every replica's students fol
 fragment that polls the store's cached lesson state every LESSON_REFRESH_S while a lesson runs (IDLE_REFRESH_S
 while none does): a step the teacher moves to shows
 within one refresh plus a read. The teacher's panel is a fragment too, refreshed every second.
+
+A step's live part (the canvas, the sliders, the maps) is not drawn here: the panel and the student's screen link
+to the Lesson page at the step (`part_link`), which opens in a new tab (docs/ARCHITECTURE.md, the led lesson).
 """
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import streamlit as st
 
-import lesson_parts
+import class_glue
 import ui
-from lenet.classmode import lessons
+from lenet.classmode import lessons, tune
 from lenet.classmode.store import ClassError, ClassInfo, Member, Store
 from lenet.figures import class_lesson as figures
 from lenet.lesson import Lesson, LessonError, Step, check, load_lesson
@@ -58,6 +63,21 @@ def step_ui(step: Step, number: int, total: int, key: str) -> None:
         st.subheader(f"{number}. {step.title[lang]}")
         st.markdown(step.text[lang])
     st.caption(ui.tr("lesson.progress", n=number, total=total))
+
+
+def part_link(number: int, key: str) -> None:
+    """A link button to the Lesson page at step `number` (1-based), in a new tab, where the step's live part is:
+    an absolute address built as class_glue.page_url builds /class's, in this session's language (and view)."""
+    query = {"step": number, "lang": ui.lang()}
+    if ui.projector():
+        query["view"] = "projector"
+    st.link_button(
+        ui.tr("class_lesson.open_part"),
+        f"{class_glue.page_url('lesson')}?{urlencode(query)}",
+        key=key,
+        icon=":material/open_in_new:",
+        help=ui.tr("class_lesson.open_part_help"),
+    )
 
 
 def _act(action, *args, **kwargs) -> None:
@@ -117,6 +137,7 @@ def _panel(store: Store, token: str, info: ClassInfo, lesson: Lesson, mnist_acc:
         index = min(state.step, len(lesson.steps) - 1)
         step = lesson.steps[index]
         step_ui(step, index + 1, len(lesson.steps), "class_lesson_step")
+        part_link(index + 1, "class_lesson_open")
         class_data_ui(store, token, info, step, mnist_acc, start_tuning)
         st.markdown(f"**{ui.tr('lesson.predict')}** {step.question.prompt[ui.lang()]}")
         answers_ui(store, info.id)
@@ -207,9 +228,33 @@ def class_data_ui(store: Store, token: str, info: ClassInfo, step: Step, mnist_a
     """The class's own data where the step uses it: its digits' accuracy beside MNIST's on the steps that draw
     and read a digit; fine-tuning on them on the training step."""
     if step.live in ("draw", "network"):
-        lesson_parts.ours_ui(store, info.id, mnist_acc)
+        ours_ui(store, info.id, mnist_acc)
     elif step.live == "train":
         tune_ui(store, token, info, start_tuning)
+
+
+def ours_ui(store: Store, class_id: int, mnist_acc: float | None) -> None:
+    """How does the network do on our handwriting? The class's accuracy next to MNIST's (container
+    class_lesson_ours)."""
+    try:
+        acc = store.wall(class_id).accuracy()
+    except ClassError as exc:
+        st.error(ui.plain(ui.tr_error(exc)))
+        return
+    with st.container(key="class_lesson_ours"):
+        st.markdown(f"**{ui.tr('class_lesson.ours')}**")
+        ours, mnist = st.columns(2)
+        ours.metric(ui.tr("class.wall.acc_class"), f"{acc:.0%}" if acc is not None else ui.tr("class.wall.acc_none"))
+        mnist_text = f"{mnist_acc:.2%}" if mnist_acc is not None else ui.tr("class.wall.acc_unknown")
+        mnist.metric(ui.tr("class.wall.acc_mnist"), mnist_text)
+        st.caption(ui.tr("class_lesson.ours_caption"))
+
+
+def before_after(code: str) -> tuple[float | None, float | None]:
+    """The class's held-back digits' accuracy before and after its latest fine-tuning, or Nones."""
+    result = tune.latest_result(code)
+    extra = result.metrics["extra"] if result is not None else {}
+    return extra.get("before"), extra.get("after")
 
 
 def tune_ui(store: Store, token: str, info: ClassInfo, start_tuning) -> None:
@@ -229,7 +274,7 @@ def tune_progress_ui(code: str) -> None:
     if run is not None and run.active:
         st.progress(run.fraction, text=ui.tr("class_lesson.tune_running", pct=f"{run.fraction:.0%}"))
         return
-    before, after = lesson_parts.before_after(code)
+    before, after = before_after(code)
     if before is not None and after is not None:
         left, right = st.columns(2)
         left.metric(ui.tr("class_lesson.before"), f"{before:.0%}")
@@ -237,7 +282,7 @@ def tune_progress_ui(code: str) -> None:
 
 
 def _accuracy(store: Store, info: ClassInfo, mnist_acc: float | None) -> dict[str, float | None]:
-    before, after = lesson_parts.before_after(info.code)
+    before, after = before_after(info.code)
     return {
         ui.tr("class_lesson.acc.class_now"): store.wall(info.id).accuracy(),
         ui.tr("class_lesson.acc.mnist"): mnist_acc,
@@ -402,6 +447,7 @@ def _following(store: Store, member: Member) -> None:
     _follow(store, member, step)
     with st.container(key="class_lesson_student", border=True):
         step_ui(step, index + 1, len(lesson.steps), "lesson_step")
+        part_link(index + 1, "class_lesson_part")
         question_ui(store, step, state.revealed)
 
 

@@ -1,18 +1,13 @@
 """The lesson's live parts (issue 30): one small function per part that lenet.lesson.LIVE_PARTS names.
 
-Glue, as ui.py: the Lesson page embeds the part of a step, `LIVE[step.live](step, where)`; class_lesson.py uses
-`ours_ui` and `before_after` on the teacher's panel. A student's view of a led lesson does not embed the parts yet
-(docs/ARCHITECTURE.md, the led lesson: in the 10-student browser test a part drawn by the page's run went missing).
-`Where` says whose lesson it is. Alone, the digit
-the parts work on is the one drawn on step 1 (`lesson_digit`) and the answers are the session's. In a class, the
-digit is the student's last one sent to the class (the class page's canvas is under the lesson, so the steps that
-draw use the class's digits), the draw and network steps show the class's accuracy beside MNIST's, and the training
-step is the teacher's fine-tuning on the class's digits rather than a run of each student's own.
+Glue, as ui.py: the Lesson page (/lesson) embeds the part of a step, `LIVE[step.live](step)`, and is their only
+caller. The digit the parts work on is the one drawn on step 1 (`lesson_digit`; an MNIST 7 until then) and the
+answers are the session's. A lesson led in class mode does not draw the parts on /class: the teacher's panel and
+the students' screens link to this page at the step instead (class_lesson.py; docs/ARCHITECTURE.md, the led lesson,
+says why).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -21,9 +16,6 @@ import streamlit as st
 import surface
 import ui
 from lenet import checkpoints, data, jobs
-from lenet.classmode import tune
-from lenet.classmode.lessons import given_of_key
-from lenet.classmode.store import ClassError, Member, Store
 from lenet.config import LeNetConfig
 from lenet.conv import export
 from lenet.conv.arithmetic import stride_fit
@@ -51,23 +43,6 @@ CSS = """
 """
 
 
-@dataclass(frozen=True)
-class Where:
-    """Whose lesson a part is drawn for: a student alone on the Lesson page (the default), or `member` of a class
-    whose teacher leads it (`store`, the class's `code`)."""
-
-    store: Store | None = None
-    member: Member | None = None
-    code: str = ""
-
-    @property
-    def led(self) -> bool:
-        return self.member is not None
-
-
-ALONE = Where()
-
-
 # --- the student's digit ------------------------------------------------------------------------
 
 
@@ -77,22 +52,9 @@ def clear_canvas() -> None:
     st.session_state.pop("lesson_strokes", None)
 
 
-def class_digit(where: Where):
-    """The student's last digit sent to the class (lenet.classmode.store.Digit), or None."""
-    try:
-        mine = [d for d in where.store.digits(where.member.class_id) if d.member_id == where.member.id]
-    except ClassError:
-        return None
-    return mine[-1] if mine else None
-
-
-def student_digit(where: Where = ALONE) -> tuple[np.ndarray, bool]:
+def student_digit() -> tuple[np.ndarray, bool]:
     """The digit the live parts work on: the student's (uint8 28x28, MNIST's format) and True, or an MNIST 7."""
-    if where.led:
-        sent = class_digit(where)
-        own = sent.image if sent is not None else None
-    else:
-        own = st.session_state.get("lesson_digit")
+    own = st.session_state.get("lesson_digit")
     if own is not None:
         return np.asarray(own), True
     digits, _ = ui.example_digits()
@@ -105,9 +67,7 @@ def picture(png: bytes, caption: str, width: int, pixelated: bool = True) -> Non
     st.html(markup.image_html(png, width, pixelated=pixelated, alt=caption) + markup.caption(caption))
 
 
-def digit_caption(own: bool, where: Where = ALONE) -> str:
-    if where.led:
-        return ui.tr("lesson.digit.class_own" if own else "lesson.digit.class_sample")
+def digit_caption(own: bool) -> str:
     return ui.tr("lesson.digit.own" if own else "lesson.digit.sample")
 
 
@@ -115,11 +75,6 @@ def _inspect(image: np.ndarray):
     """The current model's view of a 28x28 uint8 digit (lenet.explain), or None without a model."""
     loaded = ui.current_model()
     return None if loaded is None else explain(loaded[0], data.normalise(image))
-
-
-def _mnist_acc() -> float | None:
-    loaded = ui.current_model()
-    return loaded[1].test_acc if loaded else None
 
 
 def reading_html(insp) -> str:
@@ -131,32 +86,11 @@ def reading_html(insp) -> str:
     )
 
 
-def ours_ui(store: Store, class_id: int, mnist_acc: float | None) -> None:
-    """How does the network do on our handwriting? The class's accuracy next to MNIST's (container
-    class_lesson_ours: the teacher's panel; a student's draw and network steps, with Where)."""
-    try:
-        acc = store.wall(class_id).accuracy()
-    except ClassError as exc:
-        st.error(ui.plain(ui.tr_error(exc)))
-        return
-    with st.container(key="class_lesson_ours"):
-        st.markdown(f"**{ui.tr('class_lesson.ours')}**")
-        ours, mnist = st.columns(2)
-        ours.metric(ui.tr("class.wall.acc_class"), f"{acc:.0%}" if acc is not None else ui.tr("class.wall.acc_none"))
-        mnist_text = f"{mnist_acc:.2%}" if mnist_acc is not None else ui.tr("class.wall.acc_unknown")
-        mnist.metric(ui.tr("class.wall.acc_mnist"), mnist_text)
-        st.caption(ui.tr("class_lesson.ours_caption"))
-
-
 # --- the live parts: one function each, named in the lesson file -----------------------------------
 
 
-def draw_part(step: Step, where: Where = ALONE) -> None:
-    """The canvas; the network's answer for the drawing, which becomes the lesson's digit. In a class, the class
-    page's canvas below the lesson is the one to draw on: the student's last digit sent, and the class's accuracy."""
-    if where.led:
-        class_draw_part(where)
-        return
+def draw_part(step: Step) -> None:
+    """The canvas; the network's answer for the drawing, which becomes the lesson's digit."""
     left, right = st.columns([1, 1])
     with left:
         # The Draw page's own drawing surface (surface.py): it reads the drawing live while the pen moves.
@@ -182,22 +116,7 @@ def draw_part(step: Step, where: Where = ALONE) -> None:
             st.html(reading_html(insp))
 
 
-def class_draw_part(where: Where) -> None:
-    """A student in a class: their last digit sent and what the network read; the class's accuracy beside MNIST's."""
-    image, own = student_digit(where)
-    left, right = st.columns([1, 1])
-    with left:
-        if own:
-            picture(markup.png_bytes(image), digit_caption(own, where), 4 * 28)
-        else:
-            st.info(ui.tr("lesson.digit.class_sample"))
-    insp = _inspect(image) if own else None
-    if insp is not None:
-        right.html(reading_html(insp))
-    ours_ui(where.store, where.member.class_id, _mnist_acc())
-
-
-def architecture_part(step: Step, where: Where = ALONE) -> None:
+def architecture_part(step: Step) -> None:
     """LeNet-5's layers, each marked as the feature extractor's or the classifier's."""
     rows = []
     for row in LeNetConfig().table():
@@ -217,7 +136,7 @@ def architecture_part(step: Step, where: Where = ALONE) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="lesson_arch")
 
 
-def filter_part(step: Step, where: Where = ALONE) -> None:
+def filter_part(step: Step) -> None:
     """A photo through a 3x3 filter the student picks, and the filter's nine numbers."""
     names = [name for name in step.args.get("filters", figures.FILTERS) if name in figures.FILTERS]
     labels = ui.option_labels("lesson.filter.", names)
@@ -236,16 +155,16 @@ def filter_part(step: Step, where: Where = ALONE) -> None:
         st.caption(ui.tr(note, h=photo.shape[0], w=photo.shape[1], oh=out.shape[0], ow=out.shape[1]))
 
 
-def window_part(step: Step, where: Where = ALONE) -> None:
+def window_part(step: Step) -> None:
     """The sliding window of a conv layer on the student's digit, animated in the browser."""
-    image, own = student_digit(where)
+    image, own = student_digit()
     kernel, stride, padding = step.args.get("kernel", 5), step.args.get("stride", 1), step.args.get("padding", 0)
     report = explain_layer(28, 28, kernel, stride, padding)
     values = image.astype(np.float64) / 255.0
     output = figures.convolve(np.pad(values, padding), figures_kernel(kernel))[::stride, ::stride]
     labels = {key: ui.tr(f"lab.picture.{key}") for key in ("input", "output", "padding", "play", "pause", "position")}
     view = window_figure(report, values, output, labels, colormap=ui.colormap())
-    st.caption(digit_caption(own, where))
+    st.caption(digit_caption(own))
     if view is not None:
         st.plotly_chart(view.figure, key="lesson_window")
 
@@ -257,7 +176,7 @@ def figures_kernel(kernel: int) -> np.ndarray:
     return numbers / (kernel * kernel)
 
 
-def hyperparameters_part(step: Step, where: Where = ALONE) -> None:
+def hyperparameters_part(step: Step) -> None:
     """The four settings as controls; the output's shape and the layer's weights."""
     c1, c2, c3, c4 = st.columns(4)
     kernel = c1.select_slider(ui.tr("lesson.hp.kernel"), [1, 3, 5, 7], value=5, key="lesson_hp_kernel")
@@ -273,7 +192,7 @@ def hyperparameters_part(step: Step, where: Where = ALONE) -> None:
             st.warning(ui.tr_error(report.error))
 
 
-def stride_fit_part(step: Step, where: Where = ALONE) -> None:
+def stride_fit_part(step: Step) -> None:
     """(W - K) / S with sliders: a whole number fits; otherwise the columns never seen."""
     c1, c2, c3 = st.columns(3)
     width = c1.slider(ui.tr("lesson.fit.input"), 3, 32, step.args.get("input", 9), key="lesson_fit_input")
@@ -294,7 +213,7 @@ def stride_fit_part(step: Step, where: Where = ALONE) -> None:
             )
 
 
-def formula_part(step: Step, where: Where = ALONE) -> None:
+def formula_part(step: Step) -> None:
     """The output-size formula with sliders, each number shown where it goes."""
     c1, c2, c3, c4 = st.columns(4)
     width = c1.slider(ui.tr("lesson.fit.input"), 1, 32, step.args.get("input", 28), key="lesson_f_input")
@@ -310,13 +229,13 @@ def formula_part(step: Step, where: Where = ALONE) -> None:
             st.warning(ui.tr_error(report.error))
 
 
-def padding_part(step: Step, where: Where = ALONE) -> None:
+def padding_part(step: Step) -> None:
     """One filter on the student's digit with "same" and with "valid" padding, their sizes side by side."""
-    image, own = student_digit(where)
+    image, own = student_digit()
     kernel = step.args.get("kernel", 5)
     values = image.astype(np.float64) / 255.0
     numbers = figures_kernel(kernel)
-    st.caption(digit_caption(own, where))
+    st.caption(digit_caption(own))
     columns = st.columns(3)
     with columns[0]:
         picture(markup.png_bytes(image), ui.tr("lesson.pad.input"), 4 * 28)
@@ -332,11 +251,11 @@ def padding_part(step: Step, where: Where = ALONE) -> None:
             )
 
 
-def pooling_part(step: Step, where: Where = ALONE) -> None:
+def pooling_part(step: Step) -> None:
     """Max and average pooling (2x2, stride 2) on an edge map of the student's digit, and one patch in numbers."""
-    image, own = student_digit(where)
+    image, own = student_digit()
     feature = np.maximum(figures.convolve(np.pad(image / 255.0, 1), figures_kernel(3)), 0.0)
-    st.caption(digit_caption(own, where))
+    st.caption(digit_caption(own))
     columns = st.columns(3)
     pictures = [(feature, "lesson.pool.map")] + [
         (figures.pool(feature, op), f"lesson.pool.{op}") for op in figures.POOLS
@@ -353,17 +272,16 @@ def pooling_part(step: Step, where: Where = ALONE) -> None:
     right.html(figures.number_grid(figures.pool(patch, "avg"), ui.tr("lesson.pool.avg_numbers"), 2))
 
 
-def network_part(step: Step, where: Where = ALONE) -> None:
-    """The student's digit through the classifier: the ten logits, then softmax's probabilities. In a class,
-    the class's accuracy beside MNIST's too."""
-    image, own = student_digit(where)
+def network_part(step: Step) -> None:
+    """The student's digit through the classifier: the ten logits, then softmax's probabilities."""
+    image, own = student_digit()
     insp = _inspect(image)
     if insp is None:
         return
     logits = np.asarray(insp.activations["output"]).ravel()
     left, middle, right = st.columns([1, 3, 3])
     with left:
-        picture(markup.png_bytes(image), digit_caption(own, where), 3 * 28)
+        picture(markup.png_bytes(image), digit_caption(own), 3 * 28)
     with middle:
         st.html(markup.heading(ui.tr("lesson.net.logits"), 4) + markup.score_bars(logits))
     with right:
@@ -374,11 +292,9 @@ def network_part(step: Step, where: Where = ALONE) -> None:
     st.caption(
         ui.tr("lesson.net.caption", top=f"{logits.max():.1f}", digit=insp.prediction, p=f"{insp.confidence:.1%}")
     )
-    if where.led:
-        ours_ui(where.store, where.member.class_id, _mnist_acc())
 
 
-def code_part(step: Step, where: Where = ALONE) -> None:
+def code_part(step: Step) -> None:
     """LeNet-5 as the lab exports it (a file that runs on its own), with a download button."""
     source = export.network_source(LeNetConfig())
     st.download_button(
@@ -389,18 +305,14 @@ def code_part(step: Step, where: Where = ALONE) -> None:
         st.code(source, language=None, wrap_lines=True)
 
 
-def train_part(step: Step, where: Where = ALONE) -> None:
-    """A short training run from the lesson, watched live; the shipped model's accuracy beside it. In a class,
-    the teacher's fine-tuning on the class's digits instead (teach it our handwriting): its before and after.
+def train_part(step: Step) -> None:
+    """A short training run from the lesson, watched live; the shipped model's accuracy beside it.
 
     The run is the quick classroom recipe (TrainConfig's defaults: one epoch): 98.79 % in 6.2 s on a 2-core
     CPU (`python -m lenet train --json`, 2026-12-07), the tutorial's 98.5 % in two minutes."""
     shipped = ui.shipped_record()
     if shipped is not None and shipped.test_acc is not None:
         st.metric(ui.tr("lesson.train.shipped"), f"{shipped.test_acc:.2%}")
-    if where.led:
-        class_tune_part(where.code)
-        return
     if not data.is_available():
         st.info(ui.tr("lesson.train.no_data"))
         return
@@ -413,27 +325,6 @@ def train_part(step: Step, where: Where = ALONE) -> None:
             st.session_state["lesson_run"] = run.id
     if st.session_state.get("lesson_run"):
         train_status_part()
-
-
-def class_tune_part(code: str) -> None:
-    """Teach it our handwriting, as the students see it: the class's digits before and after the teacher's
-    fine-tuning, once it has run (the teacher starts it from the projector)."""
-    with st.container(key="class_lesson_tune_seen"):
-        st.markdown(f"**{ui.tr('class_lesson.tune_title')}**")
-        before, after = before_after(code)
-        if before is None or after is None:
-            st.caption(ui.tr("lesson.class.tune_wait"))
-            return
-        left, right = st.columns(2)
-        left.metric(ui.tr("class_lesson.before"), f"{before:.0%}")
-        right.metric(ui.tr("class_lesson.after"), f"{after:.0%}", delta=f"{(after - before) * 100:+.0f}")
-
-
-def before_after(code: str) -> tuple[float | None, float | None]:
-    """The class's held-back digits' accuracy before and after its latest fine-tuning, or Nones."""
-    result = tune.latest_result(code)
-    extra = result.metrics["extra"] if result is not None else {}
-    return extra.get("before"), extra.get("after")
 
 
 @st.fragment(run_every=TRAIN_POLL_S)
@@ -452,48 +343,44 @@ def train_status_part() -> None:
             st.line_chart(pd.DataFrame({ui.tr("train.loss_axis"): [v for _, v in run.losses]}), height=180)
 
 
-def feature_maps_part(step: Step, where: Where = ALONE) -> None:
+def feature_maps_part(step: Step) -> None:
     """Every layer's maps of the student's digit, as on the Draw page; then "watch it learn your digit"."""
-    image, own = student_digit(where)
+    image, own = student_digit()
     insp = _inspect(image)
     if insp is None:
         return
-    st.caption(digit_caption(own, where))
+    st.caption(digit_caption(own))
     for name, picture in mosaics.layer_images(insp.activations, ui.colormap()).items():
         shape = " × ".join(str(n) for n in np.shape(insp.activations[name]))
         st.html(
             markup.heading(f"{name} · {shape}", 4)
             + markup.image_html(markup.png_bytes(picture), 3 * picture.shape[1], alt=name)
         )
-    learn_part(where)
+    learn_part()
 
 
-def learn_part(where: Where = ALONE) -> None:
+def learn_part() -> None:
     """Watch it learn your digit: the Draw page's drawing surface with its training scrubber, on a checkpoint
     that kept its history (`history_path`); the student's strokes from step 1 are drawn on it again."""
-    path = history_path(where)
+    path = history_path()
     with st.container(key="lesson_learn"):
         st.markdown(f"**{ui.tr('lesson.learn.title')}**")
         if path is None:
-            st.caption(ui.tr("lesson.learn.none_class" if where.led else "lesson.learn.none"))
+            st.caption(ui.tr("lesson.learn.none"))
             return
         st.caption(ui.tr("lesson.learn.text"))
-        strokes = [] if where.led else st.session_state.get("lesson_strokes", [])
+        strokes = st.session_state.get("lesson_strokes", [])
         nonce = st.session_state.get("lesson_canvas_nonce", 0)
         surface.surface(
             key="lesson_learn_canvas", nonce=nonce, strokes=strokes, brush=BRUSH, model_path=path, history=True
         )
 
 
-def history_path(where: Where = ALONE) -> str | None:
-    """A checkpoint that kept its training history, for the scrubber: in a class, its latest fine-tuning (which
-    starts from the model the class used: it learns our handwriting); alone, the lesson's own training run; else
-    the sidebar's model when it kept one. None when there is none."""
+def history_path() -> str | None:
+    """A checkpoint that kept its training history, for the scrubber: the lesson's own training run once finished,
+    else the sidebar's model when it kept one. None when there is none."""
     candidates = []
-    if where.led:
-        tuned = tune.latest_result(where.code)
-        candidates.append(str(tuned.path) if tuned is not None else None)
-    elif st.session_state.get("lesson_run"):
+    if st.session_state.get("lesson_run"):
         run = ui.registry().get(st.session_state["lesson_run"])
         candidates.append(run.checkpoint if run is not None and run.status == "finished" else None)
     candidates.append(ui.current_model_path())
@@ -506,15 +393,15 @@ def history_path(where: Where = ALONE) -> str | None:
     return None
 
 
-def review_part(step: Step, where: Where = ALONE) -> None:
-    """The score so far and the one-page summary to print (in a class, the answers the student sent)."""
+def review_part(step: Step) -> None:
+    """The score so far and the one-page summary to print."""
     lesson = load_lesson()
-    answers = class_answers(where, lesson) if where.led else st.session_state["lesson_answers"]
+    answers = st.session_state["lesson_answers"]
     right = sum(1 for kept in answers.values() if kept.get("first"))
     with st.container(key="lesson_score"):
         st.metric(ui.tr("lesson.score"), f"{right} / {len(lesson.steps)}")
         st.caption(ui.tr("lesson.score.caption", answered=len(answers), total=len(lesson.steps)))
-    image, own = student_digit(where)
+    image, own = student_digit()
     st.download_button(
         ui.tr("lesson.summary.download"),
         summary_html(lesson, answers, image if own else None),
@@ -523,25 +410,6 @@ def review_part(step: Step, where: Where = ALONE) -> None:
         key="lesson_summary",
         icon=":material/print:",
     )
-
-
-def class_answers(where: Where, lesson: Lesson) -> dict:
-    """The student's answers in a class, as the Lesson page keeps its own: step id -> given, correct, first (a
-    class answer is judged once: its last is its first)."""
-    try:
-        mine = where.store.member_lesson_answers(where.member)
-    except ClassError:
-        return {}
-    by_id = {step.id: step for step in lesson.steps}
-    return {
-        a.step_id: {
-            "given": given_of_key(by_id[a.step_id].question, a.answer),
-            "correct": a.correct,
-            "first": a.correct,
-        }
-        for a in mine
-        if a.step_id in by_id
-    }
 
 
 LIVE = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import string
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from apptest import open_app
@@ -68,6 +69,16 @@ def step_text(at, key: str = "lesson_step") -> str:
     return text
 
 
+def part_link(at, key: str, language: str) -> tuple[str, dict]:
+    """The link button `key` to the Lesson page (labelled in `language`): its address without the query, and the
+    query's fields."""
+    button = at.link_button(key=key)
+    assert button.value == t("class_lesson.open_part", language)
+    url = urlsplit(button.proto.url)
+    assert url.path.endswith("/lesson"), button.proto.url
+    return url._replace(query="").geturl(), {k: v[0] for k, v in parse_qs(url.query).items()}
+
+
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_the_teacher_leads_every_step_and_the_student_follows(state_dir, language):
     teacher, code = start_class(language)
@@ -79,9 +90,13 @@ def test_the_teacher_leads_every_step_and_the_student_follows(state_dir, languag
     for index, step in enumerate(LESSON.steps):
         number_title = f"{index + 1}. {step.title[language]}"
         assert step_text(teacher, "class_lesson_step").startswith(number_title)
+        # the step's live part: a link to the Lesson page at the step (no address known here: the path alone)
+        where = {"step": str(index + 1), "lang": language}
+        assert part_link(teacher, "class_lesson_open", language) == ("/lesson", where)
         assert t("class_lesson.answers", language, n=0) in step_text(teacher, "class_lesson_answers")
         run(pupil, language)
         assert step_text(pupil).startswith(number_title), "the student's screen follows"
+        assert part_link(pupil, "class_lesson_part", language) == ("/lesson", where)
         assert step.question.prompt[language][:20] in step_text(pupil, "lesson_question")
         answer(pupil, step, right_answer(step), language)
         assert block_text(pupil, "class_lesson_sent") is not None
@@ -105,6 +120,32 @@ def test_the_teacher_leads_every_step_and_the_student_follows(state_dir, languag
     assert teacher.button(key="class_lesson_next").disabled, "the last step has no next"
     assert {"class_lesson_report", "class_lesson_print"} <= {b.key for b in teacher.download_button}
     assert teacher.checkbox(key="class_lesson_names").value is False, "no nicknames unless the teacher asks"
+
+
+@pytest.mark.parametrize(
+    ("url", "lesson_url"),
+    [
+        ("http://10.0.0.5:8501/class", "http://10.0.0.5:8501/lesson"),
+        ("https://school.example/lenet/class/", "https://school.example/lenet/lesson"),  # served under a path
+    ],
+)
+def test_the_link_to_a_step_s_live_part_is_the_browser_s_address_and_follows_the_step(state_dir, url, lesson_url):
+    teacher, code = start_class("zh")
+    teacher.context = {"url": url}  # the address the browser has (st.context.url); reloads keep it
+    pupil = student(code, "en")
+    pupil.context = {"url": url}
+    for number in (1, 2, 3):
+        # the projector's view goes with the link (set before each run, as the language: AppTest has no sidebar)
+        teacher.session_state["projector"] = True
+        run(teacher, "zh", "class_lesson_start" if number == 1 else "class_lesson_next")
+        assert part_link(teacher, "class_lesson_open", "zh") == (
+            lesson_url,
+            {"step": str(number), "lang": "zh", "view": "projector"},
+        )
+        run(pupil, "en")
+        assert step_text(pupil).startswith(f"{number}. ")
+        assert part_link(pupil, "class_lesson_part", "en") == (lesson_url, {"step": str(number), "lang": "en"})
+    assert len(teacher.link_button) == 1 and len(pupil.link_button) == 1, "one link each, under the step"
 
 
 def test_a_wrong_answer_a_late_joiner_and_the_store_s_counts(state_dir):

@@ -9,6 +9,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "你准备好时再揭晓答案。",
     },
     "class_lesson.start": {"en": "Start the lesson", "zh": "开始上课"},
+    "class_lesson.open_part": {"en": "Open this step's live part", "zh": "打开这一步的互动部分"},
+    "class_lesson.open_part_help": {
+        "en": "Opens the Lesson page at this step in a new tab, where you can try its live part yourself.",
+        "zh": "在新标签页中打开课程页面的这一步，你可以在那里亲手试一试它的互动部分。",
+    },
     "class_lesson.next": {"en": "Next step", "zh": "下一步"},
     "class_lesson.reveal": {"en": "Reveal the answer", "zh": "揭晓答案"},
     "class_lesson.stop": {"en": "End the lesson", "zh": "结束课程"},

@@ -44,16 +44,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "A 7 from MNIST: draw your own on step 1 and it is used here instead.",
         "zh": "MNIST 里的一个 7：在第 1 步写一个你自己的数字，这里就会换成它。",
     },
-    "lesson.digit.class_own": {"en": "Your last digit sent to the class.", "zh": "你最近发给全班的数字。"},
-    "lesson.digit.class_sample": {
-        "en": "A 7 from MNIST: draw a digit on the canvas below the lesson and send it, and yours is used here.",
-        "zh": "MNIST 里的一个 7：在课程下方的画板上写一个数字并发送，这里就会换成你的数字。",
-    },
-    "lesson.class.tune_wait": {
-        "en": "Your teacher starts it from the projector: the network learns from the digits the class sent. "
-        "Before and after show here once it has run.",
-        "zh": "老师会在投影屏上开始：网络从全班发送的数字中学习。完成后，这里会显示学习前后的准确率。",
-    },
     "lesson.learn.title": {"en": "Watch it learn your digit", "zh": "看它学会认你的数字"},
     "lesson.learn.text": {
         "en": "Draw on this square, then move the slider under it: the network reads your drawing with its weights "
@@ -64,10 +54,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "lesson.learn.none": {
         "en": "Train the network on the training step first: its run keeps snapshots, and you can watch it learn here.",
         "zh": "先在训练那一步训练网络：训练会保存快照，然后你就可以在这里看它学习。",
-    },
-    "lesson.learn.none_class": {
-        "en": "Once your teacher has taught the network the class's handwriting, you can watch it learn here.",
-        "zh": "等老师教网络认全班的字以后，你就可以在这里看它学习。",
     },
     "lesson.draw.clear": {"en": "Clear", "zh": "清除"},
     "lesson.draw.blank": {
