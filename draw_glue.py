@@ -231,12 +231,16 @@ class Computed:
     explained: trace_html.Explained | None = None
 
 
-def compute(prep, model, cmap: str, label, started, canvas: bool) -> Computed:
+def compute(prep, model, cmap: str, label, started, canvas: bool, maps: bool = True) -> Computed:
     """The view and what lies below the input: pure functions of the input and the session state, so the
     browser gets the whole update in one burst and lays it out once (docs/ARCHITECTURE.md §6). The view is kept
-    while the input stays the same (a click on a cell): nothing above the trace changes, so nothing is re-sent."""
-    key = (model, cmap, label, canvas, draw_figures.input_digest(prep))
-    view = ui.session_memo("draw_view", key, lambda: draw_view(prep, model, cmap, label, started, canvas=canvas))
+    while the input stays the same (a click on a cell): nothing above the trace changes, so nothing is re-sent.
+    `maps` False: the browser's overview painted every layer's maps from its own reading, so the server draws
+    none (draw_view's `maps`)."""
+    key = (model, cmap, label, canvas, maps, draw_figures.input_digest(prep))
+    view = ui.session_memo(
+        "draw_view", key, lambda: draw_view(prep, model, cmap, label, started, canvas=canvas, maps=maps)
+    )
     if model is None:
         return Computed(view)
     # Blank, the picture is there too (all dark): a Clear does not remount it, and a pick can come first.

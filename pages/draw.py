@@ -390,7 +390,8 @@ def explore(model, model_path: str | None, source: str) -> None:
         # The canvas's value is read from its state first: a stroke's whole update then leaves in one burst.
         rgba, started, drawn, seen = draw_glue.canvas_value()
         prep = surface.browser_input(canvas_to_input(rgba), seen) if rgba is not None else None
-        done = draw_glue.compute(prep, model, cmap, None, started, canvas=True)
+        # The browser read the drawing (seen): its overview paints every layer's maps, so the server draws none.
+        done = draw_glue.compute(prep, model, cmap, None, started, canvas=True, maps=seen is None)
     # The canvas needs 280 px. draw_figures.PAGE_CSS lets the three columns wrap instead of squeezing it (a tablet,
     # or the sidebar open), and on a phone puts the answer right under the canvas.
     with st.container(key="draw_top"):

@@ -456,3 +456,29 @@ def test_integrated_gradients_are_offered_and_add_up(language):
     assert captions, "the integrated gradients explanation is missing"
     blank, score, total = (float(x) for x in re.findall(r"-?\d+\.\d\d", captions[0]))
     assert abs(total - (score - blank)) <= 0.02 * abs(score - blank) + 0.01
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_a_drawing_the_browser_read_gets_no_layer_maps_from_the_server(language):
+    """The browser's overview paints every layer's maps from its own reading: the server's view of that drawing
+    encodes no picture of them, and the layers' section explains every layer in words (bench/draw_latency.py)."""
+    from lenet.figures.draw_view import draw_view, network_html
+    from lenet.preprocess import canvas_to_input
+
+    model = checkpoints.load_checkpoint(checkpoints.DEFAULT_CHECKPOINT)[0].eval()
+    prep = canvas_to_input(strokes.render(strokes.digit_strokes(3, None)))
+    drawn = draw_view(prep, model, "magma", canvas=True)
+    live = draw_view(prep, model, "magma", canvas=True, maps=False)
+    assert live.insp.prediction == drawn.insp.prediction == 3
+    assert np.array_equal(live.insp.probs, drawn.insp.probs)
+    layers = [name for name in drawn.insp.activations if name in drawn.images]
+    assert "input" in drawn.images and layers, sorted(drawn.images)
+    assert not {"input", *layers} & set(live.images)
+    assert {"saliency", *(f"step_{key}" for key, _ in prep.steps)} <= set(live.images)
+    shown = network_html(live, model, "magma", language)
+    assert "<img" not in shown and "<img" in network_html(drawn, model, "magma", language)
+    assert t("draw.net.intro.live", language) in shown
+    for name in model.names:
+        if name != "output":
+            assert f"{name} ·" in shown
+    assert t("draw.net.title.output", language) in shown

@@ -111,6 +111,7 @@ def draw_view(
     canvas: bool = False,
     step_px: int = STEP_PX,
     pictures: bool = True,
+    maps: bool = True,
 ) -> DrawView:
     """Run the network on one input and build every picture the Draw page shows for it.
 
@@ -123,6 +124,8 @@ def draw_view(
         canvas: the input was drawn on the canvas (whose size makes a scribble recognisable).
         step_px: the longest side of each preprocessing step's picture.
         pictures: False for the answer alone, no PNGs (the Class page shows only the digit and its bars).
+        maps: False: no picture of each layer's output (the browser's overview paints them from its own reading;
+            network_html then explains the layers in words).
     Returns:
         a DrawView; `insp` is None when there is nothing to read, and `reason` says why.
     """
@@ -132,10 +135,11 @@ def draw_view(
         view.images[f"step_{key}"] = markup.png_bytes(markup.thumbnail(image, step_px))
     if view.reason is None:
         view.insp = explain(model, prep.input)
-    if view.insp is not None and pictures:
+    if view.insp is not None and pictures and maps:
         view.images["input"] = markup.png_bytes(prep.image)
         for name, image in mosaics.layer_images(view.insp.activations, cmap).items():
             view.images[name] = markup.png_bytes(image)
+    if view.insp is not None and pictures:
         view.images["saliency"] = markup.png_bytes(mosaics.saliency_overlay(prep.image, view.insp.saliency))
     view.compute_ms = (time.perf_counter() - start) * 1000
     return view
@@ -257,31 +261,36 @@ def layer_text(name: str, act: np.ndarray, prev: np.ndarray | None, block: tuple
 
 def network_html(view: DrawView, model, cmap: str, lang: str) -> str:
     """Every layer's output for this input, each with its shape and a sentence or two, as one HTML grid under
-    a rule and the section's title."""
+    a rule and the section's title. A view made without maps (draw_view's `maps`: the browser's overview paints
+    them) explains the layers in words alone: a stroke then sends no picture of them."""
     head = markup.section_head(t("draw.net.title", lang))
     if view.insp is None:
         return head + markup.caption(t("draw.why.nothing", lang), "lenet-text")
-    intro = markup.caption(t("draw.net.intro", lang) + " " + t("draw.net.colours", lang, cmap=cmap))
+    maps = "input" in view.images  # else the browser's overview paints them (draw_view's `maps`)
+    live = t("draw.net.intro.live", lang)
+    intro = markup.caption(t("draw.net.intro", lang) + " " + t("draw.net.colours", lang, cmap=cmap) if maps else live)
     rows = [("input", view.prep.image[None]), *view.insp.activations.items()]
     blocks = dict(zip(model.names, netspec.parse(model.net).block_layers, strict=True))
     cells, prev = [], None
     for name, act in rows:
         title, text = layer_text(name, act, prev, blocks.get(name, ()), lang)
         shape = t("draw.net.shape", lang, shape=" × ".join(str(n) for n in act.shape))
-        picture = markup.score_bars(act) if name == "output" else scaled(view.images[name], alt=title)
         cells.append(
             f'<div><div style="font-weight:600;font-size:1.05rem">{_esc(title)} '
             f'<span style="font-weight:400;opacity:.8">· {_esc(shape)}</span></div>'
             f'<div style="opacity:.85;font-size:0.92rem;margin-top:0.2rem">{_esc(text)}</div></div>'
-            f'<div style="max-width:720px">{picture}</div>'
         )
+        if maps:
+            picture = markup.score_bars(act) if name == "output" else scaled(view.images[name], alt=title)
+            cells.append(f'<div style="max-width:720px">{picture}</div>')
         prev = act
+    columns = "minmax(240px,2fr) 3fr" if maps else "repeat(auto-fill,minmax(240px,1fr))"
     return (
         head
         + intro
         + (
-            '<div class="lenet-lazy" style="display:grid;grid-template-columns:minmax(240px,2fr) 3fr;gap:1.6rem 2.5rem;'
-            f'align-items:center">{"".join(cells)}</div>'
+            f'<div class="lenet-lazy" style="display:grid;grid-template-columns:{columns};gap:1.6rem 2.5rem;'
+            f'align-items:{"center" if maps else "start"}">{"".join(cells)}</div>'
         )
     )
 

@@ -164,6 +164,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "下面每张图是某一层对你的数字的输出。越亮表示反应越强，暗表示没有反应。"
         "形状表示有多少张特征图，以及每张有多大。",
     },
+    "draw.net.intro.live": {
+        "en": "Each layer of the network, in order, and what it does. Its maps for your digit are in the picture "
+        "of the whole network above, painted live by your browser as you draw. The shape says how many maps "
+        "there are and how big each one is.",
+        "zh": "按顺序列出网络的每一层以及它做什么。它们对你的数字的特征图在上面的整个网络图中，"
+        "由你的浏览器在你画的同时实时绘制。形状表示有多少张特征图，以及每张有多大。",
+    },
     "draw.net.shape": {"en": "shape {shape}", "zh": "形状 {shape}"},
     "draw.net.input": {"en": "Input", "zh": "输入"},
     "draw.net.input.text": {
