@@ -153,27 +153,50 @@ def _web_history(path: str, version: int) -> dict | None:
     }
 
 
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """A file's version as the OS knows it (mtime, size), or None when it is not there: read with one stat()."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+@functools.lru_cache(maxsize=64)
+def _browser_files(path: str, stamps: tuple) -> tuple[dict | None, dict | None]:
+    """A checkpoint's weights and history for the browser (web_weights, web_history), once per version of its files
+    (`stamps`): a stroke's rerun then costs a stat() of each, not a read of their headers."""
+    del stamps  # the cache's key only
+    try:
+        info = checkpoints.read_info(path)
+    except checkpoints.CheckpointError:
+        return None, None  # the page says what is wrong with it; the browser reads nothing
+    found = _web_weights(str(info.path), info.version)
+    weights = None if found is None else {"version": found.version, "manifest": found.manifest, "blob": found.blob}
+    try:
+        kept = checkpoints.read_history(info.path) is not None
+    except checkpoints.CheckpointError:
+        kept = False
+    return weights, _web_history(str(info.path), info.version) if kept else None
+
+
+def _for_browser(path: str | None) -> tuple[dict | None, dict | None]:
+    """The weights and the history the browser reads for the checkpoint at `path` (default the sidebar's)."""
+    path = path or ui.current_model_path()
+    if not path:
+        return None, None
+    target = Path(path)
+    return _browser_files(str(target), (_stamp(target), _stamp(checkpoints.history_path(target))))
+
+
 def web_history(path: str | None = None) -> dict | None:
     """A checkpoint's history for the browser's scrubber (default the sidebar's), or None when it kept none."""
-    path = path or ui.current_model_path()
-    try:
-        info = checkpoints.read_info(path) if path else None
-        if info is None or checkpoints.read_history(info.path) is None:
-            return None
-    except checkpoints.CheckpointError:
-        return None
-    return _web_history(str(info.path), info.version)
+    return _for_browser(path)[1]
 
 
 def web_weights(path: str | None = None) -> dict | None:
     """A checkpoint's weights for the browser (default the sidebar's), as the component's data takes them."""
-    path = path or ui.current_model_path()
-    try:
-        info = checkpoints.read_info(path) if path else None
-    except checkpoints.CheckpointError:
-        info = None  # the page says what is wrong with it; the browser reads nothing
-    found = _web_weights(str(info.path), info.version) if info is not None else None
-    return None if found is None else {"version": found.version, "manifest": found.manifest, "blob": found.blob}
+    return _for_browser(path)[0]
 
 
 # --- the component and its value -----------------------------------------------------------------------
@@ -185,12 +208,13 @@ def surface(
     """Mount the drawing surface: `nonce` changes load `strokes` (Clear, Undo, a sent digit); its live reading uses
     the checkpoint at `model_path` (default the sidebar's model); `history`: the training scrubber (`draw_history`)
     when that checkpoint kept snapshots."""
+    weights, snapshots = _for_browser(model_path)
     data = {
         "nonce": nonce,
         "strokes": strokes,
         "brush": brush,
-        "weights": web_weights(model_path),
-        "history": web_history(model_path) if history else None,
+        "weights": weights,
+        "history": snapshots if history else None,
         "labels": {
             "canvas": ui.tr("surface.label"),
             "live": ui.tr("surface.live"),
