@@ -184,3 +184,15 @@ def test_draw_live_quick():
         assert out[run]["weights_bytes_fetched"] > 0, out[run]
     assert out["unthrottled"]["answers_right"] == "2/2", out
     assert 0 < out["payload_per_student_bytes"] < 400_000, out
+
+
+def test_lesson_load_quick():
+    """A teacher leads 2 protocol students through 3 steps: every student shows every step and every reveal, each
+    answers every question, and the teacher's "Answers received" counts all of them."""
+    out = run_quick("lesson_load.py")
+    assert out["mode"] == "quick" and out["students_joined"] == 2 and out["steps"] == 3
+    assert out["errors"] == 0, out["first_errors"]
+    assert out["answers_sent"] == out["answers_counted"] == 6
+    assert out["start"]["n"] == 2 and out["follow"]["n"] == 4 and out["reveal"]["n"] == 6
+    assert 0 < out["start"]["median_ms"] <= out["start"]["max_ms"]
+    assert 0 < out["follow"]["median_ms"] <= out["follow"]["p95_ms"] <= out["follow"]["max_ms"]
