@@ -7,9 +7,9 @@ characters at all (tests read the first digit there as the prediction).
 STRINGS: dict[str, dict[str, str]] = {
     "draw.title": {"en": "Draw a digit, watch the network think", "zh": "写一个数字，看神经网络怎么想"},
     "draw.intro": {
-        "en": "Draw any digit from 0 to 9 with the mouse or a finger. After every stroke, LeNet-5 reads it "
+        "en": "Draw any digit from 0 to 9 with the mouse or a finger. LeNet-5 reads it as you draw "
         "and shows what it sees, layer by layer.",
-        "zh": "用鼠标或手指写一个 0 到 9 的数字。每写一笔，LeNet-5 都会读一遍，并一层一层地展示它看到了什么。",
+        "zh": "用鼠标或手指写一个 0 到 9 的数字。你一边写，LeNet-5 一边读，并一层一层地展示它看到了什么。",
     },
     # Input
     "draw.source": {"en": "Input", "zh": "输入方式"},
@@ -260,8 +260,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "draw.why.title": {"en": "Why this digit?", "zh": "为什么是这个数字？"},
     "draw.why.text": {
         "en": "Orange pixels pushed the network towards its answer, purple pixels pushed it away. "
-        "Try erasing the orange parts and see what happens.",
-        "zh": "橙色的像素把网络推向它的答案，紫色的像素把它推开。试着擦掉橙色的部分，看看会发生什么。",
+        "Undo the most orange stroke, or draw it another way, and see what happens.",
+        "zh": "橙色的像素把网络推向它的答案，紫色的像素把它推开。"
+        "试着撤销橙色最多的那一笔，或者换一种写法，看看会发生什么。",
     },
     "draw.why.method": {"en": "How to find the pixels that mattered", "zh": "如何找出起作用的像素"},
     "draw.why.method.gradient": {"en": "Quick (gradient × ink)", "zh": "快速（梯度 × 笔迹）"},
