@@ -76,8 +76,10 @@ class Student:
     async def answer(self) -> None:
         """Answer the question on screen and press Send; returns once the page says the answer is in."""
         s = self.session
-        # The step's number comes first in its run; the question and its widget a few messages later.
-        await s.wait_for(lambda: s.node("lesson_answer") is not None, STEP_TIMEOUT_S)
+        # The step's number comes first in its run; the question, its widget and Send a few messages later.
+        await s.wait_for(
+            lambda: s.node("lesson_answer") is not None and s.node("lesson_check") is not None, STEP_TIMEOUT_S
+        )
         node = s.node("lesson_answer")[1]
         if node.kind == "radio":
             # Streamlit 1.67's radio sends the label of the option picked (its string serde), as the frontend does
