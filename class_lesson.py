@@ -27,8 +27,6 @@ from lenet.lesson import Lesson, LessonError, Step, check, load_lesson
 LESSON_REFRESH_S = 0.5  # a student's screen follows the teacher's within 2 s: one refresh, a read, a render
 IDLE_REFRESH_S = 1.5  # no lesson runs: a start shows within 1.5 s plus a page run (the 2 s bound)
 ANSWERS_REFRESH_S = 1.0  # the teacher's panel: the projector's histogram
-REPORT_REFRESH_S = 1.0  # the teacher's report downloads: made again with the answers so far, at the count's pace
-# (at 3 s, CI's browser test downloaded a report two answers short, a few seconds after the bars had counted them)
 NAMES_KEY = "class_lesson_names"  # the teacher's checkbox: the report lists nicknames only when ticked
 COLUMNS = (*lessons.REPORT_COLUMNS, "measure", "value", "student", "answer", "correct")  # the report's headers
 
@@ -106,13 +104,22 @@ def teacher_ui(store: Store, token: str, info: ClassInfo, mnist_acc: float | Non
     if lesson is None:
         return
     _panel(store, token, info, lesson, mnist_acc, start_tuning)
-    with st.container(key="class_lesson_reports", border=True):
-        report_ui(store, info, lesson, mnist_acc)
 
 
 @st.fragment(run_every=ANSWERS_REFRESH_S)
 def _panel(store: Store, token: str, info: ClassInfo, lesson: Lesson, mnist_acc: float | None, start_tuning) -> None:
-    """The step, the class's answers, the reveal and the controls (refreshed every second)."""
+    """The step, the class's answers, the reveal and the controls, then the report made from the same answers
+    (refreshed every second): a report downloaded after the bars counted an answer holds it (made by a fragment of
+    its own, the report lagged the bars by seconds: a CI run of the browser test downloaded one two answers short)."""
+    _lesson_ui(store, token, info, lesson, mnist_acc, start_tuning)
+    with st.container(key="class_lesson_reports", border=True):
+        report_ui(store, info, lesson, mnist_acc)
+
+
+def _lesson_ui(
+    store: Store, token: str, info: ClassInfo, lesson: Lesson, mnist_acc: float | None, start_tuning
+) -> None:
+    """The step, the class's answers, the reveal and the controls."""
     with st.container(key="class_lesson", border=True):
         st.subheader(ui.tr("class_lesson.title"))
         kept = st.session_state.pop("class_lesson_error", None)
@@ -338,7 +345,6 @@ def report_html(store: Store, info: ClassInfo, lesson: Lesson, mnist_acc, names:
     return figures.report_page(title, lang, tables)
 
 
-@st.fragment(run_every=REPORT_REFRESH_S)
 def report_ui(store: Store, info: ClassInfo, lesson: Lesson, mnist_acc: float | None) -> None:
     """The report: a CSV (class_lesson_report) and a page to print; nicknames only when the teacher ticks the box.
 
