@@ -97,8 +97,7 @@ def teacher_ui(store: Store, token: str, info: ClassInfo, mnist_acc: float | Non
 
     The panel is one fragment, refreshed every second, as the student's part is: a button reruns the panel alone
     (not the wall), and a run whose messages Streamlit dropped (docs/ARCHITECTURE.md, class mode) is made good by
-    the next. The report's downloads sit outside it: a download made on the click is served from the run that drew
-    its button, and a panel redrawn every second cancelled it (the 10-student browser test saw "canceled").
+    the next. The report's downloads are made by the panel's run, not on the click (see report_ui).
     """
     lesson = lesson_or_error()
     if lesson is None:
